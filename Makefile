@@ -1,0 +1,58 @@
+# Trợ lý NTM — developer and operator commands. Only Python 3.11+ and make are needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run chat test lint typecheck unit bench i18n-extract i18n-update i18n-compile clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cần Python 3.11 trở lên / Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.runtime
+
+## run: set up and run the bot (every configured channel; the terminal channel without tokens)
+run: $(VENV)/.runtime
+	$(BIN)/ntm-bot run
+
+## chat: the terminal channel directly
+chat: $(VENV)/.runtime
+	$(BIN)/ntm-bot chat
+
+## test: set up and run every check: lint, format, types, the whole test suite
+test: $(VENV)/.dev lint typecheck unit
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.dev
+	$(BIN)/pytest
+
+## bench: every benchmark; writes bench/results.json and the table in bench/README.md
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run_all.py
+
+## i18n-*: translation catalogs (Babel): extract messages, merge them into the .po files, compile
+i18n-extract: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k n:1,2 --no-location --sort-output \
+		--project "Tro ly NTM" -o locales/messages.pot bot handlers
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
+i18n-compile: $(VENV)/.dev
+	$(BIN)/pybabel compile -d locales -D messages --statistics
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

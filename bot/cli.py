@@ -1,0 +1,262 @@
+"""The ``ntm-bot`` command line.
+
+Heavy imports (aiogram takes seconds to import) happen inside the commands that need them, so
+``ntm-bot ask`` and ``ntm-bot --help`` start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.settings import ConfigError, Settings, load_settings
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, without a traceback."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"ngày không hợp lệ: {value!r} (định dạng YYYY-MM-DD)"
+        ) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that explains errors in one line and exits with 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: lỗi: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ntm-bot",
+        description="Trợ lý NTM — chatbot hỗ trợ chương trình xây dựng nông thôn mới của huyện.",
+    )
+    parser.add_argument("--version", action="version", version=f"ntm-bot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser(
+        "run",
+        help="chạy mọi kênh đã cấu hình (Telegram, Zalo); không có token thì dùng kênh terminal",
+        description="Chạy bot trên mọi kênh đã cấu hình. Khi chưa có token nào, bot giải thích "
+        "cần đặt biến nào và chạy kênh terminal.",
+    )
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser(
+        "chat",
+        help="kênh terminal: trò chuyện với bot ngay trong cửa sổ dòng lệnh",
+        description="Kênh terminal: cùng các cuộc hội thoại như trên Telegram và Zalo; lựa chọn "
+        "hiện thành danh sách đánh số, trả lời bằng số hoặc bằng chữ.",
+    )
+    chat.add_argument("--user", default="local", help="mã người dùng ở kênh terminal")
+    chat.add_argument(
+        "--role",
+        choices=["admin", "user"],
+        default="admin",
+        help="admin (mặc định: người ngồi ở máy chủ) hoặc user (người dùng thường)",
+    )
+    chat.add_argument("--lang", choices=["vi", "en"], default=None, help="ngôn ngữ trả lời")
+    chat.set_defaults(func=cmd_chat)
+
+    ask = sub.add_parser(
+        "ask",
+        help="hỏi một câu và in câu trả lời",
+        description="Hỏi về tiêu chí, đơn vị phụ trách, thời hạn của kế hoạch NTM.",
+    )
+    ask.add_argument("question", nargs="?", help="câu hỏi (bỏ trống khi dùng --jsonl)")
+    mode = ask.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="in một đối tượng JSON")
+    mode.add_argument(
+        "--jsonl", action="store_true", help="đọc mỗi dòng stdin một câu hỏi, in mỗi dòng một JSON"
+    )
+    ask.add_argument("--lang", choices=["vi", "en"], default=None, help="ngôn ngữ trả lời")
+    ask.add_argument("--today", type=_date, default=None, help="ngày hôm nay (YYYY-MM-DD)")
+    ask.set_defaults(func=cmd_ask)
+
+    kb = sub.add_parser("kb", help="dữ liệu kế hoạch (knowledge base)")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", parser_class=_Parser)
+    kb_sub.required = True
+    kb_check = kb_sub.add_parser(
+        "check", help="kiểm tra dữ liệu và in số lượng", description="Kiểm tra dữ liệu kế hoạch."
+    )
+    kb_check.add_argument("--dir", type=Path, default=None, help="thư mục dữ liệu khác")
+    kb_check.set_defaults(func=cmd_kb_check)
+
+    db = sub.add_parser("db", help="cơ sở dữ liệu: migrate, backup")
+    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", parser_class=_Parser)
+    db_sub.required = True
+    db_migrate = db_sub.add_parser(
+        "migrate", help="áp dụng các migration còn thiếu", description="Cập nhật lược đồ CSDL."
+    )
+    db_migrate.set_defaults(func=cmd_db_migrate)
+    db_backup = db_sub.add_parser(
+        "backup",
+        help="sao lưu CSDL (an toàn khi bot đang chạy)",
+        description="Sao lưu CSDL bằng online backup API của SQLite; an toàn khi bot đang ghi.",
+    )
+    db_backup.add_argument("path", type=Path, help="tệp sao lưu")
+    db_backup.set_defaults(func=cmd_db_backup)
+
+    health = sub.add_parser(
+        "health",
+        help="kiểm tra bot đang chạy có khỏe không (dùng cho HEALTHCHECK của Docker)",
+        description="Gọi http://127.0.0.1:NTM_WEBHOOK_PORT/healthz của bot đang chạy.",
+    )
+    health.add_argument("--timeout", type=float, default=3.0, help="giây chờ tối đa")
+    health.set_defaults(func=cmd_health)
+
+    version = sub.add_parser("version", help="in phiên bản", description="In phiên bản.")
+    version.set_defaults(func=cmd_version)
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_version(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    print(f"ntm-bot {__version__}")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = f"http://127.0.0.1:{settings().webhook_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+            body = json.loads(response.read().decode("utf-8") or "{}")
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"không khỏe: {url}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"khỏe: {json.dumps(body, ensure_ascii=False)}")
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from storage.db import Database
+    from storage.migrate import current_version, migrate
+
+    async def go() -> int:
+        cfg = settings()
+        async with Database(cfg.db_path) as db:
+            applied = await migrate(db)
+            version = await current_version(db)
+        for m in applied:
+            print(f"đã áp dụng {m.version:04d}_{m.name}")
+        print(f"lược đồ CSDL ở phiên bản {version}: {cfg.db_path}")
+        return 0
+
+    return asyncio.run(go())
+
+
+def cmd_db_backup(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from storage.db import backup_database
+
+    cfg = settings()
+    target: Path = args.path
+    if target.resolve() == cfg.db_path.resolve():
+        raise UserError("tệp sao lưu phải khác tệp cơ sở dữ liệu đang dùng")
+    if target.is_dir():
+        raise UserError(f"{target} là một thư mục; hãy chỉ ra tên tệp sao lưu")
+    pages = asyncio.run(backup_database(cfg.db_path, target))
+    print(f"đã sao lưu {cfg.db_path} → {target} ({pages} trang)")
+    return 0
+
+
+def cmd_kb_check(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from knowledge.loader import load_knowledge
+
+    directory = args.dir if args.dir is not None else settings().knowledge_dir
+    kb = load_knowledge(directory)
+    for label, count in kb.counts().items():
+        print(f"{label}: {count}")
+    print(f"dữ liệu hợp lệ: {kb.source_dir}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from bot.ask import run_ask
+
+    if args.jsonl and args.question:
+        raise UserError("dùng --jsonl thì câu hỏi đọc từ stdin, không truyền trên dòng lệnh")
+    if not args.jsonl and not (args.question or "").strip():
+        raise UserError('hãy nhập câu hỏi, ví dụ: ntm-bot ask "ai phụ trách tiêu chí 17.4"')
+    return run_ask(args, settings())
+
+
+def cmd_chat(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from bot.app import run_console
+
+    return asyncio.run(
+        run_console(settings(), user=args.user, admin=args.role == "admin", lang=args.lang)
+    )
+
+
+def cmd_run(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from bot.app import run_all
+
+    return asyncio.run(run_all(settings()))
+
+
+# -- entry point --------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    cache: dict[str, Settings] = {}
+
+    def settings() -> Settings:
+        if "s" not in cache:
+            cache["s"] = load_settings()
+            from bot.logging_setup import setup_logging
+
+            setup_logging(cache["s"].log_level, cache["s"].secret_values())
+        return cache["s"]
+
+    func: Callable[[argparse.Namespace, Callable[[], Settings]], int] = args.func
+    try:
+        return func(args, settings)
+    except KeyboardInterrupt:
+        print("\nđã dừng.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except UserError as exc:
+        print(f"ntm-bot: lỗi: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        return _report_failure(exc)
+
+
+def _report_failure(exc: BaseException) -> int:
+    """Known failures print one line; anything else is a bug and keeps its traceback."""
+    from knowledge.errors import KnowledgeError
+    from storage.db import StorageError
+
+    known: tuple[type[BaseException], ...] = (KnowledgeError, StorageError, OSError)
+    if isinstance(exc, known):
+        print(f"ntm-bot: lỗi: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    raise exc

@@ -1,0 +1,218 @@
+"""Runtime configuration from environment variables and an optional ``.env`` file.
+
+The environment variable names are a contract with deployments (see README): each field is read
+from exactly the name in its ``validation_alias``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+DEFAULT_ZALO_BOT_API = "https://bot-api.zaloplatforms.com"
+DEFAULT_ZALO_OA_API = "https://openapi.zalo.me"
+DEFAULT_ZALO_OAUTH = "https://oauth.zaloapp.com"
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message is one line that names the variable."""
+
+
+def _env(name: str) -> Any:
+    return Field(validation_alias=AliasChoices(name))
+
+
+def _split_ids(value: object) -> object:
+    """Accept ``"1, 2,3"`` (the documented form) as well as a list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads. Unknown environment variables are ignored."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=False,
+        case_sensitive=True,
+    )
+
+    # --- storage and data -------------------------------------------------------------------
+    db_path: Path = Field(Path("./data/ntm.sqlite3"), validation_alias="NTM_DB_PATH")
+    knowledge_dir: Path | None = Field(None, validation_alias="NTM_KNOWLEDGE_DIR")
+
+    # --- Telegram ----------------------------------------------------------------------------
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base: str = Field(DEFAULT_TELEGRAM_API, validation_alias="TELEGRAM_API_BASE")
+    telegram_webhook_url: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    webhook_host: str = Field("0.0.0.0", validation_alias="NTM_WEBHOOK_HOST")  # noqa: S104
+    webhook_port: int = Field(8080, ge=1, le=65535, validation_alias="NTM_WEBHOOK_PORT")
+
+    # --- Zalo ---------------------------------------------------------------------------------
+    zalo_bot_token: SecretStr | None = Field(None, validation_alias="ZALO_BOT_TOKEN")
+    zalo_bot_api_base: str = Field(DEFAULT_ZALO_BOT_API, validation_alias="ZALO_BOT_API_BASE")
+    zalo_bot_mode: Literal["polling", "webhook"] = Field(
+        "polling", validation_alias="ZALO_BOT_MODE"
+    )
+    zalo_bot_webhook_secret: SecretStr | None = Field(
+        None, validation_alias="ZALO_BOT_WEBHOOK_SECRET"
+    )
+    zalo_oa_app_id: str | None = Field(None, validation_alias="ZALO_OA_APP_ID")
+    zalo_oa_secret_key: SecretStr | None = Field(None, validation_alias="ZALO_OA_SECRET_KEY")
+    zalo_oa_access_token: SecretStr | None = Field(None, validation_alias="ZALO_OA_ACCESS_TOKEN")
+    zalo_oa_refresh_token: SecretStr | None = Field(None, validation_alias="ZALO_OA_REFRESH_TOKEN")
+    zalo_oa_signature_secret: SecretStr | None = Field(
+        None, validation_alias="ZALO_OA_SIGNATURE_SECRET"
+    )
+    zalo_oa_api_base: str = Field(DEFAULT_ZALO_OA_API, validation_alias="ZALO_OA_API_BASE")
+    zalo_oauth_base: str = Field(DEFAULT_ZALO_OAUTH, validation_alias="ZALO_OAUTH_BASE")
+    zalo_webhook_path_bot: str = Field("/zalo/bot", validation_alias="ZALO_WEBHOOK_PATH_BOT")
+    zalo_webhook_path_oa: str = Field("/zalo/oa", validation_alias="ZALO_WEBHOOK_PATH_OA")
+    zalo_admin_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="NTM_ZALO_ADMIN_IDS"
+    )
+
+    # --- people, language, time -------------------------------------------------------------
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias="NTM_ADMIN_IDS"
+    )
+    lang: Literal["vi", "en"] = Field("vi", validation_alias="NTM_LANG")
+    timezone: str = Field("Asia/Ho_Chi_Minh", validation_alias="NTM_TIMEZONE")
+    today: dt.date | None = Field(None, validation_alias="NTM_TODAY")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", validation_alias="NTM_LOG_LEVEL"
+    )
+
+    # --- conversation behaviour -------------------------------------------------------------
+    throttle_rate: float = Field(0.5, ge=0, le=60, validation_alias="NTM_THROTTLE_SECONDS")
+    dialog_ttl_hours: float = Field(24.0, gt=0, le=24 * 30, validation_alias="NTM_DIALOG_TTL_HOURS")
+    invite_ttl_days: int = Field(7, ge=1, le=365, validation_alias="NTM_INVITE_TTL_DAYS")
+
+    # --- digests, reminders, sending --------------------------------------------------------
+    digest_weekday: int = Field(0, ge=0, le=6, validation_alias="NTM_DIGEST_WEEKDAY")
+    digest_time: dt.time = Field(dt.time(7, 30), validation_alias="NTM_DIGEST_TIME")
+    reminder_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [7, 1], validation_alias="NTM_REMINDER_DAYS"
+    )
+    send_rate: float = Field(25.0, gt=0, le=1000, validation_alias="NTM_SEND_RATE")
+    per_chat_interval: float = Field(1.0, ge=0, le=60, validation_alias="NTM_PER_CHAT_INTERVAL")
+
+    @field_validator("admin_ids", "zalo_admin_ids", "reminder_days", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _reminder_days_positive(cls, value: list[int]) -> list[int]:
+        if any(day < 0 or day > 365 for day in value):
+            raise ValueError("mỗi số ngày phải từ 0 đến 365")
+        return sorted(set(value), reverse=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"múi giờ không tồn tại: {value!r}") from exc
+        return value
+
+    @field_validator(
+        "telegram_api_base", "zalo_bot_api_base", "zalo_oa_api_base", "zalo_oauth_base"
+    )
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("phải là địa chỉ http:// hoặc https://")
+        return value.rstrip("/")
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("phải là địa chỉ https://")
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        if not 1 <= len(raw) <= 256 or not set(raw) <= allowed:
+            raise ValueError("1–256 ký tự, chỉ gồm A-Z, a-z, 0-9, _ và - (quy định của Telegram)")
+        return value
+
+    @field_validator("zalo_webhook_path_bot", "zalo_webhook_path_oa")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("đường dẫn phải bắt đầu bằng /")
+        return value
+
+    # --- derived ----------------------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None and bool(
+            self.telegram_bot_token.get_secret_value()
+        )
+
+    @property
+    def zalo_bot_enabled(self) -> bool:
+        return self.zalo_bot_token is not None and bool(self.zalo_bot_token.get_secret_value())
+
+    @property
+    def zalo_oa_enabled(self) -> bool:
+        return bool(self.zalo_oa_app_id) and self.zalo_oa_access_token is not None
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so that logging can redact it wherever it appears."""
+        secrets = [
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.zalo_bot_token,
+            self.zalo_bot_webhook_secret,
+            self.zalo_oa_secret_key,
+            self.zalo_oa_access_token,
+            self.zalo_oa_refresh_token,
+            self.zalo_oa_signature_secret,
+        ]
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; a bad value raises :class:`ConfigError` naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line: the first bad variable, what is wrong with it, and how many more there are."""
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    name = ".".join(str(part) for part in first["loc"]) or "?"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    extra = f" (và {len(errors) - 1} lỗi khác)" if len(errors) > 1 else ""
+    return f"Cấu hình không hợp lệ: {name}: {message}{extra}"

@@ -1,0 +1,1 @@
+"""SQLite storage: one connection manager, numbered migrations, repositories."""

@@ -1,0 +1,94 @@
+"""Numbered schema migrations (``storage/migrations/NNNN_name.sql``), applied in order, once.
+
+Each file runs in its own transaction together with its row in ``schema_migrations``, so a
+failed migration leaves the schema as it was. ``PRAGMA user_version`` mirrors the latest number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from storage.db import Database, StorageError
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def available_migrations() -> list[Migration]:
+    """Every migration shipped with the package, ordered by number (gaps are an error)."""
+    found: list[Migration] = []
+    for entry in resources.files("storage").joinpath("migrations").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise StorageError(f"migration numbers must be 1..N without gaps: {migration.name}")
+    return found
+
+
+async def current_version(db: Database) -> int:
+    exists = await db.fetchval(
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+    )
+    if not exists:
+        return 0
+    return int(await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+
+async def migrate(db: Database) -> list[Migration]:
+    """Apply pending migrations; returns those applied (empty when the schema is current)."""
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    applied: list[Migration] = []
+    for migration in available_migrations():
+        async with db.transaction():
+            done = await db.fetchval(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+            )
+            if done:
+                continue
+            for statement in split_statements(migration.sql):
+                await db.execute(statement)
+            await db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, dt.datetime.now(dt.UTC).isoformat()),
+            )
+            await db.execute(f"PRAGMA user_version = {migration.version}")
+        log.info("applied migration %04d_%s", migration.version, migration.name)
+        applied.append(migration)
+    return applied
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a migration into statements (``sqlite3.complete_statement`` knows about quotes)."""
+    import sqlite3
+
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        if not buffer and line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise StorageError(f"incomplete SQL statement in migration: {buffer.strip()[:60]}")
+    return statements

@@ -1,0 +1,125 @@
+"""People who talk to the bot, one row per channel identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.db import Database, Row
+from storage.timeutil import utc_iso
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    channel: str
+    external_id: str
+    chat_id: str | None
+    display_name: str | None
+    role: str | None
+    commune_id: int | None
+    lang: str | None
+    registered_at: str | None
+    revoked_at: str | None
+    unreachable_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> User:
+        return cls(
+            id=row["id"],
+            channel=row["channel"],
+            external_id=row["external_id"],
+            chat_id=row["chat_id"],
+            display_name=row["display_name"],
+            role=row["role"],
+            commune_id=row["commune_id"],
+            lang=row["lang"],
+            registered_at=row["registered_at"],
+            revoked_at=row["revoked_at"],
+            unreachable_at=row["unreachable_at"],
+        )
+
+
+class UserRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, channel: str, external_id: str) -> User | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
+        )
+        return User.from_row(row) if row else None
+
+    async def by_id(self, user_id: int) -> User | None:
+        row = await self.db.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
+        return User.from_row(row) if row else None
+
+    async def ensure(
+        self,
+        channel: str,
+        external_id: str,
+        *,
+        chat_id: str | None = None,
+        display_name: str | None = None,
+    ) -> User:
+        """The user's row, created on first contact; name and chat are kept current."""
+        now = utc_iso()
+        await self.db.execute(
+            "INSERT INTO users (channel, external_id, chat_id, display_name, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel, external_id) DO UPDATE SET"
+            " chat_id = coalesce(excluded.chat_id, users.chat_id),"
+            " display_name = coalesce(excluded.display_name, users.display_name),"
+            " unreachable_at = NULL,"
+            " updated_at = excluded.updated_at"
+            " WHERE users.chat_id IS NOT excluded.chat_id"
+            " OR users.display_name IS NOT excluded.display_name"
+            " OR users.unreachable_at IS NOT NULL",
+            (channel, external_id, chat_id, display_name, now, now),
+        )
+        user = await self.get(channel, external_id)
+        assert user is not None
+        return user
+
+    async def set_lang(self, user_id: int, lang: str) -> None:
+        await self.db.execute(
+            "UPDATE users SET lang = ?, updated_at = ? WHERE id = ?", (lang, utc_iso(), user_id)
+        )
+
+    async def register(self, user_id: int, role: str, commune_id: int | None) -> None:
+        now = utc_iso()
+        await self.db.execute(
+            "UPDATE users SET role = ?, commune_id = ?, registered_at = ?, revoked_at = NULL,"
+            " updated_at = ? WHERE id = ?",
+            (role, commune_id, now, now, user_id),
+        )
+
+    async def revoke(self, user_id: int) -> None:
+        now = utc_iso()
+        await self.db.execute(
+            "UPDATE users SET role = NULL, commune_id = NULL, revoked_at = ?, updated_at = ?"
+            " WHERE id = ?",
+            (now, now, user_id),
+        )
+
+    async def mark_unreachable(self, user_id: int) -> None:
+        now = utc_iso()
+        await self.db.execute(
+            "UPDATE users SET unreachable_at = ?, updated_at = ? WHERE id = ?",
+            (now, now, user_id),
+        )
+
+    async def registered(self, *, role: str | None = None) -> list[User]:
+        sql = "SELECT * FROM users WHERE role IS NOT NULL"
+        params: tuple[str, ...] = ()
+        if role is not None:
+            sql += " AND role = ?"
+            params = (role,)
+        rows = await self.db.fetchall(sql + " ORDER BY id", params)
+        return [User.from_row(r) for r in rows]
+
+    async def officers_of(self, commune_id: int) -> list[User]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM users WHERE role = 'officer' AND commune_id = ? ORDER BY id",
+            (commune_id,),
+        )
+        return [User.from_row(r) for r in rows]

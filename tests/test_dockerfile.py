@@ -1,0 +1,46 @@
+"""What can be checked of the Dockerfile without a Docker engine."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
+
+
+def _instructions(name: str) -> list[str]:
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    return [line.split(None, 1)[1] for line in joined.splitlines() if line.startswith(name + " ")]
+
+
+def test_every_copied_path_exists() -> None:
+    copies = _instructions("COPY")
+    assert copies
+    for copy in copies:
+        sources = copy.split()[:-1]
+        for source in sources:
+            assert (REPO / source).exists(), source
+
+
+def test_runs_the_installed_entry_point_as_non_root() -> None:
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    cmd = json.loads(_instructions("CMD")[-1])
+    assert cmd == ["ntm-bot", "run"] and "ntm-bot" in scripts
+    users = _instructions("USER")
+    assert users and users[-1] not in ("root", "0")
+    assert "/data" in " ".join(_instructions("VOLUME"))
+    assert "NTM_DB_PATH=/data/" in DOCKERFILE
+    assert _instructions("FROM")[0].startswith("python:3.11-slim")
+
+
+def test_healthcheck_uses_a_real_command() -> None:
+    health = _instructions("HEALTHCHECK")
+    assert health and '"ntm-bot", "health"' in health[0]
+
+
+def test_dockerignore_keeps_secrets_and_data_out() -> None:
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert {".env", "data", ".git", ".venv"} <= set(ignored)

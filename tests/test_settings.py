@@ -1,0 +1,98 @@
+"""Settings come from the documented environment variables; bad values fail in one line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.db_path == Path("data/ntm.sqlite3")
+    assert settings.telegram_bot_token is None
+    assert settings.telegram_api_base == "https://api.telegram.org"
+    assert settings.webhook_port == 8080
+    assert settings.timezone == "Asia/Ho_Chi_Minh"
+    assert settings.today is None
+    assert settings.admin_ids == []
+    assert settings.lang == "vi"
+    assert settings.log_level == "INFO"
+    assert not settings.telegram_enabled
+
+
+def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = {
+        "NTM_DB_PATH": str(tmp_path / "x.sqlite3"),
+        "TELEGRAM_BOT_TOKEN": "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678",
+        "TELEGRAM_API_BASE": "http://127.0.0.1:9999/",
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret-Token_1",
+        "NTM_WEBHOOK_HOST": "127.0.0.1",
+        "NTM_WEBHOOK_PORT": "8443",
+        "NTM_TIMEZONE": "Asia/Bangkok",
+        "NTM_TODAY": "2021-10-15",
+        "NTM_ADMIN_IDS": "11, 22,33",
+        "NTM_LANG": "en",
+        "NTM_LOG_LEVEL": "DEBUG",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.db_path == tmp_path / "x.sqlite3"
+    assert settings.telegram_enabled
+    assert settings.telegram_api_base == "http://127.0.0.1:9999"  # trailing slash removed
+    assert settings.telegram_webhook_url == "https://bot.example.org/tg"
+    assert settings.webhook_host == "127.0.0.1"
+    assert settings.webhook_port == 8443
+    assert settings.timezone == "Asia/Bangkok"
+    assert settings.today == dt.date(2021, 10, 15)
+    assert settings.admin_ids == [11, 22, 33]
+    assert settings.lang == "en"
+    assert settings.log_level == "DEBUG"
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("NTM_LANG=en\nNTM_ADMIN_IDS=7\n", encoding="utf-8")
+    settings = load_settings()  # the working directory is tmp_path (see conftest)
+    assert settings.lang == "en"
+    assert settings.admin_ids == [7]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NTM_WEBHOOK_PORT", "eighty"),
+        ("NTM_WEBHOOK_PORT", "70000"),
+        ("NTM_TIMEZONE", "Mars/Olympus"),
+        ("NTM_TODAY", "15/10/2021"),
+        ("NTM_ADMIN_IDS", "12,abc"),
+        ("NTM_LANG", "fr"),
+        ("NTM_LOG_LEVEL", "LOUD"),
+        ("TELEGRAM_API_BASE", "ftp://example.org"),
+        ("TELEGRAM_WEBHOOK_SECRET", "has spaces!"),
+    ],
+)
+def test_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert name in message
+    assert "\n" not in message
+
+
+def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "webhook-secret-value")
+    settings = load_settings()
+    assert token not in repr(settings)
+    assert token not in str(settings.model_dump())
+    assert "webhook-secret-value" not in repr(settings)
+    assert token in settings.secret_values()
