@@ -1,0 +1,107 @@
+"""Assembly: settings → database, plan data, conversation core → channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.settings import Settings
+from handlers import basic, browse
+from handlers.core import Conversation, Deps, Processor
+from handlers.i18n import Catalogs, Translator
+from knowledge.base import KnowledgeBase
+from knowledge.loader import load_knowledge
+from storage.db import Database
+from storage.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    db: Database
+    kb: KnowledgeBase
+    deps: Deps
+    conversation: Conversation
+    processor: Processor
+
+
+def admin_identities(settings: Settings) -> set[tuple[str, str]]:
+    admins = {("telegram", str(i)) for i in settings.admin_ids}
+    for zalo_id in settings.zalo_admin_ids:
+        admins.add(("zalo_bot", zalo_id))
+        admins.add(("zalo_oa", zalo_id))
+    return admins
+
+
+def build_conversation(deps: Deps) -> Conversation:
+    conversation = Conversation(deps)
+    for module in (basic, browse):
+        module.setup(conversation)
+    return conversation
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings,
+    *,
+    translator: Translator | None = None,
+    clock: Clock | None = None,
+    extra_admins: set[tuple[str, str]] | None = None,
+) -> AsyncIterator[App]:
+    """Open the database (migrated), load the plan and build the conversation core."""
+    kb = load_knowledge(settings.knowledge_dir)
+    clock = clock or Clock(settings.tz, settings.today)
+    db = await Database(settings.db_path).open()
+    try:
+        await migrate(db)
+        from storage.communes import CommuneRepo
+
+        await CommuneRepo(db).sync((c.code, c.name, c.kind) for c in kb.communes.communes)
+        deps = Deps(
+            kb=kb,
+            translator=translator or Catalogs(default_locale=settings.lang),
+            db=db,
+            clock=clock,
+            admins=frozenset(admin_identities(settings) | (extra_admins or set())),
+            default_lang=settings.lang,
+            dialog_ttl=dt.timedelta(hours=settings.dialog_ttl_hours),
+            invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
+        )
+        conversation = build_conversation(deps)
+        yield App(settings, clock, db, kb, deps, conversation, Processor(conversation))
+    finally:
+        await db.close()
+
+
+async def run_console(
+    settings: Settings, *, user: str = "local", admin: bool = True, lang: str | None = None
+) -> int:
+    from bot.channels.console import CHANNEL, ConsoleChannel
+
+    admins = {(CHANNEL, user)} if admin else set()
+    async with open_app(settings, extra_admins=admins) as app:
+        if lang is not None:
+            account = await app.deps.users.ensure(CHANNEL, user, chat_id=user)
+            await app.deps.users.set_lang(account.id, lang)
+        return await ConsoleChannel(app.processor, user=user, files_dir=Path("ntm-files")).run()
+
+
+async def run_all(settings: Settings) -> int:
+    if not (settings.telegram_enabled or settings.zalo_bot_enabled or settings.zalo_oa_enabled):
+        print(
+            "Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN hoặc ZALO_OA_APP_ID + "
+            "ZALO_OA_ACCESS_TOKEN), nên bot chạy ở kênh terminal. Đặt các biến này trong môi "
+            "trường hoặc tệp .env (xem .env.example) để chạy trên Telegram/Zalo.",
+            file=sys.stderr,
+        )
+        return await run_console(settings)
+    raise NotImplementedError("chat channels arrive with the Telegram issue")

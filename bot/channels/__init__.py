@@ -1,0 +1,1 @@
+"""Channels render the conversation core's replies for one messaging platform each."""

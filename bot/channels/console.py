@@ -1,0 +1,111 @@
+"""The terminal channel: the same conversations as the chat apps, in a REPL.
+
+Choices are printed as numbered options and answered by number or words; files (exports,
+charts) are written to a folder and their path printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from handlers.core import Delivery, Processor
+from handlers.types import Incoming, Reply
+from storage.db import StorageUnavailable
+
+CHANNEL = "console"
+log = logging.getLogger(__name__)
+EXIT_WORDS = {"exit", "quit", "/exit", "/quit", "thoat!", "q"}
+
+
+def render_reply(reply: Reply) -> str:
+    lines = [reply.doc.plain()]
+    for number, choice in enumerate(reply.flat_choices(), start=1):
+        lines.append(f"  {number}. {choice.label}")
+    return "\n".join(line for line in lines if line)
+
+
+class ConsoleChannel:
+    def __init__(
+        self,
+        processor: Processor,
+        *,
+        user: str = "local",
+        files_dir: Path = Path("ntm-files"),
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self.processor = processor
+        self.user = user
+        self.files_dir = files_dir
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+
+    def _print(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def send(self, delivery: Delivery) -> None:
+        reply = delivery.reply
+        self._print(render_reply(reply))
+        for attachment in (reply.photo, reply.document):
+            if attachment is None:
+                continue
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / Path(attachment.filename).name
+            path.write_bytes(attachment.data)
+            caption = f" — {attachment.caption}" if attachment.caption else ""
+            self._print(f"[tệp] {path}{caption}")
+        await self.processor.deps.outbox.mark_sent(delivery.outbox_id)
+
+    async def say(self, text: str) -> None:
+        """Handle one line typed by the user and print the replies."""
+        incoming = Incoming(CHANNEL, self.user, self.user, text=text, display_name=self.user)
+        try:
+            deliveries = await self.processor.process(incoming)
+        except StorageUnavailable:
+            log.warning("database unavailable; the console user was asked to retry")
+            self._print(self.processor.unavailable_reply().doc.plain())
+            return
+        for delivery in deliveries:
+            await self.send(delivery)
+            self._print()
+
+    async def flush_pending(self) -> None:
+        """Print replies written before a crash but never shown."""
+        for item in await self.processor.deps.outbox.pending(CHANNEL):
+            if item.chat_id != self.user:
+                continue
+            from handlers.serialize import reply_from_payload
+
+            reply, context = reply_from_payload(item.payload)
+            await self.send(Delivery(item.id, CHANNEL, item.chat_id, reply, context))
+
+    async def run(self) -> int:
+        interactive = self.stdin.isatty()
+        await self.flush_pending()
+        if interactive:
+            self._print(
+                "Trợ lý NTM — kênh terminal. Gõ câu hỏi, /help để xem lệnh, "
+                "Ctrl-D hoặc 'exit' để thoát."
+            )
+        await self.say("/start")
+        while True:
+            if interactive:
+                self.stdout.write("> ")
+                self.stdout.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text.lower() in EXIT_WORDS:
+                break
+            await self.say(text)
+        if interactive:
+            self._print("Tạm biệt!")
+        return 0

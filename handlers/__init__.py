@@ -1,0 +1,1 @@
+"""Channel-agnostic conversation logic: Q&A, registration, reporting, office views, digests."""

@@ -1,0 +1,473 @@
+"""The conversation core: one entry point for every channel.
+
+``Conversation.handle`` takes an :class:`Incoming` and returns :class:`Reply` objects. It knows
+users, roles, languages, commands, choices and dialogs, and nothing about Telegram or Zalo.
+Feature modules (Q&A, browsing, registration, reporting, office views, subscriptions) register
+their commands, actions and dialog kinds with :meth:`Conversation.command`,
+:meth:`Conversation.action` and :meth:`Conversation.dialog`.
+
+``Processor.process`` wraps one update in one transaction: the redelivery check, every effect
+and the replies (written to the outbox) commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rapidfuzz import fuzz
+
+from handlers.i18n import LANGS, Tr, Translator
+from handlers.richtext import Doc, Part
+from handlers.serialize import reply_to_payload
+from handlers.types import Choice, Incoming, Reply
+from knowledge.base import KnowledgeBase
+from knowledge.normalize import fold
+from storage.communes import Commune, CommuneRepo
+from storage.db import Database, StorageUnavailable
+from storage.dialogs import DialogRepo, DialogRow, MenuRepo
+from storage.outbox import OutboxRepo
+from storage.updates import ProcessedUpdates
+from storage.users import User, UserRepo
+
+log = logging.getLogger(__name__)
+
+ADMIN, STAFF, OFFICER, GUEST = "admin", "staff", "officer", "guest"
+MENU_TTL = dt.timedelta(days=2)
+_COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
+
+
+class ClockLike(Protocol):
+    def now(self) -> dt.datetime: ...
+
+    def today(self) -> dt.date: ...
+
+
+@dataclass
+class Deps:
+    """Everything the conversation needs; assembled by ``bot.app``."""
+
+    kb: KnowledgeBase
+    translator: Translator
+    db: Database
+    clock: ClockLike
+    admins: frozenset[tuple[str, str]] = frozenset()
+    default_lang: str = "vi"
+    dialog_ttl: dt.timedelta = dt.timedelta(hours=24)
+    invite_ttl: dt.timedelta = dt.timedelta(days=7)
+    bot_username: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from handlers.qa import QA
+
+        self.qa = QA(self.kb, self.translator)
+        self.users = UserRepo(self.db)
+        self.communes = CommuneRepo(self.db)
+        self.updates = ProcessedUpdates(self.db)
+        self.dialogs = DialogRepo(self.db)
+        self.menus = MenuRepo(self.db)
+        self.outbox = OutboxRepo(self.db)
+
+
+@dataclass
+class Context:
+    """One update being handled: who, in which role and language, and the replies so far."""
+
+    deps: Deps
+    conv: Conversation
+    incoming: Incoming
+    user: User
+    role: str
+    lang: str
+    now: dt.datetime
+    lang_explicit: bool = False
+    replies: list[Reply] = field(default_factory=list)
+    dialog: DialogRow | None = None
+
+    @property
+    def tr(self) -> Tr:
+        return Tr(self.deps.translator, self.lang)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in (ADMIN, STAFF)
+
+    @property
+    def is_officer(self) -> bool:
+        return self.role == OFFICER
+
+    def reply(
+        self,
+        doc: Doc | str,
+        choices: list[list[Choice]] | None = None,
+        **kwargs: Any,
+    ) -> Reply:
+        if isinstance(doc, str):
+            doc = Doc.of(doc)
+        reply = Reply(doc, choices or [], **kwargs)
+        self.replies.append(reply)
+        return reply
+
+    def say(self, *parts: Part) -> Reply:
+        return self.reply(Doc().add(*parts))
+
+    async def commune(self) -> Commune | None:
+        if self.user.commune_id is None:
+            return None
+        return await self.deps.communes.get(self.user.commune_id)
+
+    # dialog state helpers (stored in the same transaction as the rest of the update)
+    async def set_dialog(self, kind: str, state: dict[str, Any]) -> None:
+        await self.deps.dialogs.save(self.user.id, kind, state, self.now)
+        self.dialog = DialogRow(self.user.id, kind, state, self.now, self.now)
+
+    async def end_dialog(self) -> None:
+        await self.deps.dialogs.delete(self.user.id)
+        self.dialog = None
+
+
+CommandHandler = Callable[[Context, str], Awaitable[None]]
+ActionHandler = Callable[[Context, str], Awaitable[None]]
+
+
+class DialogHandler(Protocol):
+    """A multi-step conversation whose state lives in the ``dialogs`` table."""
+
+    kind: str
+
+    async def on_text(self, ctx: Context, text: str) -> None: ...
+
+    async def on_expired(self, ctx: Context) -> None: ...
+
+    async def remind(self, ctx: Context) -> None: ...
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    handler: CommandHandler
+    description: str  # Vietnamese msgid, for menus and help
+    roles: frozenset[str]
+    keeps_dialog: bool
+    listed: bool
+
+
+class Conversation:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.commands: dict[str, CommandSpec] = {}
+        self.aliases: dict[str, str] = {}
+        self.actions: dict[str, tuple[ActionHandler, frozenset[str]]] = {}
+        self.dialogs: dict[str, DialogHandler] = {}
+        self.fallback: CommandHandler | None = None
+
+    # -- registration -----------------------------------------------------------------------
+    def command(
+        self,
+        name: str,
+        handler: CommandHandler,
+        description: str,
+        *,
+        roles: frozenset[str] = frozenset({ADMIN, STAFF, OFFICER, GUEST}),
+        keeps_dialog: bool = True,
+        listed: bool = True,
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        self.commands[name] = CommandSpec(name, handler, description, roles, keeps_dialog, listed)
+        for alias in aliases:
+            self.aliases[alias] = name
+
+    def action(
+        self,
+        prefix: str,
+        handler: ActionHandler,
+        *,
+        roles: frozenset[str] = frozenset({ADMIN, STAFF, OFFICER, GUEST}),
+    ) -> None:
+        self.actions[prefix] = (handler, roles)
+
+    def dialog(self, handler: DialogHandler) -> None:
+        self.dialogs[handler.kind] = handler
+
+    def command_list(self, role: str) -> list[CommandSpec]:
+        return [c for c in self.commands.values() if c.listed and role in c.roles]
+
+    # -- handling ---------------------------------------------------------------------------
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        deps = self.deps
+        user = await deps.users.ensure(
+            incoming.channel,
+            incoming.user_id,
+            chat_id=None if incoming.is_group else incoming.chat_id,
+            display_name=incoming.display_name,
+        )
+        role = self.role_of(user)
+        ctx = Context(
+            deps=deps,
+            conv=self,
+            incoming=incoming,
+            user=user,
+            role=role,
+            lang=user.lang or deps.default_lang,
+            lang_explicit=user.lang is not None,
+            now=deps.clock.now(),
+        )
+        ctx.dialog = await deps.dialogs.get(user.id)
+        if ctx.dialog is not None and ctx.now - ctx.dialog.updated_at > deps.dialog_ttl:
+            handler = self.dialogs.get(ctx.dialog.kind)
+            await ctx.end_dialog()
+            if handler is not None:
+                await handler.on_expired(ctx)
+        await self._dispatch(ctx)
+        await self._remember_menu(ctx)
+        return ctx.replies
+
+    def role_of(self, user: User) -> str:
+        if (user.channel, user.external_id) in self.deps.admins:
+            return ADMIN
+        if user.role == STAFF:
+            return STAFF
+        if user.role == OFFICER and user.commune_id is not None:
+            return OFFICER
+        return GUEST
+
+    async def _dispatch(self, ctx: Context) -> None:
+        incoming = ctx.incoming
+        _ = ctx.tr
+        if incoming.action:
+            await self.run_action(ctx, incoming.action)
+            return
+        text = (incoming.text or "").strip()
+        if incoming.kind != "text" or not text:
+            ctx.reply(
+                _(
+                    "Xin lỗi, tôi chỉ đọc được tin nhắn dạng chữ. Bạn hãy gõ câu hỏi hoặc "
+                    "câu trả lời bằng chữ."
+                )
+            )
+            if ctx.dialog is not None:
+                await self._remind(ctx)
+            return
+        command = parse_command(text)
+        if command is not None:
+            await self.run_command(ctx, *command)
+            return
+        action = await self._choice_from_text(ctx, text)
+        if action is not None:
+            await self.run_action(ctx, action)
+            return
+        if ctx.dialog is not None:
+            handler = self.dialogs.get(ctx.dialog.kind)
+            if handler is not None:
+                await handler.on_text(ctx, text)
+                return
+            await ctx.end_dialog()
+        if self.fallback is not None:
+            await self.fallback(ctx, text)
+
+    async def run_command(self, ctx: Context, name: str, args: str) -> None:
+        _ = ctx.tr
+        name = self.aliases.get(name.lower(), name.lower())
+        spec = self.commands.get(name)
+        if spec is None:
+            ctx.reply(_("Lệnh /{name} không có. Gõ /help để xem các lệnh.", name=name))
+            return
+        if ctx.role not in spec.roles:
+            ctx.reply(self.denied_text(ctx, spec.roles))
+            return
+        await spec.handler(ctx, args.strip())
+        if spec.keeps_dialog and ctx.dialog is not None and name not in ("huy",):
+            await self._remind(ctx)
+
+    async def run_action(self, ctx: Context, action: str) -> None:
+        prefix = action.split(":", 1)[0]
+        entry = self.actions.get(prefix)
+        _ = ctx.tr
+        if entry is None:
+            ctx.reply(_("Lựa chọn này không còn hiệu lực. Gõ /help để bắt đầu lại."))
+            return
+        handler, roles = entry
+        if ctx.role not in roles:
+            ctx.reply(self.denied_text(ctx, roles))
+            return
+        await handler(ctx, action)
+
+    def denied_text(self, ctx: Context, roles: frozenset[str]) -> str:
+        _ = ctx.tr
+        if roles <= {ADMIN}:
+            return _("Xin lỗi, chức năng này chỉ dành cho quản trị viên Văn phòng NTM.")
+        if roles <= {ADMIN, STAFF}:
+            return _("Xin lỗi, chức năng này chỉ dành cho cán bộ Văn phòng NTM huyện.")
+        if OFFICER in roles and GUEST not in roles:
+            return _(
+                "Bạn chưa đăng ký là cán bộ xã nên chưa thể báo cáo. Xin liên hệ Văn phòng "
+                "NTM huyện để nhận mã mời, rồi gõ /start <mã mời>. Bạn vẫn có thể hỏi đáp "
+                "về Kế hoạch."
+            )
+        return _("Xin lỗi, bạn không có quyền dùng chức năng này.")
+
+    async def _remind(self, ctx: Context) -> None:
+        if ctx.dialog is None:
+            return
+        handler = self.dialogs.get(ctx.dialog.kind)
+        if handler is not None:
+            await handler.remind(ctx)
+
+    async def _choice_from_text(self, ctx: Context, text: str) -> str | None:
+        """A typed answer to the choices last offered: their number or their words."""
+        stored = await self.deps.menus.get(ctx.user.id)
+        if stored is None:
+            return None
+        choices, created = stored
+        if ctx.now - created > MENU_TTL or not choices:
+            return None
+        return match_choice(text, choices)
+
+    async def _remember_menu(self, ctx: Context) -> None:
+        choices = [(c.label, c.action) for r in ctx.replies for c in r.flat_choices()]
+        if choices:
+            await self.deps.menus.save(ctx.user.id, choices, ctx.now)
+        elif ctx.replies:
+            await self.deps.menus.clear(ctx.user.id)
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """``"/start@ntm_bot CODE"`` → ``("start", "CODE")``; plain text → ``None``."""
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    return match[1], (match[2] or "").strip()
+
+
+def match_choice(text: str, choices: list[tuple[str, str]]) -> str | None:
+    """The action of the choice ``text`` names: "2", "2.", "số 2", or the label's words.
+
+    Words must name one label: equal to it (ignoring diacritics, case and a trailing
+    "(…)"), the start of exactly one label, or one small typo away. Anything longer than a
+    label is a new message, not a choice ("tiêu chí 6" is not the button "Tiêu chí").
+    """
+    folded = fold(text).strip(" .")
+    number = re.fullmatch(r"(?:so\s*)?(\d{1,2})\s*[.)]?", folded)
+    if number:
+        index = int(number[1]) - 1
+        return choices[index][1] if 0 <= index < len(choices) else None
+    if len(folded) < 2 or len(folded) > 60:
+        return None
+    labels = [fold(label).strip() for label, _ in choices]
+    bare = [re.sub(r"\s*\(.*\)\s*$", "", label).strip(" .") for label in labels]
+    for candidates in (labels, bare):
+        if folded in candidates:
+            return choices[candidates.index(folded)][1]
+    starts = [i for i, label in enumerate(bare) if len(folded) >= 3 and label.startswith(folded)]
+    if len(starts) == 1:
+        return choices[starts[0]][1]
+    close = [
+        i
+        for i, label in enumerate(bare)
+        if abs(len(label) - len(folded)) <= 1
+        and len(folded) >= 5
+        and fuzz.ratio(folded, label) >= 90
+    ]
+    return choices[close[0]][1] if len(close) == 1 else None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A reply to send, with its outbox id (mark it sent once the channel confirms)."""
+
+    outbox_id: int
+    channel: str
+    chat_id: str
+    reply: Reply
+    context: dict[str, Any]
+
+
+class Processor:
+    """Runs the conversation for one update inside one transaction, with its replies."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self.deps = conversation.deps
+
+    async def process(
+        self, incoming: Incoming, context: dict[str, Any] | None = None
+    ) -> list[Delivery]:
+        """Handle ``incoming``; ``[]`` if this update was handled before (a redelivery).
+
+        ``context`` is channel data stored with each reply (e.g. the message a button was on).
+        Raises :class:`StorageUnavailable` when the database cannot take the write: nothing
+        was changed, and the channel tells the user to try again later.
+        """
+        deps = self.deps
+        async with deps.db.transaction():
+            if incoming.update_key is not None and not await deps.updates.claim(
+                incoming.channel, incoming.update_key
+            ):
+                log.info("skipping redelivered update %s/%s", incoming.channel, incoming.update_key)
+                return []
+            replies = await self.conversation.handle(incoming)
+            deliveries = []
+            for reply in replies:
+                outbox_id = await deps.outbox.add(
+                    incoming.channel, incoming.chat_id, reply_to_payload(reply, context)
+                )
+                deliveries.append(
+                    Delivery(outbox_id, incoming.channel, incoming.chat_id, reply, context or {})
+                )
+        return deliveries
+
+    def unavailable_reply(self, lang: str | None = None) -> Reply:
+        tr = Tr(self.deps.translator, lang or self.deps.default_lang)
+        return Reply(
+            Doc.of(
+                tr(
+                    "Hệ thống đang bận hoặc tạm thời không ghi được dữ liệu. Xin bạn "
+                    "thử lại sau ít phút; thông tin đã gửi trước đó không bị mất."
+                )
+            )
+        )
+
+
+def supported_lang(value: str) -> str | None:
+    value = fold(value).strip()
+    aliases = {
+        "vi": "vi",
+        "viet": "vi",
+        "tieng viet": "vi",
+        "vietnamese": "vi",
+        "en": "en",
+        "english": "en",
+        "tieng anh": "en",
+        "anh": "en",
+    }
+    lang = aliases.get(value)
+    return lang if lang in LANGS else None
+
+
+__all__ = [
+    "ADMIN",
+    "GUEST",
+    "OFFICER",
+    "STAFF",
+    "Context",
+    "Conversation",
+    "Delivery",
+    "Deps",
+    "Processor",
+    "StorageUnavailable",
+    "match_choice",
+    "parse_command",
+]

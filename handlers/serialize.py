@@ -1,0 +1,49 @@
+"""Replies as JSON, for the outbox (a reply written before it is sent survives a crash)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from handlers.richtext import Doc, Span
+from handlers.types import Attachment, Choice, Reply
+
+
+def reply_to_payload(reply: Reply, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "lines": [[[s.text, int(s.bold), int(s.italic)] for s in line] for line in reply.doc.lines],
+        "choices": [[[c.label, c.action] for c in row] for row in reply.choices],
+        "edit": reply.edit,
+    }
+    for name in ("photo", "document"):
+        attachment: Attachment | None = getattr(reply, name)
+        if attachment is not None:
+            payload[name] = {
+                "filename": attachment.filename,
+                "mime": attachment.mime,
+                "caption": attachment.caption,
+                "data": base64.b64encode(attachment.data).decode("ascii"),
+            }
+    if context:
+        payload["context"] = context
+    return payload
+
+
+def reply_from_payload(payload: dict[str, Any]) -> tuple[Reply, dict[str, Any]]:
+    doc = Doc([tuple(Span(t, bool(bo), bool(i)) for t, bo, i in line) for line in payload["lines"]])
+    choices = [[Choice(label, action) for label, action in row] for row in payload["choices"]]
+    attachments: dict[str, Attachment] = {}
+    for name in ("photo", "document"):
+        item = payload.get(name)
+        if item:
+            attachments[name] = Attachment(
+                item["filename"], base64.b64decode(item["data"]), item["mime"], item.get("caption")
+            )
+    reply = Reply(
+        doc,
+        choices,
+        photo=attachments.get("photo"),
+        document=attachments.get("document"),
+        edit=bool(payload.get("edit")),
+    )
+    return reply, dict(payload.get("context") or {})

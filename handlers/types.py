@@ -1,0 +1,64 @@
+"""What channels hand to the conversation core and what it hands back.
+
+Channels turn their platform's update into an :class:`Incoming` and render each
+:class:`Reply`: Telegram as HTML with inline keyboards, Zalo OA with template buttons, Zalo Bot
+API and the terminal as numbered options. ``Choice.action`` is a short opaque string (≤ 64
+bytes, it travels in Telegram's ``callback_data``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handlers.richtext import Doc
+
+MAX_ACTION_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode("utf-8")) > MAX_ACTION_BYTES:
+            raise ValueError(f"choice action longer than {MAX_ACTION_BYTES} bytes: {self.action}")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime: str
+    caption: str | None = None
+
+
+@dataclass
+class Reply:
+    doc: Doc
+    choices: list[list[Choice]] = field(default_factory=list)
+    photo: Attachment | None = None
+    document: Attachment | None = None
+    edit: bool = False  # replace the message the choice came from, where the channel can
+
+    @property
+    def text(self) -> str:
+        return self.doc.plain()
+
+    def flat_choices(self) -> list[Choice]:
+        return [c for row in self.choices for c in row]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a user did: typed text, tapped a choice, or sent something else."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    text: str | None = None
+    action: str | None = None
+    update_key: str | None = None
+    display_name: str | None = None
+    is_group: bool = False
+    kind: str = "text"  # text | action | sticker | photo | other

@@ -1,0 +1,654 @@
+"""Understand a question about the plan and find the answer in the data.
+
+:meth:`QueryEngine.analyze` turns the question into an :class:`Analysis` (language, intent
+cues, criterion codes, units, level, date range, scored topics); :meth:`QueryEngine.resolve`
+turns that into a :mod:`knowledge.results` object. No answer text is produced here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from knowledge import results as r
+from knowledge.base import DeadlineLink, Indicator, KnowledgeBase
+from knowledge.lexicon import Lexicon, Phrase, load_lexicon
+from knowledge.matching import Entry, PhraseIndex, Speller, TopicMatch
+from knowledge.models import Deadline
+from knowledge.normalize import clean, fold, has_diacritics, tokenize, words
+from knowledge.temporal import DEFAULT_UPCOMING_DAYS, DateRange, find_range, next_days
+
+# Words that say what kind of thing is meant rather than which: optional inside phrases.
+STRUCTURAL = frozenset(
+    {"tieu", "chi", "noi", "dung", "so", "cap", "xa", "huyen", "cua", "va", "cac", "o"}
+    | {"criterion", "criteria", "indicator"}
+)
+_CODE = re.compile(r"^\d{1,2}(?:\.\d{1,2})?$")
+_SUB_CODE = re.compile(r"^\d{1,2}\.\d{1,2}$")
+_MARKERS: tuple[Phrase, ...] = (
+    ("tieu", "chi"),
+    ("chi", "tieu"),
+    ("noi", "dung"),
+    ("sub", "indicator"),
+    ("criterion",),
+    ("criteria",),
+    ("indicator",),
+)
+_CODE_FILLERS = frozenset(
+    {"so", "thu", "xa", "huyen", "cap", "number", "no", "the", "of", "level", "commune", "district"}
+)
+_CODE_SEPARATORS = frozenset({"va", "and", "hoac", "or", "voi"})
+_LEVEL_WORDS = {
+    "xa": "xa",
+    "commune": "xa",
+    "communes": "xa",
+    "huyen": "huyen",
+    "district": "huyen",
+}
+MIN_TOPIC_SCORE = 1.0
+TIE = 0.995
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    label: str
+    level: str | None
+    explicit: bool
+    position: int
+
+    @property
+    def number(self) -> int:
+        return int(self.label.split(".")[0])
+
+
+@dataclass
+class Analysis:
+    question: str
+    lang: str
+    tokens: list[str]
+    cues: set[str]
+    codes: list[CodeRef]
+    units: list[str]
+    level: str | None
+    range: DateRange | None
+    topics: list[TopicMatch]
+    unit_positions: set[int] = field(default_factory=set)
+
+    def has(self, *cues: str) -> bool:
+        return any(c in self.cues for c in cues)
+
+
+class QueryEngine:
+    def __init__(self, kb: KnowledgeBase, lexicon: Lexicon | None = None) -> None:
+        self.kb = kb
+        self.lexicon = lexicon or load_lexicon()
+        self._unit_aliases = self._build_unit_aliases()
+        self._district_phrases = {
+            tuple(words(f"huyện {kb.meta.district}")),
+            tuple(words(f"{kb.meta.district} district")),
+        }
+        self.index = self._build_index()
+        self.speller = self._build_speller()
+        self._vi_words = self._vietnamese_vocabulary()
+        self._deadline_months = {(d.due.year, d.due.month) for d in kb.deadlines}
+
+    # -- building ---------------------------------------------------------------------------
+    def _build_unit_aliases(self) -> dict[Phrase, str]:
+        aliases: dict[Phrase, str] = {}
+        for unit in self.kb.units:
+            for text in [unit.name, *([unit.short] if unit.short else []), *unit.aliases]:
+                phrase = tuple(words(text))
+                if phrase:
+                    aliases.setdefault(phrase, unit.key)
+        return aliases
+
+    def _entries(self, texts: Iterable[str], english: bool = False) -> list[Entry]:
+        entries: list[Entry] = []
+        for text in texts:
+            tokens = self.lexicon.expand(words(text))
+            if english:
+                tokens = [t for t in tokens if t not in self.lexicon.english_stopwords]
+            if not tokens:
+                continue
+            accented = None
+            if len(tokens) == 1 and not english:
+                raw = clean(text).lower()
+                accented = raw if has_diacritics(raw) and " " not in raw else None
+            entries.append(Entry(tuple(tokens), accented))
+        return entries
+
+    def _build_index(self) -> PhraseIndex:
+        index = PhraseIndex(stop_tokens=STRUCTURAL)
+        kb = self.kb
+        for ind in kb.indicators.values():
+            own = self._entries([ind.name, *ind.keywords]) + self._entries(
+                [ind.name_en, *ind.keywords_en], english=True
+            )
+            for child in ind.children:
+                sub = kb.indicators[child]
+                own += self._entries(sub.keywords) + self._entries(sub.keywords_en, english=True)
+            index.add(f"ind:{ind.code}", own)
+        for deadline in kb.deadlines:
+            index.add(
+                f"dl:{deadline.id}",
+                self._entries(deadline.keywords)
+                + self._entries(deadline.keywords_en, english=True),
+            )
+        for fact in kb.facts:
+            index.add(
+                f"fact:{fact.id}",
+                self._entries(fact.keywords) + self._entries(fact.keywords_en, english=True),
+            )
+        for unit in kb.units:
+            for i, duty in enumerate(unit.duties):
+                if duty.keywords:
+                    index.add(f"duty:{unit.key}:{i}", self._entries(duty.keywords))
+        index.build()
+        return index
+
+    def _build_speller(self) -> Speller:
+        vocabulary = self.index.vocabulary()
+        for phrase in self._unit_aliases:
+            vocabulary.update(phrase)
+        for cue_phrases in self.lexicon.cues.values():
+            for phrase in cue_phrases:
+                vocabulary.update(phrase)
+        protected = (
+            set(self.lexicon.known_words)
+            | set(self.lexicon.english_markers)
+            | set(self.lexicon.english_stopwords)
+            | set(self.lexicon.abbreviations)
+            | STRUCTURAL
+        )
+        for commune in self.kb.communes.communes:
+            vocabulary.update(words(commune.name))
+        phrases = [e.tokens for t in self.index.topics() for e in self.index.entries(t)]
+        phrases += list(self._unit_aliases)
+        phrases += [p for cue in self.lexicon.cues.values() for p in cue]
+        bigrams = {pair for p in phrases for pair in itertools.pairwise(p)}
+        return Speller(vocabulary, protected, bigrams)
+
+    def _vietnamese_vocabulary(self) -> frozenset[str]:
+        vi: set[str] = set(self.lexicon.known_words) | STRUCTURAL
+        for phrase in self._unit_aliases:
+            vi.update(phrase)
+        for ind in self.kb.indicators.values():
+            for text in [ind.name, *ind.keywords]:
+                vi.update(words(text))
+        vi.update(self.lexicon.abbreviations)
+        return frozenset(vi - self.lexicon.english_markers)
+
+    # -- analysis ---------------------------------------------------------------------------
+    def analyze(self, question: str, today: dt.date, lang: str | None = None) -> Analysis:
+        text = clean(question)
+        folded = fold(text)
+        raw = tokenize(folded)
+        detected = lang or self._detect_lang(raw, text)
+        corrected = self.speller.correct(raw)
+        units, unit_spans, district_spans = self._find_units(corrected)
+        tokens: list[str] = []
+        origin: list[int] = []
+        for i, token in enumerate(corrected):
+            for piece in self.lexicon.abbreviations.get(token, (token,)):
+                tokens.append(piece)
+                origin.append(i)
+        unit_positions = {j for j, i in enumerate(origin) if i in unit_spans}
+        district_positions = {j for j, i in enumerate(origin) if i in district_spans}
+        ignored = set(unit_positions)
+        if detected == "en":
+            ignored |= {j for j, t in enumerate(tokens) if t in self.lexicon.english_stopwords}
+        cues = self._find_cues(tokens, ignored)
+        codes = self._find_codes(tokens)
+        code_positions = {c.position for c in codes}
+        level = self._find_level(tokens, unit_positions | district_positions)
+        date_range = find_range(" ".join(corrected), today, self._default_year)
+        accented = (
+            frozenset(w for w in re.split(r"[^\w]+", text.lower()) if w)
+            if has_diacritics(text)
+            else None
+        )
+        topics = self.index.match(tokens, ignored | code_positions, accented)
+        topics = [t for t in topics if t.score >= MIN_TOPIC_SCORE]
+        return Analysis(
+            question=question,
+            lang=detected,
+            tokens=tokens,
+            cues=cues,
+            codes=codes,
+            units=units,
+            level=level,
+            range=date_range,
+            topics=topics,
+            unit_positions=unit_positions,
+        )
+
+    def _detect_lang(self, tokens: list[str], text: str) -> str:
+        if has_diacritics(text):
+            return "vi"
+        english = sum(1 for t in tokens if t in self.lexicon.english_markers)
+        vietnamese = sum(1 for t in tokens if t in self._vi_words)
+        return "en" if english > vietnamese else "vi"
+
+    def _find_units(self, tokens: list[str]) -> tuple[list[str], set[int], set[int]]:
+        """Unit mentions (longest alias first) and the district's own name."""
+        found: list[str] = []
+        spans: set[int] = set()
+        district: set[int] = set()
+        i = 0
+        longest = max((len(p) for p in self._unit_aliases), default=1)
+        while i < len(tokens):
+            for size in range(min(longest, len(tokens) - i), 0, -1):
+                window = tuple(tokens[i : i + size])
+                key = self._unit_aliases.get(window)
+                if key is not None:
+                    if key not in found:
+                        found.append(key)
+                    spans.update(range(i, i + size))
+                    i += size
+                    break
+                if window in self._district_phrases:
+                    district.update(range(i, i + size))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found, spans, district
+
+    def _find_cues(self, tokens: list[str], skip: set[int]) -> set[str]:
+        """Cue phrases, matched on the question without unit names (and English stopwords)."""
+        found: set[str] = set()
+        text = [t for i, t in enumerate(tokens) if i not in skip]
+        for name, phrases in self.lexicon.cues.items():
+            for phrase in phrases:
+                if _contains(text, phrase):
+                    found.add(name)
+                    break
+        return found
+
+    def _find_codes(self, tokens: list[str]) -> list[CodeRef]:
+        codes: list[CodeRef] = []
+        i = 0
+        n = len(tokens)
+        while i < n:
+            marker = next((m for m in _MARKERS if tuple(tokens[i : i + len(m)]) == m), None)
+            if marker is None:
+                if _SUB_CODE.match(tokens[i]):
+                    codes.append(CodeRef(tokens[i], None, False, i))
+                i += 1
+                continue
+            j = i + len(marker)
+            level: str | None = None
+            while j < n and tokens[j] in _CODE_FILLERS:
+                level = _LEVEL_WORDS.get(tokens[j], level)
+                j += 1
+            found: list[tuple[str, int]] = []
+            while j < n and (_CODE.match(tokens[j]) or (found and tokens[j] in _CODE_SEPARATORS)):
+                if _CODE.match(tokens[j]):
+                    found.append((tokens[j], j))
+                j += 1
+            if found:
+                after = tokens[j : j + 2]
+                if after and after[0] == "cap" and len(after) > 1:
+                    level = _LEVEL_WORDS.get(after[1], level)
+                elif after:
+                    level = (
+                        _LEVEL_WORDS.get(after[0], level) if after[0] in ("xa", "huyen") else level
+                    )
+                codes.extend(CodeRef(label, level, True, pos) for label, pos in found)
+            i = max(j, i + 1)
+        return codes
+
+    def _find_level(self, tokens: list[str], skip: set[int]) -> str | None:
+        levels: set[str] = set()
+        for i, word in enumerate(tokens):
+            if i in skip or word not in _LEVEL_WORDS:
+                continue
+            if word == "xa":
+                following = tokens[i + 1] if i + 1 < len(tokens) else ""
+                if following == "hoi" or tokens[i - 2 : i] == ["hop", "tac"]:
+                    continue
+            levels.add(_LEVEL_WORDS[word])
+        return levels.pop() if len(levels) == 1 else None
+
+    def _default_year(self, month: int) -> int:
+        year = self.kb.meta.year
+        for candidate in (year, year + 1, year - 1):
+            if (candidate, month) in self._deadline_months:
+                return candidate
+        return year
+
+    # -- resolution -------------------------------------------------------------------------
+    def ask(
+        self, question: str, today: dt.date, lang: str | None = None
+    ) -> tuple[Analysis, r.Result]:
+        analysis = self.analyze(question, today, lang)
+        return analysis, self.resolve(analysis, today)
+
+    def resolve(self, a: Analysis, today: dt.date) -> r.Result:
+        has_subject = bool(a.codes or a.units or a.topics)
+        if not a.tokens:
+            return r.Help()
+        listing = not a.codes and not a.units and not a.has("deadline", "calendar", "duties")
+        if listing and a.has("list_units") and not a.topics:
+            return r.ListUnits()
+        if listing and a.has("list_communes") and not a.topics:
+            return r.ListCommunes()
+        if listing and a.has("list"):
+            return r.ListCriteria((a.level,) if a.level else ("xa", "huyen"))
+        if a.codes:
+            return self._resolve_codes(a)
+        if a.units:
+            unit_result = self._resolve_unit(a, today)
+            if unit_result is not None:
+                return unit_result
+        if a.range is not None and self._is_calendar(a):
+            return self._calendar(a.range, today, include_overdue=a.has("overdue"))
+        if a.topics:
+            topical = self._resolve_topics(a)
+            if topical is not None:
+                return topical
+        if a.has("calendar", "overdue") and (a.has("deadline", "overdue") or "viec" in a.tokens):
+            return self._calendar(next_days(today, DEFAULT_UPCOMING_DAYS), today, True)
+        if a.has("help") and not has_subject:
+            return r.Help()
+        if a.has("owner", "deadline", "duties", "fact") and not has_subject:
+            asked = next(c for c in ("owner", "deadline", "duties", "fact") if a.has(c))
+            return r.Clarify(asked)
+        return r.OutOfScope()
+
+    def _is_calendar(self, a: Analysis) -> bool:
+        assert a.range is not None
+        if a.topics and a.topics[0].score >= 3.0 and not a.has("calendar"):
+            return False
+        if a.has("calendar", "deadline", "overdue"):
+            return True
+        # A bare date or month ("tháng 11/2021") asks what falls due then.
+        return not a.topics and a.range.explicit and a.range.kind in ("day", "month", "quarter")
+
+    # codes -----------------------------------------------------------------------------------
+    def _resolve_codes(self, a: Analysis) -> r.Result:
+        parts: list[r.Result] = []
+        seen: set[str] = set()
+        for ref in a.codes:
+            part = self._resolve_code(a, ref)
+            if part is None:
+                continue
+            key = repr(part)
+            if key not in seen:
+                seen.add(key)
+                parts.append(part)
+        if not parts:
+            return r.OutOfScope()
+        if len(parts) == 1:
+            return parts[0]
+        unknown = [p for p in parts if isinstance(p, r.UnknownCriterion)]
+        known = [p for p in parts if not isinstance(p, r.UnknownCriterion)]
+        if known:
+            return known[0] if len(known) == 1 else r.Several(tuple(known))
+        return unknown[0]
+
+    def _resolve_code(self, a: Analysis, ref: CodeRef) -> r.Result | None:
+        levels = [ref.level] if ref.level else ([a.level] if a.level else ["xa", "huyen"])
+        existing = [lvl for lvl in levels if f"{lvl}:{ref.label}" in self.kb.indicators]
+        if not existing and ref.level is None and a.level is not None:
+            # "tiêu chí 5.1 bệnh viện huyện" said "xã" elsewhere: trust the code.
+            existing = [
+                lvl for lvl in ("xa", "huyen") if f"{lvl}:{ref.label}" in self.kb.indicators
+            ]
+        if not existing:
+            return r.UnknownCriterion(ref.label, ref.level or a.level) if ref.explicit else None
+        if len(existing) == 2:
+            hinted = self._level_hint(a, ref)
+            if hinted:
+                existing = [hinted]
+        if len(existing) == 1:
+            return self._about_indicator(a, self.kb.indicators[f"{existing[0]}:{ref.label}"])
+        options = tuple(
+            (lvl, self._about_indicator(a, self.kb.indicators[f"{lvl}:{ref.label}"]))
+            for lvl in existing
+        )
+        return r.Ambiguous(ref.label, options)
+
+    def _level_hint(self, a: Analysis, ref: CodeRef) -> str | None:
+        """A topic word that names the criterion at one level only ("tiêu chí 6 sản xuất")."""
+        hits: set[str] = set()
+        for match in a.topics:
+            if not match.topic.startswith("ind:"):
+                continue
+            code = match.topic[4:]
+            level, label = code.split(":")
+            if label.split(".")[0] == str(ref.number):
+                hits.add(level)
+        return hits.pop() if len(hits) == 1 else None
+
+    def _about_indicator(self, a: Analysis, ind: Indicator) -> r.Result:
+        if a.has("deadline") and not a.has("owner"):
+            return r.Deadlines(tuple(self.kb.deadlines_for(ind.code)), indicator=ind)
+        if a.has("fact") and not a.has("owner", "deadline"):
+            facts = self.kb.facts_for(ind.code)
+            if facts:
+                return r.Facts(tuple(facts))
+        if a.has("deadline") and a.has("owner"):
+            return self._owner(a, ind)
+        return self._owner(a, ind)
+
+    def _owner(self, a: Analysis, ind: Indicator) -> r.Owner:
+        asked = a.units[0] if a.units else None
+        return r.Owner(ind, tuple(self.kb.deadlines_for(ind.code)), asked_unit=asked)
+
+    # units -----------------------------------------------------------------------------------
+    def _resolve_unit(self, a: Analysis, today: dt.date) -> r.Result | None:
+        unit = a.units[0]
+        topical = [t for t in a.topics if t.score >= 2.0]
+        if topical and not self.kb.is_department(unit):
+            return None  # "các xã … vệ sinh môi trường": the topic says more than "the communes"
+        if a.has("duties") and not (topical and a.has("fact", "owner") and not a.has("duties")):
+            return self._duties(unit)
+        if topical and a.has("fact", "owner", "deadline"):
+            return None  # the question is about a topic; the unit is context
+        if a.has("deadline") and not topical:
+            return r.Deadlines(tuple(self._unit_deadline_links(unit)), unit=unit)
+        if topical and not a.has("duties"):
+            return None
+        return self._duties(unit)
+
+    def _unit_deadline_links(self, unit: str) -> list[DeadlineLink]:
+        return [DeadlineLink(d, (unit,)) for d in self.kb.deadlines_of_unit(unit)]
+
+    def _duties(self, unit: str) -> r.Duties:
+        kb = self.kb
+        duties = kb.duties(unit)
+        deadline_ids = {d.deadline for d in duties if d.deadline}
+        extra = tuple(d for d in kb.deadlines_of_unit(unit) if d.id not in deadline_ids)
+        return r.Duties(
+            unit=unit,
+            owned=tuple(kb.owned_by(unit)),
+            cooperating=tuple(kb.cooperations(unit)),
+            duties=tuple(duties),
+            deadlines=extra,
+        )
+
+    # calendar --------------------------------------------------------------------------------
+    def _calendar(self, span: DateRange, today: dt.date, include_overdue: bool) -> r.Calendar:
+        due = tuple(self.kb.deadlines_between(span.start, span.end))
+        overdue: tuple[Deadline, ...] = ()
+        if include_overdue or span.kind == "days":
+            overdue = tuple(d for d in self.kb.deadlines if d.due < today and d not in due)
+        return r.Calendar(span, due, overdue, include_overdue or span.kind == "days")
+
+    # topics ----------------------------------------------------------------------------------
+    def _resolve_topics(self, a: Analysis) -> r.Result | None:
+        chosen = self._choose_topics(a)
+        if not chosen:
+            return None
+        kinds = Counter(t.split(":", 1)[0] for t in chosen)
+        if a.has("duties") and not a.has("owner", "deadline") and kinds.keys() - {"ind"}:
+            return self._topic_facts(chosen)
+        if a.has("deadline") and not a.has("owner"):
+            return self._topic_deadlines(chosen)
+        if a.has("fact") and not a.has("owner"):
+            return self._topic_facts(chosen)
+        if a.has("owner") or kinds.get("ind"):
+            if kinds.get("ind"):
+                return self._topic_owner(a, chosen)
+            return self._topic_responsible(chosen)
+        if kinds.get("fact"):
+            return self._topic_facts(chosen)
+        if kinds.get("dl"):
+            return self._topic_deadlines(chosen)
+        return self._topic_responsible(chosen)
+
+    def _choose_topics(self, a: Analysis) -> list[str]:
+        """The best topics for the question's intent, de-duplicated (a criterion and its only
+        matching sub-indicator → the sub-indicator; several sub-indicators → the criterion)."""
+        matches = [m for m in a.topics if self._level_ok(m.topic, a.level)]
+        if not matches:
+            return []
+        preferred = self._preferred_kinds(a)
+        best_by_kind: dict[str, float] = {}
+        for m in matches:
+            kind = m.topic.split(":", 1)[0]
+            best_by_kind[kind] = max(best_by_kind.get(kind, 0.0), m.score)
+        top = matches[0].score
+        # The preferred kind wins if it explains most of what the best topic explains.
+        for kind in preferred:
+            if best_by_kind.get(kind, 0.0) >= 0.8 * top:
+                pool = [m for m in matches if m.topic.startswith(kind + ":")]
+                break
+        else:
+            pool = matches
+        best = pool[0].score
+        tied = [m.topic for m in pool if m.score >= TIE * best]
+        return self._collapse(tied)[:4]
+
+    @staticmethod
+    def _preferred_kinds(a: Analysis) -> tuple[str, ...]:
+        if a.has("duties") and not a.has("owner", "deadline"):
+            return ("fact", "duty", "dl", "ind")
+        if a.has("deadline") and not a.has("owner"):
+            return ("dl", "ind", "fact", "duty")
+        if a.has("fact") and not a.has("owner"):
+            return ("fact", "dl", "ind", "duty")
+        return ("ind", "fact", "dl", "duty")
+
+    def _level_ok(self, topic: str, level: str | None) -> bool:
+        if level is None:
+            return True
+        kind, _, key = topic.partition(":")
+        if kind == "ind":
+            return key.startswith(level + ":")
+        if kind == "dl":
+            return self.kb.deadline_by_id[key].level == level
+        return True
+
+    def _collapse(self, topics: list[str]) -> list[str]:
+        result = list(dict.fromkeys(topics))
+        indicators = [t[4:] for t in result if t.startswith("ind:")]
+        for code in indicators:
+            ind = self.kb.indicators[code]
+            if ind.is_sub:
+                continue
+            subs = [c for c in indicators if self.kb.indicators[c].parent == code]
+            if len(subs) == 1:
+                result.remove(f"ind:{code}")
+            elif len(subs) > 1:
+                for sub in subs:
+                    result.remove(f"ind:{sub}")
+        return result
+
+    def _topic_owner(self, a: Analysis, topics: list[str]) -> r.Result:
+        inds = [self.kb.indicators[t[4:]] for t in topics if t.startswith("ind:")]
+        by_level = {ind.level for ind in inds}
+        if len(by_level) == 2 and a.level is None:
+            options = tuple(
+                (lvl, self._group([self._owner(a, i) for i in inds if i.level == lvl]))
+                for lvl in ("xa", "huyen")
+            )
+            return r.Ambiguous(inds[0].name, options)
+        return self._group([self._owner(a, i) for i in inds])
+
+    @staticmethod
+    def _group(parts: list[r.Owner]) -> r.Result:
+        return parts[0] if len(parts) == 1 else r.Several(tuple(parts))
+
+    def _topic_deadlines(self, topics: list[str]) -> r.Result:
+        links: list[DeadlineLink] = []
+        indicator: Indicator | None = None
+        for topic in topics:
+            kind, _, key = topic.partition(":")
+            if kind == "dl":
+                d = self.kb.deadline_by_id[key]
+                links.append(DeadlineLink(d, tuple(d.responsible)))
+            elif kind == "ind":
+                indicator = self.kb.indicators[key]
+                links.extend(self.kb.deadlines_for(key))
+            elif kind == "fact":
+                fact = self.kb.fact_by_id[key]
+                if fact.deadline:
+                    d = self.kb.deadline_by_id[fact.deadline]
+                    links.append(DeadlineLink(d, tuple(d.responsible)))
+            elif kind == "duty":
+                unit, _, idx = key.partition(":")
+                duty = self.kb.unit(unit).duties[int(idx)]
+                if duty.deadline:
+                    links.append(DeadlineLink(self.kb.deadline_by_id[duty.deadline], (unit,)))
+        unique = {(link.deadline.id, link.units): link for link in links}
+        ordered = sorted(unique.values(), key=lambda link: (link.deadline.due, link.deadline.id))
+        if not ordered:
+            return self._topic_responsible(topics)
+        return r.Deadlines(tuple(ordered), indicator=indicator if len(topics) == 1 else None)
+
+    def _topic_facts(self, topics: list[str]) -> r.Result:
+        facts = []
+        deadlines = []
+        for topic in topics:
+            kind, _, key = topic.partition(":")
+            if kind == "fact":
+                facts.append(self.kb.fact_by_id[key])
+            elif kind == "dl":
+                deadlines.append(self.kb.deadline_by_id[key])
+                facts.extend(self.kb.facts_with_deadline(key))
+            elif kind == "ind":
+                facts.extend(self.kb.facts_for(key))
+        facts = list({f.id: f for f in facts}.values())
+        if facts:
+            covered = {f.deadline for f in facts}
+            return r.Facts(tuple(facts), tuple(d for d in deadlines if d.id not in covered))
+        if deadlines:
+            return r.Deadlines(tuple(DeadlineLink(d, tuple(d.responsible)) for d in deadlines))
+        inds = [self.kb.indicators[t[4:]] for t in topics if t.startswith("ind:")]
+        if inds:
+            return self._group([r.Owner(i, tuple(self.kb.deadlines_for(i.code))) for i in inds])
+        return self._topic_responsible(topics)
+
+    def _topic_responsible(self, topics: list[str]) -> r.Result:
+        deadlines = []
+        facts = []
+        duties = []
+        for topic in topics:
+            kind, _, key = topic.partition(":")
+            if kind == "dl":
+                deadlines.append(self.kb.deadline_by_id[key])
+            elif kind == "fact":
+                facts.append(self.kb.fact_by_id[key])
+            elif kind == "duty":
+                unit, _, idx = key.partition(":")
+                duties.append(r.DutyRef(unit, self.kb.unit(unit).duties[int(idx)]))
+        if not (deadlines or facts or duties):
+            return r.OutOfScope()
+        return r.TopicOwner(tuple(deadlines), tuple(facts), tuple(duties))
+
+
+def _contains(tokens: list[str], phrase: Phrase) -> bool:
+    n = len(phrase)
+    if n == 1:
+        return phrase[0] in tokens
+    first = phrase[0]
+    for i, token in enumerate(tokens[: len(tokens) - n + 1]):
+        if token == first and tuple(tokens[i : i + n]) == phrase:
+            return True
+    return False

@@ -1,0 +1,101 @@
+"""The lexicon (``knowledge/lexicon.yaml``): abbreviations, intent cues, language markers.
+
+Everything is folded at load so that matching compares folded tokens only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from knowledge.errors import KnowledgeError
+from knowledge.normalize import words
+
+INTENT_CUES = (
+    "help",
+    "list",
+    "list_units",
+    "list_communes",
+    "owner",
+    "duties",
+    "deadline",
+    "calendar",
+    "fact",
+    "overdue",
+)
+
+
+class _Bilingual(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    vi: list[str]
+    en: list[str]
+
+
+class _Cues(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    help: _Bilingual
+    list: _Bilingual
+    list_units: _Bilingual
+    list_communes: _Bilingual
+    owner: _Bilingual
+    duties: _Bilingual
+    deadline: _Bilingual
+    calendar: _Bilingual
+    fact: _Bilingual
+    overdue: _Bilingual
+
+
+class _LexiconFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    abbreviations: dict[str, str]
+    cues: _Cues
+    english_stopwords: list[str]
+    english_markers: list[str]
+    known_words: list[str]
+
+
+Phrase = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    abbreviations: dict[str, Phrase]
+    cues: dict[str, tuple[Phrase, ...]]
+    english_stopwords: frozenset[str]
+    english_markers: frozenset[str]
+    known_words: frozenset[str]
+
+    def expand(self, tokens: list[str]) -> list[str]:
+        """Replace abbreviation tokens by the words they stand for."""
+        out: list[str] = []
+        for token in tokens:
+            out.extend(self.abbreviations.get(token, (token,)))
+        return out
+
+
+def load_lexicon(path: Path | None = None) -> Lexicon:
+    from knowledge.loader import read_yaml
+
+    source = path or Path(str(resources.files("knowledge").joinpath("lexicon.yaml")))
+    try:
+        raw = _LexiconFile.model_validate(read_yaml(source))
+    except ValidationError as exc:
+        from knowledge.loader import describe
+
+        raise KnowledgeError(describe(source, exc)) from None
+    cues: dict[str, tuple[Phrase, ...]] = {}
+    for name in INTENT_CUES:
+        entry: _Bilingual = getattr(raw.cues, name)
+        phrases = {tuple(words(p)) for p in [*entry.vi, *entry.en]}
+        # Longest first, so that "phụ trách gì" is tried before "phụ trách".
+        cues[name] = tuple(sorted((p for p in phrases if p), key=len, reverse=True))
+    return Lexicon(
+        abbreviations={"".join(words(k)): tuple(words(v)) for k, v in raw.abbreviations.items()},
+        cues=cues,
+        english_stopwords=frozenset(w for s in raw.english_stopwords for w in words(s)),
+        english_markers=frozenset(w for s in raw.english_markers for w in words(s)),
+        known_words=frozenset(w for s in raw.known_words for w in words(s)),
+    )

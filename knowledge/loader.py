@@ -1,0 +1,201 @@
+"""Load and cross-check a plan data directory into a :class:`KnowledgeBase`.
+
+Schema errors come from pydantic; references between files (unit keys, criterion codes,
+deadline ids) are checked here. Either way the error names the file and the field.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from knowledge.base import KnowledgeBase
+from knowledge.errors import KnowledgeError
+from knowledge.models import (
+    CODE_RE,
+    CommunesFile,
+    CriteriaFile,
+    DeadlinesFile,
+    FactsFile,
+    PlanMeta,
+    UnitsFile,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+try:  # the C loader is several times faster; fall back where libyaml is missing
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+def default_data_dir() -> Path:
+    return Path(str(resources.files("knowledge").joinpath("data")))
+
+
+def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
+    """Load the plan from ``directory`` (default: the data shipped with the package)."""
+    base = Path(directory) if directory is not None else default_data_dir()
+    if not base.is_dir():
+        raise KnowledgeError(f"{base}: thư mục dữ liệu không tồn tại")
+    meta = _load(base, "plan.yaml", PlanMeta)
+    units = _load(base, "units.yaml", UnitsFile)
+    criteria = _load(base, "criteria.yaml", CriteriaFile)
+    deadlines = _load(base, "deadlines.yaml", DeadlinesFile)
+    facts = _load(base, "facts.yaml", FactsFile)
+    communes = _load(base, "communes.yaml", CommunesFile)
+    _check_references(units, criteria, deadlines, facts, communes)
+    return KnowledgeBase(
+        source_dir=base,
+        meta=meta,
+        units=units.units,
+        criteria=criteria,
+        deadlines=deadlines.deadlines,
+        facts=facts.facts,
+        communes=communes,
+    )
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; syntax errors name the file and the line."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.load(handle, Loader=_Loader)  # noqa: S506 - safe loader
+    except FileNotFoundError:
+        raise KnowledgeError(f"{path}: không tìm thấy tệp") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (dòng {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise KnowledgeError(f"{path}{where}: YAML không hợp lệ: {problem}") from None
+
+
+def _load(base: Path, name: str, model: type[M]) -> M:
+    path = base / name
+    data = read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise KnowledgeError(describe(path, exc)) from None
+
+
+def describe(path: Path | str, exc: ValidationError) -> str:
+    """``file: field.path: message`` for the first error (and how many more there are)."""
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    loc = _format_loc(first["loc"])
+    more = f" (và {len(errors) - 1} lỗi khác)" if len(errors) > 1 else ""
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    return f"{path}: {loc or '(gốc)'}: {msg}{more}"
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _check_references(
+    units: UnitsFile,
+    criteria: CriteriaFile,
+    deadlines: DeadlinesFile,
+    facts: FactsFile,
+    communes: CommunesFile,
+) -> None:
+    unit_keys = _unique("units.yaml", "units", [u.key for u in units.units])
+    deadline_ids = _unique("deadlines.yaml", "deadlines", [d.id for d in deadlines.deadlines])
+    _unique("facts.yaml", "facts", [f.id for f in facts.facts])
+    _unique("communes.yaml", "communes", [c.code for c in communes.communes])
+
+    codes: set[str] = set()
+    for level in ("xa", "huyen"):
+        items = getattr(criteria, level)
+        numbers = _unique("criteria.yaml", level, [c.number for c in items])
+        if sorted(numbers) != list(range(1, len(numbers) + 1)):
+            raise KnowledgeError(f"criteria.yaml: {level}: tiêu chí phải đánh số liên tục từ 1")
+        for i, crit in enumerate(items):
+            where = f"{level}[{i}]"
+            codes.add(f"{level}:{crit.number}")
+            _known_units(
+                "criteria.yaml", f"{where}.owner", [crit.owner] if crit.owner else [], unit_keys
+            )
+            _known_units("criteria.yaml", f"{where}.cooperating", crit.cooperating, unit_keys)
+            if not crit.subs and crit.owner is None:
+                raise KnowledgeError(f"criteria.yaml: {where}.owner: thiếu đơn vị chủ trì")
+            _unique("criteria.yaml", f"{where}.subs", [s.code for s in crit.subs])
+            for j, sub in enumerate(crit.subs):
+                sub_where = f"{where}.subs[{j}]"
+                if sub.code.split(".")[0] != str(crit.number):
+                    raise KnowledgeError(
+                        f"criteria.yaml: {sub_where}.code: {sub.code} "
+                        f"không thuộc tiêu chí {crit.number}"
+                    )
+                if sub.owner is None and crit.owner is None:
+                    raise KnowledgeError(f"criteria.yaml: {sub_where}.owner: thiếu đơn vị chủ trì")
+                _known_units(
+                    "criteria.yaml",
+                    f"{sub_where}.owner",
+                    [sub.owner] if sub.owner else [],
+                    unit_keys,
+                )
+                _known_units(
+                    "criteria.yaml", f"{sub_where}.cooperating", sub.cooperating, unit_keys
+                )
+                codes.add(f"{level}:{sub.code}")
+
+    for i, unit in enumerate(units.units):
+        for j, duty in enumerate(unit.duties):
+            where = f"units[{i}].duties[{j}]"
+            if duty.deadline is not None and duty.deadline not in deadline_ids:
+                raise KnowledgeError(
+                    f"units.yaml: {where}.deadline: không có thời hạn '{duty.deadline}'"
+                )
+            _known_codes("units.yaml", f"{where}.criteria", duty.criteria, codes)
+            _known_units("units.yaml", f"{where}.with", duty.with_units, unit_keys)
+
+    for i, deadline in enumerate(deadlines.deadlines):
+        where = f"deadlines[{i}]"
+        _known_units("deadlines.yaml", f"{where}.responsible", deadline.responsible, unit_keys)
+        _known_codes("deadlines.yaml", f"{where}.criteria", deadline.criteria, codes)
+
+    for i, fact in enumerate(facts.facts):
+        where = f"facts[{i}]"
+        _known_units("facts.yaml", f"{where}.who", fact.who, unit_keys)
+        _known_codes("facts.yaml", f"{where}.criteria", fact.criteria, codes)
+        if fact.deadline is not None and fact.deadline not in deadline_ids:
+            raise KnowledgeError(
+                f"facts.yaml: {where}.deadline: không có thời hạn '{fact.deadline}'"
+            )
+
+
+def _unique(file: str, field: str, values: list[Any]) -> set[Any]:
+    seen: set[Any] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise KnowledgeError(f"{file}: {field}[{i}]: giá trị trùng lặp '{value}'")
+        seen.add(value)
+    return seen
+
+
+def _known_units(file: str, field: str, keys: list[str], known: set[str]) -> None:
+    for key in keys:
+        if key not in known:
+            raise KnowledgeError(f"{file}: {field}: không có đơn vị '{key}' trong units.yaml")
+
+
+def _known_codes(file: str, field: str, refs: list[str], known: set[str]) -> None:
+    for ref in refs:
+        if not CODE_RE.match(ref):
+            raise KnowledgeError(
+                f"{file}: {field}: mã tiêu chí '{ref}' phải có dạng xa:17.4 hoặc huyen:5"
+            )
+        if ref not in known:
+            raise KnowledgeError(f"{file}: {field}: không có tiêu chí '{ref}' trong criteria.yaml")

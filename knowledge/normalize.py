@@ -1,0 +1,56 @@
+"""Vietnamese text normalisation: NFC, case, diacritic folding (``đ``→``d``), tokens.
+
+``fold("Tiêu chí 17,4 — Phòng KT&HT")`` gives ``"tieu chi 17.4 - phong kt&ht"`` and
+:func:`tokenize` turns it into ``["tieu", "chi", "17.4", "phong", "ktht"]``: a decimal comma
+becomes a point, and letters joined by ``&`` or ``-`` (abbreviations such as NN&PTNT, TN-MT)
+become one token.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+MAX_CHARS = 2000  # longer messages are read up to here: no question about the plan is longer
+
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\ufeff]")
+_DASHES = str.maketrans({"–": "-", "—": "-", "−": "-", "‐": "-", "“": '"', "”": '"', "’": "'"})
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+_JOINED_ABBR = re.compile(r"(?<=[a-z])[&-](?=[a-z])")
+_TOKEN = re.compile(r"\d+(?:[./]\d+)*%?|[a-z0-9]+")
+
+
+def clean(text: str) -> str:
+    """NFC, no control or zero-width characters, unified dashes and quotes, single spaces."""
+    text = unicodedata.normalize("NFC", text[: MAX_CHARS * 2])
+    text = _CONTROL.sub(" ", text).translate(_DASHES)
+    return " ".join(text.split())[:MAX_CHARS]
+
+
+@lru_cache(maxsize=8192)
+def fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", stripped).lower()
+
+
+def fold(text: str) -> str:
+    """Lowercase, without diacritics; ``đ`` becomes ``d``."""
+    return " ".join(fold_word(w) for w in clean(text).split(" ") if w)
+
+
+def has_diacritics(text: str) -> bool:
+    return any(ord(ch) > 127 and fold_word(ch) != ch.lower() for ch in text)
+
+
+def tokenize(folded: str) -> list[str]:
+    """Tokens of folded text: words, numbers (``17.4``, ``30/9/2021``, ``85%``)."""
+    text = _DECIMAL_COMMA.sub(".", folded)
+    text = _JOINED_ABBR.sub("", text)
+    return _TOKEN.findall(text)
+
+
+def words(text: str) -> list[str]:
+    """``tokenize(fold(text))``."""
+    return tokenize(fold(text))

@@ -1,0 +1,151 @@
+"""What the engine found, as data; handlers render it into words (Vietnamese or English)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.base import DeadlineLink, Indicator
+from knowledge.models import Deadline, Duty, Fact
+from knowledge.temporal import DateRange
+
+
+@dataclass(frozen=True)
+class Help:
+    intent: str = "help"
+
+
+@dataclass(frozen=True)
+class OutOfScope:
+    """Nothing in the plan answers this; ``hint`` says what was half-recognised."""
+
+    hint: str | None = None
+    intent: str = "out_of_scope"
+
+
+@dataclass(frozen=True)
+class UnknownCriterion:
+    label: str
+    level: str | None
+    intent: str = "unknown_criterion"
+
+
+@dataclass(frozen=True)
+class Clarify:
+    """A question word without a subject ("ai phụ trách?")."""
+
+    asked: str
+    intent: str = "clarify"
+
+
+@dataclass(frozen=True)
+class DutyRef:
+    unit: str
+    duty: Duty
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns an indicator; ``asked_unit`` when the question named a unit to check."""
+
+    indicator: Indicator
+    deadlines: tuple[DeadlineLink, ...]
+    asked_unit: str | None = None
+    intent: str = "owner"
+
+
+@dataclass(frozen=True)
+class TopicOwner:
+    """Who is responsible for a deadline, a target or a duty (not a criterion)."""
+
+    deadlines: tuple[Deadline, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    duties: tuple[DutyRef, ...] = ()
+    intent: str = "owner"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Deadlines of an indicator, a unit or a topic."""
+
+    links: tuple[DeadlineLink, ...]
+    indicator: Indicator | None = None
+    unit: str | None = None
+    intent: str = "deadline"
+
+
+@dataclass(frozen=True)
+class Calendar:
+    range: DateRange
+    due: tuple[Deadline, ...]
+    overdue: tuple[Deadline, ...] = ()
+    include_overdue: bool = False
+    intent: str = "calendar"
+
+
+@dataclass(frozen=True)
+class Facts:
+    facts: tuple[Fact, ...]
+    deadlines: tuple[Deadline, ...] = ()
+    intent: str = "fact"
+
+
+@dataclass(frozen=True)
+class Duties:
+    unit: str
+    owned: tuple[Indicator, ...]
+    cooperating: tuple[Indicator, ...]
+    duties: tuple[Duty, ...]
+    deadlines: tuple[Deadline, ...]
+    intent: str = "duties"
+
+
+@dataclass(frozen=True)
+class ListCriteria:
+    levels: tuple[str, ...]
+    intent: str = "list_criteria"
+
+
+@dataclass(frozen=True)
+class ListUnits:
+    intent: str = "list_units"
+
+
+@dataclass(frozen=True)
+class ListCommunes:
+    intent: str = "list_communes"
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """A criterion number or topic that exists at both levels: one result per level."""
+
+    label: str
+    options: tuple[tuple[str, Result], ...]
+    intent: str = "ambiguous"
+
+
+@dataclass(frozen=True)
+class Several:
+    """Several criteria asked at once ("tiêu chí 3 và 13")."""
+
+    parts: tuple[Result, ...] = field(default_factory=tuple)
+    intent: str = "owner"
+
+
+Result = (
+    Help
+    | OutOfScope
+    | UnknownCriterion
+    | Clarify
+    | Owner
+    | TopicOwner
+    | Deadlines
+    | Calendar
+    | Facts
+    | Duties
+    | ListCriteria
+    | ListUnits
+    | ListCommunes
+    | Ambiguous
+    | Several
+)

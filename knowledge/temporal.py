@@ -1,0 +1,166 @@
+"""Dates and periods in questions: "15/11/2021", "tháng 12/2021", "tháng 11", "quý I/2022",
+"30 ngày tới", "tuần này", "next month", "in November" — as a :class:`DateRange`.
+
+A month or day without a year is read in the plan's calendar: the year whose deadlines fall
+in that month (the plan is about 2021 even when the clock says otherwise).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+RangeKind = Literal["day", "month", "quarter", "year", "days", "week"]
+
+_MONTHS_EN = {
+    name: i
+    for i, names in enumerate(
+        [
+            (),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for name in names
+}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+_DMY = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\b")
+_DMY_WORDS = re.compile(r"\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?\b")
+_DM = re.compile(
+    r"\b(?:ngay|hom|on|by|han|truoc|den|toi)\s+(\d{1,2})\s*[/-]\s*(\d{1,2})\b(?!\s*[/.-]\s*\d)"
+)
+_MONTH = re.compile(r"\bthang\s+(\d{1,2})(?:\s*(?:[/-]|nam)\s*(\d{4}))?\b(?!\s*[/.-]\s*\d{1,2}\b)")
+_MONTH_YEAR = re.compile(r"(?<![\d/.])\b(\d{1,2})\s*/\s*(\d{4})\b")
+_MONTH_EN = re.compile(
+    r"\b(" + "|".join(sorted(_MONTHS_EN, key=len, reverse=True)) + r")\b(?:\s*,?\s*(\d{4}))?"
+)
+_QUARTER = re.compile(
+    r"\b(?:quy|quarter|q)\s*(iv|iii|ii|i|[1-4])\b(?:\s*(?:[/-]|nam|of)?\s*(\d{4}))?"
+)
+_YEAR = re.compile(r"\b(?:nam|year|in)\s+(\d{4})\b")
+_NEXT_DAYS = re.compile(
+    r"\b(\d{1,3})\s+ngay\s+(?:toi|sap toi|nua|tiep theo|ke tiep|sau)\b"
+    r"|\btrong\s+(\d{1,3})\s+ngay\b"
+    r"|\b(?:next|within|coming)\s+(\d{1,3})\s+days?\b"
+)
+
+DEFAULT_UPCOMING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: dt.date
+    end: dt.date
+    kind: RangeKind
+    days: int | None = None
+    explicit: bool = True  # False for "hôm nay", "tuần này", ...: relative to the clock
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+def month_range(year: int, month: int) -> DateRange:
+    last = calendar.monthrange(year, month)[1]
+    return DateRange(dt.date(year, month, 1), dt.date(year, month, last), "month")
+
+
+def quarter_range(year: int, quarter: int) -> DateRange:
+    first_month = 3 * (quarter - 1) + 1
+    last_month = first_month + 2
+    last = calendar.monthrange(year, last_month)[1]
+    return DateRange(dt.date(year, first_month, 1), dt.date(year, last_month, last), "quarter")
+
+
+def next_days(today: dt.date, days: int) -> DateRange:
+    return DateRange(today, today + dt.timedelta(days=days), "days", days, explicit=False)
+
+
+def find_range(
+    folded: str,
+    today: dt.date,
+    default_year: Callable[[int], int],
+) -> DateRange | None:
+    """The first date or period the question names, or ``None``.
+
+    ``default_year(month)`` picks the year for a month or day given without one.
+    """
+    if match := _DMY.search(folded):
+        return _day(int(match[3]), int(match[2]), int(match[1]))
+    if match := _DMY_WORDS.search(folded):
+        month = int(match[2])
+        year = int(match[3]) if match[3] else default_year(month)
+        return _day(year, month, int(match[1]))
+    if match := _DM.search(folded):
+        month = int(match[2])
+        return _day(default_year(month), month, int(match[1]))
+    if match := _NEXT_DAYS.search(folded):
+        days = int(next(g for g in match.groups() if g))
+        return next_days(today, max(1, min(days, 366)))
+    if match := _QUARTER.search(folded):
+        quarter = _ROMAN[match[1]] if match[1] in _ROMAN else int(match[1])
+        year = int(match[2]) if match[2] else default_year(3 * quarter)
+        return quarter_range(year, quarter)
+    for pattern in (_MONTH, _MONTH_YEAR):
+        if match := pattern.search(folded):
+            month = int(match[1])
+            if 1 <= month <= 12:
+                year = int(match[2]) if match[2] else default_year(month)
+                if 1900 <= year <= 2200:
+                    return month_range(year, month)
+    # "may" is also a Vietnamese word ("mấy"); only read it as May with a year.
+    if (match := _MONTH_EN.search(folded)) and (match[1] != "may" or match[2]):
+        month = _MONTHS_EN[match[1]]
+        year = int(match[2]) if match[2] else default_year(month)
+        return month_range(year, month)
+    relative = _relative(folded, today)
+    if relative is not None:
+        return relative
+    if match := _YEAR.search(folded):
+        year = int(match[1])
+        if 1900 <= year <= 2200:
+            return DateRange(dt.date(year, 1, 1), dt.date(year, 12, 31), "year")
+    return None
+
+
+def _day(year: int, month: int, day: int) -> DateRange | None:
+    try:
+        moment = dt.date(year, month, day)
+    except ValueError:
+        return None
+    return DateRange(moment, moment, "day")
+
+
+def _relative(folded: str, today: dt.date) -> DateRange | None:
+    padded = f" {folded} "
+    if any(p in padded for p in (" hom nay ", " today ")):
+        return DateRange(today, today, "day", explicit=False)
+    if any(p in padded for p in (" ngay mai ", " tomorrow ")):
+        tomorrow = today + dt.timedelta(days=1)
+        return DateRange(tomorrow, tomorrow, "day", explicit=False)
+    if any(p in padded for p in (" tuan nay ", " this week ")):
+        monday = today - dt.timedelta(days=today.weekday())
+        return DateRange(monday, monday + dt.timedelta(days=6), "week", explicit=False)
+    if any(p in padded for p in (" tuan toi ", " tuan sau ", " next week ")):
+        monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7)
+        return DateRange(monday, monday + dt.timedelta(days=6), "week", explicit=False)
+    if any(p in padded for p in (" thang nay ", " this month ")):
+        return replace(month_range(today.year, today.month), explicit=False)
+    if any(p in padded for p in (" thang toi ", " thang sau ", " next month ")):
+        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        return replace(month_range(year, month), explicit=False)
+    return None

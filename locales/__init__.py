@@ -1,0 +1,1 @@
+"""Gettext catalogs (Babel) for the bot's messages; see README, section "Dịch / Translations"."""

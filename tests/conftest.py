@@ -1,0 +1,44 @@
+"""Shared fixtures. Tests never touch the network beyond 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from handlers.i18n import Catalogs
+from handlers.qa import QA
+from knowledge.base import KnowledgeBase
+from knowledge.engine import QueryEngine
+from knowledge.loader import load_knowledge
+
+REPO = Path(__file__).resolve().parent.parent
+PLAN_TODAY = dt.date(2021, 10, 15)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No setting leaks in from the developer's shell or a .env file."""
+    for name in list(os.environ):
+        if name.startswith(("NTM_", "TELEGRAM_", "ZALO_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def engine(kb: KnowledgeBase) -> QueryEngine:
+    return QueryEngine(kb)
+
+
+@pytest.fixture(scope="session")
+def qa(kb: KnowledgeBase, engine: QueryEngine) -> QA:
+    return QA(kb, Catalogs(), engine)

@@ -1,0 +1,56 @@
+"""The terminal channel runs the same conversation core."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli_util import run_cli
+
+
+def test_chat_session_by_numbers_and_words(tmp_path: Path) -> None:
+    script = (
+        "\n".join(
+            [
+                "tiêu chí 6",  # ambiguous: both levels, with the two choices numbered
+                "2",  # the district level by number
+                "/tieuchi",
+                "cấp xã",  # a choice by its words
+                "17",  # criterion 17 from the list
+                "/hanchot",
+                "/lang en",
+                "who handles clean water",
+                "exit",
+            ]
+        )
+        + "\n"
+    )
+    env = {"NTM_DB_PATH": str(tmp_path / "db.sqlite3"), "NTM_TODAY": "2021-10-15"}
+    result = run_cli("chat", env=env, input=script, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Xin chào" in out
+    assert "1. Cấp xã" in out and "2. Cấp huyện" in out
+    assert "Tiêu chí 6 (cấp huyện): Sản xuất" in out
+    assert "Tiêu chí 17 (cấp xã): Môi trường và An toàn thực phẩm" in out
+    assert "Việc đến hạn trong 30 ngày tới" in out
+    assert "Switched to English." in out
+    assert "Lead unit: Phòng Nông nghiệp và Phát triển nông thôn" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_run_without_token_explains_and_falls_back(tmp_path: Path) -> None:
+    env = {"NTM_DB_PATH": str(tmp_path / "db.sqlite3")}
+    result = run_cli("run", env=env, input="hạn BHYT\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "30/09/2021" in result.stdout
+    assert (tmp_path / "db.sqlite3").exists()
+
+
+def test_console_render_numbers_choices() -> None:
+    from bot.channels.console import render_reply
+    from handlers.richtext import Doc
+    from handlers.types import Choice, Reply
+
+    reply = Reply(Doc.of("Chọn:"), [[Choice("A", "a"), Choice("B", "b")], [Choice("C", "c")]])
+    assert render_reply(reply) == "Chọn:\n  1. A\n  2. B\n  3. C"

@@ -1,0 +1,153 @@
+"""The plan data: complete, consistent, and a malformed file names the file and the field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge.base import KnowledgeBase
+from knowledge.errors import KnowledgeError
+from knowledge.loader import default_data_dir, load_knowledge
+
+CANONICAL_UNITS = {
+    "Văn phòng Điều phối nông thôn mới huyện",
+    "Phòng Nông nghiệp và Phát triển nông thôn",
+    "Phòng Giáo dục và Đào tạo",
+    "Phòng Kinh tế và Hạ tầng",
+    "Phòng Tài nguyên và Môi trường",
+    "Phòng Văn hóa - Thông tin",
+    "Phòng Y tế",
+    "Phòng Tài chính - Kế hoạch",
+    "Chi cục Thống kê huyện",
+    "Phòng Lao động - Thương binh và Xã hội",
+    "Phòng Nội vụ",
+    "Phòng Tư pháp",
+    "Bảo hiểm xã hội huyện",
+    "Ủy ban Mặt trận Tổ quốc huyện",
+    "Công an huyện",
+    "Ban Chỉ huy Quân sự huyện",
+    "Trung tâm Văn hóa, Thông tin, Thể thao và Du lịch huyện",
+    "Ban Quản lý dự án đầu tư xây dựng huyện",
+}
+
+
+def test_counts(kb: KnowledgeBase) -> None:
+    counts = kb.counts()
+    assert counts["tiêu chí xã"] == 19
+    assert counts["tiêu chí huyện"] == 9
+    assert counts["xã, thị trấn"] == 34
+    assert len([c for c in kb.communes.communes if c.kind == "xa"]) == 32
+
+
+def test_canonical_unit_names(kb: KnowledgeBase) -> None:
+    assert {u.name for u in kb.units} >= CANONICAL_UNITS
+
+
+def test_every_sub_indicator_has_an_owner_and_deadlines(kb: KnowledgeBase) -> None:
+    for code, ind in kb.indicators.items():
+        assert ind.owners, code
+        links = kb.deadlines_for(code)
+        assert links, f"{code} has no deadline"
+        if ind.level == "xa":
+            # Communes' completion deadline and the owning department's appraisal deadline.
+            assert any("cac-xa" in link.units for link in links), code
+            assert any(link.deadline.applies_to_owned for link in links), code
+
+
+@pytest.mark.parametrize(
+    ("code", "owner"),
+    [
+        ("xa:17.4", "kt"),
+        ("xa:17.1", "nn"),
+        ("xa:17.8", "yte"),
+        ("xa:15.1", "bhxh"),
+        ("xa:14.3", "ldtbxh"),
+        ("xa:18.5", "tp"),
+        ("xa:18.6", "ldtbxh"),
+        ("xa:19.1", "qs"),
+        ("xa:19.2", "ca"),
+        ("xa:10", "tk"),
+        ("huyen:5.1", "yte"),
+        ("huyen:5.2", "vhtt"),
+        ("huyen:5.3", "gd"),
+        ("huyen:9", "nv"),
+        ("huyen:8", "ca"),
+        ("huyen:6", "nn"),
+    ],
+)
+def test_owners_from_the_plan(kb: KnowledgeBase, code: str, owner: str) -> None:
+    assert kb.indicators[code].owners == (owner,)
+
+
+def test_each_fact_has_a_source(kb: KnowledgeBase) -> None:
+    for deadline in kb.deadlines:
+        assert deadline.source and deadline.quote
+    for fact in kb.facts:
+        assert fact.source and fact.quote
+    for unit in kb.units:
+        for duty in unit.duties:
+            assert duty.source
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(default_data_dir(), target)
+    return target
+
+
+def _edit(path: Path, change: object) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_another_directory_loads(data_copy: Path) -> None:
+    _edit(data_copy / "plan.yaml", lambda d: d.update(district="Thử Nghiệm", year=2022))
+    kb = load_knowledge(data_copy)
+    assert kb.meta.district == "Thử Nghiệm"
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "expected"),
+    [
+        (
+            "criteria.yaml",
+            lambda d: d["xa"][16]["subs"][3].update(owner="khong-co"),
+            "xa[16].subs[3].owner",
+        ),
+        ("criteria.yaml", lambda d: d["xa"][0].pop("name"), "xa[0].name"),
+        ("units.yaml", lambda d: d["units"][0].update(colour="blue"), "units[0].colour"),
+        ("deadlines.yaml", lambda d: d["deadlines"][0].update(due="30/9/2021"), "deadlines[0].due"),
+        (
+            "deadlines.yaml",
+            lambda d: d["deadlines"][1].update(criteria=["xa:99"]),
+            "deadlines[1].criteria",
+        ),
+        ("facts.yaml", lambda d: d["facts"][0].update(deadline="nowhere"), "facts[0].deadline"),
+        ("communes.yaml", lambda d: d["communes"].append(d["communes"][0]), "communes[34]"),
+    ],
+)
+def test_malformed_file_names_file_and_field(
+    data_copy: Path, file: str, change: object, expected: str
+) -> None:
+    _edit(data_copy / file, change)
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(data_copy)
+    assert file in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_yaml_syntax_error_names_the_line(data_copy: Path) -> None:
+    (data_copy / "facts.yaml").write_text("facts:\n  - id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"facts.yaml \(dòng \d+\)"):
+        load_knowledge(data_copy)
+
+
+def test_missing_file(data_copy: Path) -> None:
+    (data_copy / "units.yaml").unlink()
+    with pytest.raises(KnowledgeError, match=r"units\.yaml: không tìm thấy tệp"):
+        load_knowledge(data_copy)
