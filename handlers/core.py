@@ -6,8 +6,8 @@ Feature modules (Q&A, browsing, registration, reporting, office views, subscript
 their commands, actions and dialog kinds with :meth:`Conversation.command`,
 :meth:`Conversation.action` and :meth:`Conversation.dialog`.
 
-``Processor.process`` wraps one update in one transaction: the redelivery check, every effect
-and the replies (written to the outbox) commit together or not at all.
+``Processor.process`` wraps one update in one unit of work: every effect, the redelivery check
+and the replies (the ``processed_updates`` row) commit together or not at all.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,14 +24,13 @@ from rapidfuzz import fuzz
 
 from handlers.i18n import LANGS, Tr, Translator
 from handlers.richtext import Doc, Part
-from handlers.serialize import reply_to_payload
+from handlers.serialize import replies_to_payload
 from handlers.types import Choice, Incoming, Reply
 from knowledge.base import KnowledgeBase
 from knowledge.normalize import fold
 from storage.communes import Commune, CommuneRepo
 from storage.db import Database, StorageUnavailable
 from storage.dialogs import DialogRepo, DialogRow, MenuRepo
-from storage.outbox import OutboxRepo
 from storage.updates import ProcessedUpdates
 from storage.users import User, UserRepo
 
@@ -71,7 +71,11 @@ class Deps:
         self.updates = ProcessedUpdates(self.db)
         self.dialogs = DialogRepo(self.db)
         self.menus = MenuRepo(self.db)
-        self.outbox = OutboxRepo(self.db)
+
+    async def flush(self) -> None:
+        """Write what is batched in memory (at shutdown; it is otherwise written within ms)."""
+        await self.updates.flush()
+        await self.menus.flush()
 
 
 @dataclass
@@ -341,7 +345,7 @@ class Conversation:
         if choices:
             await self.deps.menus.save(ctx.user.id, choices, ctx.now)
         elif ctx.replies:
-            await self.deps.menus.clear(ctx.user.id)
+            await self.deps.menus.clear(ctx.user.id, ctx.now)
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -386,17 +390,21 @@ def match_choice(text: str, choices: list[tuple[str, str]]) -> str | None:
 
 @dataclass(frozen=True)
 class Delivery:
-    """A reply to send, with its outbox id (mark it sent once the channel confirms)."""
+    """Replies to send for one update; mark it sent once the channel confirms."""
 
-    outbox_id: int
     channel: str
+    update_key: str
     chat_id: str
-    reply: Reply
+    replies: list[Reply]
     context: dict[str, Any]
 
 
+class _Redelivered(Exception):
+    """Raised inside the transaction to undo the second handling of an update."""
+
+
 class Processor:
-    """Runs the conversation for one update inside one transaction, with its replies."""
+    """Runs the conversation for one update inside one unit of work, with its replies."""
 
     def __init__(self, conversation: Conversation) -> None:
         self.conversation = conversation
@@ -404,36 +412,40 @@ class Processor:
 
     async def process(
         self, incoming: Incoming, context: dict[str, Any] | None = None
-    ) -> list[Delivery]:
-        """Handle ``incoming``; ``[]`` if this update was handled before (a redelivery).
+    ) -> Delivery | None:
+        """Handle ``incoming``; ``None`` if this update was handled before (a redelivery).
 
-        ``context`` is channel data stored with each reply (e.g. the message a button was on).
-        Raises :class:`StorageUnavailable` when the database cannot take the write: nothing
-        was changed, and the channel tells the user to try again later.
+        The effects of the update and its replies are committed together; the replies are
+        then sent by the channel. ``context`` is channel data stored with the replies (e.g.
+        the message a button was on). Raises :class:`StorageUnavailable` when the database
+        cannot take the write: nothing was changed, and the channel asks the user to retry.
         """
         deps = self.deps
-        async with deps.db.transaction():
-            if incoming.update_key is not None and not await deps.updates.claim(
-                incoming.channel, incoming.update_key
-            ):
-                log.info("skipping redelivered update %s/%s", incoming.channel, incoming.update_key)
-                return []
-            replies = await self.conversation.handle(incoming)
-            deliveries = []
-            for reply in replies:
-                outbox_id = await deps.outbox.add(
-                    incoming.channel, incoming.chat_id, reply_to_payload(reply, context)
-                )
-                deliveries.append(
-                    Delivery(outbox_id, incoming.channel, incoming.chat_id, reply, context or {})
-                )
-        return deliveries
+        key = incoming.update_key or f"local:{uuid.uuid4().hex}"
+        if deps.updates.recently_claimed(incoming.channel, key):
+            log.info("skipping redelivered update %s/%s", incoming.channel, key)
+            return None
+        try:
+            async with deps.db.transaction():
+                replies = await self.conversation.handle(incoming)
+                payload = replies_to_payload(replies, context)
+                if deps.db.untouched:  # changed nothing: recorded with the next batch
+                    deps.updates.record_later(incoming.channel, key, incoming.chat_id, payload)
+                elif (
+                    await deps.updates.record(incoming.channel, key, incoming.chat_id, payload)
+                    is None
+                ):
+                    raise _Redelivered
+        except _Redelivered:
+            log.info("skipping redelivered update %s/%s", incoming.channel, key)
+            return None
+        return Delivery(incoming.channel, key, incoming.chat_id, replies, context or {})
 
     def unavailable_reply(self, lang: str | None = None) -> Reply:
-        tr = Tr(self.deps.translator, lang or self.deps.default_lang)
+        _ = Tr(self.deps.translator, lang or self.deps.default_lang)
         return Reply(
             Doc.of(
-                tr(
+                _(
                     "Hệ thống đang bận hoặc tạm thời không ghi được dữ liệu. Xin bạn "
                     "thử lại sau ít phút; thông tin đã gửi trước đó không bị mất."
                 )

@@ -8,6 +8,7 @@ dates it mentions (``ntm-bot ask --json``).
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,19 @@ class Answer:
     def text(self) -> str:
         return self.doc.plain()
 
+    def copy(self) -> Answer:
+        """An independent copy (lines and spans are immutable, so this is cheap)."""
+        return Answer(
+            self.question,
+            self.intent,
+            self.lang,
+            Doc(list(self.doc.lines)),
+            list(self.departments),
+            list(self.criteria),
+            list(self.deadlines),
+            [list(row) for row in self.choices],
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
@@ -53,7 +67,13 @@ class Answer:
 
 
 class QA:
-    """Question in, :class:`Answer` out."""
+    """Question in, :class:`Answer` out.
+
+    Answers are cached by (question, language, date): the plan does not change while the
+    process runs, and officers ask the same questions over and over ("hạn BHYT").
+    """
+
+    CACHE_SIZE = 4096
 
     def __init__(
         self, kb: KnowledgeBase, translator: Translator, engine: QueryEngine | None = None
@@ -61,10 +81,20 @@ class QA:
         self.kb = kb
         self.engine = engine or QueryEngine(kb)
         self.translator = translator
+        self._cache: OrderedDict[tuple[str, str | None, dt.date], Answer] = OrderedDict()
 
     def answer(self, question: str, today: dt.date, lang: str | None = None) -> Answer:
+        key = (question, lang, today)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached.copy()
         analysis, result = self.engine.ask(question, today, lang)
-        return self.render(result, analysis, today, lang or analysis.lang)
+        answer = self.render(result, analysis, today, lang or analysis.lang)
+        self._cache[key] = answer.copy()
+        if len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return answer
 
     def render(
         self, result: r.Result, analysis: Analysis | None, today: dt.date, lang: str

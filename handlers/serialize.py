@@ -9,9 +9,25 @@ from handlers.richtext import Doc, Span
 from handlers.types import Attachment, Choice, Reply
 
 
+def replies_to_payload(
+    replies: list[Reply], context: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The replies to one update, with the channel's context (e.g. the message to edit)."""
+    return {"replies": [reply_to_payload(r) for r in replies], "context": context or {}}
+
+
+def replies_from_payload(payload: dict[str, Any]) -> tuple[list[Reply], dict[str, Any]]:
+    replies = [reply_from_payload(p)[0] for p in payload.get("replies", [])]
+    return replies, dict(payload.get("context") or {})
+
+
 def reply_to_payload(reply: Reply, context: dict[str, Any] | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "lines": [[[s.text, int(s.bold), int(s.italic)] for s in line] for line in reply.doc.lines],
+        # A plain span is its text; a formatted one is [text, 1 bold | 2 italic].
+        "lines": [
+            [s.text if not (s.bold or s.italic) else [s.text, s.bold | s.italic << 1] for s in line]
+            for line in reply.doc.lines
+        ],
         "choices": [[[c.label, c.action] for c in row] for row in reply.choices],
         "edit": reply.edit,
     }
@@ -29,8 +45,15 @@ def reply_to_payload(reply: Reply, context: dict[str, Any] | None = None) -> dic
     return payload
 
 
+def _span(part: str | list[Any]) -> Span:
+    if isinstance(part, str):
+        return Span(part)
+    text, flags = part
+    return Span(text, bool(flags & 1), bool(flags & 2))
+
+
 def reply_from_payload(payload: dict[str, Any]) -> tuple[Reply, dict[str, Any]]:
-    doc = Doc([tuple(Span(t, bool(bo), bool(i)) for t, bo, i in line) for line in payload["lines"]])
+    doc = Doc([tuple(_span(part) for part in line) for line in payload["lines"]])
     choices = [[Choice(label, action) for label, action in row] for row in payload["choices"]]
     attachments: dict[str, Attachment] = {}
     for name in ("photo", "document"):

@@ -1,9 +1,16 @@
 """One SQLite connection per process, shared by every repository.
 
 SQLite allows one writer at a time and a single connection has a single transaction, so the
-manager serialises access with an :class:`asyncio.Lock`. A coroutine inside
-:meth:`Database.transaction` holds the lock for the whole transaction; repository calls made
-from the same task (or tasks it starts) run inside that transaction without locking again.
+manager serialises access with an :class:`asyncio.Lock`.
+
+:meth:`Database.transaction` is lazy: it takes the lock at its first statement and sends
+``BEGIN IMMEDIATE`` at its first write, then keeps both until it ends. A unit of work that only
+reads caches costs no database round trip at all, and :meth:`Database.finish` lets a unit of
+work whose single write is its last statement run it without ``BEGIN``/``COMMIT``. Every
+round trip goes through aiosqlite's worker thread and lets other tasks run, so fewer of them
+inside the lock means shorter waits for everyone.
+
+Repository calls made from the task inside a transaction (or tasks it starts) join it.
 """
 
 from __future__ import annotations
@@ -12,15 +19,17 @@ import asyncio
 import contextvars
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
 Row = sqlite3.Row
 
@@ -37,6 +46,10 @@ class StorageError(Exception):
     """Anything that went wrong in storage."""
 
 
+class DuplicateKey(StorageError):
+    """A row with this unique key exists already."""
+
+
 class StorageUnavailable(StorageError):
     """The database cannot take writes right now (disk full, read-only, locked too long).
 
@@ -44,23 +57,46 @@ class StorageUnavailable(StorageError):
     """
 
 
+def background(job: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """Start ``job`` as a task outside any transaction of the caller (a fresh context)."""
+    return asyncio.get_running_loop().create_task(job, context=contextvars.Context())
+
+
 def _translate(exc: sqlite3.Error) -> StorageError:
     text = str(exc).lower()
+    if isinstance(exc, sqlite3.IntegrityError) and "unique constraint failed" in text:
+        return DuplicateKey(str(exc))
     if isinstance(exc, sqlite3.OperationalError) and any(m in text for m in _UNAVAILABLE_MARKERS):
         return StorageUnavailable(str(exc))
     return StorageError(str(exc))
 
 
+@dataclass
+class _TxState:
+    active: bool = True
+    locked: bool = False
+    begun: bool = False
+    finishing: bool = False
+    rollback_hooks: list[Callable[[], None]] = field(default_factory=list)
+
+
 class Database:
-    """Connection manager: WAL, foreign keys, busy timeout, serialised transactions."""
+    """Connection manager: WAL, foreign keys, busy timeout, serialised transactions.
+
+    aiosqlite runs the connection's statements one at a time, in the order they were queued.
+    A statement that stands alone (outside a transaction) is queued directly when no
+    transaction is open — checking that and queueing it happen without yielding to the event
+    loop, so no ``BEGIN`` can come between — and waits for the lock only while one is open.
+    Transactions hold the lock from their first statement to their end.
+    """
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-        self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(
-            f"ntm_db_tx_{id(self)}", default=False
+        self._tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar(
+            f"ntm_db_tx_{id(self)}", default=None
         )
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -69,6 +105,10 @@ class Database:
             return self
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await self._connect()
+        return self
+
+    async def _connect(self) -> aiosqlite.Connection:
         try:
             conn = await aiosqlite.connect(str(self.path), isolation_level=None)
             conn.row_factory = sqlite3.Row
@@ -78,12 +118,11 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
-        self._conn = conn
-        return self
+        return conn
 
     async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
+        conn, self._conn = self._conn, None
+        if conn is not None:
             await conn.close()
 
     async def __aenter__(self) -> Database:
@@ -101,43 +140,107 @@ class Database:
     # -- transactions -----------------------------------------------------------------------
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Database]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any exception. Nests by joining."""
-        if self._in_tx.get():
+        """A unit of work, committed at the end and rolled back on any exception.
+
+        The lock is taken at the first statement, ``BEGIN IMMEDIATE`` is sent before the
+        first write. Nested calls join the outer transaction.
+        """
+        if self._state() is not None:
             yield self
             return
-        async with self._lock:
-            token = self._in_tx.set(True)
+        state = _TxState()
+        token = self._tx.set(state)
+        try:
             try:
-                try:
-                    await self.conn.execute("BEGIN IMMEDIATE")
-                except sqlite3.Error as exc:
-                    raise _translate(exc) from exc
-                try:
-                    yield self
-                except BaseException:
-                    await self._rollback()
-                    raise
+                yield self
+            except BaseException:
+                await self._rollback(state)
+                raise
+            if state.begun:
                 try:
                     await self.conn.execute("COMMIT")
                 except sqlite3.Error as exc:
-                    await self._rollback()
+                    await self._rollback(state)
                     raise _translate(exc) from exc
-            finally:
-                self._in_tx.reset(token)
+            state.rollback_hooks.clear()
+        finally:
+            # Tasks started inside the transaction copied this context; marking the state
+            # inactive keeps them from acting as if they were still inside it.
+            state.active = False
+            self._tx.reset(token)
+            if state.locked:
+                self._lock.release()
 
-    async def _rollback(self) -> None:
+    def _state(self) -> _TxState | None:
+        state = self._tx.get()
+        return state if state is not None and state.active else None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._state() is not None
+
+    @property
+    def untouched(self) -> bool:
+        """Inside a transaction that has not used the database yet (it changed nothing)."""
+        state = self._state()
+        return state is not None and not state.locked and not state.begun
+
+    def on_rollback(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` if the current transaction rolls back (caches forget what it wrote)."""
+        state = self._state()
+        if state is not None:
+            state.rollback_hooks.append(hook)
+
+    async def _rollback(self, state: _TxState) -> None:
+        hooks, state.rollback_hooks = state.rollback_hooks, []
+        for hook in reversed(hooks):
+            hook()
+        if not state.begun:
+            return
+        state.begun = False
         try:
             await self.conn.execute("ROLLBACK")
         except sqlite3.Error:  # already rolled back by SQLite (e.g. disk full)
             log.debug("rollback after failed transaction was a no-op")
 
     @asynccontextmanager
-    async def _access(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._in_tx.get():
-            yield self.conn
+    async def _access(self, *, write: bool) -> AsyncIterator[aiosqlite.Connection]:
+        state = self._state()
+        standalone = state is None or (state.finishing and not state.locked)
+        if standalone:  # a statement on its own, in autocommit mode
+            if self._lock.locked():  # a transaction is open: do not land inside it
+                async with self._lock:
+                    yield self.conn
+            else:
+                yield self.conn  # queued before this task yields: before any later BEGIN
             return
-        async with self._lock:
-            yield self.conn
+        assert state is not None
+        if not state.locked:
+            await self._lock.acquire()
+            state.locked = True
+        if write and not state.begun and not state.finishing:
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc) from exc
+            state.begun = True
+        yield self.conn
+
+    async def finish(self, sql: str, params: Params = ()) -> int:
+        """Run the last statement of the current transaction; returns its row id.
+
+        If nothing was written before it, it runs on its own (autocommit): one statement is
+        atomic, so no ``BEGIN``/``COMMIT`` round trips are needed. Nothing may be written in
+        the transaction after it.
+        """
+        state = self._state()
+        if state is None or state.begun:
+            return await self.insert(sql, params)
+        state.finishing = True
+        try:
+            return await self.insert(sql, params)
+        finally:
+            state.finishing = False
 
     # -- statements --------------------------------------------------------------------------
     async def execute(self, sql: str, params: Params = ()) -> int:
@@ -153,31 +256,31 @@ class Database:
         return lastrowid
 
     async def _run(self, sql: str, params: Params) -> tuple[int, int | None]:
-        async with self._access() as conn:
+        async with self._access(write=True) as conn:
             try:
                 cursor = await conn.execute(sql, params)
             except sqlite3.Error as exc:
                 raise _translate(exc) from exc
-            result = (int(cursor.rowcount), cursor.lastrowid)
-            await cursor.close()
-        return result
+            # Not closing the cursor saves a round trip to the database thread; a finished
+            # statement holds nothing and the cursor is freed with the object.
+            return int(cursor.rowcount), cursor.lastrowid
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        async with self._access() as conn:
+        async with self._access(write=True) as conn:
             try:
                 await conn.executemany(sql, rows)
             except sqlite3.Error as exc:
                 raise _translate(exc) from exc
 
     async def executescript(self, script: str) -> None:
-        async with self._access() as conn:
+        async with self._access(write=True) as conn:
             try:
                 await conn.executescript(script)
             except sqlite3.Error as exc:
                 raise _translate(exc) from exc
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._access() as conn:
+        async with self._access(write=False) as conn:
             try:
                 rows = await conn.execute_fetchall(sql, params)
             except sqlite3.Error as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database
+from storage.db import Database, background
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -20,23 +21,45 @@ class DialogRow:
     updated_at: dt.datetime
 
 
-class DialogRepo:
+class _WriteThroughCache:
+    """Per-user cache of one row kind (``None`` = known absent), forgotten on rollback."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: dict[int, Any] = {}
 
+    def _set(self, user_id: int, value: Any) -> None:
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[user_id] = value
+        self.db.on_rollback(lambda: self._cache.pop(user_id, None))
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+
+class DialogRepo(_WriteThroughCache):
     async def get(self, user_id: int) -> DialogRow | None:
+        if user_id in self._cache:
+            cached: DialogRow | None = self._cache[user_id]
+            return cached
         row = await self.db.fetchone("SELECT * FROM dialogs WHERE user_id = ?", (user_id,))
-        if row is None:
-            return None
-        return DialogRow(
-            row["user_id"],
-            row["kind"],
-            json.loads(row["state"]),
-            parse_iso(row["started_at"]),
-            parse_iso(row["updated_at"]),
-        )
+        dialog = None
+        if row is not None:
+            dialog = DialogRow(
+                row["user_id"],
+                row["kind"],
+                json.loads(row["state"]),
+                parse_iso(row["started_at"]),
+                parse_iso(row["updated_at"]),
+            )
+        self._cache[user_id] = dialog
+        return dialog
 
     async def save(self, user_id: int, kind: str, state: dict[str, Any], now: dt.datetime) -> None:
+        previous = self._cache.get(user_id)
+        started = previous.started_at if previous is not None and previous.kind == kind else now
+        self._set(user_id, DialogRow(user_id, kind, json.loads(json.dumps(state)), started, now))
         stamp = utc_iso(now)
         await self.db.execute(
             "INSERT INTO dialogs (user_id, kind, state, started_at, updated_at)"
@@ -48,30 +71,86 @@ class DialogRepo:
         )
 
     async def delete(self, user_id: int) -> None:
+        if user_id in self._cache and self._cache[user_id] is None:
+            return
+        self._set(user_id, None)
         await self.db.execute("DELETE FROM dialogs WHERE user_id = ?", (user_id,))
 
     async def count(self) -> int:
         return int(await self.db.fetchval("SELECT count(*) FROM dialogs"))
 
 
-class MenuRepo:
+class MenuRepo(_WriteThroughCache):
+    """The choices last offered to each user.
+
+    A menu is a hint (which option "2" means), shown or replaced by almost every reply, so its
+    rows are written in batches every ``FLUSH_DELAY`` seconds rather than in each update's
+    transaction; the in-process cache is what the conversation reads. A crash may lose the
+    latest menu change; a delayed "clear" never removes a newer menu (it carries a time).
+    """
+
+    FLUSH_DELAY = 0.05
+
     def __init__(self, db: Database) -> None:
-        self.db = db
+        super().__init__(db)
+        self._writes: dict[int, tuple[str, str | None, str]] = {}
+        self._flush_task: asyncio.Task[None] | None = None
 
     async def get(self, user_id: int) -> tuple[list[tuple[str, str]], dt.datetime] | None:
+        if user_id in self._cache:
+            cached: tuple[list[tuple[str, str]], dt.datetime] | None = self._cache[user_id]
+            return cached
         row = await self.db.fetchone("SELECT * FROM menus WHERE user_id = ?", (user_id,))
-        if row is None:
-            return None
-        choices = [(label, action) for label, action in json.loads(row["choices"])]
-        return choices, parse_iso(row["created_at"])
+        menu = None
+        if row is not None:
+            choices = [(label, action) for label, action in json.loads(row["choices"])]
+            menu = (choices, parse_iso(row["created_at"]))
+        self._cache[user_id] = menu
+        return menu
 
     async def save(self, user_id: int, choices: list[tuple[str, str]], now: dt.datetime) -> None:
-        await self.db.execute(
-            "INSERT INTO menus (user_id, choices, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET choices = excluded.choices,"
-            " created_at = excluded.created_at",
-            (user_id, json.dumps(choices, ensure_ascii=False), utc_iso(now)),
-        )
+        self._cache[user_id] = (list(choices), now)
+        self._write(user_id, ("save", json.dumps(choices, ensure_ascii=False), utc_iso(now)))
 
-    async def clear(self, user_id: int) -> None:
-        await self.db.execute("DELETE FROM menus WHERE user_id = ?", (user_id,))
+    async def clear(self, user_id: int, now: dt.datetime) -> None:
+        if user_id in self._cache and self._cache[user_id] is None:
+            return
+        self._cache[user_id] = None
+        self._write(user_id, ("clear", None, utc_iso(now)))
+
+    def _write(self, user_id: int, write: tuple[str, str | None, str]) -> None:
+        self._writes[user_id] = write
+
+        def undo() -> None:  # the update that showed (or hid) this menu was rolled back
+            self._writes.pop(user_id, None)
+            self._cache.pop(user_id, None)
+
+        self.db.on_rollback(undo)
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = background(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.FLUSH_DELAY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        while self._writes:
+            writes, self._writes = self._writes, {}
+            saves = [(uid, data, at) for uid, (op, data, at) in writes.items() if op == "save"]
+            clears = [(uid, at) for uid, (op, _, at) in writes.items() if op == "clear"]
+            try:
+                if saves:
+                    await self.db.executemany(
+                        "INSERT INTO menus (user_id, choices, created_at) VALUES (?, ?, ?)"
+                        " ON CONFLICT (user_id) DO UPDATE SET choices = excluded.choices,"
+                        " created_at = excluded.created_at",
+                        saves,
+                    )
+                if clears:
+                    await self.db.executemany(
+                        "DELETE FROM menus WHERE user_id = ? AND created_at <= ?", clears
+                    )
+            except Exception:
+                for uid, write in writes.items():  # kept for the next flush
+                    self._writes.setdefault(uid, write)
+                raise

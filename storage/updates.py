@@ -1,29 +1,91 @@
-"""Remembers handled update ids per channel so that a redelivered update is handled once."""
+"""Handled updates and their replies (see migration 0002).
+
+Recording an update is also the redelivery check: the row's ``(channel, update_key)`` is
+unique, and it is written in the same transaction as the update's effects, so a redelivered
+update can never take effect twice. The row then holds the replies until they are sent.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
 
-from storage.db import Database
+from storage.db import Database, DuplicateKey, background
 from storage.timeutil import utc_iso
 
 
+@dataclass(frozen=True)
+class PendingUpdate:
+    id: int
+    channel: str
+    update_key: str
+    chat_id: str
+    replies: dict[str, Any]
+    attempts: int
+
+
 class ProcessedUpdates:
+    """Handled updates and their replies.
+
+    An update with effects is recorded in its own transaction (:meth:`record`). An update that
+    changed nothing (a question, a menu) is recorded in the next batch (:meth:`record_later`):
+    a crash before that batch only means it may be answered once more after restart.
+    "Sent" confirmations are batched the same way. A batch is written every ``FLUSH_DELAY``
+    seconds, in a couple of statements however many updates it holds.
+    """
+
+    RECENT = 20_000
+    FLUSH_DELAY = 0.05
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._later: dict[tuple[str, str], list[Any]] = {}
+        self._acks: list[tuple[str, str, str]] = []
+        self._flush_task: asyncio.Task[None] | None = None
 
-    async def claim(self, channel: str, update_key: str) -> bool:
-        """Record the update; ``False`` if it was already recorded (a redelivery).
+    async def record(
+        self, channel: str, update_key: str, chat_id: str, replies: dict[str, Any]
+    ) -> int | None:
+        """Record a handled update with its replies: the last write of its transaction.
 
-        Call it inside the transaction that applies the update's effects, so that the marker
-        and the effects commit or roll back together.
+        Returns the row id, or ``None`` if this update was recorded before (a redelivery);
+        the caller must then roll the transaction back.
         """
-        changed = await self.db.execute(
-            "INSERT OR IGNORE INTO processed_updates (channel, update_key, processed_at)"
-            " VALUES (?, ?, ?)",
-            (channel, update_key, utc_iso()),
-        )
-        return changed > 0
+        try:
+            row_id = await self.db.finish(
+                "INSERT INTO processed_updates"
+                " (channel, update_key, chat_id, replies, created_at) VALUES (?, ?, ?, ?, ?)",
+                (channel, update_key, chat_id, json.dumps(replies, ensure_ascii=False), utc_iso()),
+            )
+        except DuplicateKey:
+            return None
+        key = (channel, update_key)
+        self._remember(key)
+        self.db.on_rollback(lambda: self._recent.pop(key, None))
+        return row_id
+
+    def record_later(
+        self, channel: str, update_key: str, chat_id: str, replies: dict[str, Any]
+    ) -> None:
+        """Record an update that changed nothing, with the next batch."""
+        key = (channel, update_key)
+        self._remember(key)
+        self._later[key] = [channel, update_key, chat_id, replies, utc_iso(), "pending", None]
+        self._schedule_flush()
+
+    def _remember(self, key: tuple[str, str]) -> None:
+        self._recent[key] = None
+        if len(self._recent) > self.RECENT:
+            self._recent.popitem(last=False)
+
+    def recently_claimed(self, channel: str, update_key: str) -> bool:
+        """Handled by this process lately (no database access: a cheap early check)."""
+        return (channel, update_key) in self._recent
 
     async def seen(self, channel: str, update_key: str) -> bool:
         return bool(
@@ -33,9 +95,91 @@ class ProcessedUpdates:
             )
         )
 
-    async def prune(self, older_than: dt.timedelta) -> int:
-        """Forget markers older than any possible redelivery window."""
-        cutoff = utc_iso(dt.datetime.now(dt.UTC) - older_than)
+    # -- delivery --------------------------------------------------------------------------
+    def mark_sent(self, channel: str, update_key: str) -> None:
+        """Record that the replies went out (written with the next batch).
+
+        A crash before the batch only means the replies are sent again after restart
+        (at-least-once, as the platforms deliver updates).
+        """
+        stamp = utc_iso()
+        waiting = self._later.get((channel, update_key))
+        if waiting is not None:
+            waiting[5], waiting[6] = "sent", stamp
+        else:
+            self._acks.append((stamp, channel, update_key))
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = background(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.FLUSH_DELAY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write the waiting records and confirmations now (also at shutdown)."""
+        while self._later:
+            records, self._later = list(self._later.values()), {}
+            try:
+                await self.db.executemany(
+                    "INSERT OR IGNORE INTO processed_updates (channel, update_key, chat_id,"
+                    " replies, created_at, status, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (c, k, chat, json.dumps(r, ensure_ascii=False), at, status, sent)
+                        for c, k, chat, r, at, status, sent in records
+                    ],
+                )
+            except Exception:
+                for record in records:  # kept for the next flush
+                    self._later.setdefault((record[0], record[1]), record)
+                raise
+        while self._acks:
+            batch, self._acks = self._acks[:500], self._acks[500:]
+            try:
+                await self.db.executemany(
+                    "UPDATE processed_updates SET status = 'sent', sent_at = ?,"
+                    " attempts = attempts + 1 WHERE channel = ? AND update_key = ?",
+                    batch,
+                )
+            except Exception:
+                self._acks = batch + self._acks  # kept for the next flush
+                raise
+
+    async def mark_failed(self, channel: str, update_key: str, error: str, *, final: bool) -> None:
+        """Record a failed attempt; ``final`` gives up (the error stays for the office)."""
+        await self.flush()
+        await self.db.execute(
+            "UPDATE processed_updates SET attempts = attempts + 1, last_error = ?,"
+            " status = CASE WHEN ? THEN 'failed' ELSE status END"
+            " WHERE channel = ? AND update_key = ?",
+            (error[:500], 1 if final else 0, channel, update_key),
+        )
+
+    async def pending(self, channel: str, limit: int = 500) -> list[PendingUpdate]:
+        """Replies recorded but not confirmed sent, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT id, channel, update_key, chat_id, replies, attempts FROM processed_updates"
+            " WHERE channel = ? AND status = 'pending' ORDER BY id LIMIT ?",
+            (channel, limit),
+        )
+        return [
+            PendingUpdate(
+                r["id"],
+                r["channel"],
+                r["update_key"],
+                r["chat_id"],
+                json.loads(r["replies"]),
+                r["attempts"],
+            )
+            for r in rows
+        ]
+
+    async def prune(self, keep: dt.timedelta = dt.timedelta(days=30)) -> int:
+        """Forget updates older than any redelivery window (their replies are long sent)."""
+        cutoff = utc_iso(dt.datetime.now(dt.UTC) - keep)
         return await self.db.execute(
-            "DELETE FROM processed_updates WHERE processed_at < ?", (cutoff,)
+            "DELETE FROM processed_updates WHERE status != 'pending' AND created_at < ?",
+            (cutoff,),
         )

@@ -63,3 +63,17 @@ def test_long_answer_splits_on_line_boundaries() -> None:
     chunks = doc.chunks(4096, render_html)
     assert len(chunks) > 1
     assert all(chunk.startswith("• <b>Dòng") for chunk in chunks)
+
+
+def test_replies_survive_the_outbox_round_trip() -> None:
+    from handlers.serialize import replies_from_payload, replies_to_payload
+    from handlers.types import Attachment, Choice, Reply
+
+    doc = Doc().add(b("Đậm"), " thường ", it("nghiêng")).blank().bullet("• <&>")
+    reply = Reply(doc, [[Choice("A", "a:1")]], document=Attachment("x.csv", b"1,2", "text/csv"))
+    (back,), context = replies_from_payload(
+        __import__("json").loads(__import__("json").dumps(replies_to_payload([reply], {"m": 5})))
+    )
+    assert back.doc.lines == doc.lines
+    assert back.choices == reply.choices and back.document == reply.document
+    assert context == {"m": 5}

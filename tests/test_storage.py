@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -25,7 +26,7 @@ async def test_fresh_migration_creates_schema(tmp_path: Path) -> None:
         tables = {
             r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        assert {"users", "communes", "processed_updates", "schema_migrations"} <= tables
+        assert {"users", "communes", "processed_updates", "dialogs", "schema_migrations"} <= tables
         assert await db.fetchval("PRAGMA journal_mode") == "wal"
         assert await db.fetchval("PRAGMA foreign_keys") == 1
 
@@ -87,13 +88,53 @@ async def test_concurrent_transactions_are_serialised(tmp_path: Path) -> None:
         assert await db.fetchval("SELECT n FROM counter") == 50
 
 
-async def test_redelivered_update_is_claimed_once(tmp_path: Path) -> None:
+async def test_an_update_is_recorded_once(tmp_path: Path) -> None:
     async with Database(tmp_path / "n.sqlite3") as db:
         await migrate(db)
         updates = ProcessedUpdates(db)
-        assert await updates.claim("telegram", "42")
-        assert not await updates.claim("telegram", "42")
-        assert await updates.claim("zalo_bot", "42")  # ids are per channel
+        async with db.transaction():
+            first = await updates.record("telegram", "42", "7", {"replies": []})
+        assert first is not None
+        async with db.transaction():
+            assert await updates.record("telegram", "42", "7", {"replies": []}) is None
+        async with db.transaction():
+            assert await updates.record("zalo_bot", "42", "7", {"replies": []}) is not None
+        assert await updates.seen("telegram", "42")
+        assert [p.id for p in await updates.pending("telegram")] == [first]
+        updates.mark_sent("telegram", "42")
+        await updates.flush()
+        assert await updates.pending("telegram") == []
+
+
+async def test_a_transaction_that_only_reads_takes_no_write_lock(tmp_path: Path) -> None:
+    path = tmp_path / "n.sqlite3"
+    async with Database(path) as db:
+        await migrate(db)
+        async with db.transaction():
+            await db.fetchall("SELECT * FROM users")
+            # Another connection can still write: no BEGIN IMMEDIATE was sent.
+            other = sqlite3.connect(path, timeout=0.1)
+            other.execute("INSERT INTO communes (code, name, kind) VALUES ('x', 'X', 'xa')")
+            other.commit()
+            other.close()
+
+
+async def test_effects_and_record_roll_back_together(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await migrate(db)
+        updates = ProcessedUpdates(db)
+        users = UserRepo(db)
+        async with db.transaction():
+            await users.ensure("telegram", "1")
+            await updates.record("telegram", "u1", "1", {"replies": []})
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                await users.ensure("telegram", "2")
+                assert await updates.record("telegram", "u2", "2", {"replies": []}) is not None
+                raise RuntimeError("crash before commit")
+        assert await users.get("telegram", "2") is None
+        assert not await updates.seen("telegram", "u2")
+        assert not updates.recently_claimed("telegram", "u2")
 
 
 def _writer(path: Path, stop: threading.Event, written: list[int]) -> None:
@@ -143,3 +184,48 @@ async def test_backup_while_writing_is_consistent_and_restores(tmp_path: Path) -
 async def test_backup_of_missing_database_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="không tìm thấy"):
         await backup_database(tmp_path / "none.sqlite3", tmp_path / "b.sqlite3")
+
+
+async def test_inbox_keeps_a_batch_until_every_update_is_done(tmp_path: Path) -> None:
+    from storage.inbox import Inbox
+
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await migrate(db)
+        inbox = Inbox(db)
+        await inbox.store("telegram", [("1", '{"update_id": 1}'), ("2", '{"update_id": 2}')])
+        await inbox.store("telegram", [("3", '{"update_id": 3}')])
+        inbox.done("telegram", "1")
+        inbox.done("telegram", "3")
+        await inbox.flush()
+        # Batch 1 still waits for update 2: a crash now replays the whole batch (1 is handled
+        # again, which the processed-updates record makes harmless).
+        left = await Inbox(db).left_over("telegram")
+        assert [key for key, _ in left] == ["1", "2"]
+        assert json.loads(left[1][1]) == {"update_id": 2}
+        inbox.done("telegram", "2")
+        await inbox.flush()
+        assert await Inbox(db).left_over("telegram") == []
+
+
+async def test_tasks_started_inside_a_transaction_do_not_use_it_afterwards(tmp_path: Path) -> None:
+    path = tmp_path / "n.sqlite3"
+    async with Database(path) as db:
+        await migrate(db)
+        go = asyncio.Event()
+
+        async def later() -> None:
+            await go.wait()
+            await db.execute("INSERT INTO communes (code, name, kind) VALUES ('late', 'L', 'xa')")
+
+        async with db.transaction():
+            await db.execute("INSERT INTO communes (code, name, kind) VALUES ('a', 'A', 'xa')")
+            task = asyncio.ensure_future(later())  # copies the transaction's context
+        go.set()
+        await task
+        async with db.transaction():
+            await db.execute("INSERT INTO communes (code, name, kind) VALUES ('b', 'B', 'xa')")
+        # Everything is committed: another connection sees all three rows.
+        other = sqlite3.connect(path)
+        codes = [r[0] for r in other.execute("SELECT code FROM communes ORDER BY code")]
+        other.close()
+        assert codes == ["a", "b", "late"]

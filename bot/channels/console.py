@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from handlers.core import Delivery, Processor
+from handlers.serialize import replies_from_payload
 from handlers.types import Incoming, Reply
 from storage.db import StorageUnavailable
 
@@ -49,40 +50,38 @@ class ConsoleChannel:
         self.stdout.flush()
 
     async def send(self, delivery: Delivery) -> None:
-        reply = delivery.reply
-        self._print(render_reply(reply))
-        for attachment in (reply.photo, reply.document):
-            if attachment is None:
-                continue
-            self.files_dir.mkdir(parents=True, exist_ok=True)
-            path = self.files_dir / Path(attachment.filename).name
-            path.write_bytes(attachment.data)
-            caption = f" — {attachment.caption}" if attachment.caption else ""
-            self._print(f"[tệp] {path}{caption}")
-        await self.processor.deps.outbox.mark_sent(delivery.outbox_id)
+        for reply in delivery.replies:
+            self._print(render_reply(reply))
+            for attachment in (reply.photo, reply.document):
+                if attachment is None:
+                    continue
+                self.files_dir.mkdir(parents=True, exist_ok=True)
+                path = self.files_dir / Path(attachment.filename).name
+                path.write_bytes(attachment.data)
+                caption = f" — {attachment.caption}" if attachment.caption else ""
+                self._print(f"[tệp] {path}{caption}")
+            self._print()
+        self.processor.deps.updates.mark_sent(delivery.channel, delivery.update_key)
 
     async def say(self, text: str) -> None:
         """Handle one line typed by the user and print the replies."""
         incoming = Incoming(CHANNEL, self.user, self.user, text=text, display_name=self.user)
         try:
-            deliveries = await self.processor.process(incoming)
+            delivery = await self.processor.process(incoming)
         except StorageUnavailable:
             log.warning("database unavailable; the console user was asked to retry")
             self._print(self.processor.unavailable_reply().doc.plain())
             return
-        for delivery in deliveries:
+        if delivery is not None:
             await self.send(delivery)
-            self._print()
 
     async def flush_pending(self) -> None:
         """Print replies written before a crash but never shown."""
-        for item in await self.processor.deps.outbox.pending(CHANNEL):
+        for item in await self.processor.deps.updates.pending(CHANNEL):
             if item.chat_id != self.user:
                 continue
-            from handlers.serialize import reply_from_payload
-
-            reply, context = reply_from_payload(item.payload)
-            await self.send(Delivery(item.id, CHANNEL, item.chat_id, reply, context))
+            replies, context = replies_from_payload(item.replies)
+            await self.send(Delivery(CHANNEL, item.update_key, item.chat_id, replies, context))
 
     async def run(self) -> int:
         interactive = self.stdin.isatty()
@@ -106,6 +105,7 @@ class ConsoleChannel:
             if text.lower() in EXIT_WORDS:
                 break
             await self.say(text)
+        await self.processor.deps.flush()
         if interactive:
             self._print("Tạm biệt!")
         return 0

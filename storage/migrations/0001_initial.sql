@@ -27,12 +27,3 @@ CREATE TABLE users (
     CHECK (role IS NOT 'officer' OR commune_id IS NOT NULL)
 );
 CREATE INDEX users_commune ON users (commune_id) WHERE commune_id IS NOT NULL;
-
--- Updates already handled, so that a redelivered update is handled once.
-CREATE TABLE processed_updates (
-    channel      TEXT NOT NULL,
-    update_key   TEXT NOT NULL,
-    processed_at TEXT NOT NULL,
-    PRIMARY KEY (channel, update_key)
-) WITHOUT ROWID;
-CREATE INDEX processed_updates_age ON processed_updates (processed_at);
