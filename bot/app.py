@@ -104,4 +104,6 @@ async def run_all(settings: Settings) -> int:
             file=sys.stderr,
         )
         return await run_console(settings)
-    raise NotImplementedError("chat channels arrive with the Telegram issue")
+    from bot.runner import run_channels
+
+    return await run_channels(settings)

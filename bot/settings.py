@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
@@ -165,6 +172,15 @@ class Settings(BaseSettings):
         if not value.startswith("/"):
             raise ValueError("đường dẫn phải bắt đầu bằng /")
         return value
+
+    @model_validator(mode="after")
+    def _webhooks_need_secrets(self) -> Settings:
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET là bắt buộc khi đặt TELEGRAM_WEBHOOK_URL "
+                "(để từ chối yêu cầu giả mạo)"
+            )
+        return self
 
     # --- derived ----------------------------------------------------------------------------
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from handlers.qa import QA
 from knowledge.base import KnowledgeBase
 from knowledge.engine import QueryEngine
 from knowledge.loader import load_knowledge
+from tests.fakes.telegram import FakeTelegram
 
 REPO = Path(__file__).resolve().parent.parent
 PLAN_TODAY = dt.date(2021, 10, 15)
@@ -42,3 +43,12 @@ def engine(kb: KnowledgeBase) -> QueryEngine:
 @pytest.fixture(scope="session")
 def qa(kb: KnowledgeBase, engine: QueryEngine) -> QA:
     return QA(kb, Catalogs(), engine)
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram().start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -1,0 +1,172 @@
+"""Long polling that loses nothing: each batch is stored before it is confirmed.
+
+aiogram's ``start_polling`` confirms a batch (the next ``getUpdates`` offset) as soon as it has
+started the handlers, so a crash mid-batch loses those updates; waiting for a batch to finish
+before fetching the next one is safe but slow. Here a fetched batch is written to the inbox
+table in one statement, then confirmed and handled concurrently, in order within each chat.
+Whatever a crash leaves in the inbox is handled at the next start, and the processed-updates
+record makes every update take effect once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramRetryAfter, TelegramUnauthorizedError
+from aiogram.methods import GetUpdates
+from aiogram.types import Update
+from aiogram.utils.backoff import Backoff, BackoffConfig
+
+from storage.db import StorageError
+from storage.inbox import Inbox
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+
+
+def conversation_key(update: Update) -> tuple[int, int]:
+    """Updates with the same key are handled one after another, in order."""
+    if update.message is not None:
+        user = update.message.from_user.id if update.message.from_user else 0
+        return update.message.chat.id, user
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat.id if query.message is not None else query.from_user.id
+        return chat, query.from_user.id
+    return 0, update.update_id
+
+
+class Poller:
+    def __init__(
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        inbox: Inbox,
+        *,
+        timeout: int = 25,
+        concurrency: int = 256,
+        backoff: BackoffConfig | None = None,
+    ) -> None:
+        self.bot = bot
+        self.dp = dispatcher
+        self.inbox = inbox
+        self.timeout = timeout
+        self.backoff = Backoff(
+            backoff or BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.6, jitter=0.1)
+        )
+        self.handled = 0
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tails: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.replay()
+        offset: int | None = None
+        allowed = self.dp.resolve_used_update_types()
+        while not stop.is_set():
+            request = GetUpdates(offset=offset, timeout=self.timeout, allowed_updates=allowed)
+            updates = await self._fetch(request, stop)
+            if updates is None:
+                break
+            if not updates:
+                continue
+            try:
+                await self.inbox.store(
+                    CHANNEL,
+                    [(str(u.update_id), u.model_dump_json(exclude_unset=True)) for u in updates],
+                )
+            except StorageError as exc:
+                # Not stored means not confirmed: Telegram keeps them until this works again.
+                log.error("cannot store received updates (%s); retrying", exc)
+                await self.backoff.asleep()
+                continue
+            offset = updates[-1].update_id + 1
+            for update in updates:
+                await self._slots.acquire()
+                self._schedule(update)
+        await self.drain()
+        if offset is not None:
+            try:  # confirm the last batch, so a restart does not receive it again
+                await self.bot(
+                    GetUpdates(offset=offset, timeout=0, limit=1, allowed_updates=allowed)
+                )
+            except Exception as exc:
+                log.info("could not confirm the last updates at shutdown: %s", exc)
+        await self.inbox.flush()
+
+    async def _fetch(self, request: GetUpdates, stop: asyncio.Event) -> list[Update] | None:
+        """The next batch; ``[]`` after an error; ``None`` when asked to stop."""
+        fetch = asyncio.ensure_future(self.bot(request, request_timeout=self.timeout + 15))
+        stopping = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if fetch not in done:
+            fetch.cancel()
+            return None
+        stopping.cancel()
+        try:
+            updates = fetch.result()
+        except TelegramUnauthorizedError:
+            raise
+        except TelegramRetryAfter as exc:
+            log.warning("getUpdates: flood control, waiting %s s", exc.retry_after)
+            await asyncio.sleep(exc.retry_after)
+            return []
+        except Exception as exc:  # network, 5xx, bad JSON: the bot must keep running
+            log.error(
+                "getUpdates failed (%s: %s); retrying in %.1f s",
+                type(exc).__name__,
+                exc,
+                self.backoff.next_delay,
+            )
+            await self.backoff.asleep()
+            return []
+        self.backoff.reset()
+        return list(updates)
+
+    def _schedule(self, update: Update) -> None:
+        key = conversation_key(update)
+        task = asyncio.ensure_future(self._after(self._tails.get(key), update))
+        self._tails[key] = task
+        self._tasks.add(task)
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._tasks.discard(done)
+            if self._tails.get(key) is done:
+                del self._tails[key]
+
+        task.add_done_callback(finished)
+
+    async def _after(self, previous: Awaitable[None] | None, update: Update) -> None:
+        try:
+            if previous is not None:
+                await previous  # same chat: keep the order the user typed in
+            await self.handle(update)
+        finally:
+            self._slots.release()
+
+    async def handle(self, update: Update) -> None:
+        try:
+            await self.dp.feed_update(self.bot, update)
+        except Exception:
+            log.exception("update %s could not be handled", update.update_id)
+        self.handled += 1
+        self.inbox.done(CHANNEL, str(update.update_id))
+
+    async def drain(self) -> None:
+        """Wait for updates being handled (graceful shutdown)."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def replay(self) -> None:
+        """Handle updates a crash left in the inbox, in arrival order."""
+        left = await self.inbox.left_over(CHANNEL)
+        if not left:
+            return
+        log.info("handling %d updates received before the restart", len(left))
+        for _, body in left:
+            update = Update.model_validate_json(body, context={"bot": self.bot})
+            await self.handle(update)
+        await self.inbox.clear_left_over(CHANNEL)

@@ -1,0 +1,106 @@
+"""aiogram handlers: every message and button tap becomes an ``Incoming`` for the core."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
+from aiogram.utils.i18n import I18n
+
+from bot.channels.telegram.callbacks import Act
+from bot.channels.telegram.service import CHANNEL, TelegramChannel
+from handlers.types import Incoming
+
+log = logging.getLogger(__name__)
+
+
+def _kind(message: Message) -> str:
+    if message.text is not None:
+        return "text"
+    if message.sticker is not None:
+        return "sticker"
+    if message.photo:
+        return "photo"
+    return "other"
+
+
+def build_router(channel: TelegramChannel, i18n: I18n) -> Router:
+    router = Router(name="ntm")
+
+    @router.message()
+    async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
+        user = message.from_user
+        if user is None or user.is_bot:
+            return  # channel posts, anonymous admins, other bots
+        text = message.text
+        if text and text.startswith("/") and "@" in text.split()[0]:
+            mention = text.split()[0].split("@", 1)[1]
+            me = await bot.me()
+            if me.username and mention.lower() != me.username.lower():
+                return  # a command for another bot in a group
+        incoming = Incoming(
+            channel=CHANNEL,
+            user_id=str(user.id),
+            chat_id=str(message.chat.id),
+            text=text,
+            update_key=str(event_update.update_id),
+            display_name=user.full_name,
+            is_group=message.chat.type != "private",
+            kind=_kind(message),
+        )
+        await channel.handle(incoming)
+
+    @router.callback_query(Act.filter())
+    async def on_action(query: CallbackQuery, callback_data: Act, event_update: Update) -> None:
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        context: dict[str, Any] = {}
+        if message is not None:
+            context["edit_message_id"] = message.message_id
+        incoming = Incoming(
+            channel=CHANNEL,
+            user_id=str(query.from_user.id),
+            chat_id=str(chat_id),
+            action=callback_data.v,
+            update_key=str(event_update.update_id),
+            display_name=query.from_user.full_name,
+            is_group=message is not None and message.chat.type != "private",
+            kind="action",
+        )
+        try:
+            await channel.handle(incoming, context)
+        finally:
+            await query.answer()
+
+    @router.callback_query(F.data)
+    async def on_stale_button(query: CallbackQuery) -> None:
+        await query.answer(i18n.gettext("Nút này đã cũ. Gõ /help để bắt đầu lại."))
+
+    @router.errors()
+    async def on_error(event: ErrorEvent, bot: Bot) -> bool:
+        update = event.update
+        log.error(
+            "update %s failed: %s", update.update_id, event.exception, exc_info=event.exception
+        )
+        chat_id = None
+        if update.message is not None:
+            chat_id = update.message.chat.id
+        elif update.callback_query is not None and update.callback_query.message is not None:
+            chat_id = update.callback_query.message.chat.id
+        if chat_id is not None:
+            try:
+                await bot.send_message(
+                    chat_id,
+                    i18n.gettext(
+                        "Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Lỗi đã được ghi lại để khắc "
+                        "phục; bạn vui lòng thử lại sau ít phút."
+                    ),
+                    parse_mode=None,
+                )
+            except Exception:  # the apology itself failed: nothing more to do
+                log.warning("could not tell chat %s about the error", chat_id)
+        return True
+
+    return router

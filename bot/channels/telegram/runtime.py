@@ -1,0 +1,151 @@
+"""Builds the aiogram Bot and Dispatcher for the Telegram channel and runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlparse
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.channels.telegram.middlewares import (
+    SkipRedeliveredMiddleware,
+    ThrottlingMiddleware,
+    UserLanguageMiddleware,
+)
+from bot.channels.telegram.polling import Poller
+from bot.channels.telegram.router import build_router
+from bot.channels.telegram.service import TelegramChannel
+from bot.settings import Settings
+from handlers.core import ADMIN, GUEST, OFFICER, Conversation, Processor
+from storage.inbox import Inbox
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(settings: Settings) -> Bot:
+    assert settings.telegram_bot_token is not None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    return Bot(
+        token=settings.telegram_bot_token.get_secret_value(),
+        session=session,
+        # Only parse_mode: every extra default (e.g. link preview options) is serialised into
+        # every request, which measurably slows sending (bench/telegram.py).
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+class TelegramRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        conversation: Conversation,
+        processor: Processor,
+        i18n: I18n,
+        bot: Bot | None = None,
+    ) -> None:
+        self.settings = settings
+        self.conversation = conversation
+        self.i18n = i18n
+        self.bot = bot or create_bot(settings)
+        self.channel = TelegramChannel(self.bot, processor)
+        deps = processor.deps
+        self.dp = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
+        self.dp.update.outer_middleware(SkipRedeliveredMiddleware(deps))
+        UserLanguageMiddleware(i18n, deps).setup(self.dp)
+        throttle = ThrottlingMiddleware(i18n, settings.throttle_rate)
+        self.dp.message.outer_middleware(throttle)
+        self.dp.callback_query.outer_middleware(throttle)
+        self.dp.include_router(build_router(self.channel, i18n))
+        self.poller: Poller | None = None
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.settings.telegram_webhook_url is not None
+
+    @property
+    def webhook_path(self) -> str:
+        url = self.settings.telegram_webhook_url or ""
+        return urlparse(url).path or "/telegram"
+
+    async def setup(self) -> None:
+        me = await self.bot.me()
+        log.info("Telegram bot @%s (id %s) ready", me.username, me.id)
+        self.conversation.deps.bot_username = me.username
+        await self.set_commands()
+        await self.channel.send_pending()
+
+    async def set_commands(self) -> None:
+        """Command menus in Vietnamese (default) and English; admins also see office commands."""
+        public = [
+            c
+            for c in self.conversation.command_list(OFFICER)
+            if GUEST in c.roles or OFFICER in c.roles
+        ]
+        office = self.conversation.command_list(ADMIN)
+        for lang in ("vi", "en"):
+            language_code = None if lang == "vi" else "en"
+            commands = [
+                BotCommand(
+                    command=c.name, description=self.i18n.gettext(c.description, locale=lang)[:256]
+                )
+                for c in public
+            ]
+            await self.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=language_code
+            )
+            admin_commands = [
+                BotCommand(
+                    command=c.name, description=self.i18n.gettext(c.description, locale=lang)[:256]
+                )
+                for c in office
+            ]
+            for admin in self.settings.admin_ids:
+                try:
+                    await self.bot.set_my_commands(
+                        admin_commands,
+                        scope=BotCommandScopeChat(chat_id=admin),
+                        language_code=language_code,
+                    )
+                except TelegramAPIError as exc:  # the admin has not opened a chat with the bot yet
+                    log.info("no command menu for admin %s yet: %s", admin, exc)
+
+    async def run_polling(self, stop: asyncio.Event) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self.poller = Poller(self.bot, self.dp, Inbox(self.conversation.deps.db))
+        log.info("Telegram: polling %s", self.settings.telegram_api_base)
+        await self.poller.run(stop)
+
+    def register_webhook(self, app: web.Application) -> None:
+        secret = self.settings.telegram_webhook_secret
+        handler = SimpleRequestHandler(
+            dispatcher=self.dp,
+            bot=self.bot,
+            secret_token=secret.get_secret_value() if secret else None,
+            handle_in_background=False,  # answer 200 only once handled: Telegram retries otherwise
+        )
+        handler.register(app, path=self.webhook_path)
+
+    async def start_webhook(self) -> None:
+        secret = self.settings.telegram_webhook_secret
+        assert self.settings.telegram_webhook_url is not None
+        await self.bot.set_webhook(
+            self.settings.telegram_webhook_url,
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=self.dp.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        log.info("Telegram: webhook at %s", self.webhook_path)
+
+    async def close(self) -> None:
+        await self.bot.session.close()

@@ -1,0 +1,120 @@
+"""``ntm-bot run`` with chat channels: one process serves every configured channel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+
+from bot.app import App, open_app
+from bot.clock import Clock
+from bot.settings import Settings
+from bot.web import WebServer
+from handlers.i18n import locales_dir
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Starts the channels, the HTTP server and background jobs; stops them gracefully."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.stop_event = asyncio.Event()
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.app: App | None = None
+        self.telegram: Any = None
+        self.web = WebServer(settings.webhook_host, settings.webhook_port)
+        self._app_context: Any = None
+
+    async def __aenter__(self) -> Runtime:
+        settings = self.settings
+        i18n = I18n(path=locales_dir(), default_locale=settings.lang, domain="messages")
+        self._app_context = open_app(settings, translator=i18n, clock=self.clock)
+        self.app = await self._app_context.__aenter__()
+        try:
+            self.web.add_check("database", self._database_ok)
+            if settings.telegram_enabled:
+                from bot.channels.telegram.runtime import TelegramRuntime
+
+                self.telegram = TelegramRuntime(
+                    settings, self.app.conversation, self.app.processor, i18n
+                )
+                await self.telegram.setup()
+                if self.telegram.webhook_mode:
+                    self.telegram.register_webhook(self.web.app)
+                else:
+                    self._spawn("telegram-polling", self.telegram.run_polling(self.stop_event))
+            await self.web.start()
+            if self.telegram is not None and self.telegram.webhook_mode:
+                await self.telegram.start_webhook()
+        except BaseException:
+            await self._shutdown()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._shutdown()
+
+    def _spawn(self, name: str, job: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(job)
+        task.set_name(name)
+        task.add_done_callback(self._job_done)
+        self.tasks.append(task)
+
+    def _job_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("%s stopped: %s", task.get_name(), task.exception())
+        self.stop_event.set()  # a channel that cannot run is fatal: let the supervisor restart us
+
+    async def _database_ok(self) -> tuple[bool, str]:
+        assert self.app is not None
+        await self.app.db.fetchval("SELECT 1")
+        return True, "ok"
+
+    async def wait(self) -> None:
+        await self.stop_event.wait()
+
+    async def _shutdown(self) -> None:
+        self.stop_event.set()
+        if self.tasks:
+            # Polling loops finish the batch in hand (in-flight handlers drain), then return.
+            _, pending = await asyncio.wait(self.tasks, timeout=30)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self.tasks.clear()
+        await self.web.stop()
+        if self.app is not None:
+            with contextlib.suppress(Exception):
+                await self.app.deps.flush()
+        if self.telegram is not None:
+            await self.telegram.close()
+            self.telegram = None
+        if self._app_context is not None:
+            context, self._app_context = self._app_context, None
+            await context.__aexit__(None, None, None)
+
+    def failed(self) -> bool:
+        return any(t.done() and not t.cancelled() and t.exception() for t in self.tasks)
+
+
+async def run_channels(settings: Settings) -> int:
+    async with Runtime(settings) as runtime:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, runtime.stop_event.set)
+        log.info("Trợ lý NTM is running; SIGTERM or Ctrl-C stops it gracefully")
+        await runtime.wait()
+        failed = runtime.failed()
+    return 1 if failed else 0
