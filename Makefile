@@ -45,7 +45,7 @@ bench: $(VENV)/.dev
 
 ## i18n-*: translation catalogs (Babel): extract messages, merge them into the .po files, compile
 i18n-extract: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k n:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k tr -k n:1,2 --no-location --sort-output \
 		--project "Tro ly NTM" -o locales/messages.pot bot handlers
 
 i18n-update: i18n-extract

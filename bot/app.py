@@ -12,9 +12,10 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.settings import Settings
-from handlers import basic, browse
+from handlers import basic, browse, office, registration
 from handlers.core import Conversation, Deps, Processor
 from handlers.i18n import Catalogs, Translator
+from handlers.reporting import ReportDialog
 from knowledge.base import KnowledgeBase
 from knowledge.loader import load_knowledge
 from storage.db import Database
@@ -44,8 +45,9 @@ def admin_identities(settings: Settings) -> set[tuple[str, str]]:
 
 def build_conversation(deps: Deps) -> Conversation:
     conversation = Conversation(deps)
-    for module in (basic, browse):
+    for module in (basic, browse, registration, office):
         module.setup(conversation)
+    ReportDialog().setup(conversation)
     return conversation
 
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from rapidfuzz import fuzz
 
 from handlers.i18n import LANGS, Tr, Translator
-from handlers.richtext import Doc, Part
+from handlers.richtext import Doc, Part, Span
 from handlers.serialize import replies_to_payload
 from handlers.types import Choice, Incoming, Reply
 from knowledge.base import KnowledgeBase
@@ -60,7 +60,8 @@ class Deps:
     dialog_ttl: dt.timedelta = dt.timedelta(hours=24)
     invite_ttl: dt.timedelta = dt.timedelta(days=7)
     bot_username: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Filled in by the sender (digests): lines about messages that did not reach people.
+    delivery_report: Callable[[Context], Awaitable[list[tuple[Any, ...]]]] | None = None
 
     def __post_init__(self) -> None:
         from handlers.qa import QA
@@ -115,12 +116,12 @@ class Context:
 
     def reply(
         self,
-        doc: Doc | str,
+        doc: Doc | str | Span,
         choices: list[list[Choice]] | None = None,
         **kwargs: Any,
     ) -> Reply:
-        if isinstance(doc, str):
-            doc = Doc.of(doc)
+        if isinstance(doc, str | Span):
+            doc = Doc().add(doc)
         reply = Reply(doc, choices or [], **kwargs)
         self.replies.append(reply)
         return reply
@@ -366,6 +367,15 @@ def match_choice(text: str, choices: list[tuple[str, str]]) -> str | None:
     folded = fold(text).strip(" .")
     number = re.fullmatch(r"(?:so\s*)?(\d{1,2})\s*[.)]?", folded)
     if number:
+        # A label that starts with this very number ("4 sao") wins over the 4th position.
+        own = [
+            i
+            for i, (label, _) in enumerate(choices)
+            if re.match(rf"{number[1]}\b", fold(label))
+            and not fold(label).startswith(f"{number[1]}.")
+        ]
+        if len(own) == 1:
+            return choices[own[0]][1]
         index = int(number[1]) - 1
         return choices[index][1] if 0 <= index < len(choices) else None
     if len(folded) < 2 or len(folded) > 60:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.forms import Form
 from knowledge.models import (
     CommunesFile,
     CriteriaFile,
@@ -61,6 +62,7 @@ class KnowledgeBase:
     deadlines: list[Deadline]
     facts: list[Fact]
     communes: CommunesFile
+    forms: dict[str, Form] = field(default_factory=dict)
     unit_by_key: dict[str, Unit] = field(init=False)
     indicators: dict[str, Indicator] = field(init=False)
     deadline_by_id: dict[str, Deadline] = field(init=False)
@@ -128,6 +130,7 @@ class KnowledgeBase:
             "thời hạn": len(self.deadlines),
             "mục tiêu, việc định kỳ": len(self.facts),
             "xã, thị trấn": len(self.communes.communes),
+            "mẫu báo cáo": len(self.forms),
         }
 
     # -- lookups --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from knowledge.base import KnowledgeBase
 from knowledge.errors import KnowledgeError
+from knowledge.forms import Form, load_forms
 from knowledge.models import (
     CODE_RE,
     CommunesFile,
@@ -49,6 +50,8 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     facts = _load(base, "facts.yaml", FactsFile)
     communes = _load(base, "communes.yaml", CommunesFile)
     _check_references(units, criteria, deadlines, facts, communes)
+    forms = load_forms(base / "forms")
+    _check_forms(forms, {d.id for d in deadlines.deadlines}, {f.id for f in facts.facts})
     return KnowledgeBase(
         source_dir=base,
         meta=meta,
@@ -57,6 +60,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         deadlines=deadlines.deadlines,
         facts=facts.facts,
         communes=communes,
+        forms=forms,
     )
 
 
@@ -199,3 +203,17 @@ def _known_codes(file: str, field: str, refs: list[str], known: set[str]) -> Non
             )
         if ref not in known:
             raise KnowledgeError(f"{file}: {field}: không có tiêu chí '{ref}' trong criteria.yaml")
+
+
+def _check_forms(forms: dict[str, Form], deadlines: set[str], facts: set[str]) -> None:
+    for form in forms.values():
+        where = f"forms/{form.id}"
+        for i, target in enumerate(form.targets):
+            if target.deadline is not None and target.deadline not in deadlines:
+                raise KnowledgeError(
+                    f"{where}: targets[{i}].deadline: không có thời hạn '{target.deadline}'"
+                )
+            if target.fact is not None and target.fact not in facts:
+                raise KnowledgeError(
+                    f"{where}: targets[{i}].fact: không có mục tiêu '{target.fact}'"
+                )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from knowledge.normalize import fold
 from storage.db import Database, Row
 
 
@@ -44,8 +45,9 @@ class CommuneRepo:
         sql = "SELECT * FROM communes"
         if active_only:
             sql += " WHERE active = 1"
-        rows = await self.db.fetchall(sql + " ORDER BY name")
-        return [Commune.from_row(r) for r in rows]
+        rows = await self.db.fetchall(sql)
+        # Alphabetical the Vietnamese way: compare without diacritics, Đ with D.
+        return sorted((Commune.from_row(r) for r in rows), key=lambda c: (fold(c.name), c.name))
 
     async def get(self, commune_id: int) -> Commune | None:
         row = await self.db.fetchone("SELECT * FROM communes WHERE id = ?", (commune_id,))

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from handlers.i18n import Catalogs, locales_dir
 
 REPO = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "N_": None, "n": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "tr": None, "n": (1, 2)}
 
 
 def _catalog(lang: str, suffix: str):  # type: ignore[no-untyped-def]

@@ -348,6 +348,9 @@ class FakeTelegram:
         for key in ("reply_markup", "commands", "scope", "allowed_updates"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
+        for key, value in list(params.items()):  # files are sent as "attach://<part name>"
+            if isinstance(value, str) and value.startswith("attach://"):
+                params[key] = params.get(value.removeprefix("attach://"))
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:

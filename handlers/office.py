@@ -1,0 +1,304 @@
+"""What the NTM office (and each commune) sees of the reports.
+
+``/tonghop`` district summary, ``/xa <tên>`` one commune's latest reports and history,
+``/cuatoi`` an officer's own commune, ``/xuat`` every report with its history as .xlsx + .csv.
+Officers see only their own commune; office staff and administrators see all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from handlers.communes import find_commune
+from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.export import export_reports
+from handlers.i18n import N_
+from handlers.reporting import compute_all, display_value, period_label, target_met
+from handlers.richtext import Doc, b, it
+from handlers.types import Attachment, Choice
+from storage.communes import Commune
+from storage.reports import Report, ReportRepo, report_number
+
+OFFICE = frozenset({ADMIN, STAFF})
+READERS = frozenset({ADMIN, STAFF, OFFICER})
+HISTORY = 10
+
+
+def setup(conv: Conversation) -> None:
+    conv.command(
+        "tonghop", summary, N_("Tổng hợp tình hình các xã"), roles=OFFICE, aliases=("summary",)
+    )
+    conv.command(
+        "xa",
+        commune_detail,
+        N_("Chi tiết một xã: /xa <tên xã>"),
+        roles=READERS,
+        aliases=("commune",),
+    )
+    conv.command(
+        "xuat", export, N_("Tải toàn bộ báo cáo (.xlsx và .csv)"), roles=OFFICE, aliases=("export",)
+    )
+    conv.command(
+        "cuatoi", mine, N_("Các báo cáo của xã mình"), roles=frozenset({OFFICER}), aliases=("mine",)
+    )
+    conv.action("xa", commune_action, roles=READERS)
+
+
+def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
+def _date(ctx: Context, day: dt.date) -> str:
+    return format_date(day, "dd/MM/yyyy", locale=ctx.lang)
+
+
+async def summary(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    deps = ctx.deps
+    communes = [c for c in await deps.communes.all()]
+    reports = ReportRepo(deps.db)
+    first, last = week_of(ctx.today)
+    reported = await reports.communes_reporting_between(first, last)
+    doc = Doc().add(
+        b(
+            _(
+                "Tổng hợp các xã — tuần {first} – {last}",
+                first=_date(ctx, first),
+                last=_date(ctx, last),
+            )
+        )
+    )
+    missing = [c.name for c in communes if c.id not in reported]
+    doc.add(
+        _(
+            "Đã báo cáo trong tuần: {done}/{total} xã.",
+            done=len(communes) - len(missing),
+            total=len(communes),
+        )
+    )
+    if missing:
+        doc.add(_("Chưa báo cáo: {names}", names=", ".join(missing)))
+    latest = await reports.latest()
+    by_commune = {c.id: c for c in communes}
+    form = deps.kb.forms.get("bhyt")
+    bhyt = {
+        r.commune_id: r for r in sorted(latest, key=lambda r: r.submitted_at) if r.form_id == "bhyt"
+    }
+    if form is not None:
+        doc.blank()
+        doc.add(b(_("Tỷ lệ tham gia BHYT (báo cáo mới nhất, mục tiêu trên 85%)")))
+        rows = sorted(bhyt.values(), key=lambda r: r.computed.get("rate") or 0)
+        for report in rows:
+            commune = by_commune.get(report.commune_id)
+            if commune is None:
+                continue
+            rate = report.computed.get("rate")
+            mark = "✅" if report.meets_target else "⚠️"
+            shown = "—" if rate is None else format_decimal(rate, locale=ctx.lang) + "%"
+            doc.bullet(
+                f"{commune.name}: ",
+                b(shown),
+                f" {mark} ({report.number}, {period_label(report.period, ctx.tr)})",
+            )
+        without = len([c for c in communes if c.id not in bhyt])
+        if without:
+            doc.add(it(_("{count} xã chưa có báo cáo BHYT.", count=without)))
+    statuses = Counter(r.answers.get("status") for r in latest if r.form_id == "tieu-chi")
+    if statuses:
+        doc.blank()
+        doc.add(b(_("Tình trạng tiêu chí (báo cáo mới nhất của mỗi tiêu chí, mỗi xã)")))
+        doc.add(
+            _(
+                "Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}",
+                dat=statuses.get("dat", 0),
+                dang=statuses.get("dang", 0),
+                chua=statuses.get("chua", 0),
+            )
+        )
+    for line in await _delivery_problems(ctx):
+        doc.add(*line)
+    ctx.reply(doc)
+
+
+async def _delivery_problems(ctx: Context) -> list[tuple[Any, ...]]:
+    """Messages the office sent that did not reach people (filled in by the sender)."""
+    if ctx.deps.delivery_report is None:
+        return []
+    return await ctx.deps.delivery_report(ctx)
+
+
+async def commune_detail(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    communes = await ctx.deps.communes.all()
+    if not args.strip():
+        if ctx.is_officer:
+            await mine(ctx, "")
+            return
+        rows = [
+            [Choice(c.name, f"xa:{c.id}") for c in communes[i : i + 3]]
+            for i in range(0, len(communes), 3)
+        ]
+        ctx.reply(_("Xem xã nào? Chọn hoặc gõ /xa <tên xã>."), rows)
+        return
+    exact, candidates = find_commune(args, communes)
+    if exact is None and len(candidates) == 1:
+        exact = candidates[0]
+    if exact is None:
+        if candidates:
+            ctx.reply(_("Ý bạn là xã nào?"), [[Choice(c.name, f"xa:{c.id}")] for c in candidates])
+        else:
+            ctx.reply(_("Không tìm thấy xã “{name}”.", name=args.strip()[:40]))
+        return
+    await show_commune(ctx, exact)
+
+
+async def commune_action(ctx: Context, action: str) -> None:
+    key = action.partition(":")[2]
+    if key.isdigit():
+        commune = await ctx.deps.communes.get(int(key))
+        if commune is not None:
+            await show_commune(ctx, commune)
+
+
+async def mine(ctx: Context, args: str) -> None:
+    commune = await ctx.commune()
+    if commune is None:
+        ctx.reply(ctx.tr("Bạn chưa được gắn với xã nào."))
+        return
+    await show_commune(ctx, commune)
+
+
+async def show_commune(ctx: Context, commune: Commune) -> None:
+    _ = ctx.tr
+    if ctx.is_officer and ctx.user.commune_id != commune.id:
+        ctx.reply(_("Bạn chỉ xem được số liệu của xã mình."))
+        return
+    if not (ctx.is_officer or ctx.is_office):
+        ctx.reply(_("Xin lỗi, chức năng này chỉ dành cho cán bộ Văn phòng NTM huyện."))
+        return
+    repo = ReportRepo(ctx.deps.db)
+    latest = await repo.latest(commune_id=commune.id)
+    history = await repo.history(commune.id, HISTORY)
+    officers = await ctx.deps.users.officers_of(commune.id)
+    doc = Doc().add(b(_("Xã {commune}", commune=commune.name)))
+    doc.add(_("Cán bộ đã đăng ký: {count}", count=len(officers)))
+    if not latest:
+        doc.add(_("Chưa có báo cáo nào."))
+        ctx.reply(doc)
+        return
+    names = await _names(ctx, [r.submitted_by for r in history + latest])
+    doc.blank()
+    doc.add(b(_("Báo cáo mới nhất")))
+    for report in latest:
+        doc.add(*_report_line(ctx, report, names))
+        for part in _answers_brief(ctx, report):
+            doc.add("   ", part)
+    doc.blank()
+    doc.add(b(_("Lịch sử ({count} báo cáo gần nhất)", count=len(history))))
+    for report in history:
+        version = ""
+        if report.supersedes is not None:
+            version = _(" — sửa, thay {previous}", previous=report_number(report.supersedes))
+        doc.bullet(
+            f"{_date(ctx, report.report_date)} {report.number} {_title(ctx, report)}{version}"
+        )
+    ctx.reply(doc)
+
+
+async def _names(ctx: Context, user_ids: list[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for user_id in set(user_ids):
+        user = await ctx.deps.users.by_id(user_id)
+        if user is not None:
+            names[user_id] = user.display_name or user.external_id
+    return names
+
+
+def _title(ctx: Context, report: Report) -> str:
+    form = ctx.deps.kb.forms.get(report.form_id)
+    title = report.form_id if form is None else (form.title_en if ctx.lang == "en" else form.title)
+    if report.subject:
+        ind = ctx.deps.kb.indicator(report.subject)
+        title += f" {ind.label}" if ind else f" {report.subject}"
+    period = period_label(report.period, ctx.tr)
+    return f"{title} ({period})" if period else title
+
+
+def _report_line(ctx: Context, report: Report, names: dict[int, str]) -> tuple[Any, ...]:
+    _ = ctx.tr
+    local = report.submitted_at.astimezone(ctx.now.tzinfo)
+    when = format_datetime(local, "dd/MM/yyyy HH:mm", locale=ctx.lang)
+    mark = {True: " ✅", False: " ⚠️", None: ""}[report.meets_target]
+    who = names.get(report.submitted_by, "?")
+    return (
+        "• ",
+        b(_title(ctx, report)),
+        mark,
+        _(
+            " — {number}, {when}, {who} ({channel})",
+            number=report.number,
+            when=when,
+            who=who,
+            channel=report.channel,
+        ),
+    )
+
+
+def _answers_brief(ctx: Context, report: Report) -> list[str]:
+    form = ctx.deps.kb.forms.get(report.form_id)
+    if form is None:
+        return []
+    en = ctx.lang == "en"
+    parts = []
+    for item in form.fields:
+        if item.key in report.answers and item.key != form.subject_field:
+            label = item.label_en if en else item.label
+            parts.append(f"{label}: {display_value(ctx, item, report.answers[item.key])}")
+    values = compute_all(form, report.answers)
+    for computed in form.computed:
+        value = values.get(computed.key)
+        if value is not None:
+            label = computed.label_en if en else computed.label
+            parts.append(f"{label}: {format_decimal(value, locale=ctx.lang)}{computed.unit or ''}")
+    for target in form.targets:
+        met = target_met(target, values)
+        if met is False:
+            parts.append(
+                ctx.tr("chưa đạt: {target}", target=target.label_en if en else target.label)
+            )
+    return parts
+
+
+async def export(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    repo = ReportRepo(ctx.deps.db)
+    reports = await repo.all()
+    communes = {c.id: c for c in await ctx.deps.communes.all(active_only=False)}
+    names = await _names(ctx, [r.submitted_by for r in reports])
+    xlsx, csv_bytes = export_reports(ctx, reports, communes, names)
+    stamp = ctx.today.strftime("%Y%m%d")
+    ctx.reply(
+        _(
+            "Toàn bộ {count} báo cáo (kể cả các bản đã được sửa), đến {date}.",
+            count=len(reports),
+            date=_date(ctx, ctx.today),
+        ),
+        document=Attachment(
+            f"bao-cao-ntm-{stamp}.xlsx",
+            xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            caption=_("Bảng tính Excel: mỗi mẫu báo cáo một trang"),
+        ),
+    )
+    ctx.reply(
+        Doc(),
+        document=Attachment(
+            f"bao-cao-ntm-{stamp}.csv", csv_bytes, "text/csv", caption=_("Tệp CSV (UTF-8)")
+        ),
+    )

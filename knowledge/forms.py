@@ -1,0 +1,253 @@
+"""Report forms as data (``knowledge/data/forms/*.yaml``), validated at load.
+
+A form is a list of fields asked one at a time, optional computed values (safe arithmetic on
+earlier fields), the plan's targets they are compared with, and the period a report covers.
+A new form is a new YAML file: the dialog engine needs no code for it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from knowledge.errors import KnowledgeError
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+Ref = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]  # ids in other files
+FieldType = Literal["integer", "number", "percent", "text", "choice", "date", "indicator"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    value: Key
+    label: Text
+    label_en: Text
+    words: list[Text] = Field(default_factory=list)  # other ways people type it
+
+
+class Condition(_Strict):
+    """Ask the field only when another field's value is (not) one of these."""
+
+    field: Key
+    is_in: list[str] | None = Field(None, alias="in")
+    not_in: list[str] | None = None
+
+
+class FormField(_Strict):
+    key: Key
+    label: Text
+    label_en: Text
+    name: Text  # short name used inside sentences ("số dân")
+    name_en: Text
+    type: FieldType
+    unit: str | None = None
+    unit_en: str | None = None
+    example: str | None = None
+    example_en: str | None = None
+    help: str | None = None
+    help_en: str | None = None
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    max_field: Key | None = None  # not larger than that earlier field
+    min_field: Key | None = None
+    max_length: int = Field(500, ge=1, le=4000)
+    options: list[Option] = Field(default_factory=list)
+    level: Literal["xa", "huyen"] = "xa"  # for ``indicator`` fields
+    when: Condition | None = None
+    repeat_of: Key | None = None  # asked once per unit of that earlier integer field
+    group: Key | None = None  # fields repeated together share a group name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FormField:
+        if self.type == "choice" and len(self.options) < 2:
+            raise ValueError("a choice field needs at least two options")
+        if self.type != "choice" and self.options:
+            raise ValueError("only choice fields have options")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is larger than max")
+        if (self.repeat_of is None) != (self.group is None):
+            raise ValueError("repeat_of and group go together")
+        return self
+
+
+class Computed(_Strict):
+    key: Key
+    label: Text
+    label_en: Text
+    expr: Text
+    unit: str | None = None
+    decimals: int = Field(1, ge=0, le=4)
+
+
+class Target(_Strict):
+    """A value the plan asks for, e.g. ``rate > 85`` ("trên 85%")."""
+
+    field: Key
+    op: Literal[">", ">=", "<", "<=", "==", "in"]
+    value: float | None = None
+    values: list[str] = Field(default_factory=list)
+    label: Text
+    label_en: Text
+    deadline: Ref | None = None
+    fact: Ref | None = None
+
+    @model_validator(mode="after")
+    def _has_value(self) -> Target:
+        if self.op == "in" and not self.values:
+            raise ValueError("op 'in' needs values")
+        if self.op != "in" and self.value is None:
+            raise ValueError(f"op '{self.op}' needs value")
+        return self
+
+
+class Form(_Strict):
+    id: Ref
+    title: Text
+    title_en: Text
+    intro: Text
+    intro_en: Text
+    period: Literal["none", "week", "month", "quarter", "year"]
+    subject_field: Key | None = None  # reports are kept per value of this field (a criterion)
+    criteria: list[str] = Field(default_factory=list)
+    fields: list[FormField] = Field(min_length=1)
+    computed: list[Computed] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    source: Text
+
+    @model_validator(mode="after")
+    def _references(self) -> Form:
+        seen: dict[str, FormField] = {}
+        for item in self.fields:
+            if item.key in seen:
+                raise ValueError(f"field '{item.key}' appears twice")
+            for ref, what in ((item.max_field, "max_field"), (item.min_field, "min_field")):
+                if ref is not None and (
+                    ref not in seen or seen[ref].type not in ("integer", "number", "percent")
+                ):
+                    raise ValueError(
+                        f"fields.{item.key}.{what}: '{ref}' is not an earlier number field"
+                    )
+            if item.when is not None and item.when.field not in seen:
+                raise ValueError(
+                    f"fields.{item.key}.when: '{item.when.field}' is not an earlier field"
+                )
+            if item.repeat_of is not None:
+                counter = seen.get(item.repeat_of)
+                if counter is None or counter.type != "integer":
+                    raise ValueError(
+                        f"fields.{item.key}.repeat_of: '{item.repeat_of}' "
+                        "is not an earlier integer field"
+                    )
+            seen[item.key] = item
+        names = set(seen)
+        for computed in self.computed:
+            for name in _expr_names(computed.expr, f"computed.{computed.key}.expr"):
+                if name not in names:
+                    raise ValueError(f"computed.{computed.key}.expr: unknown field '{name}'")
+                if seen[name].type not in ("integer", "number", "percent"):
+                    raise ValueError(f"computed.{computed.key}.expr: '{name}' is not a number")
+            names.add(computed.key)
+        for target in self.targets:
+            if target.field not in names:
+                raise ValueError(f"targets: unknown field '{target.field}'")
+        if self.subject_field is not None and self.subject_field not in seen:
+            raise ValueError(f"subject_field: unknown field '{self.subject_field}'")
+        return self
+
+    def field(self, key: str) -> FormField:
+        return next(f for f in self.fields if f.key == key)
+
+
+_ALLOWED = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.USub,
+    ast.UAdd,
+)
+
+
+def _expr_names(expr: str, where: str) -> set[str]:
+    """Names used by a computed expression, which may only do arithmetic on them."""
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"{where}: not an arithmetic expression ({exc.msg})") from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise ValueError(f"{where}: only + - * / on fields and numbers are allowed")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
+            raise ValueError(f"{where}: only numbers may be constants")
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+    return names
+
+
+def evaluate(expr: str, values: dict[str, float]) -> float | None:
+    """Evaluate a validated expression; ``None`` when a value is missing or it divides by 0."""
+
+    def walk(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return float(values[node.id])
+        if isinstance(node, ast.UnaryOp):
+            inner = walk(node.operand)
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp):
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            return left / right
+        raise ValueError("unsupported expression")
+
+    try:
+        return walk(ast.parse(expr, mode="eval"))
+    except (KeyError, ZeroDivisionError, TypeError):
+        return None
+
+
+def load_forms(directory: Path) -> dict[str, Form]:
+    from knowledge.loader import describe, read_yaml
+
+    forms: dict[str, Form] = {}
+    if not directory.is_dir():
+        return forms
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            form = Form.model_validate(read_yaml(path))
+        except ValidationError as exc:
+            raise KnowledgeError(describe(path, exc)) from None
+        if form.id in forms:
+            raise KnowledgeError(f"{path}: id: mẫu báo cáo '{form.id}' trùng với một tệp khác")
+        forms[form.id] = form
+    return forms

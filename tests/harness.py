@@ -1,0 +1,122 @@
+"""Drive the conversation core directly, as several users of one channel (no network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.app import App, open_app
+from bot.clock import Clock
+from bot.settings import load_settings
+from handlers.types import Choice, Incoming, Reply
+
+CHANNEL = "test"
+
+
+@dataclass
+class Harness:
+    app: App
+    clock: Clock
+    channel: str = CHANNEL
+    replies: dict[str, list[Reply]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def say(
+        self, user: str, text: str | None, *, kind: str = "text", key: str | None = None
+    ) -> list[Reply]:
+        incoming = Incoming(
+            self.channel,
+            user,
+            user,
+            text=text,
+            kind=kind,
+            update_key=key or self._key(),
+            display_name=f"Người {user}",
+        )
+        return await self._run(user, incoming)
+
+    async def tap(self, user: str, label: str) -> list[Reply]:
+        """Press the choice whose label starts with ``label`` in the user's last reply."""
+        choice = self.choice(user, label)
+        incoming = Incoming(
+            self.channel,
+            user,
+            user,
+            action=choice.action,
+            kind="action",
+            update_key=self._key(),
+            display_name=f"Người {user}",
+        )
+        return await self._run(user, incoming)
+
+    async def act(self, user: str, action: str) -> list[Reply]:
+        incoming = Incoming(
+            self.channel,
+            user,
+            user,
+            action=action,
+            kind="action",
+            update_key=self._key(),
+            display_name=f"Người {user}",
+        )
+        return await self._run(user, incoming)
+
+    def _key(self) -> str:
+        # Unique across harnesses on one database (a restart must not reuse update ids).
+        return f"{id(self)}-{next(self._ids)}"
+
+    async def _run(self, user: str, incoming: Incoming) -> list[Reply]:
+        delivery = await self.app.processor.process(incoming)
+        replies = delivery.replies if delivery else []
+        self.replies.setdefault(user, []).extend(replies)
+        return replies
+
+    def choice(self, user: str, label: str) -> Choice:
+        for reply in reversed(self.replies.get(user, [])):
+            for choice in reply.flat_choices():
+                if choice.label.startswith(label):
+                    return choice
+            if reply.choices:
+                break
+        labels = [c.label for r in self.replies.get(user, [])[-3:] for c in r.flat_choices()]
+        raise AssertionError(f"no choice {label!r} for {user}; last choices: {labels}")
+
+    def last(self, user: str) -> str:
+        return self.replies[user][-1].text
+
+    def all_text(self, user: str) -> str:
+        return "\n".join(r.text for r in self.replies.get(user, []))
+
+    async def invite(self, admin: str, commune: str) -> str:
+        """Create an invite code for ``commune`` as ``admin``; returns the code."""
+        await self.say(admin, f"/moi {commune}")
+        await self.tap(admin, "Tạo mã")
+        text = self.last(admin)
+        return text.split(": ", 1)[1].split()[0]
+
+    async def register(self, admin: str, user: str, commune: str) -> None:
+        code = await self.invite(admin, commune)
+        await self.say(user, f"/start {code}")
+        assert "Đăng ký thành công" in self.last(user), self.last(user)
+
+
+@asynccontextmanager
+async def harness(
+    tmp_path: Path,
+    *,
+    admins: tuple[str, ...] = ("admin",),
+    today: str = "2021-10-15",
+    db_name: str = "h.sqlite3",
+) -> AsyncIterator[Harness]:
+    import os
+
+    os.environ["NTM_DB_PATH"] = str(tmp_path / db_name)
+    settings = load_settings()
+    clock = Clock(settings.tz, dt.date.fromisoformat(today))
+    async with open_app(settings, clock=clock, extra_admins={(CHANNEL, a) for a in admins}) as app:
+        yield Harness(app, clock)
+        await app.deps.flush()
