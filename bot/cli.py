@@ -113,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     db_backup.add_argument("path", type=Path, help="tệp sao lưu")
     db_backup.set_defaults(func=cmd_db_backup)
 
+    digest = sub.add_parser(
+        "digest",
+        help="bản tin tuần: xem trước hoặc gửi ngay",
+        description="Bản tin tuần cho Văn phòng NTM (toàn huyện) và cán bộ xã (từng xã).",
+    )
+    action = digest.add_mutually_exclusive_group(required=True)
+    action.add_argument("--preview", action="store_true", help="in nội dung và ghi biểu đồ PNG")
+    action.add_argument("--send", action="store_true", help="gửi bản tin ngay")
+    digest.add_argument("--commune", default=None, help="xem bản tin của một xã (với --preview)")
+    digest.add_argument(
+        "--out", type=Path, default=Path("digest.png"), help="tệp PNG biểu đồ (với --preview)"
+    )
+    digest.set_defaults(func=cmd_digest)
+
     health = sub.add_parser(
         "health",
         help="kiểm tra bot đang chạy có khỏe không (dùng cho HEALTHCHECK của Docker)",
@@ -132,6 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_version(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
     print(f"ntm-bot {__version__}")
     return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from bot.digest_cli import DigestError, digest_command
+
+    if args.commune and args.send:
+        raise UserError("--commune chỉ dùng với --preview")
+    try:
+        return asyncio.run(
+            digest_command(settings(), preview=args.preview, commune=args.commune, out=args.out)
+        )
+    except DigestError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_health(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:

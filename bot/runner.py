@@ -32,6 +32,8 @@ class Runtime:
         self.telegram: Any = None
         self.web = WebServer(settings.webhook_host, settings.webhook_port)
         self._app_context: Any = None
+        self.sender: Any = None
+        self.scheduler: Any = None
 
     async def __aenter__(self) -> Runtime:
         settings = self.settings
@@ -54,6 +56,7 @@ class Runtime:
             await self.web.start()
             if self.telegram is not None and self.telegram.webhook_mode:
                 await self.telegram.start_webhook()
+            self._start_sending()
         except BaseException:
             await self._shutdown()
             raise
@@ -61,6 +64,30 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._shutdown()
+
+    def _start_sending(self) -> None:
+        """The sender for digests, reminders and announcements, and the scheduler."""
+        from bot.scheduler import Scheduler
+        from bot.sender import Sender, Transport
+
+        assert self.app is not None
+        transports: dict[str, Transport] = {}
+        if self.telegram is not None:
+            from bot.channels.telegram.transport import TelegramTransport
+
+            transports["telegram"] = TelegramTransport(self.telegram.bot)
+        self.sender = Sender(
+            self.app.db,
+            transports,
+            rate=self.settings.send_rate,
+            per_chat=self.settings.per_chat_interval,
+            now=self.app.clock.now,
+        )
+        self.app.deps.on_job_created = self.sender.poke
+        self.scheduler = Scheduler(self.app.deps, self.settings, self.app.clock, self.sender.poke)
+        if transports:
+            self._spawn("sender", self.sender.run(self.stop_event))
+            self._spawn("scheduler", self.scheduler.run(self.stop_event))
 
     def _spawn(self, name: str, job: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(job)

@@ -60,8 +60,10 @@ class Deps:
     dialog_ttl: dt.timedelta = dt.timedelta(hours=24)
     invite_ttl: dt.timedelta = dt.timedelta(days=7)
     bot_username: str | None = None
-    # Filled in by the sender (digests): lines about messages that did not reach people.
+    # Filled in by the subscriptions module: lines about messages that did not reach people.
     delivery_report: Callable[[Context], Awaitable[list[tuple[Any, ...]]]] | None = None
+    # Set by the runtime: wakes the sender up when a send-out was created.
+    on_job_created: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         from handlers.qa import QA

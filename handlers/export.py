@@ -1,4 +1,7 @@
-"""Every report with its history, as an Excel workbook (one sheet per form) and a CSV file."""
+"""Every report with its history, as an Excel workbook (one sheet per form) and a CSV file.
+
+openpyxl is imported when a workbook is made, so the bot starts without loading it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,6 @@ import csv
 import io
 import json
 from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from handlers.core import Context
 from handlers.reporting import display_value, period_label
@@ -64,6 +63,10 @@ def export_reports(
 ) -> tuple[bytes, bytes]:
     """``(xlsx, csv)`` bytes. Values are written as entered; computed values are added."""
     en = ctx.lang == "en"
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     if book.active is not None:
         book.remove(book.active)

@@ -77,19 +77,16 @@ async def summary(ctx: Context, args: str) -> None:
     missing = [c.name for c in communes if c.id not in reported]
     doc.add(
         _(
-            "Đã báo cáo trong tuần: {done}/{total} xã.",
+            "Đã báo cáo trong tuần: {done}/{total} xã, thị trấn.",
             done=len(communes) - len(missing),
             total=len(communes),
         )
     )
     if missing:
         doc.add(_("Chưa báo cáo: {names}", names=", ".join(missing)))
-    latest = await reports.latest()
     by_commune = {c.id: c for c in communes}
     form = deps.kb.forms.get("bhyt")
-    bhyt = {
-        r.commune_id: r for r in sorted(latest, key=lambda r: r.submitted_at) if r.form_id == "bhyt"
-    }
+    bhyt = {r.commune_id: r for r in await reports.latest(form_id="bhyt")}
     if form is not None:
         doc.blank()
         doc.add(b(_("Tỷ lệ tham gia BHYT (báo cáo mới nhất, mục tiêu trên 85%)")))
@@ -109,7 +106,9 @@ async def summary(ctx: Context, args: str) -> None:
         without = len([c for c in communes if c.id not in bhyt])
         if without:
             doc.add(it(_("{count} xã chưa có báo cáo BHYT.", count=without)))
-    statuses = Counter(r.answers.get("status") for r in latest if r.form_id == "tieu-chi")
+    statuses: Counter[str] = Counter()
+    for counts in (await reports.answer_counts("tieu-chi", "status")).values():
+        statuses.update(counts)
     if statuses:
         doc.blank()
         doc.add(b(_("Tình trạng tiêu chí (báo cáo mới nhất của mỗi tiêu chí, mỗi xã)")))

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database, Row
 from storage.timeutil import parse_iso, utc_iso
 
-_LATEST = (
-    "SELECT * FROM (SELECT r.*, row_number() OVER (PARTITION BY commune_id, form_id, subject,"
-    " period ORDER BY version DESC) AS newest FROM reports r{where}) WHERE newest = 1"
+# The current report of each (commune, form, subject): the latest period, its latest version.
+# Period labels sort chronologically within a form (``2021-09`` < ``2021-10``, ``2021-W09``).
+# SQLite takes a bare column (``id``) from the row that holds the group's max(); the grouping
+# walks the unique index in order, about three times faster than a window function here.
+_NEWEST_IDS = (
+    "SELECT id AS newest, max(period || '#' || printf('%06d', version)) FROM reports{where}"
+    " GROUP BY commune_id, form_id, subject"
 )
+_LATEST = "SELECT r.* FROM reports r JOIN (" + _NEWEST_IDS + ") m ON r.id = m.newest"  # noqa: S608 - constant fragments
 
 
 @dataclass(frozen=True)
@@ -118,11 +125,19 @@ class ReportRepo:
         return Report.from_row(row) if row else None
 
     async def latest(
-        self, *, commune_id: int | None = None, form_id: str | None = None
+        self,
+        *,
+        commune_id: int | None = None,
+        form_id: str | None = None,
+        before: dt.date | None = None,
     ) -> list[Report]:
-        """The newest version of every series (optionally of one commune or form)."""
+        """The current report of every commune, form and subject: the newest period's newest
+        version (of one commune or form; as it stood before the date ``before``)."""
         conditions: list[str] = []
         params: list[Any] = []
+        if before is not None:
+            conditions.append("report_date < ?")
+            params.append(before.isoformat())
         if commune_id is not None:
             conditions.append("commune_id = ?")
             params.append(commune_id)
@@ -135,6 +150,39 @@ class ReportRepo:
         )
         return [Report.from_row(r) for r in rows]
 
+    async def latest_of(
+        self, series: Iterable[tuple[int, str, str]], *, before: dt.date
+    ) -> dict[tuple[int, str, str], Report]:
+        """The current report of each named (commune, form, subject) as it stood before a date."""
+        wanted = json.dumps(sorted(set(series)), ensure_ascii=False)
+        rows = await self.db.fetchall(
+            "WITH wanted AS (SELECT json_extract(value, '$[0]') AS commune_id,"
+            " json_extract(value, '$[1]') AS form_id, json_extract(value, '$[2]') AS subject"
+            " FROM json_each(?))"
+            " SELECT r.* FROM reports r JOIN (SELECT id AS newest,"
+            " max(period || '#' || printf('%06d', version)) FROM reports"
+            " JOIN wanted USING (commune_id, form_id, subject) WHERE report_date < ?"
+            " GROUP BY commune_id, form_id, subject) m ON r.id = m.newest",
+            (wanted, before.isoformat()),
+        )
+        reports = (Report.from_row(r) for r in rows)
+        return {(r.commune_id, r.form_id, r.subject): r for r in reports}
+
+    async def answer_counts(self, form_id: str, field: str) -> dict[int, Counter[str]]:
+        """Per commune, how many current reports of a form give each value of one answer
+        (e.g. criteria reported met / in progress / not met), counted in SQL."""
+        rows = await self.db.fetchall(
+            "SELECT r.commune_id, json_extract(r.answers, ?) AS value, count(*) AS n"  # noqa: S608
+            " FROM reports r JOIN (" + _NEWEST_IDS.format(where=" WHERE form_id = ?") + ") m"
+            " ON r.id = m.newest GROUP BY r.commune_id, value",
+            (f"$.{field}", form_id),
+        )
+        counts: dict[int, Counter[str]] = {}
+        for row in rows:
+            if row["value"] is not None:
+                counts.setdefault(row["commune_id"], Counter())[str(row["value"])] = row["n"]
+        return counts
+
     async def history(self, commune_id: int, limit: int = 20) -> list[Report]:
         rows = await self.db.fetchall(
             "SELECT * FROM reports WHERE commune_id = ? ORDER BY submitted_at DESC, id DESC"
@@ -146,6 +194,13 @@ class ReportRepo:
     async def all(self) -> list[Report]:
         rows = await self.db.fetchall(
             "SELECT * FROM reports ORDER BY commune_id, form_id, subject, period, version"
+        )
+        return [Report.from_row(r) for r in rows]
+
+    async def submitted_since(self, first: dt.date) -> list[Report]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM reports WHERE report_date >= ? ORDER BY submitted_at",
+            (first.isoformat(),),
         )
         return [Report.from_row(r) for r in rows]
 

@@ -23,6 +23,8 @@ COMMANDS = [
     ["db"],
     ["db", "migrate"],
     ["db", "backup"],
+    ["digest"],
+    ["health"],
     ["version"],
 ]
 

@@ -372,7 +372,7 @@ async def test_summary_commune_detail_and_export(tmp_path: Path) -> None:
         await h.tap("o1", "Gửi")
         await h.say("admin", "/tonghop")
         summary = h.last("admin")
-        assert "Đã báo cáo trong tuần: 1/34 xã" in summary
+        assert "Đã báo cáo trong tuần: 1/34 xã, thị trấn" in summary
         assert "Dân Lực: 90% ✅" in summary and "Thọ Dân" in summary  # the latter has not reported
         await h.say("admin", "/xa dan luc")
         detail = h.last("admin")

@@ -229,3 +229,39 @@ async def test_tasks_started_inside_a_transaction_do_not_use_it_afterwards(tmp_p
         codes = [r[0] for r in other.execute("SELECT code FROM communes ORDER BY code")]
         other.close()
         assert codes == ["a", "b", "late"]
+
+
+async def test_latest_is_the_newest_period_and_version_of_each_subject(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from storage.reports import ReportRepo
+
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await migrate(db)
+        await db.execute("INSERT INTO communes (id, code, name, kind) VALUES (1, 'a', 'A', 'xa')")
+        user = await UserRepo(db).ensure("test", "u1", chat_id="u1")
+        repo = ReportRepo(db)
+
+        async def report(period: str, rate: float, day: dt.date) -> int:
+            async with db.transaction():
+                stored = await repo.add(
+                    commune_id=1,
+                    form_id="bhyt",
+                    subject="",
+                    period=period,
+                    answers={},
+                    computed={"rate": rate},
+                    meets_target=rate > 85,
+                    submitted_by=user.id,
+                    channel="test",
+                    now=dt.datetime.combine(day, dt.time(8), tzinfo=dt.UTC),
+                    report_date=day,
+                )
+            return stored.id
+
+        september = await report("2021-09", 80, dt.date(2021, 9, 20))
+        await report("2021-10", 84, dt.date(2021, 10, 5))
+        corrected = await report("2021-10", 86, dt.date(2021, 10, 6))
+        await report("2021-09", 81, dt.date(2021, 10, 7))  # a late fix of an older month
+        assert [r.id for r in await repo.latest()] == [corrected]
+        assert [r.id for r in await repo.latest(before=dt.date(2021, 10, 1))] == [september]

@@ -169,6 +169,7 @@ class FakeTelegram:
         self._send_times: deque[float] = deque()
         self._chat_last: dict[int, float] = {}
         self._faults: dict[str, list[tuple[int, str, int | None]]] = defaultdict(list)
+        self._blocked: set[int] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -288,6 +289,10 @@ class FakeTelegram:
         self.updates.append(json.loads(json.dumps(original)))
         self.confirmed = min(self.confirmed, update_id - 1)
         self._new_update.set()
+
+    def block(self, chat_id: int) -> None:
+        """The user blocked the bot: sends to them fail with 403 from now on."""
+        self._blocked.add(chat_id)
 
     def fail_next(
         self,
@@ -415,6 +420,8 @@ class FakeTelegram:
                 await asyncio.wait_for(self._new_update.wait(), timeout=deadline - time.monotonic())
 
     def _check_rate(self, chat_id: int) -> None:
+        if chat_id in self._blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         now = time.monotonic()
         if self.max_per_second is not None:
             while self._send_times and now - self._send_times[0] >= 1.0:

@@ -1,0 +1,220 @@
+"""The one sender for digests, reminders and announcements, on every channel.
+
+Deliveries wait in the database (see ``storage/sending.py``). The sender paces messages at
+``rate`` per second across all chats, leaves ``per_chat`` seconds between two messages to one
+chat, waits out flood control (``retry_after``) for everyone, marks blocked users unreachable,
+and records every outcome. Progress is written after each message, so after a crash it resumes
+with the next message, not from the start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from handlers.serialize import replies_from_payload
+from handlers.types import Reply
+from storage.db import Database, StorageError
+from storage.sending import PendingDelivery, SendingRepo
+from storage.users import UserRepo
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered."""
+
+
+class RetryLater(DeliveryError):
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class Unreachable(DeliveryError):
+    """The recipient blocked the bot, left, or is outside the platform's messaging window."""
+
+
+class Rejected(DeliveryError):
+    """The platform refused this message for good."""
+
+
+class Transport(Protocol):
+    channel: str
+
+    def parts(self, reply: Reply) -> list[Any]:
+        """The platform messages one reply becomes (text pieces, a photo, ...), in order."""
+
+    async def send_part(self, chat_id: str, part: Any) -> None:
+        """Send one; raise :class:`RetryLater`, :class:`Unreachable` or :class:`Rejected`."""
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    messages: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        transports: dict[str, Transport],
+        *,
+        rate: float,
+        per_chat: float,
+        now: Callable[[], Any],
+        concurrency: int = 64,
+    ) -> None:
+        self.db = db
+        self.repo = SendingRepo(db)
+        self.users = UserRepo(db)
+        self.transports = transports
+        self.interval = 1.0 / rate
+        self.per_chat = per_chat
+        self.now = now
+        self.concurrency = concurrency
+        self.wake = asyncio.Event()
+        self._next_slot = 0.0
+        self._slot_lock = asyncio.Lock()
+        self._blobs: dict[str, bytes] = {}
+        self.stats = SendStats()
+
+    def poke(self) -> None:
+        self.wake.set()
+
+    async def run(self, stop: asyncio.Event, idle: float = 5.0) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.send_pending()
+            except StorageError as exc:
+                log.error("sender cannot read deliveries (%s); retrying", exc)
+                handled = 0
+            if handled:
+                continue
+            self.wake.clear()
+            waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
+            await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def send_pending(self) -> int:
+        """Send every pending delivery once through; returns how many were handled."""
+        pending = await self.repo.pending(set(self.transports), limit=5000)
+        if not pending:
+            return 0
+        if not self.stats.started:
+            self.stats.started = time.monotonic()
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(delivery: PendingDelivery) -> None:
+            async with slots:
+                await self._deliver(delivery)
+
+        await asyncio.gather(*(one(d) for d in pending))
+        await self.repo.complete_jobs(self.now())
+        self.stats.finished = time.monotonic()
+        return len(pending)
+
+    async def drain(self) -> None:
+        while await self.send_pending():
+            pass
+
+    async def _slot(self) -> None:
+        """Wait for the next global sending slot (``rate`` per second)."""
+        async with self._slot_lock:
+            now = time.monotonic()
+            start = max(now, self._next_slot)
+            self._next_slot = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    async def _pause_everyone(self, seconds: float) -> None:
+        async with self._slot_lock:
+            self._next_slot = max(self._next_slot, time.monotonic() + seconds)
+
+    async def _parts(self, transport: Transport, delivery: PendingDelivery) -> list[Any]:
+        payload = dict(delivery.payload)
+        items = []
+        for item in payload.get("replies", []):
+            photo = item.get("photo")
+            if photo and "blob" in photo:  # stored once per job
+                data = await self._blob(photo["blob"])
+                item = {**item, "photo": {**photo, "data": base64.b64encode(data).decode("ascii")}}
+            items.append(item)
+        replies, _ = replies_from_payload({"replies": items})
+        return [part for reply in replies for part in transport.parts(reply)]
+
+    async def _blob(self, digest: str) -> bytes:
+        if digest not in self._blobs:
+            data = await self.db.fetchval("SELECT data FROM blobs WHERE sha256 = ?", (digest,))
+            self._blobs[digest] = bytes(data or b"")
+        return self._blobs[digest]
+
+    async def _deliver(self, delivery: PendingDelivery) -> None:
+        transport = self.transports[delivery.channel]
+        parts = await self._parts(transport, delivery)
+        index = delivery.progress
+        attempts = delivery.attempts
+        while index < len(parts):
+            await self._slot()
+            try:
+                await transport.send_part(delivery.chat_id, parts[index])
+            except RetryLater as exc:
+                attempts = await self.repo.retry_later(delivery.id, str(exc))
+                if attempts >= MAX_ATTEMPTS:
+                    await self._finish(delivery, "failed", f"{exc} (đã thử {attempts} lần)")
+                    return
+                await self._pause_everyone(exc.seconds)
+                continue
+            except Unreachable as exc:
+                await self._finish(delivery, "unreachable", str(exc))
+                if delivery.user_id is not None:
+                    await self.users.mark_unreachable(delivery.user_id)
+                return
+            except Rejected as exc:
+                await self._finish(delivery, "failed", str(exc))
+                return
+            except Exception as exc:  # a bug or an unexpected reply: record it, keep going
+                log.exception("delivery %s failed unexpectedly", delivery.id)
+                await self._finish(delivery, "failed", f"{type(exc).__name__}: {exc}")
+                return
+            index += 1
+            self.stats.messages += 1
+            if index < len(parts):
+                await self.repo.advance(delivery.id, index)
+                await asyncio.sleep(self.per_chat)
+        await self._finish(delivery, "sent", None)
+
+    async def _finish(self, delivery: PendingDelivery, status: str, error: str | None) -> None:
+        await self.repo.finish(delivery.id, status, self.now(), error)
+        if status == "sent":
+            self.stats.sent += 1
+        elif status == "unreachable":
+            self.stats.unreachable += 1
+        else:
+            self.stats.failed += 1
+
+
+class ConsoleTransport:
+    """For ``ntm-bot digest --send`` without chat channels: prints what would be sent."""
+
+    channel = "console"
+
+    def parts(self, reply: Reply) -> list[Any]:
+        return [reply]
+
+    async def send_part(self, chat_id: str, part: Any) -> None:
+        from bot.channels.console import render_reply
+
+        print(render_reply(part))

@@ -1,0 +1,250 @@
+"""What goes to whom without being asked: weekly digests, deadline reminders, announcements.
+
+Each send-out is a job with a unique key (``digest:2021-W41``, ``reminder:bhyt:7``) created
+together with one delivery per recipient, each holding the rendered replies. The sender (in
+``bot/``) then works through the deliveries. Pictures are stored once per job (``blobs``), not
+once per recipient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import uuid
+from typing import Any
+
+from handlers.core import Deps
+from handlers.digest import (
+    DigestData,
+    commune_digest,
+    digest_chart,
+    district_digest,
+    load_digest_data,
+)
+from handlers.i18n import Tr
+from handlers.richtext import Doc, b, it
+from handlers.serialize import replies_to_payload
+from handlers.types import Attachment, Reply
+from knowledge.models import Deadline
+from storage.db import Row
+from storage.sending import Recipient, SendingRepo, SubscriptionRepo
+from storage.users import User
+
+
+def week_key(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def _recipients_office(deps: Deps) -> list[tuple[str, str, str, int | None]]:
+    """(channel, chat, lang, user id) of subscribed office chats."""
+    subscriptions = await SubscriptionRepo(deps.db).all()
+    return [(s.channel, s.chat_id, s.lang, None) for s in subscriptions]
+
+
+async def _officers(deps: Deps) -> list[User]:
+    return [u for u in await deps.users.registered(role="officer") if u.chat_id and u.commune_id]
+
+
+async def _store_blob(deps: Deps, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    await deps.db.execute(
+        "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (digest, data)
+    )
+    return digest
+
+
+def _payload(replies: list[Reply], blobs: dict[bytes, str]) -> dict[str, Any]:
+    payload = replies_to_payload(replies)
+    for reply, item in zip(replies, payload["replies"], strict=True):
+        if reply.photo is not None and reply.photo.data in blobs:
+            item["photo"] = {
+                "blob": blobs[reply.photo.data],
+                "filename": reply.photo.filename,
+                "mime": reply.photo.mime,
+                "caption": reply.photo.caption,
+            }
+    return payload
+
+
+async def create_digest_job(
+    deps: Deps, today: dt.date, key: str, *, created_by: int | None = None
+) -> int | None:
+    """The weekly digest for every subscribed office chat and every officer (once per key)."""
+    sending = SendingRepo(deps.db)
+    if await sending.job(key) is not None:
+        return None
+    data = await load_digest_data(deps, today)
+    data.problems = await previous_problems(deps)
+    district = deps.kb.meta.district
+    charts: dict[str, bytes | None] = {}
+    blobs: dict[bytes, str] = {}
+
+    async def chart(lang: str) -> Attachment | None:
+        if lang not in charts:  # drawing takes a while: not on the event loop
+            drawn = await asyncio.to_thread(digest_chart, data, Tr(deps.translator, lang))
+            if drawn is not None:
+                blobs[drawn] = await _store_blob(deps, drawn)
+            charts[lang] = drawn
+        png = charts[lang]
+        if png is None:
+            return None
+        return Attachment(f"bhyt-{week_key(today)}.png", png, "image/png")
+
+    recipients: list[Recipient] = []
+    for channel, chat_id, lang, user_id in await _recipients_office(deps):
+        tr = Tr(deps.translator, lang)
+        replies = [Reply(district_digest(deps.kb, data, tr, district))]
+        picture = await chart(lang)
+        if picture is not None:
+            replies.append(Reply(Doc(), photo=picture))
+        recipients.append(Recipient(channel, chat_id, user_id, _payload(replies, blobs)))
+    communes = {c.id: c for c in data.communes}
+    per_commune: dict[tuple[int, str], dict[str, Any]] = {}  # officers of one commune share it
+    for officer in await _officers(deps):
+        commune = communes.get(officer.commune_id or 0)
+        if commune is None or officer.chat_id is None:
+            continue
+        lang = officer.lang or deps.default_lang
+        if (commune.id, lang) not in per_commune:
+            tr = Tr(deps.translator, lang)
+            replies = [Reply(commune_digest(deps.kb, data, commune, tr))]
+            picture = await chart(lang)
+            if picture is not None:
+                replies.append(Reply(Doc(), photo=picture))
+            per_commune[commune.id, lang] = _payload(replies, blobs)
+        payload = per_commune[commune.id, lang]
+        recipients.append(Recipient(officer.channel, officer.chat_id, officer.id, payload))
+    title = Tr(deps.translator, deps.default_lang)("Bản tin tuần {week}", week=week_key(today))
+    return await sending.create_job("digest", key, title, recipients, deps.clock.now(), created_by)
+
+
+def _not_reached_line(row: Row) -> str:
+    who = row["display_name"] or row["chat_id"]
+    return f"{who} ({row['channel']}): {row['last_error'] or row['status']}"
+
+
+async def previous_problems(deps: Deps) -> list[str]:
+    """Who the last completed send-out did not reach, in words for the digest."""
+    sending = SendingRepo(deps.db)
+    for job in await sending.recent_jobs(5):
+        if job.completed_at is None:
+            continue
+        rows = await sending.not_reached(job.id)
+        return [_not_reached_line(r) for r in rows]
+    return []
+
+
+def _reminder_offset(days_left: int, offsets: list[int]) -> int | None:
+    candidates = [o for o in offsets if o >= days_left]
+    return min(candidates) if candidates and days_left >= 0 else None
+
+
+def due_reminders(deps: Deps, today: dt.date, offsets: list[int]) -> list[tuple[Deadline, int]]:
+    """Deadlines a reminder is due for today, with the offset it belongs to."""
+    due: list[tuple[Deadline, int]] = []
+    for deadline in deps.kb.deadlines:
+        offset = _reminder_offset((deadline.due - today).days, offsets)
+        if offset is not None:
+            due.append((deadline, offset))
+    return due
+
+
+def reminder_doc(deps: Deps, deadline: Deadline, today: dt.date, tr: Tr) -> Doc:
+    from babel.dates import format_date
+
+    days = (deadline.due - today).days
+    state = (
+        tr("hạn là hôm nay")
+        if days == 0
+        else tr.n("còn {count} ngày", "còn {count} ngày", days, count=days)
+    )
+    kb = deps.kb
+    units = "; ".join(
+        (kb.unit(u).short or kb.unit(u).name) if kb.unit(u).kind == "communes" else kb.unit(u).name
+        for u in deadline.responsible
+    )
+    doc = Doc().add(
+        "⏰ ",
+        b(
+            tr(
+                "Nhắc hạn: {date} ({state})",
+                date=format_date(deadline.due, "dd/MM/yyyy", locale=tr.lang),
+                state=state,
+            )
+        ),
+    )
+    doc.add(deadline.what_en if tr.en else deadline.what)
+    doc.add(tr("Đơn vị thực hiện: {units}", units=units))
+    doc.add(it(tr("Kế hoạch ghi: “{quote}”", quote=deadline.quote)))
+    return doc
+
+
+async def create_reminder_job(
+    deps: Deps, deadline: Deadline, offset: int, today: dt.date
+) -> int | None:
+    key = f"reminder:{deadline.id}:{offset}"
+    sending = SendingRepo(deps.db)
+    if await sending.job(key) is not None:
+        return None
+    recipients: list[Recipient] = []
+    for channel, chat_id, lang, user_id in await _recipients_office(deps):
+        doc = reminder_doc(deps, deadline, today, Tr(deps.translator, lang))
+        recipients.append(Recipient(channel, chat_id, user_id, replies_to_payload([Reply(doc)])))
+    communal = deadline.level == "xa" or "cac-xa" in deadline.responsible
+    if communal:
+        for officer in await _officers(deps):
+            assert officer.chat_id is not None
+            tr = Tr(deps.translator, officer.lang or deps.default_lang)
+            doc = reminder_doc(deps, deadline, today, tr)
+            recipients.append(
+                Recipient(
+                    officer.channel, officer.chat_id, officer.id, replies_to_payload([Reply(doc)])
+                )
+            )
+    title = f"{deadline.id} ({offset})"
+    return await sending.create_job("reminder", key, title, recipients, deps.clock.now())
+
+
+async def create_announcement_job(
+    deps: Deps, text: str, audience: str, created_by: int
+) -> tuple[int | None, int]:
+    """``audience``: ``officers``, ``office`` or ``all``. Returns (job id, recipients)."""
+    recipients: list[Recipient] = []
+
+    def doc_for(lang: str) -> Doc:
+        tr = Tr(deps.translator, lang)
+        return Doc().add("📢 ", b(tr("Thông báo của Văn phòng NTM huyện"))).add(text)
+
+    if audience in ("office", "all"):
+        for channel, chat_id, lang, user_id in await _recipients_office(deps):
+            recipients.append(
+                Recipient(channel, chat_id, user_id, replies_to_payload([Reply(doc_for(lang))]))
+            )
+    if audience in ("officers", "all"):
+        for officer in await _officers(deps):
+            assert officer.chat_id is not None
+            recipients.append(
+                Recipient(
+                    officer.channel,
+                    officer.chat_id,
+                    officer.id,
+                    replies_to_payload([Reply(doc_for(officer.lang or deps.default_lang))]),
+                )
+            )
+    key = f"announce:{uuid.uuid4().hex}"
+    job_id = await SendingRepo(deps.db).create_job(
+        "announcement", key, text[:60], recipients, deps.clock.now(), created_by
+    )
+    return job_id, len(recipients)
+
+
+__all__ = [
+    "DigestData",
+    "create_announcement_job",
+    "create_digest_job",
+    "create_reminder_job",
+    "due_reminders",
+    "week_key",
+]

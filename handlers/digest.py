@@ -1,0 +1,347 @@
+"""The weekly digest: the district view for the office, one view per commune for its officers.
+
+:func:`load_digest_data` reads what the digest needs once; :func:`district_digest`,
+:func:`commune_digest` and :func:`digest_chart` render it in any language, so one run serves
+every recipient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from handlers.chart import coverage_chart
+from handlers.core import Deps
+from handlers.i18n import Tr
+from handlers.reporting import period_label
+from handlers.richtext import Doc, b, it
+from knowledge.base import KnowledgeBase
+from knowledge.models import Deadline
+from storage.communes import Commune
+from storage.reports import Report, ReportRepo
+
+SOON_DAYS = 14
+MAX_ITEMS = 10
+MAX_NAMES = 60  # communes named in one list; the rest are counted
+BHYT_FORM = "bhyt"
+CRITERION_FORM = "tieu-chi"
+
+
+@dataclass
+class DigestData:
+    """Everything one week's digests show, read once and indexed by commune."""
+
+    today: dt.date
+    first: dt.date
+    last: dt.date
+    communes: list[Commune]
+    bhyt: dict[int, Report]  # each commune's current BHYT report
+    statuses: dict[int, Counter[str]]  # each commune's criteria by current reported status
+    previous: dict[tuple[int, str, str], Report]  # before this week, for the recent series
+    reported: set[int]
+    recent: list[Report]
+    target: float = 85.0
+    problems: list[str] = field(default_factory=list)
+    recent_by_commune: dict[int, list[Report]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recent_by_commune = {}
+        for report in self.recent:
+            self.recent_by_commune.setdefault(report.commune_id, []).append(report)
+
+
+async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
+    """Reads only what the digest shows, so it grows with the communes, not the history."""
+    repo = ReportRepo(deps.db)
+    first = today - dt.timedelta(days=today.weekday())
+    last = first + dt.timedelta(days=6)
+    since = today - dt.timedelta(days=7)  # "what changed": the last 7 days against before them
+    recent = await repo.submitted_since(since)
+    target = 85.0
+    form = deps.kb.forms.get(BHYT_FORM)
+    if form is not None:
+        for rule in form.targets:
+            if rule.field == "rate" and rule.value is not None:
+                target = rule.value
+    return DigestData(
+        today=today,
+        first=first,
+        last=last,
+        communes=await deps.communes.all(),
+        bhyt={r.commune_id: r for r in await repo.latest(form_id=BHYT_FORM)},
+        statuses=await repo.answer_counts(CRITERION_FORM, "status"),
+        previous=await repo.latest_of(
+            ((r.commune_id, r.form_id, r.subject) for r in recent), before=since
+        ),
+        reported=await repo.communes_reporting_between(first, last),
+        recent=recent,
+        target=target,
+    )
+
+
+def _date(tr: Tr, day: dt.date) -> str:
+    return format_date(day, "dd/MM/yyyy", locale=tr.lang)
+
+
+def _rate(tr: Tr, value: float | None) -> str:
+    return "—" if value is None else format_decimal(value, locale=tr.lang) + "%"
+
+
+def _deadline_line(
+    kb: KnowledgeBase, tr: Tr, deadline: Deadline, today: dt.date
+) -> tuple[str, ...]:
+    days = (deadline.due - today).days
+    state = (
+        tr.n("còn {count} ngày", "còn {count} ngày", days, count=days)
+        if days > 0
+        else tr("hạn là hôm nay")
+        if days == 0
+        else tr.n(
+            "đã quá hạn {count} ngày",
+            "đã quá hạn {count} ngày",
+            -days,
+            count=format_decimal(-days, locale=tr.lang),
+        )
+    )
+    units = "; ".join(
+        (kb.unit(u).short or kb.unit(u).name) if kb.unit(u).kind == "communes" else kb.unit(u).name
+        for u in deadline.responsible
+    )
+    what = deadline.what_en if tr.en else deadline.what
+    return (f"{_date(tr, deadline.due)} ({state}) — {units}: ", what)
+
+
+def _deadlines(kb: KnowledgeBase, tr: Tr, doc: Doc, today: dt.date, level: str | None) -> None:
+    relevant = [d for d in kb.deadlines if level is None or d.level == level]
+    soon = [d for d in relevant if today <= d.due <= today + dt.timedelta(days=SOON_DAYS)]
+    overdue = sorted((d for d in relevant if d.due < today), key=lambda d: d.due, reverse=True)
+    doc.blank()
+    doc.add(b(tr("Thời hạn trong {days} ngày tới", days=SOON_DAYS)))
+    if not soon:
+        doc.add(tr("Không có thời hạn nào."))
+    for deadline in soon:
+        doc.bullet(*_deadline_line(kb, tr, deadline, today))
+    if overdue:
+        doc.add(
+            b(
+                tr.n(
+                    "Đã quá hạn: {count} việc",
+                    "Đã quá hạn: {count} việc",
+                    len(overdue),
+                    count=len(overdue),
+                )
+            )
+        )
+        for deadline in overdue[:MAX_ITEMS]:
+            doc.bullet(*_deadline_line(kb, tr, deadline, today))
+        if len(overdue) > MAX_ITEMS:
+            doc.add(it(tr("… và {count} việc khác.", count=len(overdue) - MAX_ITEMS)))
+
+
+def _changes(
+    kb: KnowledgeBase, data: DigestData, tr: Tr, reports: list[Report], names: dict[int, str]
+) -> Doc:
+    doc = Doc()
+    doc.add(b(tr("Thay đổi trong 7 ngày qua")))
+    if not reports:
+        doc.add(tr("Không có báo cáo mới."))
+        return doc
+    by_form = Counter(r.form_id for r in reports)
+    titles = {f.id: (f.title_en if tr.en else f.title) for f in kb.forms.values()}
+    doc.add(
+        tr.n("{count} báo cáo mới", "{count} báo cáo mới", len(reports), count=len(reports))
+        + ": "
+        + "; ".join(f"{titles.get(form, form)} ({n})" for form, n in sorted(by_form.items()))
+    )
+    newest = {(r.commune_id, r.form_id, r.subject): r for r in reports}  # reports are in order
+    changes = [
+        (report, before)
+        for key, report in newest.items()
+        if _changed(report, before := data.previous.get(key))
+    ]
+    for report, before in changes[:MAX_NAMES]:
+        doc.bullet(_change_line(tr, report, before, names))
+    if len(changes) > MAX_NAMES:
+        doc.add(it(tr("… và {count} thay đổi khác.", count=len(changes) - MAX_NAMES)))
+    return doc
+
+
+def _changed(report: Report, before: Report | None) -> bool:
+    """Whether a recent report is worth a line: a new or changed BHYT rate, a criterion met."""
+    if report.form_id == BHYT_FORM:
+        return before is None or report.computed.get("rate") != before.computed.get("rate")
+    return (
+        report.form_id == CRITERION_FORM
+        and report.answers.get("status") == "dat"
+        and (before is None or before.answers.get("status") != "dat")
+    )
+
+
+def _change_line(tr: Tr, report: Report, before: Report | None, names: dict[int, str]) -> str:
+    where = names.get(report.commune_id, "?")
+    if report.form_id == BHYT_FORM:
+        old_rate = before.computed.get("rate") if before else None
+        now_rate = _rate(tr, report.computed.get("rate"))
+        if old_rate is None:
+            return tr("{commune}: BHYT {rate}", commune=where, rate=now_rate)
+        return tr(
+            "{commune}: BHYT {old} → {new}", commune=where, old=_rate(tr, old_rate), new=now_rate
+        )
+    code = report.subject.split(":")[-1]
+    return tr("{commune}: tiêu chí {code} báo cáo đạt", commune=where, code=code)
+
+
+def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) -> Doc:
+    doc = Doc().add(
+        b(
+            tr(
+                "Bản tin tuần {first} – {last}: huyện {district}",
+                first=_date(tr, data.first),
+                last=_date(tr, data.last),
+                district=district,
+            )
+        )
+    )
+    names = {c.id: c.name for c in data.communes}
+    missing = [c.name for c in data.communes if c.id not in data.reported]
+    doc.blank()
+    doc.add(
+        b(
+            tr(
+                "Báo cáo trong tuần: {done}/{total} xã, thị trấn",
+                done=len(data.communes) - len(missing),
+                total=len(data.communes),
+            )
+        )
+    )
+    if missing:
+        doc.add(tr("Chưa báo cáo: {names}", names=", ".join(missing[:MAX_NAMES])))
+        if len(missing) > MAX_NAMES:
+            doc.add(it(tr("… và {count} xã khác.", count=len(missing) - MAX_NAMES)))
+    bhyt = data.bhyt
+    doc.blank()
+    doc.add(
+        b(
+            tr(
+                "Tỷ lệ tham gia BHYT theo xã (mục tiêu trên {target}%)",
+                target=format_decimal(data.target, locale=tr.lang),
+            )
+        )
+    )
+    rows = sorted(bhyt.values(), key=lambda r: r.computed.get("rate") or 0.0)
+    under = 0
+    for report in rows[: MAX_ITEMS * 4]:
+        rate = report.computed.get("rate")
+        below = rate is None or rate <= data.target
+        under += below
+        doc.bullet(
+            f"{names.get(report.commune_id, '?')}: ",
+            b(_rate(tr, rate)),
+            " ⚠️ " + tr("dưới mục tiêu") if below else " ✅",
+            f" ({period_label(report.period, tr)})",
+        )
+    if len(rows) > MAX_ITEMS * 4:
+        doc.add(it(tr("… và {count} xã khác.", count=len(rows) - MAX_ITEMS * 4)))
+    if not rows:
+        doc.add(tr("Chưa có xã nào báo cáo BHYT."))
+    without = len(data.communes) - len(bhyt)
+    if without > 0 and rows:
+        doc.add(it(tr("{count} xã chưa có báo cáo BHYT.", count=without)))
+    statuses: Counter[str] = Counter()
+    for counts in data.statuses.values():
+        statuses.update(counts)
+    doc.blank()
+    doc.add(b(tr("Tình trạng tiêu chí (theo báo cáo mới nhất)")))
+    doc.add(
+        tr(
+            "Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}",
+            dat=statuses.get("dat", 0),
+            dang=statuses.get("dang", 0),
+            chua=statuses.get("chua", 0),
+        )
+    )
+    doc.blank()
+    doc.extend(_changes(kb, data, tr, data.recent, names))
+    _deadlines(kb, tr, doc, data.today, None)
+    if data.problems:
+        doc.blank()
+        doc.add(b(tr("Lần gửi trước chưa đến được:")))
+        for problem in data.problems[:MAX_ITEMS]:
+            doc.bullet(problem)
+    return doc
+
+
+def commune_digest(kb: KnowledgeBase, data: DigestData, commune: Commune, tr: Tr) -> Doc:
+    doc = Doc().add(
+        b(
+            tr(
+                "Bản tin tuần {first} – {last}: xã {commune}",
+                first=_date(tr, data.first),
+                last=_date(tr, data.last),
+                commune=commune.name,
+            )
+        )
+    )
+    doc.blank()
+    if commune.id in data.reported:
+        doc.add("✅ ", tr("Xã đã gửi báo cáo trong tuần này."))
+    else:
+        doc.add("⚠️ ", tr("Xã chưa gửi báo cáo nào trong tuần này — gõ /baocao."))
+    report = data.bhyt.get(commune.id)
+    if report is not None:
+        rate = report.computed.get("rate")
+        mark = "✅" if report.meets_target else "⚠️"
+        doc.add(
+            tr("Tỷ lệ tham gia BHYT: "),
+            b(_rate(tr, rate)),
+            f" {mark} ",
+            tr(
+                "(mục tiêu trên {target}%, {period})",
+                target=format_decimal(data.target, locale=tr.lang),
+                period=period_label(report.period, tr),
+            ),
+        )
+    else:
+        doc.add(tr("Chưa có báo cáo BHYT."))
+    statuses = data.statuses.get(commune.id)
+    if statuses:
+        doc.add(
+            tr(
+                "Tiêu chí đã báo cáo — Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}",
+                dat=statuses.get("dat", 0),
+                dang=statuses.get("dang", 0),
+                chua=statuses.get("chua", 0),
+            )
+        )
+    recent = data.recent_by_commune.get(commune.id, [])
+    doc.blank()
+    doc.extend(_changes(kb, data, tr, recent, {commune.id: commune.name}))
+    _deadlines(kb, tr, doc, data.today, "xa")
+    return doc
+
+
+def digest_chart(data: DigestData, tr: Tr, highlight: str | None = None) -> bytes | None:
+    """The coverage chart, or ``None`` while no commune has reported BHYT."""
+    names = {c.id: c.name for c in data.communes}
+    rates = [
+        (names[cid], float(r.computed["rate"]))
+        for cid, r in data.bhyt.items()
+        if cid in names and r.computed.get("rate") is not None
+    ]
+    if not rates:
+        return None
+    return coverage_chart(
+        rates,
+        data.target,
+        title=tr(
+            "Tỷ lệ tham gia BHYT theo xã — tuần {first} – {last}",
+            first=_date(tr, data.first),
+            last=_date(tr, data.last),
+        ),
+        target_label=tr("Mục tiêu {target}%", target=format_decimal(data.target, locale=tr.lang)),
+        highlight=highlight,
+    )

@@ -1,0 +1,185 @@
+"""Office chats subscribe to the digest (``/dangky``, ``/huydangky``, also in groups);
+administrators announce (``/thongbao``: text → audience → preview → send); ``/tonghop``
+shows who the last send-outs did not reach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel.dates import format_datetime
+
+from handlers.broadcast import create_announcement_job
+from handlers.core import ADMIN, STAFF, Context, Conversation
+from handlers.i18n import N_
+from handlers.richtext import Doc, b, it
+from handlers.types import Choice
+from storage.sending import SendingRepo, SubscriptionRepo
+
+OFFICE = frozenset({ADMIN, STAFF})
+ADMINS = frozenset({ADMIN})
+KIND = "announce"
+MAX_ANNOUNCEMENT = 3000
+
+
+def setup(conv: Conversation) -> None:
+    conv.command(
+        "dangky",
+        subscribe,
+        N_("Nhận bản tin tuần và nhắc hạn ở cuộc trò chuyện này"),
+        roles=OFFICE,
+        aliases=("subscribe",),
+    )
+    conv.command(
+        "huydangky",
+        unsubscribe,
+        N_("Thôi nhận bản tin ở cuộc trò chuyện này"),
+        roles=OFFICE,
+        aliases=("unsubscribe",),
+    )
+    conv.command(
+        "thongbao",
+        announce,
+        N_("Gửi thông báo tới cán bộ các xã / Văn phòng"),
+        roles=ADMINS,
+        keeps_dialog=False,
+        aliases=("announce",),
+    )
+    conv.action("ann", announce_action, roles=ADMINS)
+    conv.dialog(AnnouncementDialog())
+    conv.deps.delivery_report = delivery_report
+
+
+async def subscribe(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    chat = ctx.incoming.chat_id
+    added = await SubscriptionRepo(ctx.deps.db).add(
+        ctx.incoming.channel, chat, ctx.lang, ctx.user.id, ctx.now
+    )
+    where = _("nhóm này") if ctx.incoming.is_group else _("cuộc trò chuyện này")
+    if added:
+        ctx.reply(
+            _("Đã đăng ký: {where} sẽ nhận bản tin tuần của huyện và các nhắc hạn.", where=where)
+        )
+    else:
+        ctx.reply(_("{where} đã đăng ký nhận bản tin từ trước.", where=where.capitalize()))
+
+
+async def unsubscribe(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    removed = await SubscriptionRepo(ctx.deps.db).remove(ctx.incoming.channel, ctx.incoming.chat_id)
+    ctx.reply(
+        _("Đã hủy đăng ký nhận bản tin.")
+        if removed
+        else _("Cuộc trò chuyện này chưa đăng ký nhận bản tin.")
+    )
+
+
+async def announce(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    if args.strip():
+        await _preview_audience(ctx, args.strip())
+        return
+    await ctx.set_dialog(KIND, {"step": "text"})
+    ctx.reply(
+        _(
+            "Nhập nội dung thông báo (tối đa {limit} ký tự). Gõ /huy để thôi.",
+            limit=MAX_ANNOUNCEMENT,
+        )
+    )
+
+
+async def _preview_audience(ctx: Context, text: str) -> None:
+    _ = ctx.tr
+    if len(text) > MAX_ANNOUNCEMENT:
+        ctx.reply(
+            _(
+                "Thông báo dài {length} ký tự, quá giới hạn {limit}. Xin viết ngắn hơn.",
+                length=len(text),
+                limit=MAX_ANNOUNCEMENT,
+            )
+        )
+        return
+    await ctx.set_dialog(KIND, {"step": "audience", "text": text})
+    ctx.reply(
+        _("Gửi cho ai?"),
+        [
+            [Choice(_("Cán bộ các xã"), "ann:to:officers")],
+            [Choice(_("Các nhóm Văn phòng đã đăng ký"), "ann:to:office")],
+            [Choice(_("Tất cả"), "ann:to:all")],
+            [Choice(_("Hủy"), "ann:cancel")],
+        ],
+    )
+
+
+async def announce_action(ctx: Context, action: str) -> None:
+    _ = ctx.tr
+    state: dict[str, Any] = dict(ctx.dialog.state) if ctx.dialog and ctx.dialog.kind == KIND else {}
+    parts = action.split(":")
+    if parts[1:2] == ["cancel"] or not state.get("text"):
+        await ctx.end_dialog()
+        ctx.reply(_("Đã hủy, không gửi thông báo."))
+        return
+    if parts[1:2] == ["to"] and len(parts) == 3 and parts[2] in ("officers", "office", "all"):
+        state.update(step="confirm", audience=parts[2])
+        await ctx.set_dialog(KIND, state)
+        doc = Doc().add(b(_("Xem trước thông báo:"))).add(state["text"])
+        ctx.reply(doc, [[Choice(_("Gửi ngay"), "ann:send"), Choice(_("Hủy"), "ann:cancel")]])
+        return
+    if parts[1:2] == ["send"] and state.get("step") == "confirm":
+        job_id, count = await create_announcement_job(
+            ctx.deps, state["text"], state["audience"], ctx.user.id
+        )
+        await ctx.end_dialog()
+        ctx.reply(
+            _("Đang gửi thông báo tới {count} người/nhóm. Kết quả xem trong /tonghop.", count=count)
+        )
+        poke = ctx.deps.on_job_created
+        if poke is not None and job_id is not None:
+            poke()
+
+
+class AnnouncementDialog:
+    kind = KIND
+
+    async def on_text(self, ctx: Context, text: str) -> None:
+        state = dict(ctx.dialog.state) if ctx.dialog else {}
+        if state.get("step") == "text":
+            await _preview_audience(ctx, ctx.incoming.text or text)
+        else:
+            ctx.reply(ctx.tr("Xin chọn một mục ở tin nhắn trên, hoặc gõ /huy để thôi."))
+
+    async def on_expired(self, ctx: Context) -> None:
+        ctx.reply(ctx.tr("Thông báo đang soạn dở đã hết hạn và không được gửi."))
+
+    async def remind(self, ctx: Context) -> None:
+        ctx.reply(it(ctx.tr("Bạn đang soạn dở một thông báo (gõ /huy để thôi).")))
+
+
+async def delivery_report(ctx: Context) -> list[tuple[Any, ...]]:
+    """Lines for /tonghop: the last send-outs and who they did not reach."""
+    _ = ctx.tr
+    sending = SendingRepo(ctx.deps.db)
+    lines: list[tuple[Any, ...]] = []
+    for job in await sending.recent_jobs(3):
+        outcome = await sending.outcome(job.id)
+        when = format_datetime(
+            job.created_at.astimezone(ctx.now.tzinfo), "dd/MM HH:mm", locale=ctx.lang
+        )
+        if not lines:
+            lines.append(("",))
+            lines.append((b(_("Gửi tin gần đây")),))
+        lines.append(
+            (
+                f"• {when} {job.title}: ",
+                _(
+                    "đã gửi {sent}, đang chờ {pending}, không đến được {failed}",
+                    sent=outcome.get("sent", 0),
+                    pending=outcome.get("pending", 0),
+                    failed=outcome.get("failed", 0) + outcome.get("unreachable", 0),
+                ),
+            )
+        )
+        for row in (await sending.not_reached(job.id))[:10]:
+            who = row["display_name"] or row["chat_id"]
+            lines.append((f"   – {who} ({row['channel']}): {row['last_error'] or row['status']}",))
+    return lines

@@ -1,0 +1,381 @@
+"""Weekly digests, reminders, announcements and the sender."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.scheduler import Scheduler
+from bot.sender import Rejected, RetryLater, Sender, Unreachable
+from bot.settings import load_settings
+from handlers.broadcast import create_digest_job
+from handlers.chart import coverage_chart
+from handlers.digest import commune_digest, district_digest, load_digest_data
+from handlers.i18n import Tr
+from handlers.types import Reply
+from storage.communes import Commune
+from storage.reports import ReportRepo
+from storage.sending import SendingRepo, SubscriptionRepo
+from tests.cli_util import run_cli
+from tests.fakes.telegram import FakeTelegram
+from tests.harness import Harness, harness
+from tests.telegram_util import ADMIN, running_bot
+
+
+class Recorder:
+    """A transport that records what it sends; it can fail on purpose."""
+
+    channel = "test"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.crash_after: int | None = None
+        self.blocked: set[str] = set()
+        self.flood_once = False
+
+    def parts(self, reply: Reply) -> list[Any]:
+        parts: list[Any] = [reply.text] if reply.text else []
+        if reply.photo is not None:
+            parts.append(f"[photo {reply.photo.filename}]")
+        return parts
+
+    async def send_part(self, chat_id: str, part: Any) -> None:
+        if chat_id in self.blocked:
+            raise Unreachable("Forbidden: bot was blocked by the user")
+        if self.flood_once:
+            self.flood_once = False
+            raise RetryLater(0.2, "429")
+        if self.crash_after is not None and len(self.sent) >= self.crash_after:
+            raise _Crash
+        if part == "reject me":
+            raise Rejected("Bad Request")
+        self.sent.append((chat_id, part))
+
+
+class _Crash(BaseException):
+    """The process dies in the middle of a send."""
+
+
+def sender_for(h: Harness, recorder: Recorder, rate: float = 200.0) -> Sender:
+    return Sender(h.app.db, {"test": recorder}, rate=rate, per_chat=0.0, now=h.clock.now)
+
+
+def scheduler_for(h: Harness) -> Scheduler:
+    return Scheduler(h.app.deps, load_settings(), h.clock, lambda: None)
+
+
+async def add_officers(h: Harness, count: int) -> None:
+    communes = await h.app.deps.communes.all()
+    for n in range(count):
+        user = await h.app.deps.users.ensure(
+            "test", f"off{n}", chat_id=f"off{n}", display_name=f"Cán bộ {n}"
+        )
+        await h.app.deps.users.register(user.id, "officer", communes[n % len(communes)].id)
+
+
+async def jobs(h: Harness) -> list[str]:
+    rows = await h.app.db.fetchall("SELECT key FROM jobs ORDER BY id")
+    return [r["key"] for r in rows]
+
+
+async def digest_jobs(h: Harness) -> list[str]:
+    return [key for key in await jobs(h) if key.startswith("digest:")]
+
+
+async def test_the_digest_goes_out_at_the_configured_time_once(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-18") as h:  # a Monday
+        await add_officers(h, 3)
+        await SubscriptionRepo(h.app.db).add("test", "office-group", "vi", 1, h.clock.now())
+        scheduler = scheduler_for(h)
+        h.clock.set(dt.datetime(2021, 10, 18, 7, 29))
+        assert await scheduler.tick() == []
+        h.clock.set(dt.datetime(2021, 10, 18, 7, 31))
+        assert len(await scheduler.tick()) == 1
+        assert await scheduler.tick() == []
+        assert await jobs(h) == ["digest:2021-W42"]
+        recorder = Recorder()
+        await sender_for(h, recorder).drain()
+        chats = Counter(chat for chat, _ in recorder.sent)
+        assert set(chats) == {"office-group", "off0", "off1", "off2"}
+        district = next(p for c, p in recorder.sent if c == "office-group")
+        assert "huyện Triệu Sơn" in district and "Báo cáo trong tuần" in district
+        commune = next(p for c, p in recorder.sent if c == "off0")
+        assert "Bản tin tuần" in commune and "xã" in commune
+    async with harness(tmp_path, today="2021-10-18") as h:  # restarted the same morning
+        h.clock.set(dt.datetime(2021, 10, 18, 9, 0))
+        assert await scheduler_for(h).tick() == []
+
+
+async def test_a_digest_missed_while_down_is_sent_once_on_return(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-17") as h:
+        await add_officers(h, 1)
+        scheduler = scheduler_for(h)
+        await scheduler.tick()  # installed and running on Sunday
+        assert await digest_jobs(h) == []
+    async with harness(tmp_path, today="2021-10-20") as h:  # Wednesday: down since Sunday
+        scheduler = scheduler_for(h)
+        h.clock.set(dt.datetime(2021, 10, 20, 10, 0))
+        await scheduler.tick()
+        assert await digest_jobs(h) == ["digest:2021-W42"]
+        h.clock.set(dt.datetime(2021, 10, 25, 6, 0))  # next Monday, before the time
+        await scheduler.tick()
+        assert await digest_jobs(h) == ["digest:2021-W42"]
+        h.clock.set(dt.datetime(2021, 10, 25, 8, 0))
+        await scheduler.tick()
+        assert await digest_jobs(h) == ["digest:2021-W42", "digest:2021-W43"]
+
+
+async def test_a_new_installation_waits_for_the_next_digest_time(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-20") as h:  # first started on a Wednesday
+        await add_officers(h, 1)
+        scheduler = scheduler_for(h)
+        h.clock.set(dt.datetime(2021, 10, 20, 10, 0))
+        await scheduler.tick()
+        assert await digest_jobs(h) == []
+        h.clock.set(dt.datetime(2021, 10, 25, 7, 30))
+        await scheduler.tick()
+        assert await digest_jobs(h) == ["digest:2021-W43"]
+
+
+async def test_reminders_seven_days_and_one_day_before_exactly_once(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-23") as h:
+        await add_officers(h, 2)
+        await SubscriptionRepo(h.app.db).add("test", "office", "vi", 1, h.clock.now())
+        scheduler = scheduler_for(h)
+        h.clock.set(dt.datetime(2021, 10, 23, 8, 0))  # 7 days before 30/10/2021
+        await scheduler.tick()
+        week = [k for k in await jobs(h) if k.startswith("reminder:")]
+        assert "reminder:quy-hoach-xa:7" in week and "reminder:ho-so-tinh:7" in week
+        assert await scheduler.tick() == []
+        recorder = Recorder()
+        await sender_for(h, recorder).drain()
+        reminders = [(c, p) for c, p in recorder.sent if p.startswith("⏰ Nhắc hạn")]
+        planning = [p for c, p in reminders if "quy hoạch xây dựng xã" in p]
+        assert {c for c, p in reminders if p in planning} == {"office", "off0", "off1"}
+        assert "30/10/2021 (còn 7 ngày)" in planning[0] and "Các xã" in planning[0]
+        dossier = [c for c, p in reminders if "trình tỉnh thẩm tra" in p]
+        assert dossier == ["office"]  # a district deadline: the office, not the communes
+        h.clock.set(dt.datetime(2021, 10, 29, 8, 0))
+        await scheduler.tick()
+        assert "reminder:quy-hoach-xa:1" in await jobs(h)
+    async with harness(tmp_path, today="2021-10-29") as h:
+        h.clock.set(dt.datetime(2021, 10, 29, 9, 0))
+        await scheduler_for(h).tick()
+        keys = await jobs(h)
+        assert len(keys) == len(set(keys))
+        assert keys.count("reminder:quy-hoach-xa:1") == 1
+
+
+async def test_a_crash_in_the_middle_resumes_without_duplicates(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-18") as h:
+        await add_officers(h, 30)
+        h.clock.set(dt.datetime(2021, 10, 18, 8, 0))
+        await create_digest_job(h.app.deps, h.clock.today(), "digest:2021-W42")
+        first = Recorder()
+        first.crash_after = 13
+        with pytest.raises(_Crash):
+            await sender_for(h, first).drain()
+        second = Recorder()
+        await sender_for(h, second).drain()
+        everything = first.sent + second.sent
+        assert len(everything) == len(set(everything)) == 30
+        sending = SendingRepo(h.app.db)
+        job = await sending.job("digest:2021-W42")
+        assert job is not None and job.completed_at is not None
+        assert (await sending.outcome(job.id)) == {"sent": 30}
+
+
+async def test_outcomes_are_recorded_and_shown_to_the_office(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-18") as h:
+        await add_officers(h, 4)
+        recorder = Recorder()
+        recorder.blocked = {"off1"}
+        recorder.flood_once = True
+        await create_digest_job(h.app.deps, h.clock.today(), "digest:2021-W42")
+        await sender_for(h, recorder).drain()
+        assert len(recorder.sent) == 3
+        user = await h.app.deps.users.get("test", "off1")
+        assert user is not None and user.unreachable_at is not None
+        await h.say("admin", "/tonghop")
+        report = h.last("admin")
+        assert "Gửi tin gần đây" in report and "đã gửi 3" in report and "không đến được 1" in report
+        assert "Cán bộ 1" in report and "blocked" in report
+
+
+async def test_sending_keeps_to_the_rate(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-18") as h:
+        await add_officers(h, 40)
+        await create_digest_job(h.app.deps, h.clock.today(), "digest:2021-W42")
+        recorder = Recorder()
+        started = time.monotonic()
+        await sender_for(h, recorder, rate=50).drain()
+        elapsed = time.monotonic() - started
+        assert len(recorder.sent) == 40
+        assert 39 / 50 * 0.9 <= elapsed < 39 / 50 * 3  # paced, not faster than allowed
+
+
+async def test_subscribe_in_a_group_and_announce(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await add_officers(h, 2)
+        from handlers.types import Incoming
+
+        group = Incoming(
+            "test",
+            "admin",
+            "-100500",
+            text="/dangky",
+            is_group=True,
+            update_key="g1",
+            display_name="admin",
+        )
+        delivery = await h.app.processor.process(group)
+        assert delivery is not None and "nhóm này sẽ nhận bản tin" in delivery.replies[0].text
+        assert [s.chat_id for s in await SubscriptionRepo(h.app.db).all()] == ["-100500"]
+        await h.say("admin", "/thongbao")
+        await h.say("admin", "Họp giao ban NTM lúc 8h thứ Hai <b>đúng giờ</b> & mang số liệu.")
+        await h.tap("admin", "Tất cả")
+        assert "Xem trước thông báo" in h.last("admin")
+        await h.tap("admin", "Gửi ngay")
+        assert "tới 3 người/nhóm" in h.last("admin")
+        recorder = Recorder()
+        await sender_for(h, recorder).drain()
+        assert {c for c, _ in recorder.sent} == {"-100500", "off0", "off1"}
+        assert all("<b>đúng giờ</b> & mang" in p for _, p in recorder.sent)
+        await h.say("o9", "/thongbao")
+        assert "quản trị viên" in h.last("o9")
+
+
+async def add_report(
+    h: Harness,
+    commune: str,
+    form: str,
+    day: str,
+    *,
+    rate: float | None = None,
+    status: str | None = None,
+    subject: str = "",
+) -> None:
+    found = next(c for c in await h.app.deps.communes.all() if c.name == commune)
+    user = await h.app.deps.users.ensure("test", f"officer-{found.id}", chat_id=f"o{found.id}")
+    date = dt.date.fromisoformat(day)
+    async with h.app.db.transaction():
+        await ReportRepo(h.app.db).add(
+            commune_id=found.id,
+            form_id=form,
+            subject=subject,
+            period=f"{date.year}-{date.month:02d}" if form == "bhyt" else "",
+            answers={} if status is None else {"status": status},
+            computed={} if rate is None else {"rate": rate},
+            meets_target=None if rate is None else rate > 85,
+            submitted_by=user.id,
+            channel="test",
+            now=dt.datetime.combine(date, dt.time(9), tzinfo=dt.UTC),
+            report_date=date,
+        )
+
+
+async def test_the_district_digest_shows_progress_changes_and_who_is_behind(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path, today="2021-10-18") as h:
+        await add_report(h, "Dân Lực", "bhyt", "2021-10-04", rate=80.0)
+        await add_report(h, "Dân Lực", "bhyt", "2021-10-13", rate=83.5)
+        await add_report(h, "Dân Lực", "bhyt", "2021-10-18", rate=86.2)  # this week
+        await add_report(h, "Thọ Ngọc", "bhyt", "2021-10-12", rate=72.0)
+        await add_report(h, "Xuân Thọ", "tieu-chi", "2021-10-01", status="dang", subject="xa:17")
+        await add_report(h, "Xuân Thọ", "tieu-chi", "2021-10-15", status="dat", subject="xa:17")
+        await add_report(h, "Xuân Thọ", "tieu-chi", "2021-10-15", status="chua", subject="xa:5")
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        tr = Tr(h.app.deps.translator, "vi")
+        text = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
+        assert "Báo cáo trong tuần: 1/34 xã, thị trấn" in text
+        missing = text.split("Chưa báo cáo: ")[1].split("\n")[0]
+        assert "Thọ Ngọc" in missing and "Dân Lực" not in missing
+        coverage = text.split("Tỷ lệ tham gia BHYT theo xã")[1].split("Tình trạng tiêu chí")[0]
+        assert coverage.index("Thọ Ngọc: 72%") < coverage.index("Dân Lực: 86,2%")  # worst first
+        assert "Thọ Ngọc: 72% ⚠️ dưới mục tiêu" in coverage and "Dân Lực: 86,2% ✅" in coverage
+        assert "Đạt: 1 · Đang thực hiện: 0 · Chưa đạt: 1" in text  # current status per criterion
+        changes = text.split("Thay đổi trong 7 ngày qua")[1].split("Thời hạn")[0]
+        assert "Dân Lực: BHYT 80% → 86,2%" in changes  # against before the 7 days, newest only
+        assert "Thọ Ngọc: BHYT 72%" in changes and "Xuân Thọ: tiêu chí 17 báo cáo đạt" in changes
+        assert "Xuân Thọ: tiêu chí 5" not in changes
+        one = commune_digest(h.app.deps.kb, data, await commune_named(h, "Xuân Thọ"), tr).plain()
+        assert "Đạt: 1 · Đang thực hiện: 0 · Chưa đạt: 1" in one and "Dân Lực" not in one
+
+
+async def commune_named(h: Harness, name: str) -> Commune:
+    return next(c for c in await h.app.deps.communes.all() if c.name == name)
+
+
+def test_the_chart_has_every_vietnamese_glyph(tmp_path: Path) -> None:
+    rates = [("Đồng Lợi", 91.5), ("Thọ Ngọc", 72.0), ("Xuân Thịnh", 85.0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font"
+        png = coverage_chart(
+            rates, 85, title="Tỷ lệ tham gia BHYT — tuần 42", target_label="Mục tiêu 85%"
+        )
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    many = coverage_chart(
+        [(f"Xã {i}", i % 100) for i in range(500)], 85, title="t", target_label="m"
+    )
+    assert many[:4] == b"\x89PNG"
+
+
+def test_digest_preview_command(tmp_path: Path) -> None:
+    env = {"NTM_DB_PATH": str(tmp_path / "d.sqlite3"), "NTM_TODAY": "2021-10-18"}
+    result = run_cli("digest", "--preview", "--out", str(tmp_path / "c.png"), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Bản tin tuần 18/10/2021 – 24/10/2021: huyện Triệu Sơn" in result.stdout
+    one = run_cli("digest", "--preview", "--commune", "dan luc", env=env, cwd=tmp_path)
+    assert "xã Dân Lực" in one.stdout
+    bad = run_cli("digest", "--preview", "--commune", "Hà Nội", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "không tìm thấy xã" in bad.stderr
+    nowhere = run_cli("digest", "--send", env=env, cwd=tmp_path)
+    assert nowhere.returncode == 2 and "TELEGRAM_BOT_TOKEN" in nowhere.stderr
+
+
+async def test_a_300_recipient_digest_against_telegrams_rate_limit(
+    monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    tg = fake_telegram
+    tg.max_per_second = 30  # what Telegram enforces; 429 with retry_after beyond it
+    async with running_bot(
+        monkeypatch, tg, tmp_path, NTM_SEND_RATE="25", NTM_PER_CHAT_INTERVAL="1"
+    ) as runtime:
+        app = runtime.app
+        assert app is not None
+        communes = await app.deps.communes.all()
+        for n in range(300):
+            user = await app.deps.users.ensure("telegram", str(70_000 + n), chat_id=str(70_000 + n))
+            await app.deps.users.register(user.id, "officer", communes[n % len(communes)].id)
+        await SubscriptionRepo(app.db).add("telegram", str(ADMIN), "vi", 1, app.clock.now())
+        tg.block(70_007)
+        job_id = await create_digest_job(app.deps, app.clock.today(), "digest:test")
+        assert job_id is not None
+        runtime.sender.poke()
+        sending = SendingRepo(app.db)
+
+        async def finished() -> bool:
+            outcome = await sending.outcome(job_id)
+            return outcome.get("pending", 0) == 0
+
+        deadline = time.monotonic() + 90
+        while not await finished():
+            assert time.monotonic() < deadline, await sending.outcome(job_id)
+            await asyncio.sleep(0.5)
+        outcome = await sending.outcome(job_id)
+    assert outcome == {"sent": 300, "unreachable": 1}
+    per_chat = Counter(chat for chat, messages in tg.messages.items() for _ in messages)
+    digest_chats = [c for c in per_chat if 70_000 <= c < 70_300]
+    assert len(digest_chats) == 299 and 70_007 not in digest_chats
+    texts = Counter((chat, m.text) for chat, messages in tg.messages.items() for m in messages)
+    assert all(n == 1 for n in texts.values())  # nothing delivered twice
+    assert json.dumps(outcome)
