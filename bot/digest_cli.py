@@ -57,17 +57,40 @@ def _write(path: Path, data: bytes) -> None:
 
 
 async def _send(settings: Settings) -> int:
+    import aiohttp
+
     from bot.sender import Sender, Transport
 
-    if not settings.telegram_enabled:
-        raise DigestError("chưa cấu hình kênh nào để gửi (TELEGRAM_BOT_TOKEN)")
-    from bot.channels.telegram.runtime import create_bot
-    from bot.channels.telegram.transport import TelegramTransport
-
-    bot = create_bot(settings)
+    if not (settings.telegram_enabled or settings.zalo_bot_enabled or settings.zalo_oa_enabled):
+        raise DigestError(
+            "chưa cấu hình kênh nào để gửi (TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN hoặc ZALO_OA_*)"
+        )
+    bot = None
+    session = aiohttp.ClientSession()
     try:
         async with open_app(settings) as app:
-            transports: dict[str, Transport] = {"telegram": TelegramTransport(bot)}
+            transports: dict[str, Transport] = {}
+            if settings.telegram_enabled:
+                from bot.channels.telegram.runtime import create_bot
+                from bot.channels.telegram.transport import TelegramTransport
+
+                bot = create_bot(settings)
+                transports["telegram"] = TelegramTransport(bot)
+            links = None
+            if settings.public_url:
+                from bot.files import FileLinks
+
+                links = FileLinks(app.db, settings.public_url, app.clock.now)
+            if settings.zalo_bot_enabled:
+                from bot.channels.zalo.runtime import bot_transport
+
+                transports["zalo_bot"] = bot_transport(settings, session, links)
+            if settings.zalo_oa_enabled:
+                from bot.channels.zalo.runtime import oa_transport
+
+                transports["zalo_oa"] = await oa_transport(
+                    settings, app.db, session, links, app.clock.now
+                )
             now = app.clock.now()
             key = f"digest:manual:{now.astimezone(dt.UTC):%Y%m%dT%H%M%S}"
             job = await create_digest_job(app.deps, now.date(), key)
@@ -85,5 +108,7 @@ async def _send(settings: Settings) -> int:
                 f"{stats.unreachable}, lỗi {stats.failed}"
             )
     finally:
-        await bot.session.close()
+        await session.close()
+        if bot is not None:
+            await bot.session.close()
     return 0

@@ -30,6 +30,10 @@ class Runtime:
         self.tasks: list[asyncio.Task[Any]] = []
         self.app: App | None = None
         self.telegram: Any = None
+        self.zalo_bot: Any = None
+        self.zalo_oa: Any = None
+        self.http: Any = None  # the aiohttp client session of the Zalo channels
+        self.links: Any = None
         self.web = WebServer(settings.webhook_host, settings.webhook_port)
         self._app_context: Any = None
         self.sender: Any = None
@@ -53,9 +57,11 @@ class Runtime:
                     self.telegram.register_webhook(self.web.app)
                 else:
                     self._spawn("telegram-polling", self.telegram.run_polling(self.stop_event))
+            await self._setup_zalo()
             await self.web.start()
             if self.telegram is not None and self.telegram.webhook_mode:
                 await self.telegram.start_webhook()
+            await self._start_zalo()
             self._start_sending()
         except BaseException:
             await self._shutdown()
@@ -64,6 +70,47 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._shutdown()
+
+    async def _setup_zalo(self) -> None:
+        """Zalo clients, and their webhook routes (added before the server starts)."""
+        settings = self.settings
+        if not (settings.zalo_bot_enabled or settings.zalo_oa_enabled):
+            return
+        import aiohttp
+
+        from bot.channels.zalo.runtime import (
+            ZaloBotRuntime,
+            ZaloOARuntime,
+            bot_transport,
+            oa_transport,
+        )
+        from bot.files import FileLinks
+
+        assert self.app is not None
+        self.http = aiohttp.ClientSession()
+        if settings.public_url:
+            self.links = FileLinks(self.app.db, settings.public_url, self.app.clock.now)
+            self.links.register(self.web.app)
+        if settings.zalo_bot_enabled:
+            transport = bot_transport(settings, self.http, self.links)
+            self.zalo_bot = ZaloBotRuntime(settings, self.app.processor, transport)
+            if self.zalo_bot.webhook_mode:
+                self.zalo_bot.register_webhook(self.web.app)
+        if settings.zalo_oa_enabled:
+            oa = await oa_transport(
+                settings, self.app.db, self.http, self.links, self.app.clock.now
+            )
+            self.zalo_oa = ZaloOARuntime(settings, self.app.processor, oa)
+            self.zalo_oa.register_webhook(self.web.app)
+
+    async def _start_zalo(self) -> None:
+        if self.zalo_bot is not None:
+            if self.zalo_bot.webhook_mode:
+                await self.zalo_bot.start_webhook()
+            else:
+                self._spawn("zalo-bot-polling", self.zalo_bot.run_polling(self.stop_event))
+        if self.zalo_oa is not None:
+            await self.zalo_oa.start()
 
     def _start_sending(self) -> None:
         """The sender for digests, reminders and announcements, and the scheduler."""
@@ -76,6 +123,9 @@ class Runtime:
             from bot.channels.telegram.transport import TelegramTransport
 
             transports["telegram"] = TelegramTransport(self.telegram.bot)
+        for zalo in (self.zalo_bot, self.zalo_oa):
+            if zalo is not None:
+                transports[zalo.transport.channel] = zalo.transport
         self.sender = Sender(
             self.app.db,
             transports,
@@ -121,6 +171,13 @@ class Runtime:
                     await task
             self.tasks.clear()
         await self.web.stop()
+        for zalo in (self.zalo_bot, self.zalo_oa):
+            if zalo is not None:
+                with contextlib.suppress(Exception):
+                    await zalo.service.drain()
+        if self.http is not None:
+            await self.http.close()
+            self.http = None
         if self.app is not None:
             with contextlib.suppress(Exception):
                 await self.app.deps.flush()

@@ -1,9 +1,10 @@
 """The one sender for digests, reminders and announcements, on every channel.
 
 Deliveries wait in the database (see ``storage/sending.py``). The sender paces messages at
-``rate`` per second across all chats, leaves ``per_chat`` seconds between two messages to one
-chat, waits out flood control (``retry_after``) for everyone, marks blocked users unreachable,
-and records every outcome. Progress is written after each message, so after a crash it resumes
+``rate`` per second across all chats of a channel (or the channel's own lower limit), leaves
+``per_chat`` seconds between two messages to one chat, waits out flood control
+(``retry_after``) for everyone on that channel, marks blocked users unreachable, and records
+every outcome. Progress is written after each message, so after a crash it resumes
 with the next message, not from the start.
 """
 
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 from handlers.serialize import replies_from_payload
 from handlers.types import Reply
 from storage.db import Database, StorageError
+from storage.files import FileStore
 from storage.sending import PendingDelivery, SendingRepo
 from storage.users import UserRepo
 
@@ -55,6 +57,12 @@ class Transport(Protocol):
         """Send one; raise :class:`RetryLater`, :class:`Unreachable` or :class:`Rejected`."""
 
 
+def channel_rate(transport: Transport, configured: float) -> float:
+    """Messages per second for one channel: the setting, or the platform's lower limit."""
+    limit = getattr(transport, "max_rate", None)
+    return min(configured, limit) if limit else configured
+
+
 @dataclass
 class SendStats:
     sent: int = 0
@@ -80,12 +88,12 @@ class Sender:
         self.repo = SendingRepo(db)
         self.users = UserRepo(db)
         self.transports = transports
-        self.interval = 1.0 / rate
+        self.intervals = {name: 1.0 / channel_rate(t, rate) for name, t in transports.items()}
         self.per_chat = per_chat
         self.now = now
         self.concurrency = concurrency
         self.wake = asyncio.Event()
-        self._next_slot = 0.0
+        self._next_slot: dict[str, float] = dict.fromkeys(transports, 0.0)
         self._slot_lock = asyncio.Lock()
         self._blobs: dict[str, bytes] = {}
         self.stats = SendStats()
@@ -130,18 +138,18 @@ class Sender:
         while await self.send_pending():
             pass
 
-    async def _slot(self) -> None:
-        """Wait for the next global sending slot (``rate`` per second)."""
+    async def _slot(self, channel: str) -> None:
+        """Wait for the channel's next sending slot (``rate`` per second)."""
         async with self._slot_lock:
             now = time.monotonic()
-            start = max(now, self._next_slot)
-            self._next_slot = start + self.interval
+            start = max(now, self._next_slot[channel])
+            self._next_slot[channel] = start + self.intervals[channel]
         if start > now:
             await asyncio.sleep(start - now)
 
-    async def _pause_everyone(self, seconds: float) -> None:
+    async def _pause_channel(self, channel: str, seconds: float) -> None:
         async with self._slot_lock:
-            self._next_slot = max(self._next_slot, time.monotonic() + seconds)
+            self._next_slot[channel] = max(self._next_slot[channel], time.monotonic() + seconds)
 
     async def _parts(self, transport: Transport, delivery: PendingDelivery) -> list[Any]:
         payload = dict(delivery.payload)
@@ -157,8 +165,7 @@ class Sender:
 
     async def _blob(self, digest: str) -> bytes:
         if digest not in self._blobs:
-            data = await self.db.fetchval("SELECT data FROM blobs WHERE sha256 = ?", (digest,))
-            self._blobs[digest] = bytes(data or b"")
+            self._blobs[digest] = await FileStore(self.db).get(digest) or b""
         return self._blobs[digest]
 
     async def _deliver(self, delivery: PendingDelivery) -> None:
@@ -167,7 +174,7 @@ class Sender:
         index = delivery.progress
         attempts = delivery.attempts
         while index < len(parts):
-            await self._slot()
+            await self._slot(delivery.channel)
             try:
                 await transport.send_part(delivery.chat_id, parts[index])
             except RetryLater as exc:
@@ -175,7 +182,7 @@ class Sender:
                 if attempts >= MAX_ATTEMPTS:
                     await self._finish(delivery, "failed", f"{exc} (đã thử {attempts} lần)")
                     return
-                await self._pause_everyone(exc.seconds)
+                await self._pause_channel(delivery.channel, exc.seconds)
                 continue
             except Unreachable as exc:
                 await self._finish(delivery, "unreachable", str(exc))

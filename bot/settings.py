@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     )
     webhook_host: str = Field("0.0.0.0", validation_alias="NTM_WEBHOOK_HOST")  # noqa: S104
     webhook_port: int = Field(8080, ge=1, le=65535, validation_alias="NTM_WEBHOOK_PORT")
+    # The public HTTPS address of that server: Zalo fetches pictures and files from it (Zalo
+    # cannot receive uploads) and the Zalo Bot webhook is registered there.
+    public_url: str | None = Field(None, validation_alias="NTM_PUBLIC_URL")
 
     # --- Zalo ---------------------------------------------------------------------------------
     zalo_bot_token: SecretStr | None = Field(None, validation_alias="ZALO_BOT_TOKEN")
@@ -155,6 +158,21 @@ class Settings(BaseSettings):
             raise ValueError("phải là địa chỉ https://")
         return value or None
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("phải là địa chỉ https://")
+        return value.rstrip("/") if value else None
+
+    @field_validator("zalo_bot_webhook_secret")
+    @classmethod
+    def _zalo_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if secret and not 8 <= len(secret) <= 256:
+            raise ValueError("phải dài từ 8 đến 256 ký tự")
+        return value
+
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _telegram_secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
@@ -180,6 +198,20 @@ class Settings(BaseSettings):
                 "TELEGRAM_WEBHOOK_SECRET là bắt buộc khi đặt TELEGRAM_WEBHOOK_URL "
                 "(để từ chối yêu cầu giả mạo)"
             )
+        if (
+            self.zalo_bot_enabled
+            and self.zalo_bot_mode == "webhook"
+            and not _filled(self.zalo_bot_webhook_secret)
+        ):
+            raise ValueError(
+                "ZALO_BOT_WEBHOOK_SECRET là bắt buộc khi ZALO_BOT_MODE=webhook "
+                "(để từ chối yêu cầu giả mạo)"
+            )
+        if self.zalo_oa_enabled and self.zalo_oa_signing_secret is None:
+            raise ValueError(
+                "Zalo OA cần ZALO_OA_SIGNATURE_SECRET hoặc ZALO_OA_SECRET_KEY "
+                "để kiểm tra chữ ký X-ZEvent-Signature"
+            )
         return self
 
     # --- derived ----------------------------------------------------------------------------
@@ -199,7 +231,15 @@ class Settings(BaseSettings):
 
     @property
     def zalo_oa_enabled(self) -> bool:
-        return bool(self.zalo_oa_app_id) and self.zalo_oa_access_token is not None
+        return bool(self.zalo_oa_app_id) and _filled(self.zalo_oa_access_token)
+
+    @property
+    def zalo_oa_signing_secret(self) -> str | None:
+        """What ``X-ZEvent-Signature`` is computed with (sources disagree: configurable)."""
+        for secret in (self.zalo_oa_signature_secret, self.zalo_oa_secret_key):
+            if secret is not None and secret.get_secret_value():
+                return secret.get_secret_value()
+        return None
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so that logging can redact it wherever it appears."""
@@ -214,6 +254,10 @@ class Settings(BaseSettings):
             self.zalo_oa_signature_secret,
         ]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+
+
+def _filled(secret: SecretStr | None) -> bool:
+    return secret is not None and bool(secret.get_secret_value())
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import uuid
 from typing import Any
 
@@ -28,6 +27,7 @@ from handlers.serialize import replies_to_payload
 from handlers.types import Attachment, Reply
 from knowledge.models import Deadline
 from storage.db import Row
+from storage.files import FileStore
 from storage.sending import Recipient, SendingRepo, SubscriptionRepo
 from storage.users import User
 
@@ -48,11 +48,7 @@ async def _officers(deps: Deps) -> list[User]:
 
 
 async def _store_blob(deps: Deps, data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    await deps.db.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (digest, data)
-    )
-    return digest
+    return await FileStore(deps.db).put(data)
 
 
 def _payload(replies: list[Reply], blobs: dict[bytes, str]) -> dict[str, Any]:

@@ -96,3 +96,37 @@ def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert token not in str(settings.model_dump())
     assert "webhook-secret-value" not in repr(settings)
     assert token in settings.secret_values()
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"ZALO_BOT_TOKEN": "1:abc", "ZALO_BOT_MODE": "webhook"}, "ZALO_BOT_WEBHOOK_SECRET"),
+        ({"ZALO_BOT_WEBHOOK_SECRET": "short"}, "8 đến 256"),
+        ({"ZALO_OA_APP_ID": "1", "ZALO_OA_ACCESS_TOKEN": "t"}, "ZALO_OA_SIGNATURE_SECRET"),
+        ({"NTM_PUBLIC_URL": "ntm.example.vn"}, "NTM_PUBLIC_URL"),
+        ({"ZALO_BOT_MODE": "push"}, "ZALO_BOT_MODE"),
+    ],
+)
+def test_zalo_settings_that_cannot_work_are_refused(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=named):
+        load_settings()
+
+
+def test_zalo_channels_are_enabled_by_their_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZALO_BOT_TOKEN", "1234:abc-xyz")
+    monkeypatch.setenv("ZALO_OA_APP_ID", "42")
+    monkeypatch.setenv("ZALO_OA_ACCESS_TOKEN", "access")
+    monkeypatch.setenv("ZALO_OA_SECRET_KEY", "app-secret")
+    monkeypatch.setenv("NTM_PUBLIC_URL", "https://ntm.example.vn/")
+    settings = load_settings()
+    assert settings.zalo_bot_enabled and settings.zalo_oa_enabled
+    assert settings.zalo_bot_mode == "polling"
+    assert settings.zalo_oa_signing_secret == "app-secret"  # the secret key, unless set apart
+    assert settings.public_url == "https://ntm.example.vn"
+    monkeypatch.setenv("ZALO_OA_SIGNATURE_SECRET", "oa-secret")
+    assert load_settings().zalo_oa_signing_secret == "oa-secret"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramRetryAfter, TelegramUnauthorizedError
@@ -20,6 +20,7 @@ from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
+from bot.channels.ordering import KeyedQueue
 from storage.db import StorageError
 from storage.inbox import Inbox
 
@@ -58,9 +59,7 @@ class Poller:
             backoff or BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.6, jitter=0.1)
         )
         self.handled = 0
-        self._slots = asyncio.Semaphore(concurrency)
-        self._tails: dict[tuple[int, int], asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.queue = KeyedQueue(concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.replay()
@@ -85,8 +84,7 @@ class Poller:
                 continue
             offset = updates[-1].update_id + 1
             for update in updates:
-                await self._slots.acquire()
-                self._schedule(update)
+                await self.queue.submit(conversation_key(update), partial(self.handle, update))
         await self.drain()
         if offset is not None:
             try:  # confirm the last batch, so a restart does not receive it again
@@ -126,27 +124,6 @@ class Poller:
         self.backoff.reset()
         return list(updates)
 
-    def _schedule(self, update: Update) -> None:
-        key = conversation_key(update)
-        task = asyncio.ensure_future(self._after(self._tails.get(key), update))
-        self._tails[key] = task
-        self._tasks.add(task)
-
-        def finished(done: asyncio.Task[None]) -> None:
-            self._tasks.discard(done)
-            if self._tails.get(key) is done:
-                del self._tails[key]
-
-        task.add_done_callback(finished)
-
-    async def _after(self, previous: Awaitable[None] | None, update: Update) -> None:
-        try:
-            if previous is not None:
-                await previous  # same chat: keep the order the user typed in
-            await self.handle(update)
-        finally:
-            self._slots.release()
-
     async def handle(self, update: Update) -> None:
         try:
             await self.dp.feed_update(self.bot, update)
@@ -157,8 +134,7 @@ class Poller:
 
     async def drain(self) -> None:
         """Wait for updates being handled (graceful shutdown)."""
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.queue.drain()
 
     async def replay(self) -> None:
         """Handle updates a crash left in the inbox, in arrival order."""

@@ -1,0 +1,41 @@
+"""Replies as Zalo text: plain, at most 2,000 characters a message, choices as numbered lines."""
+
+from __future__ import annotations
+
+from handlers.types import Reply
+
+TEXT_LIMIT = 2000
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut at a line end, else a space, else anywhere."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut < limit // 2:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def numbered_choices(reply: Reply) -> str:
+    """``1. Đạt`` lines: the user answers with the number or the words (the core matches both)."""
+    return "\n".join(f"{n}. {c.label}" for n, c in enumerate(reply.flat_choices(), start=1))
+
+
+def text_with_numbered_choices(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
+    body = reply.text.strip()
+    options = numbered_choices(reply)
+    if not options:
+        return split_text(body, limit)
+    pieces = split_text(body, limit)
+    if pieces and len(pieces[-1]) + 2 + len(options) <= limit:
+        pieces[-1] = f"{pieces[-1]}\n\n{options}"
+        return pieces
+    return pieces + split_text(options, limit)

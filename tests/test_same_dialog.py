@@ -1,0 +1,191 @@
+"""One conversation, four channels: the same script and the same checks on Telegram, the Zalo
+Bot API, Zalo OA and the terminal. Only the drivers differ: how a user types and how they pick
+an option (a button, a number, a button that sends its label back as text)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import re
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from bot.app import App, open_app
+from bot.channels.console import ConsoleChannel
+from bot.settings import load_settings
+from storage.invites import InviteRepo
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZaloBot, FakeZaloOA
+from tests.telegram_util import running_bot
+from tests.zalo_util import number_of, running_zalo, webhook_url
+
+USER = "7001"
+
+
+class Driver(Protocol):
+    app: App
+
+    async def say(self, text: str) -> str: ...
+
+    async def choose(self, label: str) -> str: ...
+
+
+async def settle(count: Any, quiet: float = 0.25, timeout: float = 10.0) -> None:
+    """Wait until ``count()`` changed once and then stayed the same for ``quiet`` seconds."""
+    start = count()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while count() == start:
+        assert asyncio.get_running_loop().time() < deadline, "the bot did not answer"
+        await asyncio.sleep(0.02)
+    seen = count()
+    while True:
+        await asyncio.sleep(quiet)
+        if count() == seen:
+            return
+        seen = count()
+
+
+class TelegramDriver:
+    def __init__(self, app: App, tg: FakeTelegram) -> None:
+        self.app, self.tg, self.user = app, tg, int(USER)
+
+    def _state(self) -> tuple[tuple[int, int], ...]:
+        return tuple((m.message_id, m.edits) for m in self.tg.sent(self.user))
+
+    async def _after(self, act: Any) -> str:
+        before = dict(self._state())
+        act()
+        await settle(self._state)
+        changed = [m for m in self.tg.sent(self.user) if before.get(m.message_id) != m.edits]
+        return "\n".join(m.text for m in changed)
+
+    async def say(self, text: str) -> str:
+        return await self._after(lambda: self.tg.push_text(self.user, text))
+
+    async def choose(self, label: str) -> str:
+        message = next(
+            m
+            for m in reversed(self.tg.sent(self.user))
+            if any(b[0].startswith(label) for b in m.buttons)
+        )
+        text = next(b[0] for b in message.buttons if b[0].startswith(label))
+        return await self._after(lambda: self.tg.press(self.user, message, text))
+
+
+class ZaloBotDriver:
+    def __init__(self, app: App, z: FakeZaloBot) -> None:
+        self.app, self.z, self.last = app, z, ""
+
+    async def say(self, text: str) -> str:
+        before = len(self.z.messages.get(USER, []))
+        self.z.push_text(USER, text)
+        self.last = await self.z.answer(USER, before)
+        return self.last
+
+    async def choose(self, label: str) -> str:
+        return await self.say(number_of(self.last, label))
+
+
+class ZaloOADriver:
+    def __init__(self, app: App, oa: FakeZaloOA, url: str) -> None:
+        self.app, self.oa, self.url, self.last = app, oa, url, ""
+
+    async def say(self, text: str) -> str:
+        before = len(self.oa.messages.get(USER, []))
+        assert await self.oa.post_event(self.url, self.oa.text_event(USER, text)) == 200
+        self.last = await self.oa.answer(USER, before)
+        return self.last
+
+    async def choose(self, label: str) -> str:
+        buttons = [b for m in self.oa.messages[USER] for b in m.buttons]
+        tapped = next((b for b in reversed(buttons) if b["title"].startswith(label)), None)
+        if tapped is not None and label not in number_lines(self.last):
+            return await self.say(tapped["payload"])  # a tap sends its payload as text
+        return await self.say(number_of(self.last, label))
+
+
+def number_lines(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if re.match(r"\s*\d+\.\s", line))
+
+
+class ConsoleDriver:
+    def __init__(self, app: App) -> None:
+        self.app, self.out, self.last = app, io.StringIO(), ""
+        self.channel = ConsoleChannel(app.processor, user=USER, stdout=self.out)
+
+    async def say(self, text: str) -> str:
+        start = len(self.out.getvalue())
+        await self.channel.say(text)
+        self.last = self.out.getvalue()[start:]
+        return self.last
+
+    async def choose(self, label: str) -> str:
+        return await self.say(number_of(self.last, label))
+
+
+@asynccontextmanager
+async def driver_for(
+    channel: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AsyncIterator[Driver]:
+    async with AsyncExitStack() as stack:
+        if channel == "telegram":
+            tg = await FakeTelegram().start()
+            stack.push_async_callback(tg.stop)
+            runtime = await stack.enter_async_context(running_bot(monkeypatch, tg, tmp_path))
+            assert runtime.app is not None
+            yield TelegramDriver(runtime.app, tg)
+        elif channel == "zalo_bot":
+            z = await FakeZaloBot().start()
+            stack.push_async_callback(z.stop)
+            runtime = await stack.enter_async_context(running_zalo(monkeypatch, tmp_path, bot=z))
+            assert runtime.app is not None
+            yield ZaloBotDriver(runtime.app, z)
+        elif channel == "zalo_oa":
+            oa = await FakeZaloOA().start()
+            stack.push_async_callback(oa.stop)
+            runtime = await stack.enter_async_context(running_zalo(monkeypatch, tmp_path, oa=oa))
+            assert runtime.app is not None
+            yield ZaloOADriver(runtime.app, oa, webhook_url(runtime, "/zalo/oa"))
+        else:
+            monkeypatch.setenv("NTM_DB_PATH", str(tmp_path / "ntm.sqlite3"))
+            monkeypatch.setenv("NTM_TODAY", "2021-10-15")
+            app = await stack.enter_async_context(open_app(load_settings()))
+            yield ConsoleDriver(app)
+
+
+@pytest.mark.parametrize("channel", ["telegram", "zalo_bot", "zalo_oa", "console"])
+async def test_the_same_report_dialog_on_every_channel(
+    channel: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async with driver_for(channel, monkeypatch, tmp_path) as user:
+        app = user.app
+        commune = next(c for c in await app.deps.communes.all() if c.name == "Dân Lực")
+        admin = await app.deps.users.ensure("test", "admin")
+        now = app.clock.now()
+        await InviteRepo(app.db).create(
+            "DLUC2345", "officer", commune.id, admin.id, now, now + dt.timedelta(days=1)
+        )
+
+        answer = await user.say("ai phụ trách tiêu chí 17.4")
+        assert "Chỉ tiêu 17.4" in answer and "Phòng Kinh tế và Hạ tầng" in answer
+        assert "bạn là cán bộ xã Dân Lực" in await user.say("/start DLUC2345")
+        assert "Chọn mẫu báo cáo" in await user.say("/baocao")
+        assert "Câu 1/2" in await user.choose("Tỷ lệ người dân tham gia BHYT")
+        assert "Câu 2/2" in await user.say("10.000")
+        assert "không được lớn hơn số dân (10.000)" in await user.say("12.000")
+        assert "Câu 1/2" in await user.say("/quaylai")
+        assert "Câu 2/2" in await user.say("9.000")
+        summary = await user.say("8.600")
+        assert "Tỷ lệ tham gia BHYT: 95,6%" in summary
+        assert "Đã nhận báo cáo số BC-000001" in await user.choose("Gửi báo cáo")
+        assert "BC-000001" in await user.say("/cuatoi")
+
+        [report] = await app.db.fetchall("SELECT * FROM reports")
+        assert report["channel"] == channel
+        assert report["commune_id"] == commune.id
+        assert '"population": 9000' in report["answers"] and '"insured": 8600' in report["answers"]
