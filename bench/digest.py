@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -84,7 +85,10 @@ async def _add_year_of_reports(deps: Deps, rng: random.Random) -> int:
                 rate = min(100.0, rate + rng.uniform(-0.5, 1.5))
                 population = rng.randint(3000, 20000)
                 form, subject, period = "bhyt", "", f"{day.year}-{day.month:02d}"
-                answers = {"population": population, "insured": int(population * rate / 100)}
+                answers: dict[str, Any] = {
+                    "population": population,
+                    "insured": int(population * rate / 100),
+                }
                 computed = {"rate": round(rate, 1)}
                 meets: int | None = int(rate > 85)
             else:

@@ -38,6 +38,7 @@ class Runtime:
         self._app_context: Any = None
         self.sender: Any = None
         self.scheduler: Any = None
+        self.retry_every = 30.0  # seconds between retries of replies that could not be sent
 
     async def __aenter__(self) -> Runtime:
         settings = self.settings
@@ -138,6 +139,24 @@ class Runtime:
         if transports:
             self._spawn("sender", self.sender.run(self.stop_event))
             self._spawn("scheduler", self.scheduler.run(self.stop_event))
+            self._spawn("reply-retry", self._retry_replies())
+
+    async def _retry_replies(self) -> None:
+        """Replies whose sending failed (a long outage, a rate limit) are tried again."""
+        senders = []
+        if self.telegram is not None:
+            senders.append(self.telegram.channel.send_pending)
+        senders += [z.service.send_pending for z in (self.zalo_bot, self.zalo_oa) if z]
+        while not self.stop_event.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), timeout=self.retry_every)
+            if self.stop_event.is_set():
+                return
+            for send_pending in senders:
+                try:
+                    await send_pending(failed_only=True)
+                except Exception as exc:  # the database or the network: next round
+                    log.warning("retrying unsent replies failed: %s", exc)
 
     def _spawn(self, name: str, job: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(job)

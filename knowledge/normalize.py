@@ -25,7 +25,7 @@ def clean(text: str) -> str:
     """NFC, no control or zero-width characters, unified dashes and quotes, single spaces."""
     text = unicodedata.normalize("NFC", text[: MAX_CHARS * 2])
     text = _CONTROL.sub(" ", text).translate(_DASHES)
-    return " ".join(text.split())[:MAX_CHARS]
+    return " ".join(text.split())[:MAX_CHARS].rstrip()
 
 
 @lru_cache(maxsize=8192)
@@ -37,7 +37,8 @@ def fold_word(word: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase, without diacritics; ``đ`` becomes ``d``."""
-    return " ".join(fold_word(w) for w in clean(text).split(" ") if w)
+    # A word of combining marks alone (a stray variation selector) folds to nothing: drop it.
+    return " ".join(folded for w in clean(text).split(" ") if w and (folded := fold_word(w)))
 
 
 def has_diacritics(text: str) -> bool:

@@ -157,12 +157,15 @@ class ProcessedUpdates:
             (error[:500], 1 if final else 0, channel, update_key),
         )
 
-    async def pending(self, channel: str, limit: int = 500) -> list[PendingUpdate]:
-        """Replies recorded but not confirmed sent, oldest first."""
+    async def pending(
+        self, channel: str, limit: int = 500, *, failed_only: bool = False
+    ) -> list[PendingUpdate]:
+        """Replies recorded but not confirmed sent, oldest first; ``failed_only``: only those
+        whose sending already failed (the others may be on their way right now)."""
         rows = await self.db.fetchall(
             "SELECT id, channel, update_key, chat_id, replies, attempts FROM processed_updates"
-            " WHERE channel = ? AND status = 'pending' ORDER BY id LIMIT ?",
-            (channel, limit),
+            " WHERE channel = ? AND status = 'pending' AND attempts >= ? ORDER BY id LIMIT ?",
+            (channel, 1 if failed_only else 0, limit),
         )
         return [
             PendingUpdate(

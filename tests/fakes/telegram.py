@@ -46,6 +46,7 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+=(?:\"[^\"]*\"|
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
 _ENTITY_VALUES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+RESET = -1  # fail_next status: close the connection instead of answering
 
 
 class ApiError(Exception):
@@ -367,6 +368,9 @@ class FakeTelegram:
         try:
             if self._faults.get(method):
                 status, description, retry_after = self._faults[method].pop(0)
+                if status == RESET and request.transport is not None:
+                    request.transport.close()  # the connection drops without an answer
+                    return web.Response(status=502)
                 raise ApiError(status, description, retry_after)
             handler = getattr(self, "api_" + method, None)
             if handler is None:

@@ -105,6 +105,7 @@ class FakeZaloBot(_Server):
         self.webhook: dict[str, Any] | None = None
         self.deliver_twice: set[str] = set()  # message_ids handed out a second time
         self.calls: list[str] = []
+        self.down = False  # every connection is dropped without an answer
         self._arrived = asyncio.Event()
         self._ids = itertools.count(1)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
@@ -139,6 +140,9 @@ class FakeZaloBot(_Server):
 
     # -- the API -------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
+        if self.down and request.transport is not None:
+            request.transport.close()
+            return web.Response(status=502)
         if request.match_info["token"] != self.token:
             return _bot_error(401, "Unauthorized")
         method = request.match_info["method"]

@@ -21,7 +21,7 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.channels.ordering import KeyedQueue
-from storage.db import StorageError
+from storage.db import StorageError, StorageUnavailable
 from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,10 @@ class Poller:
                     CHANNEL,
                     [(str(u.update_id), u.model_dump_json(exclude_unset=True)) for u in updates],
                 )
+            except StorageUnavailable as exc:
+                # The database takes no writes (disk full, read-only): handling these fails
+                # too, with nothing changed, and each user is asked to try again later.
+                log.error("database unavailable (%s); asking %d users to retry", exc, len(updates))
             except StorageError as exc:
                 # Not stored means not confirmed: Telegram keeps them until this works again.
                 log.error("cannot store received updates (%s); retrying", exc)

@@ -185,10 +185,11 @@ class TelegramChannel:
                 what="sendMessage",
             )
 
-    async def send_pending(self) -> int:
-        """Send replies that were written but not confirmed sent (e.g. before a crash)."""
+    async def send_pending(self, *, failed_only: bool = False) -> int:
+        """Send replies that were written but not confirmed sent (e.g. before a crash);
+        ``failed_only``: those whose sending failed before (the periodic retry)."""
         sent = 0
-        for item in await self.deps.updates.pending(CHANNEL):
+        for item in await self.deps.updates.pending(CHANNEL, failed_only=failed_only):
             replies, context = replies_from_payload(item.replies)
             await self.deliver(Delivery(CHANNEL, item.update_key, item.chat_id, replies, context))
             sent += 1

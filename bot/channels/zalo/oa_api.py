@@ -283,6 +283,7 @@ class ZaloOATransport:
     def __init__(self, client: ZaloOAClient, links: FileLinks | None) -> None:
         self.client = client
         self.links = links
+        self.rate_limit_wait = 60.0  # after −32: the limit is counted per minute
 
     def parts(self, reply: Reply) -> list[Any]:
         parts: list[Any] = [Part("message", message=m) for m in messages_of(reply)]
@@ -304,16 +305,16 @@ class ZaloOATransport:
         try:
             await self.client.send(chat_id, message)
         except ZaloOAError as exc:
-            raise _outcome(exc) from None
+            raise _outcome(exc, self.rate_limit_wait) from None
         except ZaloOANetworkError as exc:
             raise RetryLater(2.0, str(exc)) from None
 
 
-def _outcome(exc: ZaloOAError) -> Exception:
+def _outcome(exc: ZaloOAError, rate_limit_wait: float) -> Exception:
     if exc.code == OUTSIDE_WINDOW:
         return Unreachable(f"{exc.code}: ngoài thời hạn nhắn tin 7 ngày của Zalo ({exc.message})")
     if exc.code == RATE_LIMITED:
-        return RetryLater(60.0, f"{exc.code}: {exc.message or 'rate limit'}")
+        return RetryLater(rate_limit_wait, f"{exc.code}: {exc.message or 'rate limit'}")
     if exc.code in TOKEN_EXPIRED:
         return RetryLater(30.0, f"{exc.code}: {exc.message}")
     return Rejected(f"{exc.code}: {exc.message}")

@@ -54,7 +54,14 @@ class ZaloService:
         :class:`~storage.db.StorageError` when it could not be stored (the platform should
         then deliver it again)."""
         key = self.key_of(update)
-        await self.inbox.store(self.channel, [(key, json.dumps(update, ensure_ascii=False))])
+        try:
+            await self.inbox.store(self.channel, [(key, json.dumps(update, ensure_ascii=False))])
+        except StorageUnavailable as exc:
+            # No writes possible (disk full, read-only): handling fails too, changing nothing,
+            # and the user is asked to try again later.
+            log.error(
+                "%s: database unavailable (%s); the user is asked to retry", self.channel, exc
+            )
         await self._schedule(key, update)
 
     async def _schedule(self, key: str, update: dict[str, Any]) -> None:
@@ -117,10 +124,11 @@ class ZaloService:
                 await self.transport.send_part(chat_id, part)
                 return
             except RetryLater as exc:
-                if attempt == MAX_TRIES or exc.seconds > MAX_WAIT:
-                    raise
-                log.warning("%s: %s; retrying in %.0f s", self.channel, exc, exc.seconds)
-                await asyncio.sleep(min(exc.seconds, MAX_WAIT))
+                if attempt == MAX_TRIES:
+                    raise  # the periodic retry takes it from here
+                wait = min(exc.seconds, MAX_WAIT)
+                log.warning("%s: %s; retrying in %.0f s", self.channel, exc, wait)
+                await asyncio.sleep(wait)
 
     async def replay(self) -> None:
         """Handle updates a crash left in the inbox, then send replies left unsent."""
@@ -133,11 +141,17 @@ class ZaloService:
                 if incoming is not None:
                     await self._handle(self.key_of(update), incoming)
             await self.inbox.clear_left_over(self.channel)
-        for item in await self.deps.updates.pending(self.channel):
+        await self.send_pending()
+
+    async def send_pending(self, *, failed_only: bool = False) -> int:
+        """Send replies recorded but not sent (``failed_only``: whose sending failed before)."""
+        items = await self.deps.updates.pending(self.channel, failed_only=failed_only)
+        for item in items:
             replies, context = replies_from_payload(item.replies)
             await self.deliver(
                 Delivery(self.channel, item.update_key, item.chat_id, replies, context)
             )
+        return len(items)
 
     async def drain(self) -> None:
         await self.queue.drain()

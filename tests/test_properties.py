@@ -1,0 +1,177 @@
+"""Property-based tests: whatever people type, the bot answers politely and never breaks.
+
+Arbitrary Unicode, 10,000-character messages, control characters, HTML- and SQL-looking text,
+emoji, empty messages, stickers and photos where text is expected: normalisation, the Q&A,
+number parsing and every step of a report dialog must cope, and free text is stored exactly
+as typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from pathlib import Path
+
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+from handlers.parsing import ParseError, parse_number
+from handlers.qa import QA
+from knowledge.normalize import MAX_CHARS, clean, fold, words
+from storage.reports import ReportRepo
+from tests.harness import Harness, harness
+from tests.own_loop import own_loop
+
+NASTY = [
+    "",
+    " ",
+    "\x00\x01\x1b[31m",
+    "<b>đậm</b><script>alert(1)</script>",
+    "'; DROP TABLE reports; --",
+    "Robert'); DELETE FROM users WHERE ('1'='1",
+    "%s %d {0} {name} \\N{BULLET}",
+    "👨‍👩‍👧‍👦🇻🇳🔥" * 50,
+    "ai phụ trách tiêu chí 17.4" * 400,
+    "\u202e\u200b\ufeffhạn BHYT",
+    "Ｔｉêｕ　ｃｈí　１７",
+    "x" * 10_000,
+]
+texts = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=300),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1000, max_size=10_000),
+)
+FAST = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@FAST
+@given(texts)
+@example("Tiêu chí 17,4 — Phòng KT&HT")
+def test_normalisation_is_total_bounded_and_idempotent(text: str) -> None:
+    folded = fold(text)
+    assert fold(folded) == folded
+    assert folded == folded.lower() and len(folded) <= MAX_CHARS
+    assert "đ" not in folded and not any(ch in folded for ch in "\x00\u200b\ufeff")
+    assert clean(clean(text)) == clean(text)
+    assert all(token for token in words(text))
+
+
+@FAST
+@given(texts)
+def test_every_question_gets_a_polite_answer(qa: QA, text: str) -> None:
+    for lang in ("vi", "en"):
+        answer = qa.answer(text, dt.date(2021, 10, 15), lang)
+        assert answer.text.strip(), text
+        assert len(answer.text) < 20_000
+        assert "Traceback" not in answer.text and "None" not in answer.text.split()
+
+
+@FAST
+@given(st.integers(min_value=0, max_value=10**9))
+def test_counts_written_the_vietnamese_way_parse_back(n: int) -> None:
+    grouped = f"{n:,}".replace(",", ".")
+    assert parse_number(grouped, integer=True) == n
+    assert parse_number(str(n), integer=True) == n
+    assert parse_number(f"{grouped} người", integer=True) == n
+    assert parse_number(f"{n:,}".replace(",", " "), integer=True) == n
+
+
+@FAST
+@given(st.decimals(min_value=0, max_value=100, places=1, allow_nan=False))
+def test_percentages_with_a_decimal_comma_parse_back(value: object) -> None:
+    text = f"{value}".replace(".", ",") + "%"
+    assert parse_number(text, integer=False) == float(str(value))
+
+
+@FAST
+@given(texts)
+def test_number_parsing_accepts_or_refuses_but_never_breaks(text: str) -> None:
+    try:
+        value = parse_number(text, integer=False)
+    except ParseError as exc:
+        assert exc.code in {"not_a_number", "not_an_integer", "negative"}
+    else:
+        assert value >= 0 and value == value  # not NaN
+
+
+@contextmanager
+def officer_in_a_dialog(tmp_path: Path) -> Iterator[tuple[asyncio.AbstractEventLoop, Harness]]:
+    """A registered officer, on one event loop shared by every example of a property."""
+    stack = AsyncExitStack()
+    with own_loop() as loop:
+        try:
+            h = loop.run_until_complete(stack.enter_async_context(harness(tmp_path)))
+            loop.run_until_complete(h.register("admin", "o1", "Dân Lực"))
+            yield loop, h
+        finally:
+            loop.run_until_complete(stack.aclose())
+
+
+DIALOG_STEPS = [
+    ["/baocao"],
+    ["/baocao", "@Tỷ lệ người dân tham gia BHYT"],
+    ["/baocao", "@Tỷ lệ người dân tham gia BHYT", "10.000"],
+    ["/baocao", "@Tỷ lệ người dân tham gia BHYT", "10.000", "9.000"],
+    ["/baocao", "@Tình trạng một tiêu chí"],
+    ["/baocao", "@Tình trạng một tiêu chí", "17.4"],
+    ["/baocao", "@Tình trạng một tiêu chí", "17.4", "@Đang thực hiện"],
+    ["/baocao", "@Tình trạng một tiêu chí", "17.4", "@Đang thực hiện", "-"],
+]
+
+
+def test_every_dialog_step_survives_anything_typed(tmp_path: Path) -> None:
+    with officer_in_a_dialog(tmp_path) as (loop, h):
+
+        async def walk(steps: list[str]) -> None:
+            await h.say("o1", "/huy")
+            for step in steps:
+                if step.startswith("@"):
+                    await h.tap("o1", step[1:])
+                else:
+                    await h.say("o1", step)
+
+        @FAST
+        @given(st.sampled_from(DIALOG_STEPS), texts, st.sampled_from(["text", "sticker", "photo"]))
+        def step(steps: list[str], text: str, kind: str) -> None:
+            loop.run_until_complete(walk(steps))
+            replies = loop.run_until_complete(
+                h.say("o1", text if kind == "text" else None, kind=kind)
+            )
+            assert replies and all(r.text.strip() or r.choices for r in replies)
+            assert "Traceback" not in h.last("o1")
+
+        step()
+
+
+def test_free_text_is_stored_exactly_as_typed(tmp_path: Path) -> None:
+    with officer_in_a_dialog(tmp_path) as (loop, h):
+        stored: list[str] = []
+
+        @FAST
+        @given(st.text(min_size=1, max_size=500))
+        @example("  <b>Đã trình</b> hồ sơ; DROP TABLE reports; -- 👍  ")
+        def note(text: str) -> None:
+            assume(text.strip() and not text.strip().startswith("/"))
+            for step in ["/huy", "/baocao", "@Tình trạng một tiêu chí", "17.4", "@Đạt"]:
+                if step.startswith("@"):
+                    loop.run_until_complete(h.tap("o1", step[1:]))
+                else:
+                    loop.run_until_complete(h.say("o1", step))
+            loop.run_until_complete(h.say("o1", text))  # the note: the last question when met
+            if "Kiểm tra trước khi gửi" not in h.last("o1"):
+                return  # read as a choice or a skip ("-", "bỏ qua"), or too long: not a note
+            loop.run_until_complete(h.tap("o1", "Gửi báo cáo"))
+            assert "Đã nhận báo cáo số" in h.last("o1"), h.last("o1")
+            reports = loop.run_until_complete(ReportRepo(h.app.db).all())
+            newest = max(reports, key=lambda r: r.id)
+            assert newest.answers["note"] == text
+            stored.append(text)
+
+        note()
+        assert stored
