@@ -146,7 +146,7 @@ class Runtime:
         senders = []
         if self.telegram is not None:
             senders.append(self.telegram.channel.send_pending)
-        senders += [z.service.send_pending for z in (self.zalo_bot, self.zalo_oa) if z]
+        senders += [z.service.replies.send_pending for z in (self.zalo_bot, self.zalo_oa) if z]
         while not self.stop_event.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), timeout=self.retry_every)

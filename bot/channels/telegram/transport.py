@@ -1,7 +1,11 @@
-"""Telegram for the sender: a reply becomes text pieces and files; errors become outcomes."""
+"""Telegram messages, for replies and send-outs alike: a reply becomes text pieces and files;
+the Bot API's errors become the sender's outcomes."""
 
 from __future__ import annotations
 
+import html
+import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,7 @@ from bot.sender import Rejected, RetryLater, Unreachable
 from handlers.types import Attachment, Reply
 
 CHANNEL = "telegram"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class TelegramTransport:
         assert isinstance(part, Part)
         try:
             if part.kind == "text":
-                await self.bot.send_message(int(chat_id), part.text, reply_markup=part.markup)
+                await self._send_text(int(chat_id), part)
                 return
             assert part.file is not None
             upload = BufferedInputFile(part.file.data, filename=part.file.filename)
@@ -72,3 +77,14 @@ class TelegramTransport:
             raise Rejected(exc.message) from exc
         except (TelegramServerError, TelegramNetworkError, OSError) as exc:
             raise RetryLater(2.0, f"{type(exc).__name__}: {exc}") from exc
+
+    async def _send_text(self, chat_id: int, part: Part) -> None:
+        try:
+            await self.bot.send_message(chat_id, part.text, reply_markup=part.markup)
+        except TelegramBadRequest as exc:
+            if "parse entities" not in exc.message:
+                raise
+            # Never expected (every value is escaped); send it readable rather than not at all.
+            log.error("Telegram rejected our HTML (%s); sending as plain text", exc.message)
+            plain = html.unescape(re.sub(r"<[^>]+>", "", part.text))
+            await self.bot.send_message(chat_id, plain, parse_mode=None, reply_markup=part.markup)

@@ -3,13 +3,12 @@
 An update is written to the inbox before the platform is told it arrived (the webhook's 200, or
 the next poll), then handled in the background: concurrently across chats, in order within
 one. The conversation's replies are recorded with its effects (``processed_updates``) and then
-sent through the channel's transport; whatever a crash interrupts is handled or sent at the
-next start. A redelivered ``message_id``/``msg_id`` takes effect once.
+sent by :class:`~bot.channels.replies.ReplySender`; whatever a crash interrupts is handled or
+sent at the next start. A redelivered ``message_id``/``msg_id`` takes effect once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -17,16 +16,14 @@ from functools import partial
 from typing import Any
 
 from bot.channels.ordering import KeyedQueue
-from bot.sender import Rejected, RetryLater, Transport, Unreachable
-from handlers.core import Delivery, Processor
-from handlers.serialize import replies_from_payload
+from bot.channels.replies import ReplySender
+from bot.sender import Transport
+from handlers.core import Processor
 from handlers.types import Incoming
 from storage.db import StorageUnavailable
 from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
-MAX_WAIT = 30.0  # longest wait for a rate limit while someone is waiting for an answer
-MAX_TRIES = 4
 
 
 class ZaloService:
@@ -46,6 +43,7 @@ class ZaloService:
         self.inbox = inbox
         self.parse = parse
         self.key_of = key_of
+        self.replies = ReplySender(channel, transport, processor)
         self.queue = KeyedQueue()
         self.handled = 0
 
@@ -85,50 +83,10 @@ class ZaloService:
         try:
             delivery = await self.processor.process(incoming)
         except StorageUnavailable:
-            log.warning("database unavailable while handling %s", incoming.update_key)
-            reply = self.processor.unavailable_reply()
-            for part in self.transport.parts(reply):
-                await self._send(incoming.chat_id, part)
+            await self.replies.send_unavailable(incoming)
             return
         if delivery is not None:
-            await self.deliver(delivery)
-
-    async def deliver(self, delivery: Delivery) -> None:
-        """Send the replies to one update and record the outcome."""
-        updates = self.deps.updates
-        try:
-            for reply in delivery.replies:
-                for part in self.transport.parts(reply):
-                    await self._send(delivery.chat_id, part)
-        except Unreachable as exc:
-            log.info("%s chat %s cannot be reached: %s", self.channel, delivery.chat_id, exc)
-            user = await self.deps.users.get(self.channel, delivery.chat_id)
-            if user is not None:
-                await self.deps.users.mark_unreachable(user.id)
-            await updates.mark_failed(self.channel, delivery.update_key, str(exc), final=True)
-            return
-        except Rejected as exc:
-            log.error("%s refused a message to %s: %s", self.channel, delivery.chat_id, exc)
-            await updates.mark_failed(self.channel, delivery.update_key, str(exc), final=True)
-            return
-        except RetryLater as exc:
-            log.error("%s: message to %s not sent yet: %s", self.channel, delivery.chat_id, exc)
-            await updates.mark_failed(self.channel, delivery.update_key, str(exc), final=False)
-            return
-        updates.mark_sent(self.channel, delivery.update_key)
-
-    async def _send(self, chat_id: str, part: Any) -> None:
-        """One message, waiting out short rate limits and network hiccups."""
-        for attempt in range(1, MAX_TRIES + 1):
-            try:
-                await self.transport.send_part(chat_id, part)
-                return
-            except RetryLater as exc:
-                if attempt == MAX_TRIES:
-                    raise  # the periodic retry takes it from here
-                wait = min(exc.seconds, MAX_WAIT)
-                log.warning("%s: %s; retrying in %.0f s", self.channel, exc, wait)
-                await asyncio.sleep(wait)
+            await self.replies.deliver(delivery)
 
     async def replay(self) -> None:
         """Handle updates a crash left in the inbox, then send replies left unsent."""
@@ -141,17 +99,7 @@ class ZaloService:
                 if incoming is not None:
                     await self._handle(self.key_of(update), incoming)
             await self.inbox.clear_left_over(self.channel)
-        await self.send_pending()
-
-    async def send_pending(self, *, failed_only: bool = False) -> int:
-        """Send replies recorded but not sent (``failed_only``: whose sending failed before)."""
-        items = await self.deps.updates.pending(self.channel, failed_only=failed_only)
-        for item in items:
-            replies, context = replies_from_payload(item.replies)
-            await self.deliver(
-                Delivery(self.channel, item.update_key, item.chat_id, replies, context)
-            )
-        return len(items)
+        await self.replies.send_pending()
 
     async def drain(self) -> None:
         await self.queue.drain()

@@ -1,0 +1,114 @@
+"""Sending the replies to one update, the same way on every chat channel.
+
+A channel's transport (the one the sender uses for digests) turns a reply into platform
+messages and maps the platform's errors to outcomes; here short waits are sat out, the outcome
+is recorded in ``processed_updates`` (sent; failed for good; or failed for now, for the
+periodic retry) and a user who blocked the bot is marked unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.sender import Rejected, RetryLater, Transport, Unreachable
+from handlers.core import Delivery, Processor
+from handlers.serialize import replies_from_payload
+from handlers.types import Incoming, Reply
+
+log = logging.getLogger(__name__)
+MAX_WAIT = 30.0  # the longest wait for a rate limit while someone is waiting for an answer
+MAX_TRIES = 4
+
+# Given the delivery, one of its replies and that reply's parts: the parts still to send
+# (Telegram edits the message a button was on instead of sending the first part anew).
+EditHook = Callable[[Delivery, Reply, list[Any]], Awaitable[list[Any]]]
+
+
+class ReplySender:
+    def __init__(
+        self,
+        channel: str,
+        transport: Transport,
+        processor: Processor,
+        *,
+        edit: EditHook | None = None,
+    ) -> None:
+        self.channel = channel
+        self.transport = transport
+        self.processor = processor
+        self.deps = processor.deps
+        self.edit = edit
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Send the replies to one update and record the outcome."""
+        updates = self.deps.updates
+        try:
+            for reply in delivery.replies:
+                parts = self.transport.parts(reply)
+                if reply.edit and self.edit is not None:
+                    parts = await self.edit(delivery, reply, parts)
+                for part in parts:
+                    await self.send_part(delivery.chat_id, part)
+        except Unreachable as exc:
+            log.info("%s chat %s cannot be reached: %s", self.channel, delivery.chat_id, exc)
+            user = await self.deps.users.get(self.channel, delivery.chat_id)
+            if user is not None:
+                await self.deps.users.mark_unreachable(user.id)
+            await updates.mark_failed(self.channel, delivery.update_key, str(exc), final=True)
+            return
+        except Rejected as exc:
+            log.error("%s refused a message to %s: %s", self.channel, delivery.chat_id, exc)
+            await updates.mark_failed(self.channel, delivery.update_key, str(exc), final=True)
+            return
+        except RetryLater as exc:
+            log.error("%s: message to %s not sent yet: %s", self.channel, delivery.chat_id, exc)
+            await updates.mark_failed(self.channel, delivery.update_key, str(exc), final=False)
+            return
+        updates.mark_sent(self.channel, delivery.update_key)
+
+    async def send_part(self, chat_id: str, part: Any) -> None:
+        """One message, waiting out short rate limits and network hiccups."""
+        for attempt in range(1, MAX_TRIES + 1):
+            try:
+                await self.transport.send_part(chat_id, part)
+                return
+            except RetryLater as exc:
+                if attempt == MAX_TRIES:
+                    raise  # the periodic retry takes it from here
+                wait = min(exc.seconds, MAX_WAIT)
+                log.warning("%s: %s; retrying in %.0f s", self.channel, exc, wait)
+                await asyncio.sleep(wait)
+
+    async def send_unavailable(self, incoming: Incoming) -> None:
+        """The polite "try again later" when the database takes no writes (not recorded:
+        there is nothing to record it in)."""
+        log.warning("database unavailable while handling %s", incoming.update_key)
+        reply = self.processor.unavailable_reply(await self._lang_of(incoming.user_id))
+        try:
+            for part in self.transport.parts(reply):
+                await self.send_part(incoming.chat_id, part)
+        except (Unreachable, Rejected, RetryLater) as exc:
+            log.warning("could not tell %s to retry: %s", incoming.chat_id, exc)
+
+    async def _lang_of(self, user_id: str) -> str | None:
+        try:
+            user = await self.deps.users.get(self.channel, user_id)
+        except Exception:  # the database is what failed
+            return None
+        return user.lang if user else None
+
+    async def send_pending(self, *, failed_only: bool = False) -> int:
+        """Send replies recorded but not sent: left by a crash, or (``failed_only``) whose
+        sending failed before."""
+        items = await self.deps.updates.pending(self.channel, failed_only=failed_only)
+        for item in items:
+            replies, context = replies_from_payload(item.replies)
+            await self.deliver(
+                Delivery(self.channel, item.update_key, item.chat_id, replies, context)
+            )
+        if items:
+            log.info("%s: sent %d replies that were waiting", self.channel, len(items))
+        return len(items)
