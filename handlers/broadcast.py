@@ -22,6 +22,7 @@ from handlers.digest import (
     load_digest_data,
 )
 from handlers.i18n import Tr
+from handlers.qa import PlanWriter
 from handlers.richtext import Doc, b, it
 from handlers.serialize import replies_to_payload
 from handlers.types import Attachment, Reply
@@ -148,31 +149,13 @@ def due_reminders(deps: Deps, today: dt.date, offsets: list[int]) -> list[tuple[
 
 
 def reminder_doc(deps: Deps, deadline: Deadline, today: dt.date, tr: Tr) -> Doc:
-    from babel.dates import format_date
-
-    days = (deadline.due - today).days
-    state = (
-        tr("hạn là hôm nay")
-        if days == 0
-        else tr.n("còn {count} ngày", "còn {count} ngày", days, count=days)
-    )
-    kb = deps.kb
-    units = "; ".join(
-        (kb.unit(u).short or kb.unit(u).name) if kb.unit(u).kind == "communes" else kb.unit(u).name
-        for u in deadline.responsible
-    )
+    plan = PlanWriter(deps.kb, tr, today)
     doc = Doc().add(
         "⏰ ",
-        b(
-            tr(
-                "Nhắc hạn: {date} ({state})",
-                date=format_date(deadline.due, "dd/MM/yyyy", locale=tr.lang),
-                state=state,
-            )
-        ),
+        b(tr("Nhắc hạn: {date} ({state})", date=plan.when(deadline), state=plan.state(deadline))),
     )
-    doc.add(deadline.what_en if tr.en else deadline.what)
-    doc.add(tr("Đơn vị thực hiện: {units}", units=units))
+    doc.add(plan.what(deadline))
+    doc.add(tr("Đơn vị thực hiện: {units}", units=plan.units(deadline.responsible, owner=False)))
     doc.add(it(tr("Kế hoạch ghi: “{quote}”", quote=deadline.quote)))
     return doc
 

@@ -17,10 +17,12 @@ from babel.numbers import format_decimal
 from handlers.chart import coverage_chart
 from handlers.core import Deps
 from handlers.i18n import Tr
+from handlers.qa import PlanWriter
 from handlers.reporting import period_label
 from handlers.richtext import Doc, b, it
 from knowledge.base import KnowledgeBase
-from knowledge.models import Deadline
+from knowledge.results import Calendar
+from knowledge.temporal import DateRange
 from storage.communes import Commune
 from storage.reports import Report, ReportRepo
 
@@ -91,55 +93,16 @@ def _rate(tr: Tr, value: float | None) -> str:
     return "—" if value is None else format_decimal(value, locale=tr.lang) + "%"
 
 
-def _deadline_line(
-    kb: KnowledgeBase, tr: Tr, deadline: Deadline, today: dt.date
-) -> tuple[str, ...]:
-    days = (deadline.due - today).days
-    state = (
-        tr.n("còn {count} ngày", "còn {count} ngày", days, count=days)
-        if days > 0
-        else tr("hạn là hôm nay")
-        if days == 0
-        else tr.n(
-            "đã quá hạn {count} ngày",
-            "đã quá hạn {count} ngày",
-            -days,
-            count=format_decimal(-days, locale=tr.lang),
-        )
-    )
-    units = "; ".join(
-        (kb.unit(u).short or kb.unit(u).name) if kb.unit(u).kind == "communes" else kb.unit(u).name
-        for u in deadline.responsible
-    )
-    what = deadline.what_en if tr.en else deadline.what
-    return (f"{_date(tr, deadline.due)} ({state}) — {units}: ", what)
-
-
 def _deadlines(kb: KnowledgeBase, tr: Tr, doc: Doc, today: dt.date, level: str | None) -> None:
+    """What falls due in the next ``SOON_DAYS`` days and what is overdue, as the Q&A lists it."""
+    span = DateRange(today, today + dt.timedelta(days=SOON_DAYS), "days", days=SOON_DAYS)
     relevant = [d for d in kb.deadlines if level is None or d.level == level]
-    soon = [d for d in relevant if today <= d.due <= today + dt.timedelta(days=SOON_DAYS)]
-    overdue = sorted((d for d in relevant if d.due < today), key=lambda d: d.due, reverse=True)
+    due = tuple(d for d in relevant if span.contains(d.due))
+    overdue = tuple(d for d in relevant if d.due < today)
+    writer = PlanWriter(kb, tr, today)
+    writer.r_calendar(Calendar(span, due, overdue, include_overdue=True))
     doc.blank()
-    doc.add(b(tr("Thời hạn trong {days} ngày tới", days=SOON_DAYS)))
-    if not soon:
-        doc.add(tr("Không có thời hạn nào."))
-    for deadline in soon:
-        doc.bullet(*_deadline_line(kb, tr, deadline, today))
-    if overdue:
-        doc.add(
-            b(
-                tr.n(
-                    "Đã quá hạn: {count} việc",
-                    "Đã quá hạn: {count} việc",
-                    len(overdue),
-                    count=len(overdue),
-                )
-            )
-        )
-        for deadline in overdue[:MAX_ITEMS]:
-            doc.bullet(*_deadline_line(kb, tr, deadline, today))
-        if len(overdue) > MAX_ITEMS:
-            doc.add(it(tr("… và {count} việc khác.", count=len(overdue) - MAX_ITEMS)))
+    doc.extend(writer.doc)
 
 
 def _changes(

@@ -99,7 +99,7 @@ class QA:
     def render(
         self, result: r.Result, analysis: Analysis | None, today: dt.date, lang: str
     ) -> Answer:
-        writer = _Writer(self.kb, Tr(self.translator, lang), today)
+        writer = PlanWriter(self.kb, Tr(self.translator, lang), today)
         writer.result(result)
         question = analysis.question if analysis else ""
         return Answer(
@@ -131,7 +131,10 @@ class QA:
         return self.render(self.engine._calendar(span, today, overdue), None, today, lang)
 
 
-class _Writer:
+class PlanWriter:
+    """Writes the plan (units, deadlines, criteria) in one language as of one day: the answers,
+    and the deadline lines of the digest and the reminders, read the same everywhere."""
+
     def __init__(self, kb: KnowledgeBase, tr: Tr, today: dt.date) -> None:
         self.kb = kb
         self._ = tr
