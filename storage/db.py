@@ -19,7 +19,7 @@ import asyncio
 import contextvars
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +60,24 @@ class StorageUnavailable(StorageError):
 def background(job: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     """Start ``job`` as a task outside any transaction of the caller (a fresh context)."""
     return asyncio.get_running_loop().create_task(job, context=contextvars.Context())
+
+
+class SoonFlush:
+    """Runs ``flush`` once, ``delay`` seconds after it was first asked for since the last run:
+    how the repositories that batch small writes (menus, sent marks, the inbox) write them."""
+
+    def __init__(self, flush: Callable[[], Awaitable[None]], delay: float) -> None:
+        self._flush = flush
+        self.delay = delay
+        self._task: asyncio.Task[None] | None = None
+
+    def request(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = background(self._later())
+
+    async def _later(self) -> None:
+        await asyncio.sleep(self.delay)
+        await self._flush()
 
 
 def _translate(exc: sqlite3.Error) -> StorageError:

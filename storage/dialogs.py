@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, background
+from storage.db import Database, SoonFlush
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -94,7 +93,7 @@ class MenuRepo(_WriteThroughCache):
     def __init__(self, db: Database) -> None:
         super().__init__(db)
         self._writes: dict[int, tuple[str, str | None, str]] = {}
-        self._flush_task: asyncio.Task[None] | None = None
+        self._soon = SoonFlush(self.flush, self.FLUSH_DELAY)
 
     async def get(self, user_id: int) -> tuple[list[tuple[str, str]], dt.datetime] | None:
         if user_id in self._cache:
@@ -126,12 +125,7 @@ class MenuRepo(_WriteThroughCache):
             self._cache.pop(user_id, None)
 
         self.db.on_rollback(undo)
-        if self._flush_task is None or self._flush_task.done():
-            self._flush_task = background(self._flush_later())
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self.FLUSH_DELAY)
-        await self.flush()
+        self._soon.request()
 
     async def flush(self) -> None:
         while self._writes:

@@ -6,11 +6,10 @@ deleted once every update in it was handled, so the queue costs two statements p
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable
 
-from storage.db import Database, background
+from storage.db import Database, SoonFlush
 from storage.timeutil import utc_iso
 
 
@@ -22,7 +21,7 @@ class Inbox:
         self._open: dict[tuple[str, str], set[str]] = {}  # batch → updates not yet handled
         self._batch_of: dict[tuple[str, str], tuple[str, str]] = {}
         self._finished: list[tuple[str, str]] = []
-        self._flush_task: asyncio.Task[None] | None = None
+        self._soon = SoonFlush(self.flush, self.DONE_DELAY)
 
     async def store(self, channel: str, updates: Iterable[tuple[str, str]]) -> None:
         """Keep a batch of ``(update_key, body)`` pairs until every one of them is handled."""
@@ -52,12 +51,7 @@ class Inbox:
         if not waiting:
             del self._open[batch]
             self._finished.append(batch)
-            if self._flush_task is None or self._flush_task.done():
-                self._flush_task = background(self._flush_later())
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self.DONE_DELAY)
-        await self.flush()
+            self._soon.request()
 
     async def flush(self) -> None:
         while self._finished:

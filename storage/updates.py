@@ -7,14 +7,13 @@ update can never take effect twice. The row then holds the replies until they ar
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, DuplicateKey, background
+from storage.db import Database, DuplicateKey, SoonFlush
 from storage.timeutil import utc_iso
 
 
@@ -46,7 +45,7 @@ class ProcessedUpdates:
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._later: dict[tuple[str, str], list[Any]] = {}
         self._acks: list[tuple[str, str, str]] = []
-        self._flush_task: asyncio.Task[None] | None = None
+        self._soon = SoonFlush(self.flush, self.FLUSH_DELAY)
 
     async def record(
         self, channel: str, update_key: str, chat_id: str, replies: dict[str, Any]
@@ -76,7 +75,7 @@ class ProcessedUpdates:
         key = (channel, update_key)
         self._remember(key)
         self._later[key] = [channel, update_key, chat_id, replies, utc_iso(), "pending", None]
-        self._schedule_flush()
+        self._soon.request()
 
     def _remember(self, key: tuple[str, str]) -> None:
         self._recent[key] = None
@@ -108,15 +107,7 @@ class ProcessedUpdates:
             waiting[5], waiting[6] = "sent", stamp
         else:
             self._acks.append((stamp, channel, update_key))
-        self._schedule_flush()
-
-    def _schedule_flush(self) -> None:
-        if self._flush_task is None or self._flush_task.done():
-            self._flush_task = background(self._flush_later())
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self.FLUSH_DELAY)
-        await self.flush()
+        self._soon.request()
 
     async def flush(self) -> None:
         """Write the waiting records and confirmations now (also at shutdown)."""
