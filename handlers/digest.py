@@ -16,7 +16,7 @@ from babel.numbers import format_decimal
 
 from handlers.chart import coverage_chart
 from handlers.core import Deps
-from handlers.i18n import Tr
+from handlers.i18n import N_, Tr
 from handlers.qa import PlanWriter
 from handlers.reporting import period_label
 from handlers.richtext import Doc, b, it
@@ -158,6 +158,70 @@ def _change_line(tr: Tr, report: Report, before: Report | None, names: dict[int,
     return tr("{commune}: tiêu chí {code} báo cáo đạt", commune=where, code=code)
 
 
+def not_reported(data: DigestData, tr: Tr) -> Doc:
+    """The communes that sent no report this week (the first ``MAX_NAMES`` by name)."""
+    missing = [c.name for c in data.communes if c.id not in data.reported]
+    doc = Doc()
+    if missing:
+        doc.add(tr("Chưa báo cáo: {names}", names=", ".join(missing[:MAX_NAMES])))
+        if len(missing) > MAX_NAMES:
+            doc.add(it(tr("… và {count} xã khác.", count=len(missing) - MAX_NAMES)))
+    return doc
+
+
+def bhyt_by_commune(data: DigestData, tr: Tr) -> Doc:
+    """Each commune's current BHYT coverage, lowest first, those under the target marked."""
+    names = {c.id: c.name for c in data.communes}
+    doc = Doc().add(
+        b(
+            tr(
+                "Tỷ lệ tham gia BHYT theo xã (mục tiêu trên {target}%)",
+                target=format_decimal(data.target, locale=tr.lang),
+            )
+        )
+    )
+    rows = sorted(
+        (r for r in data.bhyt.values() if r.commune_id in names),
+        key=lambda r: r.computed.get("rate") or 0.0,
+    )
+    for report in rows[: MAX_ITEMS * 4]:
+        rate = report.computed.get("rate")
+        below = rate is None or rate <= data.target
+        doc.bullet(
+            f"{names[report.commune_id]}: ",
+            b(_rate(tr, rate)),
+            " ⚠️ " + tr("dưới mục tiêu") if below else " ✅",
+            f" ({report.number}, {period_label(report.period, tr)})",
+        )
+    if len(rows) > MAX_ITEMS * 4:
+        doc.add(it(tr("… và {count} xã khác.", count=len(rows) - MAX_ITEMS * 4)))
+    if not rows:
+        doc.add(tr("Chưa có xã nào báo cáo BHYT."))
+    elif len(data.communes) > len(rows):
+        doc.add(it(tr("{count} xã chưa có báo cáo BHYT.", count=len(data.communes) - len(rows))))
+    return doc
+
+
+def _status_counts(tr: Tr, statuses: Counter[str], text: str) -> str:
+    return tr(
+        text,
+        dat=statuses.get("dat", 0),
+        dang=statuses.get("dang", 0),
+        chua=statuses.get("chua", 0),
+    )
+
+
+def criteria_overview(data: DigestData, tr: Tr) -> Doc:
+    """How many criteria the communes' current reports give as met, in progress, not met."""
+    statuses: Counter[str] = Counter()
+    for counts in data.statuses.values():
+        statuses.update(counts)
+    doc = Doc().add(b(tr("Tình trạng tiêu chí (theo báo cáo mới nhất)")))
+    return doc.add(
+        _status_counts(tr, statuses, N_("Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}"))
+    )
+
+
 def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) -> Doc:
     doc = Doc().add(
         b(
@@ -181,52 +245,9 @@ def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) 
             )
         )
     )
-    if missing:
-        doc.add(tr("Chưa báo cáo: {names}", names=", ".join(missing[:MAX_NAMES])))
-        if len(missing) > MAX_NAMES:
-            doc.add(it(tr("… và {count} xã khác.", count=len(missing) - MAX_NAMES)))
-    bhyt = data.bhyt
-    doc.blank()
-    doc.add(
-        b(
-            tr(
-                "Tỷ lệ tham gia BHYT theo xã (mục tiêu trên {target}%)",
-                target=format_decimal(data.target, locale=tr.lang),
-            )
-        )
-    )
-    rows = sorted(bhyt.values(), key=lambda r: r.computed.get("rate") or 0.0)
-    under = 0
-    for report in rows[: MAX_ITEMS * 4]:
-        rate = report.computed.get("rate")
-        below = rate is None or rate <= data.target
-        under += below
-        doc.bullet(
-            f"{names.get(report.commune_id, '?')}: ",
-            b(_rate(tr, rate)),
-            " ⚠️ " + tr("dưới mục tiêu") if below else " ✅",
-            f" ({period_label(report.period, tr)})",
-        )
-    if len(rows) > MAX_ITEMS * 4:
-        doc.add(it(tr("… và {count} xã khác.", count=len(rows) - MAX_ITEMS * 4)))
-    if not rows:
-        doc.add(tr("Chưa có xã nào báo cáo BHYT."))
-    without = len(data.communes) - len(bhyt)
-    if without > 0 and rows:
-        doc.add(it(tr("{count} xã chưa có báo cáo BHYT.", count=without)))
-    statuses: Counter[str] = Counter()
-    for counts in data.statuses.values():
-        statuses.update(counts)
-    doc.blank()
-    doc.add(b(tr("Tình trạng tiêu chí (theo báo cáo mới nhất)")))
-    doc.add(
-        tr(
-            "Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}",
-            dat=statuses.get("dat", 0),
-            dang=statuses.get("dang", 0),
-            chua=statuses.get("chua", 0),
-        )
-    )
+    doc.extend(not_reported(data, tr))
+    doc.blank().extend(bhyt_by_commune(data, tr))
+    doc.blank().extend(criteria_overview(data, tr))
     doc.blank()
     doc.extend(_changes(kb, data, tr, data.recent, names))
     _deadlines(kb, tr, doc, data.today, None)
@@ -273,11 +294,10 @@ def commune_digest(kb: KnowledgeBase, data: DigestData, commune: Commune, tr: Tr
     statuses = data.statuses.get(commune.id)
     if statuses:
         doc.add(
-            tr(
-                "Tiêu chí đã báo cáo — Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}",
-                dat=statuses.get("dat", 0),
-                dang=statuses.get("dang", 0),
-                chua=statuses.get("chua", 0),
+            _status_counts(
+                tr,
+                statuses,
+                N_("Tiêu chí đã báo cáo — Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}"),
             )
         )
     recent = data.recent_by_commune.get(commune.id, [])

@@ -8,7 +8,6 @@ Officers see only their own commune; office staff and administrators see all.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Any
 
 from babel.dates import format_date, format_datetime
@@ -16,10 +15,11 @@ from babel.numbers import format_decimal
 
 from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.digest import bhyt_by_commune, criteria_overview, load_digest_data, not_reported
 from handlers.export import export_reports
 from handlers.i18n import N_
 from handlers.reporting import compute_all, display_value, period_label, target_met
-from handlers.richtext import Doc, b, it
+from handlers.richtext import Doc, b
 from handlers.types import Attachment, Choice
 from storage.communes import Commune
 from storage.reports import Report, ReportRepo, report_number
@@ -49,77 +49,34 @@ def setup(conv: Conversation) -> None:
     conv.action("xa", commune_action, roles=READERS)
 
 
-def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
-    monday = day - dt.timedelta(days=day.weekday())
-    return monday, monday + dt.timedelta(days=6)
-
-
 def _date(ctx: Context, day: dt.date) -> str:
     return format_date(day, "dd/MM/yyyy", locale=ctx.lang)
 
 
 async def summary(ctx: Context, args: str) -> None:
+    """The district this week, from the same data and sections as the weekly digest."""
     _ = ctx.tr
-    deps = ctx.deps
-    communes = [c for c in await deps.communes.all()]
-    reports = ReportRepo(deps.db)
-    first, last = week_of(ctx.today)
-    reported = await reports.communes_reporting_between(first, last)
+    data = await load_digest_data(ctx.deps, ctx.today)
     doc = Doc().add(
         b(
             _(
                 "Tổng hợp các xã — tuần {first} – {last}",
-                first=_date(ctx, first),
-                last=_date(ctx, last),
+                first=_date(ctx, data.first),
+                last=_date(ctx, data.last),
             )
         )
     )
-    missing = [c.name for c in communes if c.id not in reported]
+    done = len([c for c in data.communes if c.id in data.reported])
     doc.add(
         _(
             "Đã báo cáo trong tuần: {done}/{total} xã, thị trấn.",
-            done=len(communes) - len(missing),
-            total=len(communes),
+            done=done,
+            total=len(data.communes),
         )
     )
-    if missing:
-        doc.add(_("Chưa báo cáo: {names}", names=", ".join(missing)))
-    by_commune = {c.id: c for c in communes}
-    form = deps.kb.forms.get("bhyt")
-    bhyt = {r.commune_id: r for r in await reports.latest(form_id="bhyt")}
-    if form is not None:
-        doc.blank()
-        doc.add(b(_("Tỷ lệ tham gia BHYT (báo cáo mới nhất, mục tiêu trên 85%)")))
-        rows = sorted(bhyt.values(), key=lambda r: r.computed.get("rate") or 0)
-        for report in rows:
-            commune = by_commune.get(report.commune_id)
-            if commune is None:
-                continue
-            rate = report.computed.get("rate")
-            mark = "✅" if report.meets_target else "⚠️"
-            shown = "—" if rate is None else format_decimal(rate, locale=ctx.lang) + "%"
-            doc.bullet(
-                f"{commune.name}: ",
-                b(shown),
-                f" {mark} ({report.number}, {period_label(report.period, ctx.tr)})",
-            )
-        without = len([c for c in communes if c.id not in bhyt])
-        if without:
-            doc.add(it(_("{count} xã chưa có báo cáo BHYT.", count=without)))
-    statuses: Counter[str] = Counter()
-    for counts in (await reports.answer_counts("tieu-chi", "status")).values():
-        statuses.update(counts)
-    if statuses:
-        doc.blank()
-        doc.add(b(_("Tình trạng tiêu chí (báo cáo mới nhất của mỗi tiêu chí, mỗi xã)")))
-        doc.add(
-            _(
-                "Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}",
-                dat=statuses.get("dat", 0),
-                dang=statuses.get("dang", 0),
-                chua=statuses.get("chua", 0),
-            )
-        )
+    doc.extend(not_reported(data, ctx.tr))
+    doc.blank().extend(bhyt_by_commune(data, ctx.tr))
+    doc.blank().extend(criteria_overview(data, ctx.tr))
     for line in await _delivery_problems(ctx):
         doc.add(*line)
     ctx.reply(doc)
