@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import percentile_ms  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 from tests.telegram_util import bot_env  # noqa: E402
 
@@ -132,8 +133,7 @@ async def main() -> None:
     )
     for error in errors[:5]:
         print("error:", error)
-    p50 = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
-    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000 if latencies else 0.0
+    p50, p99 = percentile_ms(latencies, 0.5), percentile_ms(latencies, 0.99)
     print(
         f"{len(users)} users, {len(latencies)} answers in {elapsed:.1f} s "
         f"({len(latencies) / elapsed:.0f} updates/s); bot exit code {bot.returncode}"

@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import percentile_ms  # noqa: E402
 from handlers.i18n import Catalogs  # noqa: E402
 from handlers.qa import QA  # noqa: E402
 from knowledge.engine import QueryEngine  # noqa: E402
@@ -64,8 +65,8 @@ def main() -> None:
     latencies.sort()
     result = {
         "load_ms": round(statistics.median(loads) * 1000, 2),
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 3),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 3),
+        "p50_ms": round(percentile_ms(latencies, 0.5), 3),
+        "p99_ms": round(percentile_ms(latencies, 0.99), 3),
         "qps": round(len(mix) / elapsed, 1),
     }
     print(

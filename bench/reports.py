@@ -16,7 +16,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import os
 import random
 import re
 import sys
@@ -27,13 +26,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import percentile_ms, use_fake_telegram  # noqa: E402
 from bot.runner import Runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers.registration import ALPHABET  # noqa: E402
 from storage.invites import InviteRepo  # noqa: E402
 from storage.reports import ReportRepo  # noqa: E402
 from tests.fakes.telegram import FakeTelegram, SentMessage  # noqa: E402
-from tests.telegram_util import free_port  # noqa: E402
 
 FIRST_OFFICER = 20_000
 
@@ -109,18 +108,7 @@ async def main() -> None:
     rng = random.Random(args.seed)
     fake = await FakeTelegram().start()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ.update(
-            {
-                "TELEGRAM_BOT_TOKEN": fake.token,
-                "TELEGRAM_API_BASE": fake.base_url,
-                "NTM_DB_PATH": str(Path(tmp) / "bench.sqlite3"),
-                "NTM_WEBHOOK_HOST": "127.0.0.1",
-                "NTM_WEBHOOK_PORT": str(free_port()),
-                "NTM_TODAY": "2021-10-15",
-                "NTM_THROTTLE_SECONDS": "0.5",
-                "NTM_LOG_LEVEL": "WARNING",
-            }
-        )
+        use_fake_telegram(fake, Path(tmp), NTM_THROTTLE_SECONDS="0.5")
         async with Runtime(load_settings()) as runtime:
             app = runtime.app
             assert app is not None
@@ -154,8 +142,7 @@ async def main() -> None:
     errors = [e for o in officers for e in o.errors]
     for error in errors[:5]:
         print("error:", error)
-    p50 = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
-    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000 if latencies else 0.0
+    p50, p99 = percentile_ms(latencies, 0.5), percentile_ms(latencies, 0.99)
     print(
         f"{len(officers)} officers, {len(latencies)} steps in {elapsed:.1f} s; "
         f"{len(receipts)} receipts, {len(saved)} reports in the database"

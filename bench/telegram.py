@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 import tempfile
 import time
@@ -27,10 +26,10 @@ from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
+from bench.common import use_fake_telegram  # noqa: E402
 from bot.runner import Runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
-from tests.telegram_util import free_port  # noqa: E402
 
 QUESTIONS = [
     "ai phụ trách tiêu chí 17.4",
@@ -82,18 +81,7 @@ async def measure_echo(users: int, per_user: int) -> float:
 async def measure_ours(users: int, per_user: int) -> float:
     fake = await FakeTelegram().start()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ.update(
-            {
-                "TELEGRAM_BOT_TOKEN": fake.token,
-                "TELEGRAM_API_BASE": fake.base_url,
-                "NTM_DB_PATH": str(Path(tmp) / "bench.sqlite3"),
-                "NTM_WEBHOOK_HOST": "127.0.0.1",
-                "NTM_WEBHOOK_PORT": str(free_port()),
-                "NTM_TODAY": "2021-10-15",
-                "NTM_THROTTLE_SECONDS": "0",
-                "NTM_LOG_LEVEL": "WARNING",
-            }
-        )
+        use_fake_telegram(fake, Path(tmp), NTM_THROTTLE_SECONDS="0")
         async with Runtime(load_settings()):
             await asyncio.sleep(0.3)
             total = push_load(fake, users, per_user)
