@@ -59,7 +59,9 @@ class Deps:
     default_lang: str = "vi"
     dialog_ttl: dt.timedelta = dt.timedelta(hours=24)
     invite_ttl: dt.timedelta = dt.timedelta(days=7)
-    bot_username: str | None = None
+    # Set by a channel that can open the bot with an invite code in a link (Telegram's deep
+    # link): the code → (the channel's name, the link).
+    invite_link: Callable[[str], tuple[str, str]] | None = None
     # Filled in by the subscriptions module: lines about messages that did not reach people.
     delivery_report: Callable[[Context], Awaitable[list[tuple[Any, ...]]]] | None = None
     # Set by the runtime: wakes the sender up when a send-out was created.

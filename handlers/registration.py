@@ -201,14 +201,9 @@ async def _create(ctx: Context, role: str, commune_id: int | None) -> None:
             date=format_date(expires.date(), "dd/MM/yyyy", locale=ctx.lang),
         )
     )
-    if ctx.deps.bot_username:
-        doc.add(
-            _(
-                "Telegram: gửi đường dẫn https://t.me/{bot}?start={code}",
-                bot=ctx.deps.bot_username,
-                code=code,
-            )
-        )
+    if ctx.deps.invite_link is not None:
+        channel, link = ctx.deps.invite_link(code)
+        doc.add(_("{channel}: gửi đường dẫn {link}", channel=channel, link=link))
     doc.add(_("Hoặc người được mời gõ: /start {code} (trên Zalo có thể chỉ gõ mã).", code=code))
     ctx.reply(doc)
 

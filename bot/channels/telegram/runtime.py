@@ -81,7 +81,11 @@ class TelegramRuntime:
     async def setup(self) -> None:
         me = await self.bot.me()
         log.info("Telegram bot @%s (id %s) ready", me.username, me.id)
-        self.conversation.deps.bot_username = me.username
+        username = me.username
+        self.conversation.deps.invite_link = lambda code: (
+            "Telegram",
+            f"https://t.me/{username}?start={code}",
+        )
         await self.set_commands()
         await self.channel.send_pending()
 
