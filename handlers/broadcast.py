@@ -48,10 +48,6 @@ async def _officers(deps: Deps) -> list[User]:
     return [u for u in await deps.users.registered(role="officer") if u.chat_id and u.commune_id]
 
 
-async def _store_blob(deps: Deps, data: bytes) -> str:
-    return await FileStore(deps.db).put(data)
-
-
 def _payload(replies: list[Reply], blobs: dict[bytes, str]) -> dict[str, Any]:
     payload = replies_to_payload(replies)
     for reply, item in zip(replies, payload["replies"], strict=True):
@@ -82,7 +78,7 @@ async def create_digest_job(
         if lang not in charts:  # drawing takes a while: not on the event loop
             drawn = await asyncio.to_thread(digest_chart, data, Tr(deps.translator, lang))
             if drawn is not None:
-                blobs[drawn] = await _store_blob(deps, drawn)
+                blobs[drawn] = await FileStore(deps.db).put(drawn)
             charts[lang] = drawn
         png = charts[lang]
         if png is None:
