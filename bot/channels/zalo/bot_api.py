@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.zalo.text import TEXT_LIMIT, text_with_numbered_choices
+from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, text_with_numbered_choices
 from bot.files import FileLinks
 from bot.sender import Rejected, RetryLater, Unreachable
 from handlers.types import Attachment, Incoming, Reply
@@ -156,9 +156,6 @@ class Part:
     kind: str  # text | photo | file
     text: str = ""
     file: Attachment | None = None
-
-
-NO_FILES = "(Tệp “{name}” không gửi được qua Zalo. Xin mở bot trên Telegram để nhận tệp.)"
 
 
 class ZaloBotTransport:

@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.zalo.text import TEXT_LIMIT, split_text, text_with_numbered_choices
+from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, split_text, text_with_numbered_choices
 from bot.files import FileLinks
 from bot.logging_setup import redacting_filter
 from bot.sender import Rejected, RetryLater, Unreachable
@@ -247,9 +247,6 @@ class Part:
     kind: str  # message | file
     message: dict[str, Any] | None = None
     file: Attachment | None = None
-
-
-NO_FILES = "(Tệp “{name}” không gửi được qua Zalo. Xin mở bot trên Telegram để nhận tệp.)"
 
 
 def messages_of(reply: Reply) -> list[dict[str, Any]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from handlers.types import Reply
 
 TEXT_LIMIT = 2000
+# Zalo cannot receive uploads; without a public address for links, files stay on Telegram.
+NO_FILES = "(Tệp “{name}” không gửi được qua Zalo. Xin mở bot trên Telegram để nhận tệp.)"
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
