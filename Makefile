@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run chat test lint typecheck unit bench i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test test-fast test-shuffled test-explore lint typecheck unit bench i18n-extract i18n-update i18n-compile clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cần Python 3.11 trở lên / Python 3.11+ is required")'
@@ -38,6 +38,22 @@ typecheck: $(VENV)/.dev
 
 unit: $(VENV)/.dev
 	$(BIN)/pytest
+
+## test-fast: the quick loop while developing: everything but the end-to-end tests marked slow
+test-fast: $(VENV)/.dev
+	$(BIN)/pytest -m "not slow"
+
+## test-shuffled: the whole suite in shuffled orders (fixed seeds: a failure is reproducible)
+SEEDS ?= 1 2 3
+test-shuffled: $(VENV)/.dev
+	@set -e; for seed in $(SEEDS); do \
+		echo "== pytest in a shuffled order, seed $$seed"; \
+		$(BIN)/pytest -p randomly -p no:cacheprovider --randomly-seed=$$seed; \
+	done
+
+## test-explore: property tests with a fresh random search and a larger budget (not for CI)
+test-explore: $(VENV)/.dev
+	HYPOTHESIS_PROFILE=explore $(BIN)/pytest tests/test_properties.py tests/test_richtext.py
 
 ## bench: every benchmark; writes bench/results.json and the table in bench/README.md
 bench: $(VENV)/.dev

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from handlers.i18n import Catalogs
 from handlers.qa import QA
@@ -15,6 +16,24 @@ from knowledge.base import KnowledgeBase
 from knowledge.engine import QueryEngine
 from knowledge.loader import load_knowledge
 from tests.fakes.telegram import FakeTelegram
+
+# Property tests run the same examples on every run unless asked to explore: a CI run must not
+# depend on what a random search happens to find. `make test-explore` searches afresh.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=dt.timedelta(seconds=5),  # examples take milliseconds; a busy machine meets this
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.register_profile(
+    "explore",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 PLAN_TODAY = dt.date(2021, 10, 15)

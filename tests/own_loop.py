@@ -9,12 +9,11 @@ from contextlib import contextmanager
 
 @contextmanager
 def own_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    try:
-        yield loop
-    finally:
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
+    """A fresh loop for the block, closed like ``asyncio.run`` closes its own.
+
+    ``asyncio.Runner`` cancels the tasks left behind, finishes async generators and the default
+    executor, and restores the event loop the test found: nothing depends on what earlier tests
+    (or pytest-asyncio) left as the thread's current loop.
+    """
+    with asyncio.Runner() as runner:
+        yield runner.get_loop()

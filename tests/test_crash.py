@@ -28,6 +28,8 @@ from tests.cli_util import REPO
 from tests.fakes.telegram import FakeTelegram
 from tests.telegram_util import bot_env
 
+pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
+
 OFFICERS = 100
 FIRST = 30_000
 STEPS = 6

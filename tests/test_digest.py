@@ -329,6 +329,7 @@ def test_the_chart_has_every_vietnamese_glyph(tmp_path: Path) -> None:
     assert many[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_digest_preview_command(tmp_path: Path) -> None:
     env = {"NTM_DB_PATH": str(tmp_path / "d.sqlite3"), "NTM_TODAY": "2021-10-18"}
     result = run_cli("digest", "--preview", "--out", str(tmp_path / "c.png"), env=env, cwd=tmp_path)
@@ -342,6 +343,7 @@ def test_digest_preview_command(tmp_path: Path) -> None:
     assert nowhere.returncode == 2 and "TELEGRAM_BOT_TOKEN" in nowhere.stderr
 
 
+@pytest.mark.slow
 async def test_a_300_recipient_digest_against_telegrams_rate_limit(
     monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -26,6 +26,8 @@ from tests.fakes.zalo import FakeZaloBot, FakeZaloOA
 from tests.telegram_util import ADMIN, bot_env, running_bot
 from tests.zalo_util import running_zalo, webhook_url, zalo_env
 
+pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
+
 OFFICER = 811
 BUSY = "Hệ thống đang bận hoặc tạm thời không ghi được dữ liệu"
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")

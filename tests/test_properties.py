@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from handlers.parsing import ParseError, parse_number
 from handlers.qa import QA
+from handlers.reporting import BACK_WORDS, CANCEL_WORDS, SKIP_WORDS
 from knowledge.normalize import MAX_CHARS, clean, fold, words
 from storage.reports import ReportRepo
 from tests.harness import Harness, harness
@@ -43,14 +44,8 @@ texts = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1000, max_size=10_000),
 )
-FAST = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 
 
-@FAST
 @given(texts)
 @example("Tiêu chí 17,4 — Phòng KT&HT")
 def test_normalisation_is_total_bounded_and_idempotent(text: str) -> None:
@@ -62,7 +57,6 @@ def test_normalisation_is_total_bounded_and_idempotent(text: str) -> None:
     assert all(token for token in words(text))
 
 
-@FAST
 @given(texts)
 def test_every_question_gets_a_polite_answer(qa: QA, text: str) -> None:
     for lang in ("vi", "en"):
@@ -72,7 +66,6 @@ def test_every_question_gets_a_polite_answer(qa: QA, text: str) -> None:
         assert "Traceback" not in answer.text and "None" not in answer.text.split()
 
 
-@FAST
 @given(st.integers(min_value=0, max_value=10**9))
 def test_counts_written_the_vietnamese_way_parse_back(n: int) -> None:
     grouped = f"{n:,}".replace(",", ".")
@@ -82,14 +75,12 @@ def test_counts_written_the_vietnamese_way_parse_back(n: int) -> None:
     assert parse_number(f"{n:,}".replace(",", " "), integer=True) == n
 
 
-@FAST
 @given(st.decimals(min_value=0, max_value=100, places=1, allow_nan=False))
 def test_percentages_with_a_decimal_comma_parse_back(value: object) -> None:
     text = f"{value}".replace(".", ",") + "%"
     assert parse_number(text, integer=False) == float(str(value))
 
 
-@FAST
 @given(texts)
 def test_number_parsing_accepts_or_refuses_but_never_breaks(text: str) -> None:
     try:
@@ -136,7 +127,6 @@ def test_every_dialog_step_survives_anything_typed(tmp_path: Path) -> None:
                 else:
                     await h.say("o1", step)
 
-        @FAST
         @given(st.sampled_from(DIALOG_STEPS), texts, st.sampled_from(["text", "sticker", "photo"]))
         def step(steps: list[str], text: str, kind: str) -> None:
             loop.run_until_complete(walk(steps))
@@ -149,29 +139,38 @@ def test_every_dialog_step_survives_anything_typed(tmp_path: Path) -> None:
         step()
 
 
-def test_free_text_is_stored_exactly_as_typed(tmp_path: Path) -> None:
-    with officer_in_a_dialog(tmp_path) as (loop, h):
-        stored: list[str] = []
+SKIP_TYPED = ["không có", "KHONG CO", "Bỏ qua", " bo qua ", "-", "Skip", "không"]
 
-        @FAST
-        @given(st.text(min_size=1, max_size=500))
+
+def test_free_text_is_stored_exactly_as_typed_unless_it_says_skip(tmp_path: Path) -> None:
+    """A note is stored verbatim; a skip word ("không có", "bỏ qua", "-") means no note.
+
+    Commands ("/…"), cancel and back words are read as such at every step (tested with the
+    dialogs); everything else typed at the note question reaches the summary and is stored.
+    """
+    with officer_in_a_dialog(tmp_path) as (loop, h):
+        seen = {"note": 0, "skip": 0}
+
+        @given(st.one_of(st.text(min_size=1, max_size=500), st.sampled_from(SKIP_TYPED)))
         @example("  <b>Đã trình</b> hồ sơ; DROP TABLE reports; -- 👍  ")
+        @example("KHONG CO")
         def note(text: str) -> None:
             assume(text.strip() and not text.strip().startswith("/"))
+            assume(fold(text).strip() not in CANCEL_WORDS | BACK_WORDS)
             for step in ["/huy", "/baocao", "@Tình trạng một tiêu chí", "17.4", "@Đạt"]:
                 if step.startswith("@"):
                     loop.run_until_complete(h.tap("o1", step[1:]))
                 else:
                     loop.run_until_complete(h.say("o1", step))
             loop.run_until_complete(h.say("o1", text))  # the note: the last question when met
-            if "Kiểm tra trước khi gửi" not in h.last("o1"):
-                return  # read as a choice or a skip ("-", "bỏ qua"), or too long: not a note
+            assert "Kiểm tra trước khi gửi" in h.last("o1"), h.last("o1")
             loop.run_until_complete(h.tap("o1", "Gửi báo cáo"))
             assert "Đã nhận báo cáo số" in h.last("o1"), h.last("o1")
             reports = loop.run_until_complete(ReportRepo(h.app.db).all())
             newest = max(reports, key=lambda r: r.id)
-            assert newest.answers["note"] == text
-            stored.append(text)
+            skipped = fold(text.strip()) in SKIP_WORDS
+            assert newest.answers["note"] == (None if skipped else text)
+            seen["skip" if skipped else "note"] += 1
 
         note()
-        assert stored
+        assert seen["note"] and seen["skip"], seen

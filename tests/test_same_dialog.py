@@ -24,6 +24,8 @@ from tests.fakes.zalo import FakeZaloBot, FakeZaloOA
 from tests.telegram_util import running_bot
 from tests.zalo_util import number_of, running_zalo, webhook_url
 
+pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
+
 USER = "7001"
 
 

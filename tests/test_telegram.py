@@ -16,6 +16,8 @@ from handlers.types import Reply
 from tests.fakes.telegram import FakeTelegram, parse_html
 from tests.telegram_util import running_bot
 
+pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
+
 USER = 501
 
 

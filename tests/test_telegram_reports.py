@@ -11,6 +11,8 @@ from storage.reports import ReportRepo
 from tests.fakes.telegram import FakeTelegram
 from tests.telegram_util import ADMIN, running_bot
 
+pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
+
 OFFICER = 601
 OTHER = 602
 

@@ -29,6 +29,8 @@ from tests.zalo_util import (
     zalo_env,
 )
 
+pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
+
 OFFICER = "6ede9afa66b88fe6d6a9"
 
 
