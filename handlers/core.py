@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
-from handlers.i18n import LANGS, Tr, Translator
+from handlers.i18n import LANGS, N_, Tr, Translator
 from handlers.richtext import Doc, Part, Span
 from handlers.serialize import replies_to_payload
 from handlers.types import Choice, Incoming, Reply
@@ -163,6 +163,10 @@ class DialogHandler(Protocol):
 
     async def remind(self, ctx: Context) -> None: ...
 
+    def allows(self, ctx: Context) -> bool:
+        """Whether the user, in their current role and commune, may go on with this dialog."""
+        ...
+
 
 @dataclass(frozen=True)
 class CommandSpec:
@@ -172,6 +176,14 @@ class CommandSpec:
     roles: frozenset[str]
     keeps_dialog: bool
     listed: bool
+    private_only: bool = False
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    handler: ActionHandler
+    roles: frozenset[str]
+    private_only: bool = False
 
 
 class Conversation:
@@ -179,7 +191,7 @@ class Conversation:
         self.deps = deps
         self.commands: dict[str, CommandSpec] = {}
         self.aliases: dict[str, str] = {}
-        self.actions: dict[str, tuple[ActionHandler, frozenset[str]]] = {}
+        self.actions: dict[str, ActionSpec] = {}
         self.dialogs: dict[str, DialogHandler] = {}
         self.fallback: CommandHandler | None = None
 
@@ -194,8 +206,13 @@ class Conversation:
         keeps_dialog: bool = True,
         listed: bool = True,
         aliases: tuple[str, ...] = (),
+        private_only: bool = False,
     ) -> None:
-        self.commands[name] = CommandSpec(name, handler, description, roles, keeps_dialog, listed)
+        """Register ``/name``; ``private_only`` commands (one commune's data, registration,
+        dialogs) are refused politely in group chats, where everyone would see them."""
+        self.commands[name] = CommandSpec(
+            name, handler, description, roles, keeps_dialog, listed, private_only
+        )
         for alias in aliases:
             self.aliases[alias] = name
 
@@ -205,8 +222,9 @@ class Conversation:
         handler: ActionHandler,
         *,
         roles: frozenset[str] = frozenset({ADMIN, STAFF, OFFICER, GUEST}),
+        private_only: bool = False,
     ) -> None:
-        self.actions[prefix] = (handler, roles)
+        self.actions[prefix] = ActionSpec(handler, roles, private_only)
 
     def dialog(self, handler: DialogHandler) -> None:
         self.dialogs[handler.kind] = handler
@@ -240,7 +258,9 @@ class Conversation:
             await ctx.end_dialog()
             if handler is not None:
                 await handler.on_expired(ctx)
-        await self._dispatch(ctx)
+        ended = await self._end_disallowed_dialog(ctx)
+        if not ended or parse_command(incoming.text or "") is not None:
+            await self._dispatch(ctx)  # a command still runs; a dialog answer does not
         await self._remember_menu(ctx)
         return ctx.replies
 
@@ -252,6 +272,23 @@ class Conversation:
         if user.role == OFFICER and user.commune_id is not None:
             return OFFICER
         return GUEST
+
+    async def _end_disallowed_dialog(self, ctx: Context) -> bool:
+        """End an open dialog the user may no longer go on with (revoked, moved, demoted).
+
+        Checked on every update, typed or tapped, before anything is changed: a role is what
+        it is now, not what it was when the dialog began. ``True`` if a dialog was ended.
+        """
+        if ctx.dialog is None:
+            return False
+        kind = ctx.dialog.kind
+        handler = self.dialogs.get(kind)
+        if handler is None or handler.allows(ctx):
+            return False
+        await ctx.end_dialog()
+        log.info("%s dialog of user %s ended: their access changed", kind, ctx.user.id)
+        ctx.reply(ctx.tr(ACCESS_CHANGED))
+        return True
 
     async def _dispatch(self, ctx: Context) -> None:
         incoming = ctx.incoming
@@ -297,6 +334,9 @@ class Conversation:
         if ctx.role not in spec.roles:
             ctx.reply(self.denied_text(ctx, spec.roles))
             return
+        if spec.private_only and ctx.incoming.is_group:
+            ctx.reply(private_only_text(ctx))
+            return
         await spec.handler(ctx, args.strip())
         if spec.keeps_dialog and ctx.dialog is not None and name not in ("huy",):
             await self._remind(ctx)
@@ -308,11 +348,13 @@ class Conversation:
         if entry is None:
             ctx.reply(_("Lựa chọn này không còn hiệu lực. Gõ /help để bắt đầu lại."))
             return
-        handler, roles = entry
-        if ctx.role not in roles:
-            ctx.reply(self.denied_text(ctx, roles))
+        if ctx.role not in entry.roles:
+            ctx.reply(self.denied_text(ctx, entry.roles))
             return
-        await handler(ctx, action)
+        if entry.private_only and ctx.incoming.is_group:
+            ctx.reply(private_only_text(ctx))
+            return
+        await entry.handler(ctx, action)
 
     def denied_text(self, ctx: Context, roles: frozenset[str]) -> str:
         _ = ctx.tr
@@ -351,6 +393,19 @@ class Conversation:
             await self.deps.menus.save(ctx.user.id, choices, ctx.now)
         elif ctx.replies:
             await self.deps.menus.clear(ctx.user.id, ctx.now)
+
+
+ACCESS_CHANGED = N_(
+    "Quyền của bạn vừa thay đổi (bị thu hồi hoặc chuyển sang xã khác), nên việc đang làm dở "
+    "đã kết thúc; phần chưa gửi không được lưu. Gõ /help để xem bạn có thể làm gì."
+)
+
+
+def private_only_text(ctx: Context) -> str:
+    return ctx.tr(
+        "Chức năng này chỉ dùng trong cuộc trò chuyện riêng với bot, để thông tin của xã "
+        "không hiện cho cả nhóm. Xin nhắn riêng cho bot."
+    )
 
 
 def parse_command(text: str) -> tuple[str, str] | None:

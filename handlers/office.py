@@ -39,14 +39,25 @@ def setup(conv: Conversation) -> None:
         N_("Chi tiết một xã: /xa <tên xã>"),
         roles=READERS,
         aliases=("commune",),
+        private_only=True,
     )
     conv.command(
-        "xuat", export, N_("Tải toàn bộ báo cáo (.xlsx và .csv)"), roles=OFFICE, aliases=("export",)
+        "xuat",
+        export,
+        N_("Tải toàn bộ báo cáo (.xlsx và .csv)"),
+        roles=OFFICE,
+        aliases=("export",),
+        private_only=True,
     )
     conv.command(
-        "cuatoi", mine, N_("Các báo cáo của xã mình"), roles=frozenset({OFFICER}), aliases=("mine",)
+        "cuatoi",
+        mine,
+        N_("Các báo cáo của xã mình"),
+        roles=frozenset({OFFICER}),
+        aliases=("mine",),
+        private_only=True,
     )
-    conv.action("xa", commune_action, roles=READERS)
+    conv.action("xa", commune_action, roles=READERS, private_only=True)
 
 
 def _date(ctx: Context, day: dt.date) -> str:

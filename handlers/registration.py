@@ -7,6 +7,8 @@ names are matched without diacritics and with typos, and the administrator confi
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import secrets
 from typing import Any
@@ -16,12 +18,14 @@ from babel.dates import format_date
 from handlers import basic
 from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
-from handlers.i18n import N_
+from handlers.i18n import N_, Tr
 from handlers.richtext import Doc, b, it
-from handlers.types import Choice
+from handlers.serialize import replies_to_payload
+from handlers.types import Choice, Reply
 from knowledge.normalize import fold
-from storage.invites import InviteRepo
+from storage.invites import Invite, InviteAttempts, InviteRepo
 from storage.reports import AuditLog
+from storage.sending import Recipient, SendingRepo, SubscriptionRepo
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and retyped
 CODE_LENGTH = 8
@@ -46,17 +50,29 @@ def setup(conv: Conversation) -> None:
         N_("Tạo mã mời cán bộ xã hoặc cán bộ Văn phòng"),
         roles=ADMINS,
         aliases=("invite",),
+        private_only=True,
     )
     conv.command(
-        "thuhoi", revoke, N_("Thu hồi quyền của một người dùng"), roles=ADMINS, aliases=("revoke",)
+        "thuhoi",
+        revoke,
+        N_("Thu hồi quyền của người dùng hoặc mã mời chưa dùng"),
+        roles=ADMINS,
+        aliases=("revoke",),
+        private_only=True,
     )
-    conv.action("inv", invite_action, roles=ADMINS)
-    conv.action("rev", revoke_action, roles=ADMINS)
+    conv.action("inv", invite_action, roles=ADMINS, private_only=True)
+    conv.action("rev", revoke_action, roles=ADMINS, private_only=True)
     previous = conv.fallback
 
     async def code_or_question(ctx: Context, text: str) -> None:
-        if looks_like_code(text) and await InviteRepo(ctx.deps.db).get(text.strip().upper()):
-            await join(ctx, text.strip().upper())
+        code = text.strip().upper()
+        # A bare code (Zalo has no deep links) joins; one that only looks like a code joins
+        # (and counts as a wrong code) if it has a digit, as every plausible guess has: a
+        # plain eight-letter word stays a question.
+        if looks_like_code(code) and (
+            any(ch.isdigit() for ch in code) or await InviteRepo(ctx.deps.db).get(code)
+        ):
+            await join(ctx, code)
         elif previous is not None:
             await previous(ctx, text)
 
@@ -73,9 +89,29 @@ async def start(ctx: Context, args: str) -> None:
 
 async def join(ctx: Context, code: str) -> None:
     _ = ctx.tr
+    if ctx.incoming.is_group:
+        # Registering here would leave no private chat for reminders, and show the code to all.
+        ctx.reply(
+            _(
+                "Xin đăng ký trong cuộc trò chuyện riêng với bot (không dùng mã mời trong "
+                "nhóm): nhắn riêng cho bot rồi gõ /start <mã mời>."
+            )
+        )
+        return
+    attempts = InviteAttempts(ctx.deps.db)
+    locked = await attempts.locked_until(ctx.user.id, ctx.now)
+    if locked is not None:
+        ctx.reply(_cooldown_text(ctx, locked))
+        return
     invites = InviteRepo(ctx.deps.db)
     invite = await invites.get(code)
-    if invite is None or invite.used_by is not None or invite.expires_at <= ctx.now:
+    if (
+        invite is None
+        or invite.used_by is not None
+        or invite.revoked
+        or invite.expires_at <= ctx.now
+    ):
+        locked = await attempts.failed(ctx.user.id, ctx.now)
         ctx.reply(
             _(
                 "Mã mời “{code}” không đúng, đã được dùng hoặc đã hết hạn. Xin liên hệ Văn "
@@ -83,10 +119,15 @@ async def join(ctx: Context, code: str) -> None:
                 code=code[:20],
             )
         )
+        if locked is not None:
+            ctx.reply(_cooldown_text(ctx, locked))
         return
     if not await invites.redeem(code, ctx.user.id, ctx.now):
         ctx.reply(_("Mã mời này vừa được dùng. Xin liên hệ Văn phòng NTM huyện."))
         return
+    await attempts.succeeded(ctx.user.id)
+    if ctx.dialog is not None:  # a dialog begun in the old role or commune does not carry over
+        await ctx.end_dialog()
     await ctx.deps.users.register(ctx.user.id, invite.role, invite.commune_id)
     await AuditLog(ctx.deps.db).add(
         ctx.user.id,
@@ -120,6 +161,15 @@ async def join(ctx: Context, code: str) -> None:
             .add(_("Gõ /tonghop để xem tình hình các xã.")),
             basic.main_menu(ctx),
         )
+
+
+def _cooldown_text(ctx: Context, until: dt.datetime) -> str:
+    minutes = max(1, math.ceil((until - ctx.now).total_seconds() / 60))
+    return ctx.tr(
+        "Bạn đã nhập sai mã mời nhiều lần. Để bảo vệ tài khoản, xin thử lại sau {minutes} "
+        "phút, hoặc liên hệ Văn phòng NTM huyện.",
+        minutes=minutes,
+    )
 
 
 # -- /moi ---------------------------------------------------------------------------------------
@@ -210,18 +260,24 @@ async def _create(ctx: Context, role: str, commune_id: int | None) -> None:
 
 # -- /thuhoi ------------------------------------------------------------------------------------
 async def revoke(ctx: Context, args: str) -> None:
+    """People who have a role, and invite codes nobody has used yet (a leaked code is
+    withdrawn here before anyone can use it)."""
     _ = ctx.tr
     users = await ctx.deps.users.registered()
+    invites = await InviteRepo(ctx.deps.db).pending(ctx.now)
     wanted = fold(args.strip())
     if wanted:
         users = [
             u for u in users if wanted in fold(u.display_name or "") or wanted == u.external_id
         ]
-    if not users:
-        ctx.reply(_("Không có người dùng nào đã đăng ký phù hợp."))
+        invites = [i for i in invites if fold(i.code) == wanted]
+    if not users and not invites:
+        ctx.reply(_("Không có người dùng đã đăng ký hay mã mời chưa dùng nào phù hợp."))
         return
     rows = [[Choice(await _describe(ctx, u.id) or "?", f"rev:{u.id}")] for u in users[:30]]
-    ctx.reply(_("Thu hồi quyền của ai?"), rows)
+    for item in invites[:20]:
+        rows.append([Choice(await _describe_invite(ctx, item), f"rev:inv:{item.code}")])
+    ctx.reply(_("Thu hồi quyền của ai, hoặc mã mời nào?"), rows)
 
 
 async def _describe(ctx: Context, user_id: int) -> str | None:
@@ -237,6 +293,14 @@ async def _describe(ctx: Context, user_id: int) -> str | None:
     return f"{user.display_name or user.external_id} — {role}{place} ({user.channel})"
 
 
+async def _describe_invite(ctx: Context, item: Invite) -> str:
+    _ = ctx.tr
+    commune = await ctx.deps.communes.get(item.commune_id) if item.commune_id else None
+    who = _("xã {commune}", commune=commune.name) if commune else _("Văn phòng")
+    until = format_date(item.expires_at.astimezone(ctx.now.tzinfo).date(), "dd/MM", locale=ctx.lang)
+    return _("Mã mời {code} — {who}, hạn {date}", code=item.code, who=who, date=until)
+
+
 async def revoke_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
     parts = action.split(":")
@@ -250,23 +314,74 @@ async def revoke_action(ctx: Context, action: str) -> None:
             [[Choice(_("Thu hồi"), f"rev:ok:{parts[1]}"), Choice(_("Không"), "rev:no")]],
         )
     elif len(parts) == 3 and parts[1] == "ok" and parts[2].isdigit():
-        user = await ctx.deps.users.by_id(int(parts[2]))
-        if user is None or user.role is None:
-            ctx.reply(_("Người dùng này không còn quyền nào để thu hồi."))
+        await _revoke_user(ctx, int(parts[2]))
+    elif len(parts) == 3 and parts[1] == "inv":
+        item = await InviteRepo(ctx.deps.db).get(parts[2])
+        if item is None or item.used_by is not None or item.revoked:
+            ctx.reply(_("Mã mời này đã được dùng hoặc đã bị thu hồi."))
             return
-        detail: dict[str, Any] = {
-            "user_id": user.id,
-            "role": user.role,
-            "commune_id": user.commune_id,
-        }
-        await ctx.deps.users.revoke(user.id)
-        await AuditLog(ctx.deps.db).add(ctx.user.id, "user.revoke", detail, ctx.now)
+        described = await _describe_invite(ctx, item)
         ctx.reply(
-            _(
-                "Đã thu hồi quyền của {name}. Người này vẫn hỏi đáp được nhưng không báo cáo "
-                "hay xem số liệu được nữa.",
-                name=user.display_name or user.external_id,
-            )
+            _("Thu hồi {invite}? Mã sẽ không dùng được nữa.", invite=described),
+            [[Choice(_("Thu hồi"), f"rev:invok:{item.code}"), Choice(_("Không"), "rev:no")]],
         )
+    elif len(parts) == 3 and parts[1] == "invok":
+        if not await InviteRepo(ctx.deps.db).withdraw(parts[2], ctx.user.id, ctx.now):
+            ctx.reply(_("Mã mời này đã được dùng hoặc đã bị thu hồi."))
+            return
+        await AuditLog(ctx.deps.db).add(ctx.user.id, "invite.revoke", {"code": parts[2]}, ctx.now)
+        ctx.reply(_("Đã thu hồi mã mời {code}: mã này không dùng được nữa.", code=parts[2]))
     else:
         ctx.reply(it(_("Đã bỏ, không thu hồi.")))
+
+
+async def _revoke_user(ctx: Context, user_id: int) -> None:
+    """Take the role away and everything that came with it: the person's own digest
+    subscription and what is still waiting to be sent to them. They are told."""
+    _ = ctx.tr
+    deps = ctx.deps
+    user = await deps.users.by_id(user_id)
+    if user is None or user.role is None:
+        ctx.reply(_("Người dùng này không còn quyền nào để thu hồi."))
+        return
+    await deps.users.revoke(user.id)
+    # An open dialog is ended (with a word of why) at the person's next message: every step
+    # re-checks the current role (core.Conversation._end_disallowed_dialog).
+    unsubscribed = await SubscriptionRepo(deps.db).remove_private(user.channel, user.chat_id)
+    sending = SendingRepo(deps.db)
+    cancelled = await sending.cancel_for(user.id, user.channel, user.chat_id)
+    detail: dict[str, Any] = {
+        "user_id": user.id,
+        "role": user.role,
+        "commune_id": user.commune_id,
+        "unsubscribed": unsubscribed,
+        "cancelled_deliveries": cancelled,
+    }
+    await AuditLog(deps.db).add(ctx.user.id, "user.revoke", detail, ctx.now)
+    if user.chat_id is not None:
+        tr = Tr(deps.translator, user.lang or deps.default_lang)
+        notice = Reply(
+            Doc.of(
+                tr(
+                    "Quyền cán bộ của bạn trên Trợ lý NTM đã được Văn phòng NTM huyện thu hồi. "
+                    "Bạn vẫn hỏi đáp về Kế hoạch được. Nếu cần, xin liên hệ Văn phòng."
+                )
+            )
+        )
+        job = await sending.create_job(
+            "notice",
+            f"revoked:{user.id}:{ctx.now.isoformat()}",
+            tr("Thông báo thu hồi quyền"),
+            [Recipient(user.channel, user.chat_id, user.id, replies_to_payload([notice]))],
+            ctx.now,
+            ctx.user.id,
+        )
+        if job is not None and deps.on_job_created is not None:
+            deps.on_job_created()
+    ctx.reply(
+        _(
+            "Đã thu hồi quyền của {name}. Người này vẫn hỏi đáp được nhưng không báo cáo "
+            "hay xem số liệu được nữa; bản tin gửi riêng cho họ đã dừng.",
+            name=user.display_name or user.external_id,
+        )
+    )

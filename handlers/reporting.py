@@ -122,6 +122,7 @@ class ReportDialog:
             roles=REPORTERS,
             keeps_dialog=False,
             aliases=("report",),
+            private_only=True,
         )
         conv.command(
             "quaylai",
@@ -130,8 +131,9 @@ class ReportDialog:
             roles=REPORTERS,
             listed=False,
             aliases=("back",),
+            private_only=True,
         )
-        conv.action("rep", self.on_action, roles=REPORTERS)
+        conv.action("rep", self.on_action, roles=REPORTERS, private_only=True)
         conv.dialog(self)
 
     # -- entry --------------------------------------------------------------------------------
@@ -230,6 +232,14 @@ class ReportDialog:
             await self._summary(ctx, form, state)
             return
         await self._answer(ctx, form, state, step, text)
+
+    def allows(self, ctx: Context) -> bool:
+        """Office entries need the office role now; an officer's, the same commune now."""
+        assert ctx.dialog is not None
+        state = ctx.dialog.state
+        if state.get("office"):
+            return ctx.is_office
+        return ctx.is_officer and ctx.user.commune_id == state.get("commune_id")
 
     async def on_expired(self, ctx: Context) -> None:
         _ = ctx.tr

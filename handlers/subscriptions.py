@@ -33,7 +33,6 @@ def setup(conv: Conversation) -> None:
         "huydangky",
         unsubscribe,
         N_("Thôi nhận bản tin ở cuộc trò chuyện này"),
-        roles=OFFICE,
         aliases=("unsubscribe",),
     )
     conv.command(
@@ -43,8 +42,9 @@ def setup(conv: Conversation) -> None:
         roles=ADMINS,
         keeps_dialog=False,
         aliases=("announce",),
+        private_only=True,
     )
-    conv.action("ann", announce_action, roles=ADMINS)
+    conv.action("ann", announce_action, roles=ADMINS, private_only=True)
     conv.dialog(AnnouncementDialog())
     conv.deps.delivery_report = delivery_report
 
@@ -65,7 +65,12 @@ async def subscribe(ctx: Context, args: str) -> None:
 
 
 async def unsubscribe(ctx: Context, args: str) -> None:
+    """Anyone may stop their own private chat receiving anything; a group needs the office
+    (one member must not silence the office's group for everyone)."""
     _ = ctx.tr
+    if ctx.incoming.is_group and not ctx.is_office:
+        ctx.reply(ctx.conv.denied_text(ctx, OFFICE))
+        return
     removed = await SubscriptionRepo(ctx.deps.db).remove(ctx.incoming.channel, ctx.incoming.chat_id)
     ctx.reply(
         _("Đã hủy đăng ký nhận bản tin.")
@@ -147,6 +152,9 @@ class AnnouncementDialog:
             await _preview_audience(ctx, ctx.incoming.text or text)
         else:
             ctx.reply(ctx.tr("Xin chọn một mục ở tin nhắn trên, hoặc gõ /huy để thôi."))
+
+    def allows(self, ctx: Context) -> bool:
+        return ctx.is_admin
 
     async def on_expired(self, ctx: Context) -> None:
         ctx.reply(ctx.tr("Thông báo đang soạn dở đã hết hạn và không được gửi."))

@@ -18,6 +18,7 @@ class Invite:
     created_at: dt.datetime
     expires_at: dt.datetime
     used_by: int | None
+    revoked: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> Invite:
@@ -29,6 +30,7 @@ class Invite:
             parse_iso(row["created_at"]),
             parse_iso(row["expires_at"]),
             row["used_by"],
+            row["revoked_at"] is not None,
         )
 
 
@@ -56,10 +58,83 @@ class InviteRepo:
         return Invite.from_row(row) if row else None
 
     async def redeem(self, code: str, user_id: int, now: dt.datetime) -> bool:
-        """Use the code once; ``False`` if it was used or has expired meanwhile."""
+        """Use the code once; ``False`` if it was used, withdrawn or has expired meanwhile."""
         changed = await self.db.execute(
             "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL"
-            " AND expires_at > ?",
+            " AND revoked_at IS NULL AND expires_at > ?",
             (user_id, utc_iso(now), code, utc_iso(now)),
         )
         return changed == 1
+
+    async def pending(self, now: dt.datetime) -> list[Invite]:
+        """Codes nobody has used yet that still work, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM invites WHERE used_by IS NULL AND revoked_at IS NULL"
+            " AND expires_at > ? ORDER BY created_at DESC",
+            (utc_iso(now),),
+        )
+        return [Invite.from_row(r) for r in rows]
+
+    async def withdraw(self, code: str, by: int, now: dt.datetime) -> bool:
+        """Make an unused code useless; ``False`` if it was used or withdrawn already."""
+        changed = await self.db.execute(
+            "UPDATE invites SET revoked_at = ?, revoked_by = ? WHERE code = ?"
+            " AND used_by IS NULL AND revoked_at IS NULL",
+            (utc_iso(now), by, code),
+        )
+        return changed == 1
+
+
+class InviteAttempts:
+    """Wrong invite codes per user: ``limit`` wrong codes within ``window`` lock joining for
+    ``cooldown`` (kept in the database, so a restart does not reset a guesser's count)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        limit: int = 5,
+        window: dt.timedelta = dt.timedelta(minutes=15),
+        cooldown: dt.timedelta = dt.timedelta(minutes=15),
+    ) -> None:
+        self.db = db
+        self.limit = limit
+        self.window = window
+        self.cooldown = cooldown
+
+    async def locked_until(self, user_id: int, now: dt.datetime) -> dt.datetime | None:
+        row = await self.db.fetchone(
+            "SELECT locked_until FROM invite_attempts WHERE user_id = ?", (user_id,)
+        )
+        if row is None or row["locked_until"] is None:
+            return None
+        until = parse_iso(row["locked_until"])
+        return until if until > now else None
+
+    async def failed(self, user_id: int, now: dt.datetime) -> dt.datetime | None:
+        """Count a wrong code; the end of the cool-down if this one started it."""
+        row = await self.db.fetchone(
+            "SELECT failures, first_failed FROM invite_attempts WHERE user_id = ?", (user_id,)
+        )
+        failures, first = 0, now
+        if row is not None and row["first_failed"] is not None:
+            started = parse_iso(row["first_failed"])
+            if now - started <= self.window:
+                failures, first = int(row["failures"]), started
+        failures += 1
+        until = now + self.cooldown if failures >= self.limit else None
+        if until is not None:
+            failures, first_iso = 0, None
+        else:
+            first_iso = utc_iso(first)
+        await self.db.execute(
+            "INSERT INTO invite_attempts (user_id, failures, first_failed, locked_until)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+            " failures = excluded.failures, first_failed = excluded.first_failed,"
+            " locked_until = excluded.locked_until",
+            (user_id, failures, first_iso, utc_iso(until) if until else None),
+        )
+        return until
+
+    async def succeeded(self, user_id: int) -> None:
+        await self.db.execute("DELETE FROM invite_attempts WHERE user_id = ?", (user_id,))

@@ -82,6 +82,14 @@ class SubscriptionRepo:
         )
         return changed == 1
 
+    async def remove_private(self, channel: str, chat_id: str | None) -> int:
+        """Forget a person's own chat (not the groups they subscribed for the office)."""
+        if chat_id is None:
+            return 0
+        return await self.db.execute(
+            "DELETE FROM subscriptions WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+        )
+
     async def all(self) -> list[Subscription]:
         rows = await self.db.fetchall("SELECT channel, chat_id, lang FROM subscriptions")
         return [Subscription(r["channel"], r["chat_id"], r["lang"]) for r in rows]
@@ -164,6 +172,14 @@ class SendingRepo:
             [*sorted(channels), limit],
         )
         return [PendingDelivery.from_row(r) for r in rows]
+
+    async def cancel_for(self, user_id: int, channel: str, chat_id: str | None) -> int:
+        """Cancel what is still waiting to go to a person (by user, or to their own chat)."""
+        return await self.db.execute(
+            "UPDATE deliveries SET status = 'cancelled', last_error = 'access revoked'"
+            " WHERE status = 'pending' AND (user_id = ? OR (channel = ? AND chat_id = ?))",
+            (user_id, channel, chat_id),
+        )
 
     async def advance(self, delivery_id: int, progress: int) -> None:
         await self.db.execute(

@@ -26,16 +26,24 @@ class Harness:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def say(
-        self, user: str, text: str | None, *, kind: str = "text", key: str | None = None
+        self,
+        user: str,
+        text: str | None,
+        *,
+        kind: str = "text",
+        key: str | None = None,
+        group: str | None = None,
     ) -> list[Reply]:
+        """``user`` sends ``text`` in their private chat, or in the group chat ``group``."""
         incoming = Incoming(
             self.channel,
             user,
-            user,
+            group or user,
             text=text,
             kind=kind,
             update_key=key or self._key(),
             display_name=f"Người {user}",
+            is_group=group is not None,
         )
         return await self._run(user, incoming)
 
@@ -53,15 +61,16 @@ class Harness:
         )
         return await self._run(user, incoming)
 
-    async def act(self, user: str, action: str) -> list[Reply]:
+    async def act(self, user: str, action: str, *, group: str | None = None) -> list[Reply]:
         incoming = Incoming(
             self.channel,
             user,
-            user,
+            group or user,
             action=action,
             kind="action",
             update_key=self._key(),
             display_name=f"Người {user}",
+            is_group=group is not None,
         )
         return await self._run(user, incoming)
 
