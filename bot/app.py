@@ -36,11 +36,7 @@ class App:
 
 
 def admin_identities(settings: Settings) -> set[tuple[str, str]]:
-    admins = {("telegram", str(i)) for i in settings.admin_ids}
-    for zalo_id in settings.zalo_admin_ids:
-        admins.add(("zalo_bot", zalo_id))
-        admins.add(("zalo_oa", zalo_id))
-    return admins
+    return {("telegram", str(i)) for i in settings.admin_ids} | settings.zalo_admins
 
 
 def build_conversation(deps: Deps) -> Conversation:

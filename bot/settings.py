@@ -7,6 +7,7 @@ from exactly the name in its ``validation_alias``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +34,9 @@ class ConfigError(Exception):
 
 def _env(name: str) -> Any:
     return Field(validation_alias=AliasChoices(name))
+
+
+ZALO_ADMIN_ID = re.compile(r"(?:(?:bot|oa):)?[A-Za-z0-9_.-]{1,64}")
 
 
 def _split_ids(value: object) -> object:
@@ -154,9 +158,20 @@ class Settings(BaseSettings):
     @field_validator("telegram_webhook_url")
     @classmethod
     def _https_webhook(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("phải là địa chỉ https://")
+        # Telegram sends webhooks to HTTPS addresses only: anything else never receives one.
+        if value and not value.startswith("https://"):
+            raise ValueError("phải là địa chỉ https:// (Telegram chỉ gửi webhook qua HTTPS)")
         return value or None
+
+    @field_validator("zalo_admin_ids")
+    @classmethod
+    def _zalo_admin_form(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not ZALO_ADMIN_ID.fullmatch(item):
+                raise ValueError(
+                    f"“{item[:40]}” không hợp lệ: ghi bot:ID (Zalo Bot) hoặc oa:ID (Zalo OA)"
+                )
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -207,6 +222,12 @@ class Settings(BaseSettings):
                 "ZALO_BOT_WEBHOOK_SECRET là bắt buộc khi ZALO_BOT_MODE=webhook "
                 "(để từ chối yêu cầu giả mạo)"
             )
+        plain = [i for i in self.zalo_admin_ids if ":" not in i]
+        if plain and self.zalo_bot_enabled and self.zalo_oa_enabled:
+            raise ValueError(
+                "NTM_ZALO_ADMIN_IDS: khi bật cả Zalo Bot và Zalo OA, ghi rõ bot:ID hoặc oa:ID "
+                f"(mã người dùng của hai kênh khác nhau), ví dụ bot:{plain[0][:20]}"
+            )
         if self.zalo_oa_enabled and self.zalo_oa_signing_secret is None:
             raise ValueError(
                 "Zalo OA cần ZALO_OA_SIGNATURE_SECRET hoặc ZALO_OA_SECRET_KEY "
@@ -232,6 +253,26 @@ class Settings(BaseSettings):
     @property
     def zalo_oa_enabled(self) -> bool:
         return bool(self.zalo_oa_app_id) and _filled(self.zalo_oa_access_token)
+
+    @property
+    def zalo_admins(self) -> set[tuple[str, str]]:
+        """(channel, user id) of Zalo administrators. Zalo Bot and Zalo OA number their users
+        separately, so an id names one channel: ``bot:ID`` or ``oa:ID``; a plain ID belongs to
+        the only Zalo channel configured (both configured: refused at start)."""
+        channels = {"bot": "zalo_bot", "oa": "zalo_oa"}
+        enabled = [
+            name
+            for name, on in (("zalo_bot", self.zalo_bot_enabled), ("zalo_oa", self.zalo_oa_enabled))
+            if on
+        ]
+        admins: set[tuple[str, str]] = set()
+        for item in self.zalo_admin_ids:
+            prefix, _, rest = item.partition(":")
+            if rest:
+                admins.add((channels[prefix], rest))
+            elif len(enabled) == 1:
+                admins.add((enabled[0], item))
+        return admins
 
     @property
     def zalo_oa_signing_secret(self) -> str | None:
@@ -272,7 +313,8 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One line: the first bad variable, what is wrong with it, and how many more there are."""
     errors = exc.errors(include_url=False, include_input=False)
     first = errors[0]
-    name = ".".join(str(part) for part in first["loc"]) or "?"
+    name = ".".join(str(part) for part in first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
     extra = f" (và {len(errors) - 1} lỗi khác)" if len(errors) > 1 else ""
-    return f"Cấu hình không hợp lệ: {name}: {message}{extra}"
+    where = f"{name}: " if name else ""  # a check across variables names them in its message
+    return f"Cấu hình không hợp lệ: {where}{message}{extra}"

@@ -130,3 +130,57 @@ def test_zalo_channels_are_enabled_by_their_settings(monkeypatch: pytest.MonkeyP
     assert settings.public_url == "https://ntm.example.vn"
     monkeypatch.setenv("ZALO_OA_SIGNATURE_SECRET", "oa-secret")
     assert load_settings().zalo_oa_signing_secret == "oa-secret"
+
+
+ZALO_BOT = {"ZALO_BOT_TOKEN": "12345:abcdef"}
+ZALO_OA = {"ZALO_OA_APP_ID": "app1", "ZALO_OA_ACCESS_TOKEN": "at", "ZALO_OA_SECRET_KEY": "sk"}
+
+
+@pytest.mark.parametrize(
+    ("env", "admins"),
+    [
+        (
+            {"NTM_ZALO_ADMIN_IDS": "bot:111, oa:222"} | ZALO_BOT | ZALO_OA,
+            {("zalo_bot", "111"), ("zalo_oa", "222")},
+        ),
+        ({"NTM_ZALO_ADMIN_IDS": "111"} | ZALO_BOT, {("zalo_bot", "111")}),
+        ({"NTM_ZALO_ADMIN_IDS": "222"} | ZALO_OA, {("zalo_oa", "222")}),
+        ({"NTM_ZALO_ADMIN_IDS": "oa:222"} | ZALO_BOT, {("zalo_oa", "222")}),
+    ],
+)
+def test_zalo_admins_belong_to_one_zalo_channel(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], admins: set[tuple[str, str]]
+) -> None:
+    """Zalo Bot and Zalo OA number their users separately: the same digits on the other
+    channel are somebody else, who must not become an administrator."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().zalo_admins == admins
+
+
+@pytest.mark.parametrize("ids", ["111", "bot:1,222"])
+def test_a_plain_zalo_admin_id_is_refused_when_both_zalo_channels_run(
+    monkeypatch: pytest.MonkeyPatch, ids: str
+) -> None:
+    for name, value in ({"NTM_ZALO_ADMIN_IDS": ids} | ZALO_BOT | ZALO_OA).items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert "NTM_ZALO_ADMIN_IDS" in message and "bot:ID hoặc oa:ID" in message
+    assert "\n" not in message and "?:" not in message
+
+
+@pytest.mark.parametrize("ids", ["web:1", "bot:", "a b"])
+def test_malformed_zalo_admin_ids_are_refused(monkeypatch: pytest.MonkeyPatch, ids: str) -> None:
+    monkeypatch.setenv("NTM_ZALO_ADMIN_IDS", ids)
+    with pytest.raises(ConfigError, match="NTM_ZALO_ADMIN_IDS"):
+        load_settings()
+
+
+@pytest.mark.parametrize("url", ["http://bot.example.org/tg", "ftp://x", "bot.example.org"])
+def test_a_telegram_webhook_must_be_https(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", url)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret")
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_URL.*https://"):
+        load_settings()

@@ -25,7 +25,7 @@ def zalo_env(
         "NTM_WEBHOOK_HOST": "127.0.0.1",
         "NTM_WEBHOOK_PORT": str(free_port()),
         "NTM_TODAY": "2021-10-15",
-        "NTM_ZALO_ADMIN_IDS": ZALO_ADMIN,
+        "NTM_ZALO_ADMIN_IDS": f"bot:{ZALO_ADMIN},oa:{ZALO_ADMIN}",
         "NTM_THROTTLE_SECONDS": "0",
         "NTM_LOG_LEVEL": "WARNING",
     }
