@@ -10,6 +10,7 @@ import io
 import json
 from typing import Any
 
+from handlers.cells import append_row, csv_row
 from handlers.core import Context
 from handlers.reporting import display_value, period_label
 from storage.communes import Commune
@@ -79,7 +80,7 @@ def export_reports(
         headers += [c.label_en if en else c.label for c in form.computed]
         if repeated:
             headers.append(ctx.tr("Chi tiết lặp lại"))
-        sheet.append(headers)
+        append_row(sheet, headers)
         for cell in sheet[1]:
             cell.font = bold
         for report in (r for r in reports if r.form_id == form.id):
@@ -97,7 +98,7 @@ def export_reports(
                         item = form.field(name)
                         groups.setdefault(repetition, []).append(display_value(ctx, item, value))
                 row.append("; ".join(" / ".join(v) for _, v in sorted(groups.items())))
-            sheet.append(row)
+            append_row(sheet, row)
         for index, header in enumerate(headers, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = min(
                 40, max(10, len(header) + 2)
@@ -109,17 +110,19 @@ def export_reports(
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(
-        [*_meta_headers(ctx), ctx.tr("Câu trả lời (JSON)"), ctx.tr("Giá trị tính (JSON)")]
+        csv_row([*_meta_headers(ctx), ctx.tr("Câu trả lời (JSON)"), ctx.tr("Giá trị tính (JSON)")])
     )
     for report in reports:
         row = _meta_row(ctx, report, communes, names)
         row[6] = row[6].isoformat(sep=" ", timespec="minutes")
         writer.writerow(
-            [
-                *row,
-                json.dumps(report.answers, ensure_ascii=False),
-                json.dumps(report.computed, ensure_ascii=False),
-            ]
+            csv_row(
+                [
+                    *row,
+                    json.dumps(report.answers, ensure_ascii=False),
+                    json.dumps(report.computed, ensure_ascii=False),
+                ]
+            )
         )
     # UTF-8 with a byte-order mark, so that Excel opens Vietnamese text correctly.
     return buffer.getvalue(), ("\ufeff" + text.getvalue()).encode("utf-8")
