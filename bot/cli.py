@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -112,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_backup.add_argument("path", type=Path, help="tệp sao lưu")
     db_backup.set_defaults(func=cmd_db_backup)
+    db_dead = db_sub.add_parser(
+        "deadletters",
+        help="các cập nhật không xử lý được (đã để riêng)",
+        description="Liệt kê các cập nhật từ Telegram/Zalo không xử lý được, kèm lỗi và nội dung.",
+    )
+    db_dead.add_argument("--limit", type=int, default=20, help="số mục mới nhất (mặc định 20)")
+    db_dead.add_argument("--json", action="store_true", help="mỗi mục một dòng JSON")
+    db_dead.set_defaults(func=cmd_db_deadletters)
 
     digest = sub.add_parser(
         "digest",
@@ -162,7 +172,6 @@ def cmd_digest(args: argparse.Namespace, settings: Callable[[], Settings]) -> in
 
 
 def cmd_health(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
-    import json
     import urllib.error
     import urllib.request
 
@@ -189,6 +198,30 @@ def cmd_db_migrate(args: argparse.Namespace, settings: Callable[[], Settings]) -
         for m in applied:
             print(f"đã áp dụng {m.version:04d}_{m.name}")
         print(f"lược đồ CSDL ở phiên bản {version}: {cfg.db_path}")
+        return 0
+
+    return asyncio.run(go())
+
+
+def cmd_db_deadletters(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from storage.db import Database
+    from storage.deadletters import DeadLetters
+    from storage.migrate import migrate
+
+    async def go() -> int:
+        async with Database(settings().db_path) as db:
+            await migrate(db)
+            letters = await DeadLetters(db).recent(max(1, args.limit))
+        for letter in letters:
+            if args.json:
+                print(json.dumps(dataclasses.asdict(letter), ensure_ascii=False, default=str))
+                continue
+            when = letter.created_at.isoformat(sep=" ", timespec="seconds")
+            key = letter.update_key or "?"
+            print(f"#{letter.id} {when} {letter.channel} {key}: {letter.error}")
+            print(f"    {letter.raw[:500]}")
+        if not letters and not args.json:
+            print("không có cập nhật nào bị để riêng")
         return 0
 
     return asyncio.run(go())

@@ -22,6 +22,7 @@ from handlers.reporting import compute_all, display_value, period_label, target_
 from handlers.richtext import Doc, b
 from handlers.types import Attachment, Choice
 from storage.communes import Commune
+from storage.deadletters import DeadLetters
 from storage.reports import Report, ReportRepo, report_number
 
 OFFICE = frozenset({ADMIN, STAFF})
@@ -90,6 +91,16 @@ async def summary(ctx: Context, args: str) -> None:
     doc.blank().extend(criteria_overview(data, ctx.tr))
     for line in await _delivery_problems(ctx):
         doc.add(*line)
+    week_ago = ctx.now - dt.timedelta(days=7)
+    set_aside = await DeadLetters(ctx.deps.db).count_since(week_ago)
+    if set_aside:
+        doc.blank().add(
+            _(
+                "⚠️ {count} tin nhắn trong 7 ngày qua không xử lý được và đã được để riêng "
+                "(xem bằng lệnh ntm-bot db deadletters).",
+                count=set_aside,
+            )
+        )
     ctx.reply(doc)
 
 

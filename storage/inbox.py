@@ -72,7 +72,11 @@ class Inbox:
         )
         updates: list[tuple[str, str]] = []
         for row in rows:
-            updates.extend((key, json.dumps(raw)) for key, raw in json.loads(row["body"]))
+            try:
+                batch = json.loads(row["body"])
+                updates.extend((str(key), json.dumps(raw)) for key, raw in batch)
+            except (ValueError, TypeError):  # damaged: handed on whole, to be set aside
+                updates.append((row["update_key"], row["body"]))
         return updates
 
     async def clear_left_over(self, channel: str) -> None:

@@ -182,5 +182,5 @@ def test_malformed_zalo_admin_ids_are_refused(monkeypatch: pytest.MonkeyPatch, i
 def test_a_telegram_webhook_must_be_https(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", url)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret")
-    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_URL.*https://"):
+    with pytest.raises(ConfigError, match=r"TELEGRAM_WEBHOOK_URL.*https://"):
         load_settings()

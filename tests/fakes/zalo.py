@@ -176,7 +176,8 @@ class FakeZaloBot(_Server):
             except TimeoutError:
                 raise _BotApiError(408, "Request timeout") from None
         update = self.updates.popleft()
-        key = update["message"]["message_id"]
+        message = update.get("message") if isinstance(update, dict) else None
+        key = message.get("message_id") if isinstance(message, dict) else None
         if key in self.deliver_twice:
             self.deliver_twice.discard(key)
             self.updates.append(update)

@@ -11,15 +11,17 @@ record makes every update take effect once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from functools import partial
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramRetryAfter, TelegramUnauthorizedError
+from aiogram.exceptions import ClientDecodeError, TelegramRetryAfter, TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
+from bot.channels.attempts import handle_or_set_aside, set_aside
 from bot.channels.ordering import KeyedQueue
 from storage.db import StorageError, StorageUnavailable
 from storage.inbox import Inbox
@@ -60,6 +62,7 @@ class Poller:
         )
         self.handled = 0
         self.queue = KeyedQueue(concurrency)
+        self._skip_to: int | None = None  # the offset past updates set aside while fetching
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.replay()
@@ -70,7 +73,9 @@ class Poller:
             updates = await self._fetch(request, stop)
             if updates is None:
                 break
+            skip, self._skip_to = self._skip_to, None
             if not updates:
+                offset = skip if skip is not None else offset
                 continue
             try:
                 await self.inbox.store(
@@ -86,7 +91,7 @@ class Poller:
                 log.error("cannot store received updates (%s); retrying", exc)
                 await self.backoff.asleep()
                 continue
-            offset = updates[-1].update_id + 1
+            offset = max(updates[-1].update_id + 1, skip or 0)
             for update in updates:
                 await self.queue.submit(conversation_key(update), partial(self.handle, update))
         await self.drain()
@@ -116,6 +121,14 @@ class Poller:
             log.warning("getUpdates: flood control, waiting %s s", exc.retry_after)
             await asyncio.sleep(exc.retry_after)
             return []
+        except ClientDecodeError as exc:
+            salvaged = await self._salvage(exc.data)
+            if salvaged is not None:
+                self.backoff.reset()
+                return salvaged
+            log.error("getUpdates answered something unreadable; retrying")
+            await self.backoff.asleep()
+            return []
         except Exception as exc:  # network, 5xx, bad JSON: the bot must keep running
             log.error(
                 "getUpdates failed (%s: %s); retrying in %.1f s",
@@ -128,11 +141,38 @@ class Poller:
         self.backoff.reset()
         return list(updates)
 
+    async def _salvage(self, data: object) -> list[Update] | None:
+        """A batch that failed to parse as a whole: the updates that do parse, each other one
+        set aside as a dead letter (the offset then moves past it); ``None`` if the answer
+        holds no updates at all."""
+        items = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            return None
+        good: list[Update] = []
+        last_id: int | None = None
+        for item in items:
+            number = item.get("update_id") if isinstance(item, dict) else None
+            if isinstance(number, int):
+                last_id = max(last_id or number, number)
+            try:
+                good.append(Update.model_validate(item, context={"bot": self.bot}))
+            except ValueError as exc:
+                raw = json.dumps(item, ensure_ascii=False, default=str)
+                key = str(number) if number is not None else None
+                log.error("telegram update %s has an unexpected shape; set aside", key)
+                await set_aside(self.inbox.db, CHANNEL, key, f"{type(exc).__name__}: {exc}", raw)
+        if last_id is not None:
+            self._skip_to = last_id + 1
+        return good
+
     async def handle(self, update: Update) -> None:
-        try:
-            await self.dp.feed_update(self.bot, update)
-        except Exception:
-            log.exception("update %s could not be handled", update.update_id)
+        await handle_or_set_aside(
+            self.inbox.db,
+            CHANNEL,
+            str(update.update_id),
+            lambda: update.model_dump_json(exclude_unset=True),
+            partial(self.dp.feed_update, self.bot, update),
+        )
         self.handled += 1
         self.inbox.done(CHANNEL, str(update.update_id))
 
@@ -146,7 +186,11 @@ class Poller:
         if not left:
             return
         log.info("handling %d updates received before the restart", len(left))
-        for _, body in left:
-            update = Update.model_validate_json(body, context={"bot": self.bot})
+        for key, body in left:
+            try:
+                update = Update.model_validate_json(body, context={"bot": self.bot})
+            except ValueError as exc:  # stored by an older version, or damaged: set aside
+                await set_aside(self.inbox.db, CHANNEL, key, f"{type(exc).__name__}: {exc}", body)
+                continue
             await self.handle(update)
         await self.inbox.clear_left_over(CHANNEL)

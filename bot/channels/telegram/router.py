@@ -9,6 +9,7 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
 from aiogram.utils.i18n import I18n
 
+from bot.channels.attempts import set_aside
 from bot.channels.telegram.callbacks import Act
 from bot.channels.telegram.service import CHANNEL, TelegramChannel
 from handlers.types import Incoming
@@ -83,6 +84,13 @@ def build_router(channel: TelegramChannel, i18n: I18n) -> Router:
         update = event.update
         log.error(
             "update %s failed: %s", update.update_id, event.exception, exc_info=event.exception
+        )
+        await set_aside(
+            channel.deps.db,
+            CHANNEL,
+            str(update.update_id),
+            f"{type(event.exception).__name__}: {event.exception}",
+            update.model_dump_json(exclude_unset=True),
         )
         chat_id = None
         if update.message is not None:

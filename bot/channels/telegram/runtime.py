@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from typing import Any
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -13,11 +15,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.methods import TelegramMethod
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.channels.attempts import set_aside
 from bot.channels.telegram.middlewares import (
     SkipRedeliveredMiddleware,
     ThrottlingMiddleware,
@@ -28,9 +32,44 @@ from bot.channels.telegram.router import build_router
 from bot.channels.telegram.service import TelegramChannel
 from bot.settings import Settings
 from handlers.core import ADMIN, GUEST, OFFICER, Conversation, Processor
+from storage.db import Database
 from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
+
+
+class CarefulRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, except that a body that is not JSON gets 400 (not 500) and
+    an update of an unexpected shape is set aside as a dead letter and acknowledged, so that
+    Telegram does not deliver it again and again."""
+
+    def __init__(self, db: Database, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.db = db
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return web.json_response({"ok": False, "description": "bad JSON"}, status=400)
+        try:
+            update = Update.model_validate(data, context={"bot": bot})
+        except ValueError as exc:
+            key = str(data.get("update_id")) if isinstance(data, dict) else None
+            log.error("telegram webhook update %s has an unexpected shape; set aside", key)
+            await set_aside(
+                self.db,
+                "telegram",
+                key,
+                f"{type(exc).__name__}: {exc}",
+                raw.decode(errors="replace"),
+            )
+            return web.json_response({})
+        result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+            bot, update, **self.data
+        )
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -132,7 +171,8 @@ class TelegramRuntime:
 
     def register_webhook(self, app: web.Application) -> None:
         secret = self.settings.telegram_webhook_secret
-        handler = SimpleRequestHandler(
+        handler = CarefulRequestHandler(
+            self.conversation.deps.db,
             dispatcher=self.dp,
             bot=self.bot,
             secret_token=secret.get_secret_value() if secret else None,

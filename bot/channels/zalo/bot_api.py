@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.zalo.shape import obj
 from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, text_with_numbered_choices
 from bot.files import FileLinks
 from bot.sender import Rejected, RetryLater, Unreachable
@@ -127,12 +128,14 @@ def update_key(update: dict[str, Any]) -> str:
 
 
 def incoming_of(update: dict[str, Any]) -> Incoming | None:
-    """The core's view of an update; ``None`` for what the bot does not answer."""
+    """The core's view of an update; ``None`` for what the bot does not answer. Raises
+    :class:`MalformedUpdate` for a message of an unexpected shape (it is set aside)."""
     message = update.get("message")
-    if not isinstance(message, dict):
+    if message is None:
         return None
-    sender = message.get("from") or {}
-    chat = message.get("chat") or {}
+    message = obj(message, "message")
+    sender = obj(message.get("from") or {}, "message.from")
+    chat = obj(message.get("chat") or {}, "message.chat")
     user_id = str(sender.get("id") or chat.get("id") or "")
     chat_id = str(chat.get("id") or user_id)
     if not user_id or sender.get("is_bot"):

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.zalo.shape import obj
 from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, split_text, text_with_numbered_choices
 from bot.files import FileLinks
 from bot.logging_setup import redacting_filter
@@ -212,7 +213,8 @@ def event_key(event: dict[str, Any]) -> str:
     msg_id = message.get("msg_id") if isinstance(message, dict) else None
     if msg_id:
         return str(msg_id)
-    who = (event.get("sender") or event.get("follower") or {}).get("id", "")
+    person = event.get("sender") or event.get("follower") or {}
+    who = person.get("id", "") if isinstance(person, dict) else ""
     return f"{event.get('event_name')}:{who}:{event.get('timestamp', '')}"
 
 
@@ -220,16 +222,16 @@ def incoming_of(event: dict[str, Any]) -> Incoming | None:
     """The core's view of a webhook event; ``None`` for events the bot does not answer."""
     name = str(event.get("event_name", ""))
     if name == "follow":  # a new follower is greeted as if they had typed /start
-        follower = str((event.get("follower") or {}).get("id") or "")
+        follower = str(obj(event.get("follower") or {}, "follower").get("id") or "")
         if not follower:
             return None
         return Incoming(CHANNEL, follower, follower, text="/start", update_key=event_key(event))
     if name not in _KINDS and name not in _OTHER:
         return None
-    sender = str((event.get("sender") or {}).get("id") or "")
+    sender = str(obj(event.get("sender") or {}, "sender").get("id") or "")
     if not sender:
         return None
-    message = event.get("message") or {}
+    message = obj(event.get("message") or {}, "message")
     kind = _KINDS.get(name, "other")
     text = message.get("text") if kind == "text" and isinstance(message, dict) else None
     return Incoming(

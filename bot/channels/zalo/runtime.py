@@ -209,9 +209,10 @@ class ZaloOARuntime:
         if not oa_api.signature_ok(raw, header, self.app_id, self._secret):
             log.warning("Zalo OA webhook call with a bad signature from %s", request.remote)
             return web.json_response({"error": 1, "message": "bad signature"}, status=401)
-        event = json.loads(raw)
-        if not isinstance(event, dict):
-            return web.json_response({"error": 1, "message": "bad event"}, status=400)
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            return web.json_response({"error": 1, "message": "bad JSON"}, status=400)
         try:
             await self.service.accept(event)
         except StorageError as exc:

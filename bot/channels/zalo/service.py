@@ -9,12 +9,14 @@ sent at the next start. A redelivered ``message_id``/``msg_id`` takes effect onc
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from bot.channels.attempts import handle_or_set_aside, set_aside
 from bot.channels.ordering import KeyedQueue
 from bot.channels.replies import ReplySender
 from bot.sender import Transport
@@ -47,35 +49,55 @@ class ZaloService:
         self.queue = KeyedQueue()
         self.handled = 0
 
-    async def accept(self, update: dict[str, Any]) -> None:
+    async def accept(self, update: Any) -> None:
         """Store one update, then handle it in the background. Raises
         :class:`~storage.db.StorageError` when it could not be stored (the platform should
-        then deliver it again)."""
-        key = self.key_of(update)
+        then deliver it again). An update of an unexpected shape is set aside, not raised."""
+        key = self._key(update)
+        raw = json.dumps(update, ensure_ascii=False)
         try:
-            await self.inbox.store(self.channel, [(key, json.dumps(update, ensure_ascii=False))])
+            await self.inbox.store(self.channel, [(key, raw)])
         except StorageUnavailable as exc:
             # No writes possible (disk full, read-only): handling fails too, changing nothing,
             # and the user is asked to try again later.
             log.error(
                 "%s: database unavailable (%s); the user is asked to retry", self.channel, exc
             )
-        await self._schedule(key, update)
+        await self._schedule(key, update, raw)
 
-    async def _schedule(self, key: str, update: dict[str, Any]) -> None:
-        incoming = self.parse(update)
-        if incoming is None:  # an event the bot does not answer
+    def _key(self, update: Any) -> str:
+        """The update's key; one derived from its body when it has no usable one."""
+        try:
+            if isinstance(update, dict):
+                return self.key_of(update)
+        except Exception:  # an odd shape: its hash still identifies a redelivery
+            log.debug("%s: no key in an update of an unexpected shape", self.channel)
+        body = json.dumps(update, sort_keys=True, ensure_ascii=False)
+        return "h:" + hashlib.sha256(body.encode()).hexdigest()[:32]
+
+    async def _schedule(self, key: str, update: Any, raw: str) -> None:
+        try:
+            incoming = self.parse(update) if isinstance(update, dict) else None
+            odd = not isinstance(update, dict)
+        except Exception as exc:
+            incoming, odd = None, True
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            error = "not a JSON object"
+        if odd:
+            log.error("%s update %s has an unexpected shape; set aside", self.channel, key)
+            await set_aside(self.deps.db, self.channel, key, error, raw)
+        if incoming is None:  # an event the bot does not answer, or set aside above
             self.inbox.done(self.channel, key)
             return
         await self.queue.submit(
-            (incoming.chat_id, incoming.user_id), partial(self._handle, key, incoming)
+            (incoming.chat_id, incoming.user_id), partial(self._handle, key, incoming, raw)
         )
 
-    async def _handle(self, key: str, incoming: Incoming) -> None:
-        try:
-            await self.handle(incoming)
-        except Exception:
-            log.exception("%s update %s could not be handled", self.channel, key)
+    async def _handle(self, key: str, incoming: Incoming, raw: str) -> None:
+        await handle_or_set_aside(
+            self.deps.db, self.channel, key, lambda: raw, partial(self.handle, incoming)
+        )
         self.handled += 1
         self.inbox.done(self.channel, key)
 
@@ -93,11 +115,14 @@ class ZaloService:
         left = await self.inbox.left_over(self.channel)
         if left:
             log.info("%s: handling %d updates received before the restart", self.channel, len(left))
-            for _, body in left:
-                update = json.loads(body)
-                incoming = self.parse(update) if isinstance(update, dict) else None
-                if incoming is not None:
-                    await self._handle(self.key_of(update), incoming)
+            for key, body in left:
+                try:
+                    update = json.loads(body)
+                except ValueError as exc:
+                    await set_aside(self.deps.db, self.channel, key, f"bad JSON: {exc}", body)
+                    continue
+                await self._schedule(key, update, body)
+            await self.queue.drain()
             await self.inbox.clear_left_over(self.channel)
         await self.replies.send_pending()
 
