@@ -395,6 +395,9 @@ class Conversation:
             await self.deps.menus.clear(ctx.user.id, ctx.now)
 
 
+THROTTLED = N_(
+    "Bạn gửi tin nhắn hơi nhanh. Xin chờ vài giây rồi gửi lại; tin vừa rồi chưa được xử lý."
+)
 ACCESS_CHANGED = N_(
     "Quyền của bạn vừa thay đổi (bị thu hồi hoặc chuyển sang xã khác), nên việc đang làm dở "
     "đã kết thúc; phần chưa gửi không được lưu. Gõ /help để xem bạn có thể làm gì."
@@ -509,6 +512,10 @@ class Processor:
             log.info("skipping redelivered update %s/%s", incoming.channel, key)
             return None
         return Delivery(incoming.channel, key, incoming.chat_id, replies, context or {})
+
+    def throttled_reply(self, lang: str | None = None) -> Reply:
+        _ = Tr(self.deps.translator, lang or self.deps.default_lang)
+        return Reply(Doc.of(_(THROTTLED)))
 
     def unavailable_reply(self, lang: str | None = None) -> Reply:
         _ = Tr(self.deps.translator, lang or self.deps.default_lang)

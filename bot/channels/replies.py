@@ -87,11 +87,20 @@ class ReplySender:
         there is nothing to record it in)."""
         log.warning("database unavailable while handling %s", incoming.update_key)
         reply = self.processor.unavailable_reply(await self._lang_of(incoming.user_id))
+        await self.send_notice(incoming.chat_id, reply)
+
+    async def send_throttled(self, incoming: Incoming) -> None:
+        """ "You are sending too fast": the message was dropped, not handled."""
+        reply = self.processor.throttled_reply(await self._lang_of(incoming.user_id))
+        await self.send_notice(incoming.chat_id, reply)
+
+    async def send_notice(self, chat_id: str, reply: Reply) -> None:
+        """A reply that is not the answer to an update (nothing recorded, best effort)."""
         try:
             for part in self.transport.parts(reply):
-                await self.send_part(incoming.chat_id, part)
+                await self.send_part(chat_id, part)
         except (Unreachable, Rejected, RetryLater) as exc:
-            log.warning("could not tell %s to retry: %s", incoming.chat_id, exc)
+            log.warning("could not send a notice to %s: %s", chat_id, exc)
 
     async def _lang_of(self, user_id: str) -> str | None:
         try:

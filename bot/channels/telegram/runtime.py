@@ -30,6 +30,7 @@ from bot.channels.telegram.middlewares import (
 from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.router import build_router
 from bot.channels.telegram.service import TelegramChannel
+from bot.channels.throttle import Throttle
 from bot.settings import Settings
 from handlers.core import ADMIN, GUEST, OFFICER, Conversation, Processor
 from storage.db import Database
@@ -102,7 +103,7 @@ class TelegramRuntime:
         self.dp = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
         self.dp.update.outer_middleware(SkipRedeliveredMiddleware(deps))
         UserLanguageMiddleware(i18n, deps).setup(self.dp)
-        throttle = ThrottlingMiddleware(i18n, settings.throttle_rate)
+        throttle = ThrottlingMiddleware(i18n, Throttle(settings.throttle_rate, channel="telegram"))
         self.dp.message.outer_middleware(throttle)
         self.dp.callback_query.outer_middleware(throttle)
         self.dp.include_router(build_router(self.channel, i18n))

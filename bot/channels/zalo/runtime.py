@@ -13,6 +13,7 @@ import aiohttp
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import web
 
+from bot.channels.throttle import Throttle
 from bot.channels.zalo import bot_api, oa_api
 from bot.channels.zalo.bot_api import ZaloBotClient, ZaloBotError, ZaloBotTransport
 from bot.channels.zalo.oa_api import TokenKeeper, ZaloOAClient, ZaloOATransport
@@ -81,6 +82,7 @@ class ZaloBotRuntime:
             Inbox(processor.deps.db),
             bot_api.incoming_of,
             bot_api.update_key,
+            Throttle(settings.throttle_rate, channel=bot_api.CHANNEL),
         )
         secret = settings.zalo_bot_webhook_secret
         self._secret = secret.get_secret_value().encode() if secret else b""
@@ -194,6 +196,7 @@ class ZaloOARuntime:
             Inbox(processor.deps.db),
             oa_api.incoming_of,
             oa_api.event_key,
+            Throttle(settings.throttle_rate, channel=oa_api.CHANNEL),
         )
 
     def register_webhook(self, app: web.Application) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from bot.channels.attempts import handle_or_set_aside, set_aside
 from bot.channels.ordering import KeyedQueue
 from bot.channels.replies import ReplySender
+from bot.channels.throttle import Throttle
 from bot.sender import Transport
 from handlers.core import Processor
 from handlers.types import Incoming
@@ -37,6 +38,7 @@ class ZaloService:
         inbox: Inbox,
         parse: Callable[[dict[str, Any]], Incoming | None],
         key_of: Callable[[dict[str, Any]], str],
+        throttle: Throttle | None = None,
     ) -> None:
         self.channel = channel
         self.processor = processor
@@ -47,6 +49,7 @@ class ZaloService:
         self.key_of = key_of
         self.replies = ReplySender(channel, transport, processor)
         self.queue = KeyedQueue()
+        self.throttle = throttle or Throttle(0)
         self.handled = 0
 
     async def accept(self, update: Any) -> None:
@@ -75,7 +78,8 @@ class ZaloService:
         body = json.dumps(update, sort_keys=True, ensure_ascii=False)
         return "h:" + hashlib.sha256(body.encode()).hexdigest()[:32]
 
-    async def _schedule(self, key: str, update: Any, raw: str) -> None:
+    async def _schedule(self, key: str, update: Any, raw: str, *, fresh: bool = True) -> None:
+        """Parse and queue one update; ``fresh`` ones (not replayed) pass flood control."""
         try:
             incoming = self.parse(update) if isinstance(update, dict) else None
             odd = not isinstance(update, dict)
@@ -89,6 +93,12 @@ class ZaloService:
             await set_aside(self.deps.db, self.channel, key, error, raw)
         if incoming is None:  # an event the bot does not answer, or set aside above
             self.inbox.done(self.channel, key)
+            return
+        verdict = self.throttle.allow(incoming.user_id) if fresh else None
+        if verdict is not None and not verdict.allowed:  # dropped; the user is told now and then
+            self.inbox.done(self.channel, key)
+            if verdict.notify:
+                await self.replies.send_throttled(incoming)
             return
         await self.queue.submit(
             (incoming.chat_id, incoming.user_id), partial(self._handle, key, incoming, raw)
@@ -121,7 +131,7 @@ class ZaloService:
                 except ValueError as exc:
                     await set_aside(self.deps.db, self.channel, key, f"bad JSON: {exc}", body)
                     continue
-                await self._schedule(key, update, body)
+                await self._schedule(key, update, body, fresh=False)
             await self.queue.drain()
             await self.inbox.clear_left_over(self.channel)
         await self.replies.send_pending()
