@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -311,12 +312,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report_failure(exc: BaseException) -> int:
-    """Known failures print one line; anything else is a bug and keeps its traceback."""
+    """Known failures print one line; anything else is a bug whose traceback goes to the log.
+
+    Either way the text passes the redacting filter first: an exception raised by an HTTP
+    client may carry a URL with the bot token in it, and nothing may print that.
+    """
+    from bot.logging_setup import redacting_filter, setup_logging
     from knowledge.errors import KnowledgeError
     from storage.db import StorageError
 
+    redact = redacting_filter().redact
     known: tuple[type[BaseException], ...] = (KnowledgeError, StorageError, OSError)
     if isinstance(exc, known):
-        print(f"ntm-bot: lỗi: {exc}", file=sys.stderr)
+        print(f"ntm-bot: lỗi: {redact(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
-    raise exc
+    setup_logging("INFO")  # if the settings never loaded, the filter still knows token shapes
+    logging.getLogger("bot.cli").critical("unexpected failure", exc_info=exc)
+    print(
+        f"ntm-bot: lỗi không mong đợi ({type(exc).__name__}: {redact(str(exc))[:300]}); "
+        "chi tiết ở dòng log phía trên",
+        file=sys.stderr,
+    )
+    return EXIT_FAILURE

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 REDACTED = "***"
 # Telegram/Zalo bot tokens have this shape even when the setting is not known to us.
-_TOKEN_SHAPE = re.compile(r"\b\d{6,}:[A-Za-z0-9_-]{20,}\b")
+# No \b before the digits: in an API URL the token follows ".../bot" directly.
+_TOKEN_SHAPE = re.compile(r"(?<!\d)\d{6,}:[A-Za-z0-9_-]{20,}")
 
 
 class RedactingFilter(logging.Filter):

@@ -53,7 +53,7 @@ class Runtime:
                 self.telegram = TelegramRuntime(
                     settings, self.app.conversation, self.app.processor, i18n
                 )
-                await self.telegram.setup()
+                await self.telegram.setup(self.stop_event)
                 if self.telegram.webhook_mode:
                     self.telegram.register_webhook(self.web.app)
                 else:
@@ -61,7 +61,7 @@ class Runtime:
             await self._setup_zalo()
             await self.web.start()
             if self.telegram is not None and self.telegram.webhook_mode:
-                await self.telegram.start_webhook()
+                await self.telegram.start_webhook(self.stop_event)
             await self._start_zalo()
             self._start_sending()
         except BaseException:
@@ -212,12 +212,19 @@ class Runtime:
 
 
 async def run_channels(settings: Settings) -> int:
-    async with Runtime(settings) as runtime:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, runtime.stop_event.set)
-        log.info("Trợ lý NTM is running; SIGTERM or Ctrl-C stops it gracefully")
-        await runtime.wait()
-        failed = runtime.failed()
+    from bot.channels.telegram.runtime import StartupStopped
+
+    runtime = Runtime(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # also while still waiting for the network
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, runtime.stop_event.set)
+    try:
+        async with runtime:
+            log.info("Trợ lý NTM is running; SIGTERM or Ctrl-C stops it gracefully")
+            await runtime.wait()
+            failed = runtime.failed()
+    except StartupStopped:
+        log.info("stopped before the channels were up")
+        return 0
     return 1 if failed else 0

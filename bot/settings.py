@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -36,6 +37,7 @@ def _env(name: str) -> Any:
     return Field(validation_alias=AliasChoices(name))
 
 
+TOKEN_SECRET = re.compile(r"[A-Za-z0-9_-]+")
 ZALO_ADMIN_ID = re.compile(r"(?:(?:bot|oa):)?[A-Za-z0-9_.-]{1,64}")
 
 
@@ -153,7 +155,26 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("phải là địa chỉ http:// hoặc https://")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises for a port out of range
+        except ValueError:
+            raise ValueError("cổng (port) phải là số từ 1 đến 65535") from None
+        if not parts.hostname:
+            raise ValueError("thiếu tên máy chủ, ví dụ https://api.telegram.org")
         return value.rstrip("/")
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        """``<bot id>:<secret>``, as @BotFather gives it (the value itself is never shown)."""
+        token = value.get_secret_value().strip() if value is not None else ""
+        if not token:
+            return None
+        bot_id, colon, secret = token.partition(":")
+        if not (colon and bot_id.isdigit() and secret and TOKEN_SECRET.fullmatch(secret)):
+            raise ValueError("không đúng dạng <số>:<mã> mà @BotFather cấp")
+        return SecretStr(token)
 
     @field_validator("telegram_webhook_url")
     @classmethod

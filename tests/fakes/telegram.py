@@ -177,10 +177,11 @@ class FakeTelegram:
         self.port = 0
 
     # -- lifecycle --------------------------------------------------------------------------
-    async def start(self) -> FakeTelegram:
+    async def start(self, port: int = 0) -> FakeTelegram:
+        """Serve on ``port`` (0: any free one), e.g. the address a bot was already told."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner, self.port = await serve_locally(app)
+        self._runner, self.port = await serve_locally(app, port)
         return self
 
     async def stop(self) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -13,10 +15,17 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.methods import TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -31,12 +40,13 @@ from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.router import build_router
 from bot.channels.telegram.service import TelegramChannel
 from bot.channels.throttle import Throttle
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from handlers.core import ADMIN, GUEST, OFFICER, Conversation, Processor
 from storage.db import Database
 from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class CarefulRequestHandler(SimpleRequestHandler):
@@ -71,6 +81,35 @@ class CarefulRequestHandler(SimpleRequestHandler):
             bot, update, **self.data
         )
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
+
+
+class StartupStopped(Exception):
+    """Asked to stop while still waiting for the network at start."""
+
+
+async def until_reachable(
+    what: str, call: Callable[[], Awaitable[T]], stop: asyncio.Event, *, max_delay: float = 60.0
+) -> T:
+    """``call()``, tried again with backoff while the network or the server is down."""
+    backoff = Backoff(BackoffConfig(min_delay=1.0, max_delay=max_delay, factor=2.0, jitter=0.1))
+    while True:
+        try:
+            return await call()
+        except TelegramUnauthorizedError:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN bị Telegram từ chối (401 Unauthorized): kiểm tra lại token"
+            ) from None
+        except TelegramRetryAfter as exc:
+            delay = float(exc.retry_after)
+            reason = f"flood control, retry after {exc.retry_after} s"
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            delay = next(backoff)
+            reason = f"{type(exc).__name__}: {exc.message}"
+        log.warning("%s is not reachable yet (%s); trying again in %.0f s", what, reason, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        if stop.is_set():
+            raise StartupStopped(f"stopped while waiting for {what}")
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -118,7 +157,16 @@ class TelegramRuntime:
         url = self.settings.telegram_webhook_url or ""
         return urlparse(url).path or "/telegram"
 
-    async def setup(self) -> None:
+    async def setup(self, stop: asyncio.Event | None = None) -> None:
+        """Meet Telegram: who the bot is, its command menus, replies a crash left unsent.
+
+        Started during a network outage (a district server after a power cut), it waits and
+        tries again with backoff, saying so in the log, until Telegram answers or ``stop`` is
+        set; a token Telegram refuses is a configuration error and stops at once.
+        """
+        await until_reachable("Telegram", self._meet, stop or asyncio.Event())
+
+    async def _meet(self) -> None:
         me = await self.bot.me()
         log.info("Telegram bot @%s (id %s) ready", me.username, me.id)
         username = me.username
@@ -165,7 +213,9 @@ class TelegramRuntime:
                     log.info("no command menu for admin %s yet: %s", admin, exc)
 
     async def run_polling(self, stop: asyncio.Event) -> None:
-        await self.bot.delete_webhook(drop_pending_updates=False)
+        await until_reachable(
+            "Telegram", lambda: self.bot.delete_webhook(drop_pending_updates=False), stop
+        )
         self.poller = Poller(self.bot, self.dp, Inbox(self.conversation.deps.db))
         log.info("Telegram: polling %s", self.settings.telegram_api_base)
         await self.poller.run(stop)
@@ -181,14 +231,19 @@ class TelegramRuntime:
         )
         handler.register(app, path=self.webhook_path)
 
-    async def start_webhook(self) -> None:
+    async def start_webhook(self, stop: asyncio.Event | None = None) -> None:
         secret = self.settings.telegram_webhook_secret
-        assert self.settings.telegram_webhook_url is not None
-        await self.bot.set_webhook(
-            self.settings.telegram_webhook_url,
-            secret_token=secret.get_secret_value() if secret else None,
-            allowed_updates=self.dp.resolve_used_update_types(),
-            drop_pending_updates=False,
+        url = self.settings.telegram_webhook_url
+        assert url is not None
+        await until_reachable(
+            "Telegram",
+            lambda: self.bot.set_webhook(
+                url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=self.dp.resolve_used_update_types(),
+                drop_pending_updates=False,
+            ),
+            stop or asyncio.Event(),
         )
         log.info("Telegram: webhook at %s", self.webhook_path)
 
