@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
+import time
 from collections.abc import Callable
 
 from bot.clock import Clock
@@ -19,9 +21,11 @@ from bot.settings import Settings
 from handlers.broadcast import create_digest_job, create_reminder_job, due_reminders, week_key
 from handlers.core import Deps
 from storage.db import StorageError
+from storage.retention import Pruned, prune
 from storage.sending import SendingRepo
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY = 3600.0  # seconds between two prunings (the first one at start)
 
 
 class Scheduler:
@@ -63,10 +67,28 @@ class Scheduler:
             self.on_job()
         return created
 
-    async def run(self, stop: asyncio.Event, every: float = 30.0) -> None:
+    async def prune(self) -> Pruned:
+        """Forget what is old enough (retention settings); see :mod:`storage.retention`."""
+        pruned = await prune(
+            self.deps.db,
+            self.clock.now(),
+            keep_updates=dt.timedelta(days=self.settings.keep_updates_days),
+            keep_dead_letters=dt.timedelta(days=self.settings.keep_dead_letters_days),
+        )
+        if pruned.total:
+            log.info("pruned old rows: %s", pruned)
+        return pruned
+
+    async def run(
+        self, stop: asyncio.Event, every: float = 30.0, prune_every: float = PRUNE_EVERY
+    ) -> None:
+        last_prune = -math.inf
         while not stop.is_set():
             try:
                 await self.tick()
+                if time.monotonic() - last_prune >= prune_every:
+                    last_prune = time.monotonic()
+                    await self.prune()
             except StorageError as exc:
                 log.error("scheduler could not check what is due: %s", exc)
             with contextlib.suppress(TimeoutError):

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     dialog_ttl_hours: float = Field(24.0, gt=0, le=24 * 30, validation_alias="NTM_DIALOG_TTL_HOURS")
     invite_ttl_days: int = Field(7, ge=1, le=365, validation_alias="NTM_INVITE_TTL_DAYS")
 
+    # --- retention (the database stays bounded) ---------------------------------------------
+    keep_updates_days: int = Field(30, ge=1, le=3650, validation_alias="NTM_KEEP_UPDATES_DAYS")
+    keep_dead_letters_days: int = Field(
+        90, ge=1, le=3650, validation_alias="NTM_KEEP_DEAD_LETTERS_DAYS"
+    )
+
     # --- digests, reminders, sending --------------------------------------------------------
     digest_weekday: int = Field(0, ge=0, le=6, validation_alias="NTM_DIGEST_WEEKDAY")
     digest_time: dt.time = Field(dt.time(7, 30), validation_alias="NTM_DIGEST_TIME")

@@ -25,7 +25,15 @@ from handlers.i18n import N_, Tr
 from handlers.parsing import ParseError, parse_date, parse_number
 from handlers.richtext import Doc, b, it
 from handlers.types import Choice
-from knowledge.forms import Form, FormField, Target, evaluate
+from knowledge.forms import (
+    ACTION_FIELD,
+    ACTION_FORM,
+    ACTION_OPTION,
+    Form,
+    FormField,
+    Target,
+    evaluate,
+)
 from knowledge.normalize import fold
 from storage.communes import Commune
 from storage.reports import AuditLog, Report, ReportRepo
@@ -163,7 +171,10 @@ class ReportDialog:
         forms = list(ctx.deps.kb.forms.values())
         doc = Doc().add(b(_("Báo cáo của xã {commune}", commune=commune.name)))
         doc.add(_("Chọn mẫu báo cáo:"))
-        rows = [[Choice(self._title(ctx, f), f"rep:form:{commune.id}:{f.id}")] for f in forms]
+        rows = [
+            [Choice(self._title(ctx, f), ACTION_FORM.format(commune=commune.id, form=f.id))]
+            for f in forms
+        ]
         ctx.reply(doc, rows)
 
     @staticmethod
@@ -384,7 +395,8 @@ class ReportDialog:
         choices: list[list[Choice]] = []
         if item.type == "choice":
             choices = [
-                [Choice(o.label_en if en else o.label, f"rep:opt:{o.value}")] for o in item.options
+                [Choice(o.label_en if en else o.label, ACTION_OPTION.format(value=o.value))]
+                for o in item.options
             ]
         elif item.type == "indicator":
             choices = self._indicator_choices(ctx, item.level)
@@ -705,7 +717,7 @@ class ReportDialog:
             label = step.field.label_en if en else step.field.label
             if step.index is not None:
                 label += f" ({step.index + 1})"
-            rows.append([Choice(label[:60], f"rep:field:{step.key}")])
+            rows.append([Choice(label[:60], ACTION_FIELD.format(key=step.key))])
         rows.append([Choice(_("◀ Quay lại"), "rep:back")])
         ctx.reply(_("Chọn câu cần sửa:"), rows)
 

@@ -28,6 +28,26 @@ Ref = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]  # ids 
 FieldType = Literal["integer", "number", "percent", "text", "choice", "date", "indicator"]
 
 
+# The report dialog's buttons carry actions built from a form's id, option values and field
+# keys with these templates (handlers/reporting.py uses them too). Telegram's callback_data
+# holds at most 64 bytes, so a form whose actions would not fit is refused when it loads.
+MAX_ACTION_BYTES = 64
+ACTION_FORM = "rep:form:{commune}:{form}"
+ACTION_OPTION = "rep:opt:{value}"
+ACTION_FIELD = "rep:field:{key}"
+_LONGEST_COMMUNE_ID = "9" * 9
+_LONGEST_REPETITION = ".9999"
+
+
+def _action_fits(action: str, where: str) -> None:
+    size = len(action.encode("utf-8"))
+    if size > MAX_ACTION_BYTES:
+        raise ValueError(
+            f"{where}: quá dài cho nút bấm ({size} byte, tối đa {MAX_ACTION_BYTES} byte cho "
+            f"“{action}”); hãy đặt tên ngắn hơn"
+        )
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -128,6 +148,19 @@ class Form(_Strict):
     computed: list[Computed] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
     source: Text
+
+    @model_validator(mode="after")
+    def _actions_fit(self) -> Form:
+        _action_fits(ACTION_FORM.format(commune=_LONGEST_COMMUNE_ID, form=self.id), "id")
+        for item in self.fields:
+            key = item.key + (_LONGEST_REPETITION if item.repeat_of else "")
+            _action_fits(ACTION_FIELD.format(key=key), f"fields.{item.key}.key")
+            for option in item.options:
+                _action_fits(
+                    ACTION_OPTION.format(value=option.value),
+                    f"fields.{item.key}.options.{option.value}",
+                )
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> Form:

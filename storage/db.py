@@ -64,12 +64,20 @@ def background(job: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
 
 class SoonFlush:
     """Runs ``flush`` once, ``delay`` seconds after it was first asked for since the last run:
-    how the repositories that batch small writes (menus, sent marks, the inbox) write them."""
+    how the repositories that batch small writes (menus, sent marks, the inbox) write them.
+
+    A flush that fails (a locked or full disk) keeps its rows (each ``flush`` puts back what it
+    could not write) and is tried again with backoff until it succeeds: nothing is lost and no
+    task dies with an exception nobody retrieves.
+    """
+
+    MAX_BACKOFF = 30.0
 
     def __init__(self, flush: Callable[[], Awaitable[None]], delay: float) -> None:
         self._flush = flush
         self.delay = delay
         self._task: asyncio.Task[None] | None = None
+        self.failures = 0
 
     def request(self) -> None:
         if self._task is None or self._task.done():
@@ -77,7 +85,25 @@ class SoonFlush:
 
     async def _later(self) -> None:
         await asyncio.sleep(self.delay)
-        await self._flush()
+        wait = max(self.delay, 0.05)
+        while True:
+            try:
+                await self._flush()
+            except Exception as exc:  # a storage fault, or a bug: either way, keep the rows
+                self.failures += 1
+                wait = min(wait * 2, self.MAX_BACKOFF)
+                log.warning(
+                    "a batched write failed (%s: %s); trying again in %.1f s",
+                    type(exc).__name__,
+                    exc,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                continue
+            if self.failures:
+                log.info("the batched write went through after %d failure(s)", self.failures)
+                self.failures = 0
+            return
 
 
 def _translate(exc: sqlite3.Error) -> StorageError:
@@ -340,10 +366,12 @@ def _backup_sync(source: Path, target: Path) -> int:
         if status != "ok":
             raise StorageError(f"bản sao không toàn vẹn: {status}")
         dst.execute("PRAGMA journal_mode = DELETE")
-    except sqlite3.Error as exc:
+    except BaseException as exc:  # a failed check too: no half-made copy, no open file
         dst.close()
         partial.unlink(missing_ok=True)
-        raise _translate(exc) from exc
+        if isinstance(exc, sqlite3.Error):
+            raise _translate(exc) from exc
+        raise
     finally:
         src.close()
     dst.close()

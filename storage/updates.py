@@ -7,7 +7,6 @@ update can never take effect twice. The row then holds the replies until they ar
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -169,11 +168,3 @@ class ProcessedUpdates:
             )
             for r in rows
         ]
-
-    async def prune(self, keep: dt.timedelta = dt.timedelta(days=30)) -> int:
-        """Forget updates older than any redelivery window (their replies are long sent)."""
-        cutoff = utc_iso(dt.datetime.now(dt.UTC) - keep)
-        return await self.db.execute(
-            "DELETE FROM processed_updates WHERE status != 'pending' AND created_at < ?",
-            (cutoff,),
-        )

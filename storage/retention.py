@@ -1,0 +1,66 @@
+"""Keeping the database bounded: what is old enough to forget, forgotten.
+
+- ``processed_updates``: the redelivery record and the replies of each update. Platforms
+  redeliver within minutes or hours; after ``keep_updates`` an update (whose replies were sent
+  or given up) is forgotten.
+- ``shared_files``: links expire (their own TTL); expired ones are removed, and so are the
+  stored bytes (``blobs``) nothing refers to any more: no link and no delivery still to send.
+- ``dead_letters``: kept ``keep_dead_letters`` for the office to look at.
+- ``invite_attempts``: counters whose window and cool-down are long over.
+
+Reports, the audit log, jobs and their deliveries are the office's record and are never pruned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from storage.db import Database
+from storage.timeutil import utc_iso
+
+
+@dataclass(frozen=True)
+class Pruned:
+    updates: int
+    shared_files: int
+    blobs: int
+    dead_letters: int
+    invite_attempts: int
+
+    @property
+    def total(self) -> int:
+        return (
+            self.updates + self.shared_files + self.blobs + self.dead_letters + self.invite_attempts
+        )
+
+
+async def prune(
+    db: Database,
+    now: dt.datetime,
+    *,
+    keep_updates: dt.timedelta,
+    keep_dead_letters: dt.timedelta,
+) -> Pruned:
+    moment = utc_iso(now)
+    updates = await db.execute(
+        "DELETE FROM processed_updates WHERE status != 'pending' AND created_at < ?",
+        (utc_iso(now - keep_updates),),
+    )
+    files = await db.execute("DELETE FROM shared_files WHERE expires_at <= ?", (moment,))
+    blobs = await db.execute(
+        "DELETE FROM blobs WHERE NOT EXISTS"
+        " (SELECT 1 FROM shared_files f WHERE f.sha256 = blobs.sha256)"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d"
+        " WHERE d.status = 'pending' AND instr(d.payload, blobs.sha256) > 0)"
+    )
+    letters = await db.execute(
+        "DELETE FROM dead_letters WHERE created_at < ?", (utc_iso(now - keep_dead_letters),)
+    )
+    stale = utc_iso(now - dt.timedelta(days=1))
+    attempts = await db.execute(
+        "DELETE FROM invite_attempts WHERE coalesce(locked_until, first_failed, '') < ?"
+        " AND coalesce(first_failed, '') < ?",
+        (stale, stale),
+    )
+    return Pruned(updates, files, blobs, letters, attempts)
