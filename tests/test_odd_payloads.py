@@ -25,7 +25,7 @@ from storage.migrate import migrate
 from tests.cli_util import run_cli
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZaloBot, FakeZaloOA, post_bot_webhook
-from tests.telegram_util import running_bot
+from tests.telegram_util import bot_env, running_bot
 from tests.zalo_util import running_zalo, webhook_url, zalo_env
 
 pytestmark = pytest.mark.slow  # real servers on 127.0.0.1
@@ -215,3 +215,28 @@ async def test_odd_updates_left_by_a_crash_do_not_block_the_restart(
     as_json = run_cli("db", "deadletters", "--json", "--limit", "2", env=env, cwd=tmp_path)
     assert len(as_json.stdout.splitlines()) == 2
     assert {"channel", "error", "raw"} <= set(json.loads(as_json.stdout.splitlines()[0]))
+
+
+async def test_telegram_updates_left_by_a_crash_that_cannot_be_read_are_set_aside(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    env = bot_env(fake_telegram, tmp_path)
+    async with Database(env["NTM_DB_PATH"]) as db:
+        await migrate(db)
+        good = {
+            "update_id": 7001,
+            "message": {
+                "message_id": 1,
+                "date": 1634000000,
+                "text": "hạn BHYT",
+                "chat": {"id": TG_USER, "type": "private", "first_name": "A"},
+                "from": {"id": TG_USER, "is_bot": False, "first_name": "A"},
+            },
+        }
+        odd = {"update_id": 7000, "message": {"chat": "c"}}
+        await Inbox(db).store("telegram", [("7000", json.dumps(odd)), ("7001", json.dumps(good))])
+    async with running_bot(monkeypatch, fake_telegram, tmp_path) as runtime:
+        [answer] = await fake_telegram.wait_for(TG_USER, 1)
+        assert "30/09/2021" in answer.text
+        letters = await dead_letters(runtime)
+        assert [letter.update_key for letter in letters] == ["7000"]
