@@ -27,7 +27,11 @@ STRUCTURAL = frozenset(
     {"tieu", "chi", "noi", "dung", "so", "cap", "xa", "huyen", "cua", "va", "cac", "o"}
     | {"criterion", "criteria", "indicator"}
 )
+_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s|$)")
 _CODE = re.compile(r"^\d{1,2}(?:\.\d{1,2})?$")
+_RANGE_WORDS = frozenset({"den", "toi", "to", "through", "till", "until"})
+# "18.1-18.4" and "18.1 – 18.4" say "from … to …" (the hyphen does not survive tokenizing).
+_DASHED_RANGE = re.compile(r"(\d{1,2}\.\d{1,2})\s*[-–—]\s*(\d{1,2}\.\d{1,2})")
 _SUB_CODE = re.compile(r"^\d{1,2}\.\d{1,2}$")
 _MARKERS: tuple[Phrase, ...] = (
     ("tieu", "chi"),
@@ -77,6 +81,7 @@ class Analysis:
     range: DateRange | None
     topics: list[TopicMatch]
     unit_positions: set[int] = field(default_factory=set)
+    levels: frozenset[str] = frozenset()  # every level named ("cấp xã và cấp huyện": both)
 
     def has(self, *cues: str) -> bool:
         return any(c in self.cues for c in cues)
@@ -104,6 +109,9 @@ class QueryEngine:
                 phrase = tuple(words(text))
                 if phrase:
                     aliases.setdefault(phrase, unit.key)
+        for unit in self.kb.units:  # written aliases first: a generated one never overrides
+            for phrase in _acronym_aliases(unit.short):
+                aliases.setdefault(phrase, unit.key)
         return aliases
 
     def _entries(self, texts: Iterable[str], english: bool = False) -> list[Entry]:
@@ -185,7 +193,7 @@ class QueryEngine:
     # -- analysis ---------------------------------------------------------------------------
     def analyze(self, question: str, today: dt.date, lang: str | None = None) -> Analysis:
         text = clean(question)
-        folded = fold(text)
+        folded = _DASHED_RANGE.sub(r"\1 den \2", fold(text))
         raw = tokenize(folded)
         detected = lang or self._detect_lang(raw, text)
         corrected = self.speller.correct(raw)
@@ -202,9 +210,10 @@ class QueryEngine:
         if detected == "en":
             ignored |= {j for j, t in enumerate(tokens) if t in self.lexicon.english_stopwords}
         cues = self._find_cues(tokens, ignored)
-        codes = self._find_codes(tokens)
+        codes = self._expand_ranges(tokens, self._find_codes(tokens))
         code_positions = {c.position for c in codes}
-        level = self._find_level(tokens, unit_positions | district_positions)
+        levels = self._find_levels(tokens, unit_positions | district_positions)
+        level = next(iter(levels)) if len(levels) == 1 else None
         date_range = find_range(" ".join(corrected), today, self._default_year)
         accented = (
             frozenset(w for w in re.split(r"[^\w]+", text.lower()) if w)
@@ -224,6 +233,7 @@ class QueryEngine:
             range=date_range,
             topics=topics,
             unit_positions=unit_positions,
+            levels=frozenset(levels),
         )
 
     def _detect_lang(self, tokens: list[str], text: str) -> str:
@@ -302,7 +312,29 @@ class QueryEngine:
             i = max(j, i + 1)
         return codes
 
-    def _find_level(self, tokens: list[str], skip: set[int]) -> str | None:
+    def _expand_ranges(self, tokens: list[str], codes: list[CodeRef]) -> list[CodeRef]:
+        """ "18.1 đến 18.4" names 18.1, 18.2, 18.3 and 18.4 (same criterion, in order)."""
+        out: list[CodeRef] = []
+        for ref in codes:
+            previous = out[-1] if out else None
+            between = tokens[previous.position + 1 : ref.position] if previous else []
+            if (
+                previous is not None
+                and "." in previous.label
+                and "." in ref.label
+                and previous.number == ref.number
+                and len(between) == 1
+                and between[0] in _RANGE_WORDS
+            ):
+                first = int(previous.label.split(".")[1])
+                last = int(ref.label.split(".")[1])
+                for sub in range(first + 1, last):
+                    label = f"{ref.number}.{sub}"
+                    out.append(CodeRef(label, ref.level, ref.explicit, previous.position))
+            out.append(ref)
+        return out
+
+    def _find_levels(self, tokens: list[str], skip: set[int]) -> set[str]:
         levels: set[str] = set()
         for i, word in enumerate(tokens):
             if i in skip or word not in _LEVEL_WORDS:
@@ -312,7 +344,7 @@ class QueryEngine:
                 if following == "hoi" or tokens[i - 2 : i] == ["hop", "tac"]:
                     continue
             levels.add(_LEVEL_WORDS[word])
-        return levels.pop() if len(levels) == 1 else None
+        return levels
 
     def _default_year(self, month: int) -> int:
         year = self.kb.meta.year
@@ -326,7 +358,26 @@ class QueryEngine:
         self, question: str, today: dt.date, lang: str | None = None
     ) -> tuple[Analysis, r.Result]:
         analysis = self.analyze(question, today, lang)
+        command = self._command(question, today)
+        if command is not None:
+            return analysis, command
         return analysis, self.resolve(analysis, today)
+
+    def _command(self, question: str, today: dt.date) -> r.Result | None:
+        """The browsing commands answer outside the chat too (``ntm-bot ask "/tieuchi"``)."""
+        match = _COMMAND.match(question.strip())
+        if match is None:
+            return None
+        name = match[1].lower()
+        if name in ("tieuchi", "criteria"):
+            return r.ListCriteria(("xa", "huyen"))
+        if name in ("donvi", "units"):
+            return r.ListUnits()
+        if name in ("hanchot", "deadlines"):
+            return self._calendar(next_days(today, DEFAULT_UPCOMING_DAYS), today, True)
+        if name in ("help", "start", "trogiup", "huongdan"):
+            return r.Help()
+        return None
 
     def resolve(self, a: Analysis, today: dt.date) -> r.Result:
         has_subject = bool(a.codes or a.units or a.topics)
@@ -373,7 +424,10 @@ class QueryEngine:
     def _resolve_codes(self, a: Analysis) -> r.Result:
         parts: list[r.Result] = []
         seen: set[str] = set()
+        labels = {ref.label for ref in a.codes}
         for ref in a.codes:
+            if any(other.startswith(ref.label + ".") for other in labels):
+                continue  # "nội dung 18.5 thuộc tiêu chí 18": the parent only locates 18.5
             part = self._resolve_code(a, ref)
             if part is None:
                 continue
@@ -392,6 +446,14 @@ class QueryEngine:
         return unknown[0]
 
     def _resolve_code(self, a: Analysis, ref: CodeRef) -> r.Result | None:
+        if len(a.levels) == 2:  # "tiêu chí 1 cấp xã và cấp huyện": both, as asked
+            both = [lvl for lvl in ("xa", "huyen") if f"{lvl}:{ref.label}" in self.kb.indicators]
+            if len(both) == 2:
+                parts = [
+                    self._about_indicator(a, self.kb.indicators[f"{lvl}:{ref.label}"])
+                    for lvl in both
+                ]
+                return r.Several(tuple(parts))
         levels = [ref.level] if ref.level else ([a.level] if a.level else ["xa", "huyen"])
         existing = [lvl for lvl in levels if f"{lvl}:{ref.label}" in self.kb.indicators]
         if not existing and ref.level is None and a.level is not None:
@@ -641,6 +703,23 @@ class QueryEngine:
         if not (deadlines or facts or duties):
             return r.OutOfScope()
         return r.TopicOwner(tuple(deadlines), tuple(facts), tuple(duties))
+
+
+def _acronym_aliases(short: str | None) -> list[Phrase]:
+    """ "Phòng NN&PTNT" is also "phòng NN", "phòng PTNT" and plain "PTNT": how people shorten
+    a department's acronym. Plain pieces only when they have three letters or more."""
+    match = re.fullmatch(r"Phòng (\S+)", short or "")
+    if match is None:
+        return []
+    pieces = [words(piece) for piece in re.split(r"[&-]", match[1])]
+    phrases: list[Phrase] = []
+    for piece in pieces:
+        if len(piece) != 1:
+            continue
+        phrases.append(("phong", piece[0]))
+        if len(piece[0]) >= 3:
+            phrases.append((piece[0],))
+    return phrases
 
 
 def _contains(tokens: list[str], phrase: Phrase) -> bool:

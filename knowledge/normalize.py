@@ -18,7 +18,8 @@ _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2
 _DASHES = str.maketrans({"–": "-", "—": "-", "−": "-", "‐": "-", "“": '"', "”": '"', "’": "'"})
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _JOINED_ABBR = re.compile(r"(?<=[a-z])[&-](?=[a-z])")
-_TOKEN = re.compile(r"\d+(?:[./]\d+)*%?|[a-z0-9]+")
+# Letters and digits are separate tokens: "tc17.4" is "tc" "17.4", "thpt2" is "thpt" "2".
+_TOKEN = re.compile(r"\d+(?:[./]\d+)*%?|[a-z]+")
 
 
 def clean(text: str) -> str:

@@ -2,7 +2,9 @@
 
 Case fields: ``depts`` (exact set of owning-department keys), ``must`` (substrings of the
 folded answer text), ``dates`` (ISO dates in the text or in ``deadlines``), ``any`` (groups of
-substrings, one group must match), ``criteria`` (codes that must be in ``criteria``).
+substrings, one group must match), ``criteria`` (codes that must be in ``criteria``);
+beyond the shared scorer: ``intent`` (one of these intents), ``mustnot`` (substrings the folded
+text must not contain: an unrelated answer is worse than none).
 """
 
 from __future__ import annotations
@@ -75,4 +77,11 @@ def problems(case: dict[str, Any], answer: dict[str, Any]) -> list[str]:
     for code in case.get("criteria", []):
         if code not in answer.get("criteria", []):
             why.append(f"criteria lacks {code}")
+    if "intent" in case:
+        wanted = case["intent"] if isinstance(case["intent"], list) else [case["intent"]]
+        if answer.get("intent") not in wanted:
+            why.append(f"intent {answer.get('intent')} not in {wanted}")
+    for needle in case.get("mustnot", []):
+        if norm(needle) in text:
+            why.append(f"has '{needle}'")
     return why
