@@ -19,7 +19,7 @@ from knowledge.base import DeadlineLink, Indicator, KnowledgeBase
 from knowledge.lexicon import Lexicon, Phrase, load_lexicon
 from knowledge.matching import Entry, PhraseIndex, Speller, TopicMatch
 from knowledge.models import Deadline
-from knowledge.normalize import clean, fold, has_diacritics, tokenize, words
+from knowledge.normalize import Typed, clean, fold, has_diacritics, tokenize, typed_forms, words
 from knowledge.temporal import DEFAULT_UPCOMING_DAYS, DateRange, find_range, next_days
 
 # Words that say what kind of thing is meant rather than which: optional inside phrases.
@@ -27,6 +27,7 @@ STRUCTURAL = frozenset(
     {"tieu", "chi", "noi", "dung", "so", "cap", "xa", "huyen", "cua", "va", "cac", "o"}
     | {"criterion", "criteria", "indicator"}
 )
+_CRITERION_MARKER = re.compile(r"\b(?:tieu chi|chi tieu|criterion|criteria|tc)\b")
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s|$)")
 _CODE = re.compile(r"^\d{1,2}(?:\.\d{1,2})?$")
 _RANGE_WORDS = frozenset({"den", "toi", "to", "through", "till", "until"})
@@ -122,11 +123,14 @@ class QueryEngine:
                 tokens = [t for t in tokens if t not in self.lexicon.english_stopwords]
             if not tokens:
                 continue
-            accented = None
-            if len(tokens) == 1 and not english:
-                raw = clean(text).lower()
-                accented = raw if has_diacritics(raw) and " " not in raw else None
-            entries.append(Entry(tuple(tokens), accented))
+            spelled: tuple[str | None, ...] | None = None
+            if not english:
+                plan_words = typed_forms(text)
+                spelled = tuple(
+                    next(iter(plan_words[t])) if len(plan_words.get(t, ())) == 1 else None
+                    for t in tokens
+                )
+            entries.append(Entry(tuple(tokens), spelled))
         return entries
 
     def _build_index(self) -> PhraseIndex:
@@ -215,12 +219,10 @@ class QueryEngine:
         levels = self._find_levels(tokens, unit_positions | district_positions)
         level = next(iter(levels)) if len(levels) == 1 else None
         date_range = find_range(" ".join(corrected), today, self._default_year)
-        accented = (
-            frozenset(w for w in re.split(r"[^\w]+", text.lower()) if w)
-            if has_diacritics(text)
-            else None
-        )
-        topics = self.index.match(tokens, ignored | code_positions, accented)
+        typed: Typed | None = typed_forms(text)
+        if _CRITERION_MARKER.search(folded):
+            typed = None  # "tiêu chí … điên": the marker says a criterion is meant; forgive
+        topics = self.index.match(tokens, ignored | code_positions, typed)
         topics = [t for t in topics if t.score >= MIN_TOPIC_SCORE]
         return Analysis(
             question=question,

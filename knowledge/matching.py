@@ -19,6 +19,8 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from knowledge.normalize import Typed, accent_agrees
+
 Phrase = tuple[str, ...]
 
 
@@ -97,12 +99,21 @@ class TopicMatch:
 
 @dataclass(frozen=True)
 class Entry:
-    """A phrase of a topic. One-word phrases remember their accented spelling, because folding
-    makes different words collide ("chợ"/"cho", "điện"/"diện"): when the question is typed with
-    diacritics, a one-word phrase matches only its own accented word."""
+    """A phrase of a topic, with how the plan spells each of its words (``None`` where the
+    token came from an abbreviation). Folding makes different words collide ("chợ"/"cho",
+    "điện"/"diện", "phổ"/"phở"): a word the user typed with diacritics matches only the same
+    accented word."""
 
     tokens: Phrase
-    accented: str | None = None
+    spelled: tuple[str | None, ...] | None = None
+
+    def agrees(self, typed: Typed | None) -> bool:
+        if typed is None or self.spelled is None:
+            return True
+        return all(
+            accent_agrees(token, spelled, typed)
+            for token, spelled in zip(self.tokens, self.spelled, strict=False)
+        )
 
 
 SINGLE_WORD_FACTOR = 0.6  # a topic explained only by one-word phrases is less certain
@@ -157,11 +168,12 @@ class PhraseIndex:
         self,
         tokens: list[str],
         exclude: Iterable[int] = (),
-        accented_words: frozenset[str] | None = None,
+        typed: Typed | None = None,
     ) -> list[TopicMatch]:
         """Topics whose phrases match, best first.
 
-        ``accented_words``: the question's own words when it was typed with diacritics.
+        ``typed``: how the question spelled its words (:func:`~knowledge.normalize.typed_forms`);
+        a phrase whose word the user typed with other diacritics does not match.
         """
         excluded = set(exclude)
         positions: dict[str, list[int]] = defaultdict(list)
@@ -176,13 +188,9 @@ class PhraseIndex:
                 phrase = entry.tokens
                 if not all(t in positions for t in phrase if t not in self.stop):
                     continue
+                if not entry.agrees(typed):
+                    continue
                 if len(phrase) == 1:
-                    if (
-                        accented_words is not None
-                        and entry.accented is not None
-                        and entry.accented not in accented_words
-                    ):
-                        continue
                     single[topic].update(positions[phrase[0]])
                     continue
                 spots = {i for t in phrase for i in positions.get(t, ())}

@@ -56,3 +56,30 @@ def tokenize(folded: str) -> list[str]:
 def words(text: str) -> list[str]:
     """``tokenize(fold(text))``."""
     return tokenize(fold(text))
+
+
+Typed = dict[str, frozenset[str]]
+_WORD = re.compile(r"\w+")
+
+
+def typed_forms(text: str) -> Typed:
+    """Each folded word of ``text`` → the ways it was written (lowercase, accents kept).
+
+    Folding makes different words collide ("phở"/"phổ", "chợ"/"cho", "mới"/"mỗi"); what the
+    user typed tells them apart, unless they typed without diacritics.
+    """
+    forms: dict[str, set[str]] = {}
+    for word in _WORD.findall(clean(text).lower()):
+        for token in tokenize(fold_word(word)):
+            forms.setdefault(token, set()).add(word if token == fold_word(word) else token)
+    return {token: frozenset(words) for token, words in forms.items()}
+
+
+def accent_agrees(token: str, spelled: str | None, typed: Typed | None) -> bool:
+    """Whether ``token``, written ``spelled`` in the plan, can be what the user typed."""
+    if typed is None or spelled is None:
+        return True
+    forms = typed.get(token)
+    if not forms:
+        return True  # not typed as such (an expansion, a correction)
+    return spelled in forms or any(not has_diacritics(form) for form in forms)
