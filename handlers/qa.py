@@ -8,6 +8,7 @@ dates it mentions (``ntm-bot ask --json``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +23,11 @@ from knowledge import results as r
 from knowledge.base import DeadlineLink, Indicator, KnowledgeBase
 from knowledge.engine import Analysis, QueryEngine
 from knowledge.models import Deadline, Duty, Fact
+from knowledge.passages import CLOSING, LEGAL_BASES, TITLE, Passage
 from knowledge.temporal import DateRange
 
 MAX_LIST = 12
+_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 
 
 @dataclass
@@ -542,7 +545,8 @@ class PlanWriter:
         for fact in result.facts:
             self.doc.blank()
             self.fact_lines(fact)
-            self.doc.add(_("Đơn vị thực hiện: {units}", units=self.units(fact.who)))
+            if fact.who:
+                self.doc.add(_("Đơn vị thực hiện: {units}", units=self.units(fact.who)))
             self.doc.add(it(_("Kế hoạch ghi: “{quote}”", quote=fact.quote)))
             self.source(fact.source)
         for deadline in result.deadlines:
@@ -680,6 +684,78 @@ class PlanWriter:
                     row.append(Choice(self.level_title(level), f"dl:{option.indicator.code}"))
         if row:
             self.choices.append(row)
+
+    def section(self, passage: Passage) -> str:
+        _ = self._
+        if passage.section == LEGAL_BASES:
+            return _("phần căn cứ của Kế hoạch")
+        if passage.section == CLOSING:
+            return _("phần kết của Kế hoạch")
+        if passage.section == TITLE:
+            return _("phần đầu của Kế hoạch")
+        return _("mục {section} của Kế hoạch", section=passage.section)
+
+    def r_passages(self, result: r.Passages) -> None:
+        _ = self._
+        for unit in result.units:
+            self.unit(unit)
+        for i, passage in enumerate(result.passages):
+            if i:
+                self.doc.blank()
+            where = self.section(passage)
+            about = (
+                f" — {passage.lead}" if passage.lead and passage.lead not in passage.text else ""
+            )
+            self.doc.add(b(_("Theo {where}{about}:", where=where, about=about)))
+            self.doc.add(f"“{passage.text}”")
+            for day, month, year in _DATE.findall(passage.text):
+                self.dates.add(dt.date(int(year), int(month), int(day)).isoformat())
+        if _.en:
+            self.doc.add(it(_("(The plan is quoted in Vietnamese, as written.)")))
+
+    def r_suggest(self, result: r.Suggest) -> None:
+        _ = self._
+        asked = {
+            "owner": _("đơn vị phụ trách"),
+            "deadline": _("thời hạn"),
+            "duties": _("nhiệm vụ"),
+            "fact": _("mục tiêu, số liệu"),
+        }
+        understood = ", ".join(asked[c] for c in result.understood if c in asked)
+        if understood:
+            self.doc.add(
+                _("Tôi hiểu bạn hỏi về {what}, nhưng chưa chắc về nội dung nào.", what=understood)
+            )
+        else:
+            self.doc.add(_("Tôi chưa chắc đã hiểu đúng câu hỏi."))
+        self.doc.add(_("Có phải bạn muốn hỏi về:"))
+        row: list[Choice] = []
+        for topic in result.options:
+            kind, _sep, key = topic.partition(":")
+            if kind == "ind":
+                ind = self.kb.indicators[key]
+                self.doc.bullet(f"{self.code(ind)} ({self.level(ind.level)}): {self.name(ind)}")
+                row.append(
+                    Choice(
+                        self._(
+                            "{code} ({level})", code=self.code(ind), level=self.level(ind.level)
+                        ),
+                        f"crit:{key}",
+                    )
+                )
+            elif kind == "dl":
+                self.doc.bullet(self.what(self.kb.deadline_by_id[key]))
+            elif kind == "fact":
+                fact = self.kb.fact_by_id[key]
+                self.doc.bullet(fact.subject_en if _.en else fact.subject)
+            elif kind == "duty":
+                unit = key.partition(":")[0]
+                name = self.kb.unit(unit).name
+                self.doc.bullet(_("Nhiệm vụ của {unit}", unit=name))
+                row.append(Choice(name[:38], f"unit:{unit}"))
+        self.doc.add(it(_("Xin hỏi lại rõ hơn, ví dụ kèm số tiêu chí hoặc tên đơn vị.")))
+        if row:
+            self.choices.append(row[:3])
 
     def r_several(self, result: r.Several) -> None:
         for i, part in enumerate(result.parts):

@@ -17,6 +17,7 @@ from knowledge.models import (
     PlanMeta,
     Unit,
 )
+from knowledge.passages import Passage
 
 LEVELS = ("xa", "huyen")
 
@@ -63,6 +64,7 @@ class KnowledgeBase:
     facts: list[Fact]
     communes: CommunesFile
     forms: dict[str, Form] = field(default_factory=dict)
+    passages: list[Passage] = field(default_factory=list)  # the plan's full text
     unit_by_key: dict[str, Unit] = field(init=False)
     indicators: dict[str, Indicator] = field(init=False)
     deadline_by_id: dict[str, Deadline] = field(init=False)
@@ -131,6 +133,7 @@ class KnowledgeBase:
             "mục tiêu, việc định kỳ": len(self.facts),
             "xã, thị trấn": len(self.communes.communes),
             "mẫu báo cáo": len(self.forms),
+            "đoạn văn bản Kế hoạch": len(self.passages),
         }
 
     # -- lookups --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from knowledge.lexicon import Lexicon, Phrase, load_lexicon
 from knowledge.matching import Entry, PhraseIndex, Speller, TopicMatch
 from knowledge.models import Deadline
 from knowledge.normalize import Typed, clean, fold, has_diacritics, tokenize, typed_forms, words
+from knowledge.retrieval import PlanSearch
 from knowledge.temporal import DEFAULT_UPCOMING_DAYS, DateRange, find_range, next_days
 
 # Words that say what kind of thing is meant rather than which: optional inside phrases.
@@ -55,6 +56,7 @@ _LEVEL_WORDS = {
     "district": "huyen",
 }
 MIN_TOPIC_SCORE = 1.0
+WEAK_COVERAGE = 0.6  # a best topic explaining less of the question's plan words is doubted
 TIE = 0.995
 
 
@@ -83,6 +85,9 @@ class Analysis:
     topics: list[TopicMatch]
     unit_positions: set[int] = field(default_factory=set)
     levels: frozenset[str] = frozenset()  # every level named ("cấp xã và cấp huyện": both)
+    typed: Typed | None = None  # how the user spelled each word (None: spelling forgiven)
+    cue_positions: frozenset[int] = frozenset()  # words that say what is asked ("ai", "hạn")
+    written: str = "vi"  # the language the question is written in (``lang``: of the answer)
 
     def has(self, *cues: str) -> bool:
         return any(c in self.cues for c in cues)
@@ -98,6 +103,10 @@ class QueryEngine:
             tuple(words(f"{kb.meta.district} district")),
         }
         self.index = self._build_index()
+        self.search = PlanSearch(kb.passages, self.lexicon)
+        # Words the plan itself uses (its text and the curated phrases): only they can tell
+        # whether a topic explains the question; a word the plan never uses cannot.
+        self._plan_words = frozenset(self.index.vocabulary()) | self.search.vocabulary
         self.speller = self._build_speller()
         self._vi_words = self._vietnamese_vocabulary()
         self._deadline_months = {(d.due.year, d.due.month) for d in kb.deadlines}
@@ -199,7 +208,8 @@ class QueryEngine:
         text = clean(question)
         folded = _DASHED_RANGE.sub(r"\1 den \2", fold(text))
         raw = tokenize(folded)
-        detected = lang or self._detect_lang(raw, text)
+        written = self._detect_lang(raw, text)
+        detected = lang or written
         corrected = self.speller.correct(raw)
         units, unit_spans, district_spans = self._find_units(corrected)
         tokens: list[str] = []
@@ -213,7 +223,7 @@ class QueryEngine:
         ignored = set(unit_positions)
         if detected == "en":
             ignored |= {j for j, t in enumerate(tokens) if t in self.lexicon.english_stopwords}
-        cues = self._find_cues(tokens, ignored)
+        cues, cue_positions = self._find_cues(tokens, ignored)
         codes = self._expand_ranges(tokens, self._find_codes(tokens))
         code_positions = {c.position for c in codes}
         levels = self._find_levels(tokens, unit_positions | district_positions)
@@ -236,6 +246,9 @@ class QueryEngine:
             topics=topics,
             unit_positions=unit_positions,
             levels=frozenset(levels),
+            typed=typed,
+            cue_positions=frozenset(cue_positions),
+            written=written,
         )
 
     def _detect_lang(self, tokens: list[str], text: str) -> str:
@@ -270,16 +283,21 @@ class QueryEngine:
                 i += 1
         return found, spans, district
 
-    def _find_cues(self, tokens: list[str], skip: set[int]) -> set[str]:
-        """Cue phrases, matched on the question without unit names (and English stopwords)."""
+    def _find_cues(self, tokens: list[str], skip: set[int]) -> tuple[set[str], set[int]]:
+        """Cue phrases, matched on the question without unit names (and English stopwords):
+        the cues found, and the positions of the words that said them."""
         found: set[str] = set()
-        text = [t for i, t in enumerate(tokens) if i not in skip]
+        positions: set[int] = set()
+        kept = [i for i in range(len(tokens)) if i not in skip]
+        text = [tokens[i] for i in kept]
         for name, phrases in self.lexicon.cues.items():
             for phrase in phrases:
-                if _contains(text, phrase):
+                start = _find(text, phrase)
+                if start is not None:
                     found.add(name)
+                    positions.update(kept[start : start + len(phrase)])
                     break
-        return found
+        return found, positions
 
     def _find_codes(self, tokens: list[str]) -> list[CodeRef]:
         codes: list[CodeRef] = []
@@ -400,6 +418,15 @@ class QueryEngine:
                 return unit_result
         if a.range is not None and self._is_calendar(a):
             return self._calendar(a.range, today, include_overdue=a.has("overdue"))
+        if a.topics and a.written == "vi" and self._weak(a):  # (English phrases are too sparse)
+            # The best topic explains little of the question: the plan's text may say more;
+            # if it does not, offer the closest topics rather than answer something else
+            # (unless the topic's own phrase is there, word for word).
+            found = self._passages(a)
+            if found is not None:
+                return found
+            if not a.topics[0].contiguous:
+                return self._suggest(a)
         if a.topics:
             topical = self._resolve_topics(a)
             if topical is not None:
@@ -408,10 +435,53 @@ class QueryEngine:
             return self._calendar(next_days(today, DEFAULT_UPCOMING_DAYS), today, True)
         if a.has("help") and not has_subject:
             return r.Help()
+        found = self._passages(a)
+        if found is not None:
+            return found
         if a.has("owner", "deadline", "duties", "fact") and not has_subject:
             asked = next(c for c in ("owner", "deadline", "duties", "fact") if a.has(c))
             return r.Clarify(asked)
         return r.OutOfScope()
+
+    # the plan's text, and doubt ------------------------------------------------------------
+    def _content_positions(self, a: Analysis) -> list[int]:
+        """Positions of the words that carry the question's topic."""
+        skip = self.lexicon.question_words | STRUCTURAL | self.lexicon.english_stopwords
+        return [
+            i
+            for i, t in enumerate(a.tokens)
+            if i not in a.unit_positions
+            and i not in a.cue_positions
+            and t not in skip
+            and not t[0].isdigit()
+        ]
+
+    def _weak(self, a: Analysis) -> bool:
+        """The best topic is a lone word amid a question about something else the plan knows."""
+        best = a.topics[0]
+        content = [i for i in self._content_positions(a) if a.tokens[i] in self._plan_words]
+        if len(content) < 2:
+            return False
+        covered = len(best.positions.intersection(content))
+        return covered / len(content) < WEAK_COVERAGE
+
+    def _passages(self, a: Analysis) -> r.Passages | None:
+        topic = [t for i, t in enumerate(a.tokens) if i not in a.cue_positions]
+        hits = self.search.search(a.tokens, a.typed, topic)
+        if not hits:
+            return None
+        units: dict[str, None] = {}
+        for hit in hits:
+            found, _, _ = self._find_units(self.speller.correct(words(hit.passage.lead)))
+            units.update(dict.fromkeys(found))
+        return r.Passages(tuple(hit.passage for hit in hits), tuple(units))
+
+    def _suggest(self, a: Analysis) -> r.Result:
+        options = [m.topic for m in a.topics[:3]]
+        if not options:
+            return r.OutOfScope()
+        understood = tuple(c for c in ("owner", "deadline", "duties", "fact") if a.has(c))
+        return r.Suggest(understood, tuple(options))
 
     def _is_calendar(self, a: Analysis) -> bool:
         assert a.range is not None
@@ -722,6 +792,15 @@ def _acronym_aliases(short: str | None) -> list[Phrase]:
         if len(piece[0]) >= 3:
             phrases.append((piece[0],))
     return phrases
+
+
+def _find(tokens: list[str], phrase: Phrase) -> int | None:
+    """Where ``phrase`` starts in ``tokens``, or ``None``."""
+    n = len(phrase)
+    for i in range(len(tokens) - n + 1):
+        if tokens[i] == phrase[0] and tuple(tokens[i : i + n]) == phrase:
+            return i
+    return None
 
 
 def _contains(tokens: list[str], phrase: Phrase) -> bool:

@@ -55,6 +55,7 @@ class _LexiconFile(BaseModel):
     english_stopwords: list[str]
     english_markers: list[str]
     known_words: list[str]
+    question_words: list[str]
 
 
 Phrase = tuple[str, ...]
@@ -67,6 +68,7 @@ class Lexicon:
     english_stopwords: frozenset[str]
     english_markers: frozenset[str]
     known_words: frozenset[str]
+    question_words: frozenset[str] = frozenset()
 
     def expand(self, tokens: list[str]) -> list[str]:
         """Replace abbreviation tokens by the words they stand for."""
@@ -98,4 +100,5 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         english_stopwords=frozenset(w for s in raw.english_stopwords for w in words(s)),
         english_markers=frozenset(w for s in raw.english_markers for w in words(s)),
         known_words=frozenset(w for s in raw.known_words for w in words(s)),
+        question_words=frozenset(w for s in raw.question_words for w in words(s)),
     )

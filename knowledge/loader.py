@@ -25,6 +25,7 @@ from knowledge.models import (
     PlanMeta,
     UnitsFile,
 )
+from knowledge.passages import read_passages
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,6 +53,9 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     _check_references(units, criteria, deadlines, facts, communes)
     forms = load_forms(base / "forms")
     _check_forms(forms, {d.id for d in deadlines.deadlines}, {f.id for f in facts.facts})
+    text = base / meta.source_file
+    if not text.is_file():
+        raise KnowledgeError(f"{text}: không tìm thấy văn bản Kế hoạch (plan.yaml: source_file)")
     return KnowledgeBase(
         source_dir=base,
         meta=meta,
@@ -61,6 +65,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         facts=facts.facts,
         communes=communes,
         forms=forms,
+        passages=read_passages(text),
     )
 
 

@@ -145,15 +145,22 @@ class Recurrence(Strict):
 
 class Fact(Strict):
     id: Key
-    kind: Literal["target", "recurring", "requirement"]
+    kind: Literal["target", "recurring", "requirement", "framing"]
     subject: Text
     subject_en: Text
     value: Text
     value_en: Text
-    who: list[Key] = Field(min_length=1)
+    who: list[Key] = Field(default_factory=list)  # empty only for the plan's framing
     deadline: Key | None = None
     criteria: list[str] = Field(default_factory=list)
     recurrence: Recurrence | None = None
+
+    @model_validator(mode="after")
+    def _someone_is_bound(self) -> Fact:
+        if not self.who and self.kind != "framing":
+            raise ValueError("who: a target, duty or requirement names the units it binds")
+        return self
+
     quote: Text
     keywords: list[Text] = Field(default_factory=list)
     keywords_en: list[Text] = Field(default_factory=list)

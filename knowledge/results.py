@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from knowledge.base import DeadlineLink, Indicator
 from knowledge.models import Deadline, Duty, Fact
+from knowledge.passages import Passage
 from knowledge.temporal import DateRange
 
 
@@ -132,6 +133,24 @@ class Several:
     intent: str = "owner"
 
 
+@dataclass(frozen=True)
+class Passages:
+    """The plan's own words where no curated fact answers: quoted with their section."""
+
+    passages: tuple[Passage, ...]
+    units: tuple[str, ...] = ()  # the units the passages are about (their bullet's lead-in)
+    intent: str = "passage"
+
+
+@dataclass(frozen=True)
+class Suggest:
+    """Not sure: what was understood, and the closest topics to choose from."""
+
+    understood: tuple[str, ...]
+    options: tuple[str, ...]  # topic ids ("ind:xa:17", "unit:tp", "dl:bhyt", "fact:…")
+    intent: str = "suggest"
+
+
 Result = (
     Help
     | OutOfScope
@@ -148,4 +167,6 @@ Result = (
     | ListCommunes
     | Ambiguous
     | Several
+    | Passages
+    | Suggest
 )
