@@ -463,6 +463,9 @@ class PlanWriter:
     def r_calendar(self, result: r.Calendar) -> None:
         _ = self._
         span = result.range
+        if result.overdue_first:
+            self.overdue_lines(result)
+            self.doc.blank()
         self.doc.add(b(self.range_title(span)))
         if result.due:
             for deadline in result.due[: MAX_LIST * 2]:
@@ -479,27 +482,36 @@ class PlanWriter:
                     self.what(nxt),
                     f" ({self.units(nxt.responsible)})",
                 )
-        if result.include_overdue:
-            overdue = sorted(result.overdue, key=lambda d: d.due, reverse=True)
-            if overdue:
-                self.doc.blank()
-                self.doc.add(
-                    b(
-                        _.n(
-                            "Đã quá hạn: {count} việc",
-                            "Đã quá hạn: {count} việc",
-                            len(overdue),
-                            count=len(overdue),
-                        )
-                    )
+        if result.include_overdue and not result.overdue_first:
+            self.doc.blank()
+            self.overdue_lines(result)
+
+    def overdue_lines(self, result: r.Calendar) -> None:
+        _ = self._
+        overdue = sorted(result.overdue, key=lambda d: d.due, reverse=True)
+        if not overdue:
+            if result.overdue_first:
+                self.doc.add(b(_("Không có việc nào đã quá hạn.")))
+            return
+        self.doc.add(
+            b(
+                _.n(
+                    "Đã quá hạn: {count} việc",
+                    "Đã quá hạn: {count} việc",
+                    len(overdue),
+                    count=len(overdue),
                 )
-                for deadline in overdue[:MAX_LIST]:
-                    self.deadline_item(DeadlineLink(deadline, tuple(deadline.responsible)))
-                if len(overdue) > MAX_LIST:
-                    self.doc.add(_("… và {count} việc khác.", count=len(overdue) - MAX_LIST))
+            )
+        )
+        for deadline in overdue[:MAX_LIST]:
+            self.deadline_item(DeadlineLink(deadline, tuple(deadline.responsible)))
+        if len(overdue) > MAX_LIST:
+            self.doc.add(_("… và {count} việc khác.", count=len(overdue) - MAX_LIST))
 
     def range_title(self, span: DateRange) -> str:
         _ = self._
+        if span.kind == "until":  # no start date worth naming
+            return _("Việc phải xong trước hoặc đúng ngày {date}", date=self.date(span.end))
         start, end = self.date(span.start), self.date(span.end)
         if span.kind == "day":
             return _("Việc đến hạn ngày {date}", date=start)

@@ -12,7 +12,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge import results as r
 from knowledge.base import DeadlineLink, Indicator, KnowledgeBase
@@ -432,7 +432,8 @@ class QueryEngine:
             if topical is not None:
                 return topical
         if a.has("calendar", "overdue") and (a.has("deadline", "overdue") or "viec" in a.tokens):
-            return self._calendar(next_days(today, DEFAULT_UPCOMING_DAYS), today, True)
+            upcoming = self._calendar(next_days(today, DEFAULT_UPCOMING_DAYS), today, True)
+            return replace(upcoming, overdue_first=a.has("overdue"))
         if a.has("help") and not has_subject:
             return r.Help()
         found = self._passages(a)

@@ -80,6 +80,7 @@ class Calendar:
     due: tuple[Deadline, ...]
     overdue: tuple[Deadline, ...] = ()
     include_overdue: bool = False
+    overdue_first: bool = False  # "việc đã quá hạn": what is late is the answer
     intent: str = "calendar"
 
 

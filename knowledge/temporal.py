@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-RangeKind = Literal["day", "month", "quarter", "year", "days", "week"]
+RangeKind = Literal["day", "month", "quarter", "year", "days", "week", "until"]
+# "phải xong trước 30/10", "due by 30 October": everything up to that day, overdue included.
+_UNTIL = re.compile(
+    r"(?:\btruoc|\bbefore|\bby|\buntil|\bcho den|\bden het|\bno later than)"
+    r"(?:\s+(?:ngay|the|hom))?\s*$"
+)
+BEGINNING = dt.date(1900, 1, 1)
 
 _MONTHS_EN = {
     name: i
@@ -100,14 +106,14 @@ def find_range(
     ``default_year(month)`` picks the year for a month or day given without one.
     """
     if match := _DMY.search(folded):
-        return _day(int(match[3]), int(match[2]), int(match[1]))
+        return _until(folded, match.start(), _day(int(match[3]), int(match[2]), int(match[1])))
     if match := _DMY_WORDS.search(folded):
         month = int(match[2])
         year = int(match[3]) if match[3] else default_year(month)
-        return _day(year, month, int(match[1]))
+        return _until(folded, match.start(), _day(year, month, int(match[1])))
     if match := _DM.search(folded):
         month = int(match[2])
-        return _day(default_year(month), month, int(match[1]))
+        return _until(folded, match.start(1), _day(default_year(month), month, int(match[1])))
     if match := _NEXT_DAYS.search(folded):
         days = int(next(g for g in match.groups() if g))
         return next_days(today, max(1, min(days, 366)))
@@ -135,6 +141,13 @@ def find_range(
         if 1900 <= year <= 2200:
             return DateRange(dt.date(year, 1, 1), dt.date(year, 12, 31), "year")
     return None
+
+
+def _until(folded: str, position: int, day: DateRange | None) -> DateRange | None:
+    """``day``, or everything up to it when the words before it say "before"/"by"."""
+    if day is None or not _UNTIL.search(folded[:position].rstrip()):
+        return day
+    return DateRange(BEGINNING, day.end, "until")
 
 
 def _day(year: int, month: int, day: int) -> DateRange | None:
