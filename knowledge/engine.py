@@ -233,6 +233,17 @@ class QueryEngine:
         if _CRITERION_MARKER.search(folded):
             typed = None  # "tiêu chí … điên": the marker says a criterion is meant; forgive
         topics = self.index.match(tokens, ignored | code_positions, typed)
+        if units and not cues & {"duties", "task"}:
+            # "trung tâm văn hóa huyện đạt chuẩn …": the words that name a unit also name a
+            # criterion word for word; asked about, not asked what it does, it is the criterion.
+            whole = self.index.match(tokens, (ignored - unit_positions) | code_positions, typed)
+            if (
+                whole
+                and whole[0].topic.startswith("ind:")
+                and whole[0].contiguous
+                and unit_positions <= whole[0].positions
+            ):
+                units, unit_positions, topics = [], set(), whole
         topics = [t for t in topics if t.score >= MIN_TOPIC_SCORE]
         return Analysis(
             question=question,
@@ -662,6 +673,8 @@ class QueryEngine:
 
     @staticmethod
     def _preferred_kinds(a: Analysis) -> tuple[str, ...]:
+        if a.has("task"):  # "đơn vị nào xây dựng bãi rác": a unit's task, not a criterion
+            return ("duty", "fact", "dl", "ind")
         if a.has("duties") and not a.has("owner", "deadline"):
             return ("fact", "duty", "dl", "ind")
         if a.has("deadline") and not a.has("owner"):

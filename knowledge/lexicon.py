@@ -16,6 +16,7 @@ from knowledge.normalize import words
 
 INTENT_CUES = (
     "help",
+    "task",
     "list",
     "list_units",
     "list_communes",
@@ -37,6 +38,7 @@ class _Bilingual(BaseModel):
 class _Cues(BaseModel):
     model_config = ConfigDict(extra="forbid")
     help: _Bilingual
+    task: _Bilingual
     list: _Bilingual
     list_units: _Bilingual
     list_communes: _Bilingual
