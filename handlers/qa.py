@@ -769,6 +769,23 @@ class PlanWriter:
         if row:
             self.choices.append(row[:3])
 
+    def r_communeactions(self, result: r.CommuneActions) -> None:
+        _ = self._
+        self.doc.add(b(_("Việc các xã phải làm theo Kế hoạch:")))
+        for fact in result.facts:
+            self.fact_lines(fact)
+            self.source(fact.source)
+        for link in result.links:
+            self.deadline_item(link, with_units=False)
+            self.source(link.deadline.source)
+        owners = list(dict.fromkeys(o for ind in result.indicators for o in ind.owners))
+        if owners:
+            self.doc.blank()
+            topics = "; ".join(f"{self.code(ind)} ({self.name(ind)})" for ind in result.indicators)
+            self.doc.add(
+                _("Đơn vị hướng dẫn các xã ({topics}): ", topics=topics), b(self.units(owners))
+            )
+
     def r_several(self, result: r.Several) -> None:
         for i, part in enumerate(result.parts):
             if i:

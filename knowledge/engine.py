@@ -55,6 +55,7 @@ _LEVEL_WORDS = {
     "huyen": "huyen",
     "district": "huyen",
 }
+COMMUNES = "cac-xa"  # the unit that stands for every commune
 MIN_TOPIC_SCORE = 1.0
 WEAK_COVERAGE = 0.6  # a best topic explaining less of the question's plan words is doubted
 TIE = 0.995
@@ -632,6 +633,10 @@ class QueryEngine:
         if not chosen:
             return None
         kinds = Counter(t.split(":", 1)[0] for t in chosen)
+        if a.has("duties") and not a.has("owner") and (a.level == "xa" or COMMUNES in a.units):
+            actions = self._commune_actions(a, chosen)
+            if actions is not None:
+                return actions
         if a.has("duties") and not a.has("owner", "deadline") and kinds.keys() - {"ind"}:
             return self._topic_facts(chosen)
         if a.has("deadline") and not a.has("owner"):
@@ -647,6 +652,30 @@ class QueryEngine:
         if kinds.get("dl"):
             return self._topic_deadlines(chosen)
         return self._topic_responsible(chosen)
+
+    def _commune_actions(self, a: Analysis, chosen: list[str]) -> r.CommuneActions | None:
+        """ "Về giao thông và điện xã phải làm gì": the communes' own tasks on those topics
+        (section III.1.1 of a plan), not the list of the criteria's owners."""
+        topics = list(dict.fromkeys([*chosen, *(m.topic for m in a.topics if m.score >= 2.0)]))
+        links: dict[str, DeadlineLink] = {}
+        indicators: list[Indicator] = []
+        facts = []
+        for topic in topics:
+            kind, _, key = topic.partition(":")
+            if kind == "fact" and COMMUNES in self.kb.fact_by_id[key].who:
+                facts.append(self.kb.fact_by_id[key])
+            if kind == "ind" and key.startswith("xa:"):
+                indicators.append(self.kb.indicators[key])
+                for link in self.kb.deadlines_for(key):
+                    if COMMUNES in link.units:
+                        links.setdefault(link.deadline.id, link)
+            elif kind == "dl" and COMMUNES in self.kb.deadline_by_id[key].responsible:
+                deadline = self.kb.deadline_by_id[key]
+                links.setdefault(key, DeadlineLink(deadline, (COMMUNES,)))
+        if not links and not facts:
+            return None
+        ordered = sorted(links.values(), key=lambda link: (link.deadline.due, link.deadline.id))
+        return r.CommuneActions(tuple(ordered), tuple(dict.fromkeys(indicators)), tuple(facts))
 
     def _choose_topics(self, a: Analysis) -> list[str]:
         """The best topics for the question's intent, de-duplicated (a criterion and its only

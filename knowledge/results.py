@@ -135,6 +135,16 @@ class Several:
 
 
 @dataclass(frozen=True)
+class CommuneActions:
+    """What the plan asks the communes to do about a topic, with dates, and who guides them."""
+
+    links: tuple[DeadlineLink, ...]
+    indicators: tuple[Indicator, ...] = ()
+    facts: tuple[Fact, ...] = ()  # targets and recurring duties of the communes
+    intent: str = "duties"
+
+
+@dataclass(frozen=True)
 class Passages:
     """The plan's own words where no curated fact answers: quoted with their section."""
 
@@ -170,4 +180,5 @@ Result = (
     | Several
     | Passages
     | Suggest
+    | CommuneActions
 )
