@@ -303,12 +303,11 @@ class QueryEngine:
         kept = [i for i in range(len(tokens)) if i not in skip]
         text = [tokens[i] for i in kept]
         for name, phrases in self.lexicon.cues.items():
-            for phrase in phrases:
+            for phrase in phrases:  # every phrase: "hạn là khi nào" says it twice
                 start = _find(text, phrase)
                 if start is not None:
                     found.add(name)
                     positions.update(kept[start : start + len(phrase)])
-                    break
         return found, positions
 
     def _find_codes(self, tokens: list[str]) -> list[CodeRef]:
@@ -437,7 +436,7 @@ class QueryEngine:
             found = self._passages(a)
             if found is not None:
                 return found
-            if not a.topics[0].contiguous:
+            if not a.topics[0].contiguous or self._foreign_words(a):
                 return self._suggest(a)
         if a.topics:
             topical = self._resolve_topics(a)
@@ -452,6 +451,10 @@ class QueryEngine:
         if found is not None:
             return found
         if a.has("owner", "deadline", "duties", "fact") and not has_subject:
+            if self._content_positions(a):
+                # "ai là tổng thống Mỹ", "khi nào có bão": a subject the plan does not have,
+                # not a question that forgot its subject
+                return r.OutOfScope()
             asked = next(c for c in ("owner", "deadline", "duties", "fact") if a.has(c))
             return r.Clarify(asked)
         return r.OutOfScope()
@@ -459,15 +462,23 @@ class QueryEngine:
     # the plan's text, and doubt ------------------------------------------------------------
     def _content_positions(self, a: Analysis) -> list[int]:
         """Positions of the words that carry the question's topic."""
-        skip = self.lexicon.question_words | STRUCTURAL | self.lexicon.english_stopwords
+        always = STRUCTURAL | self.lexicon.english_stopwords
+        question = self.lexicon.question_words
         return [
             i
             for i, t in enumerate(a.tokens)
             if i not in a.unit_positions
             and i not in a.cue_positions
-            and t not in skip
             and not t[0].isdigit()
+            and t not in always
+            and (t not in question or self._spelled_otherwise(a, t))
         ]
+
+    def _spelled_otherwise(self, a: Analysis, token: str) -> bool:
+        """ "bão" is not the question word "bao": typed accents that no question word has."""
+        forms = a.typed.get(token) if a.typed else None
+        spelled = self.lexicon.question_words_spelled
+        return bool(forms) and all(has_diacritics(f) and f not in spelled for f in forms or ())
 
     def _weak(self, a: Analysis) -> bool:
         """The best topic is a lone word amid a question about something else the plan knows."""
@@ -478,8 +489,12 @@ class QueryEngine:
         covered = len(best.positions.intersection(content))
         return covered / len(content) < WEAK_COVERAGE
 
+    def _foreign_words(self, a: Analysis) -> bool:
+        """The question has words the plan never uses ("thuế", "bão")."""
+        return any(a.tokens[i] not in self._plan_words for i in self._content_positions(a))
+
     def _passages(self, a: Analysis) -> r.Passages | None:
-        topic = [t for i, t in enumerate(a.tokens) if i not in a.cue_positions]
+        topic = [a.tokens[i] for i in self._content_positions(a)]
         hits = self.search.search(a.tokens, a.typed, topic)
         if not hits:
             return None

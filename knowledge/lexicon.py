@@ -71,6 +71,7 @@ class Lexicon:
     english_markers: frozenset[str]
     known_words: frozenset[str]
     question_words: frozenset[str] = frozenset()
+    question_words_spelled: frozenset[str] = frozenset()  # as written, accents kept
 
     def expand(self, tokens: list[str]) -> list[str]:
         """Replace abbreviation tokens by the words they stand for."""
@@ -103,4 +104,5 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         english_markers=frozenset(w for s in raw.english_markers for w in words(s)),
         known_words=frozenset(w for s in raw.known_words for w in words(s)),
         question_words=frozenset(w for s in raw.question_words for w in words(s)),
+        question_words_spelled=frozenset(s.lower() for s in raw.question_words),
     )
