@@ -231,8 +231,12 @@ class QueryEngine:
         level = next(iter(levels)) if len(levels) == 1 else None
         date_range = find_range(" ".join(corrected), today, self._default_year)
         typed: Typed | None = typed_forms(text)
-        if _CRITERION_MARKER.search(folded):
-            typed = None  # "tiêu chí … điên": the marker says a criterion is meant; forgive
+        if _CRITERION_MARKER.search(folded) or self._plan_question(
+            tokens, cues, cue_positions | unit_positions
+        ):
+            # "tiêu chí … điên", "ai phụ trách điên": the question is clearly about the plan,
+            # so a wrong tone mark is a typo, not another word; forgive it
+            typed = None
         topics = self.index.match(tokens, ignored | code_positions, typed)
         if units and not cues & {"duties", "task"}:
             # "trung tâm văn hóa huyện đạt chuẩn …": the words that name a unit also name a
@@ -488,6 +492,18 @@ class QueryEngine:
             return False
         covered = len(best.positions.intersection(content))
         return covered / len(content) < WEAK_COVERAGE
+
+    def _plan_question(self, tokens: list[str], cues: set[str], skip: set[int]) -> bool:
+        """Asks something of the plan (a cue) about words the plan uses, and no others."""
+        if not cues - {"help"}:
+            return False
+        ignore = STRUCTURAL | self.lexicon.question_words | self.lexicon.english_stopwords
+        content = [
+            t
+            for i, t in enumerate(tokens)
+            if i not in skip and t not in ignore and not t[0].isdigit()
+        ]
+        return bool(content) and all(t in self._plan_words for t in content)
 
     def _foreign_words(self, a: Analysis) -> bool:
         """The question has words the plan never uses ("thuế", "bão")."""
