@@ -224,7 +224,7 @@ class QueryEngine:
         ignored = set(unit_positions)
         if detected == "en":
             ignored |= {j for j, t in enumerate(tokens) if t in self.lexicon.english_stopwords}
-        cues, cue_positions = self._find_cues(tokens, ignored)
+        cues, cue_positions = self._find_cues(tokens, ignored, unit_positions)
         codes = self._expand_ranges(tokens, self._find_codes(tokens))
         code_positions = {c.position for c in codes}
         levels = self._find_levels(tokens, unit_positions | district_positions)
@@ -299,19 +299,29 @@ class QueryEngine:
                 i += 1
         return found, spans, district
 
-    def _find_cues(self, tokens: list[str], skip: set[int]) -> tuple[set[str], set[int]]:
+    def _find_cues(
+        self, tokens: list[str], skip: set[int], units: set[int]
+    ) -> tuple[set[str], set[int]]:
         """Cue phrases, matched on the question without unit names (and English stopwords):
         the cues found, and the positions of the words that said them."""
         found: set[str] = set()
         positions: set[int] = set()
         kept = [i for i in range(len(tokens)) if i not in skip]
         text = [tokens[i] for i in kept]
+        # Several-word cues are specific enough to match with English stopwords in place
+        # ("what must", "who does"); single words only among the words that carry meaning.
+        whole = [i for i in range(len(tokens)) if i not in units]
+        whole_text = [tokens[i] for i in whole]
         for name, phrases in self.lexicon.cues.items():
             for phrase in phrases:  # every phrase: "hạn là khi nào" says it twice
-                start = _find(text, phrase)
-                if start is not None:
-                    found.add(name)
-                    positions.update(kept[start : start + len(phrase)])
+                for indices, words_ in ((kept, text), (whole, whole_text)):
+                    if len(phrase) == 1 and indices is whole:
+                        continue
+                    start = _find(words_, phrase)
+                    if start is not None:
+                        found.add(name)
+                        positions.update(indices[start : start + len(phrase)])
+                        break
         return found, positions
 
     def _find_codes(self, tokens: list[str]) -> list[CodeRef]:
