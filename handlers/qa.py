@@ -485,6 +485,10 @@ class PlanWriter:
         if result.include_overdue and not result.overdue_first:
             self.doc.blank()
             self.overdue_lines(result)
+        listed = [*result.due[: MAX_LIST * 2], *result.overdue[:MAX_LIST]]
+        sections = dict.fromkeys(s for d in listed for s in _sections_of(d.source))
+        if sections:
+            self.source(", ".join(sorted(sections, key=_section_key)))
 
     def overdue_lines(self, result: r.Calendar) -> None:
         _ = self._
@@ -791,6 +795,21 @@ class PlanWriter:
             if i:
                 self.doc.blank()
             self.result(part)
+
+
+def _sections_of(source: str) -> list[str]:
+    """The sections alone: "III.1.1 (Về BHYT); III.1.2 (…)" → ["III.1.1", "III.1.2"]."""
+    parts = [re.sub(r"\s*\(.*?\)", "", part).strip() for part in source.split(";")]
+    return [p for p in parts if p]
+
+
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+
+
+def _section_key(section: str) -> tuple[int, ...]:
+    head, _, rest = section.partition(".")
+    numbers = [int(n) for n in rest.split(".") if n.isdigit()]
+    return (_ROMAN.get(head, 99), *numbers)
 
 
 def _period_start(deadline: Deadline) -> dt.date | None:
