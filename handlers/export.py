@@ -1,4 +1,12 @@
-"""Every report with its history, as an Excel workbook (one sheet per form) and a CSV file.
+"""Every report with its history, as a workbook and a CSV file the office can compute with.
+
+The .xlsx has a first sheet "Mới nhất" (every commune, including those that never reported,
+with the current value of each form's key figures and its date), then one sheet per form: one
+column per field and computed value with the unit in the header, numbers as numbers, dates as
+dates, choices as their labels, superseded versions kept but marked (and greyed). The .csv is
+one long table (commune, form, period, field, value, unit, version, current), UTF-8 with a BOM
+so that Excel opens Vietnamese text correctly. Text typed by people never becomes a formula
+(:mod:`handlers.cells`).
 
 openpyxl is imported when a workbook is made, so the bot starts without loading it.
 """
@@ -6,54 +14,325 @@ openpyxl is imported when a workbook is made, so the bot starts without loading 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from handlers.cells import append_row, csv_row
 from handlers.core import Context
-from handlers.reporting import display_value, period_label
+from handlers.reporting import period_label
+from knowledge.forms import Computed, Form, FormField
 from storage.communes import Commune
 from storage.reports import Report, report_number
 
-
-def _meta_headers(ctx: Context) -> list[str]:
-    _ = ctx.tr
-    return [
-        _("Số báo cáo"),
-        _("Xã"),
-        _("Mẫu báo cáo"),
-        _("Kỳ báo cáo"),
-        _("Lần"),
-        _("Thay cho"),
-        _("Gửi lúc"),
-        _("Người gửi"),
-        _("Kênh"),
-        _("Đạt mục tiêu"),
-    ]
+SHEET_NAME_LIMIT = 31  # Excel's
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+INTEGER_FORMAT = "#,##0"
+DATE_FORMAT = "DD/MM/YYYY"
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+GREY = "808080"
 
 
-def _meta_row(
-    ctx: Context, report: Report, communes: dict[int, Commune], names: dict[int, str]
-) -> list[Any]:
-    _ = ctx.tr
-    form = ctx.deps.kb.forms.get(report.form_id)
-    title = report.form_id if form is None else (form.title_en if ctx.lang == "en" else form.title)
-    local = report.submitted_at.astimezone(ctx.now.tzinfo).replace(tzinfo=None)
-    commune = communes.get(report.commune_id)
-    met = {True: _("Đạt"), False: _("Chưa đạt"), None: ""}[report.meets_target]
-    return [
-        report.number,
-        commune.name if commune else report.commune_id,
-        title + (f" {report.subject.split(':')[-1]}" if report.subject else ""),
-        period_label(report.period, ctx.tr),
-        report.version,
-        report_number(report.supersedes) if report.supersedes else "",
-        local,
-        names.get(report.submitted_by, str(report.submitted_by)),
-        report.channel,
-        met,
-    ]
+@dataclass(frozen=True)
+class Column:
+    """One value of a report: a field or a computed value."""
+
+    key: str
+    header: str
+    field: FormField | None = None
+    computed: Computed | None = None
+
+    @property
+    def unit(self) -> str | None:
+        if self.field is not None:
+            return "%" if self.field.type == "percent" else self.field.unit
+        return self.computed.unit if self.computed is not None else None
+
+
+class Exporter:
+    def __init__(
+        self,
+        ctx: Context,
+        reports: list[Report],
+        communes: dict[int, Commune],
+        names: dict[int, str],
+    ) -> None:
+        self.ctx = ctx
+        self._ = ctx.tr
+        self.en = ctx.lang == "en"
+        self.reports = reports
+        self.communes = communes
+        self.names = names
+        self.superseded = {r.supersedes for r in reports if r.supersedes}
+
+    # -- values ---------------------------------------------------------------------------
+    def columns(self, form: Form) -> list[Column]:
+        columns = [
+            Column(
+                f.key, self.header(f.label_en if self.en else f.label, _field_unit(f, self.en)), f
+            )
+            for f in form.fields
+            if f.repeat_of is None
+        ]
+        columns += [
+            Column(c.key, self.header(c.label_en if self.en else c.label, c.unit), computed=c)
+            for c in form.computed
+        ]
+        return columns
+
+    def label(self, item: FormField | Computed) -> str:
+        return item.label_en if self.en else item.label
+
+    @staticmethod
+    def header(label: str, unit: str | None) -> str:
+        return f"{label} ({unit})" if unit else label
+
+    def value(self, column: Column, report: Report) -> tuple[Any, str | None]:
+        """The cell value and its number format (``None``: general)."""
+        if column.computed is not None:
+            number = report.computed.get(column.key)
+            if number is None:
+                return None, None
+            decimals = column.computed.decimals
+            return float(number), "0" if decimals == 0 else "0." + "0" * decimals
+        item = column.field
+        assert item is not None
+        raw = report.answers.get(column.key)
+        return self.field_value(item, raw)
+
+    def field_value(self, item: FormField, raw: Any) -> tuple[Any, str | None]:
+        if raw is None:
+            return None, None
+        if item.type == "integer":
+            return int(raw), INTEGER_FORMAT
+        if item.type == "number":
+            return float(raw), "#,##0.##"
+        if item.type == "percent":
+            return float(raw), "0.0"
+        if item.type == "date":
+            return dt.date.fromisoformat(str(raw)), DATE_FORMAT
+        if item.type == "choice":
+            option = next((o for o in item.options if o.value == raw), None)
+            return ((option.label_en if self.en else option.label) if option else str(raw)), None
+        if item.type == "indicator":
+            ind = self.ctx.deps.kb.indicator(str(raw))
+            if ind is None:
+                return str(raw), None
+            return f"{ind.label}. {ind.name_en if self.en else ind.name}", None
+        return str(raw), None
+
+    def form_title(self, form: Form) -> str:
+        return form.title_en if self.en else form.title
+
+    def commune_name(self, report: Report) -> str:
+        commune = self.communes.get(report.commune_id)
+        return commune.name if commune else str(report.commune_id)
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(self.ctx.now.tzinfo).replace(tzinfo=None)
+
+    def current(self, report: Report) -> bool:
+        return report.id not in self.superseded
+
+    # -- the workbook ---------------------------------------------------------------------
+    def xlsx(self) -> bytes:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        if book.active is not None:
+            book.remove(book.active)
+        used: set[str] = set()
+        self.latest_sheet(book.create_sheet(sheet_name(self._("Mới nhất"), used)))
+        for form in self.ctx.deps.kb.forms.values():
+            short = (form.sheet_en if self.en else form.sheet) or self.form_title(form)
+            self.form_sheet(book.create_sheet(sheet_name(short, used)), form)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+
+    def meta_headers(self) -> list[str]:
+        _ = self._
+        return [
+            _("Số báo cáo"),
+            _("Xã"),
+            _("Chủ đề"),
+            _("Kỳ báo cáo"),
+            _("Lần"),
+            _("Thay cho"),
+            _("Hiện hành"),
+            _("Gửi lúc"),
+            _("Người gửi"),
+            _("Kênh"),
+            _("Đạt mục tiêu"),
+        ]
+
+    def form_sheet(self, sheet: Any, form: Form) -> None:
+        _ = self._
+        columns = self.columns(form)
+        repeated = [f for f in form.fields if f.repeat_of is not None]
+        headers = self.meta_headers() + [c.header for c in columns]
+        if repeated:
+            headers.append(_("Chi tiết lặp lại"))
+        append_row(sheet, headers)
+        for report in (r for r in self.reports if r.form_id == form.id):
+            current = self.current(report)
+            met = {True: _("Đạt"), False: _("Chưa đạt"), None: ""}[report.meets_target]
+            subject = report.subject.split(":")[-1] if report.subject else ""
+            meta: list[tuple[Any, str | None]] = [
+                (report.number, None),
+                (self.commune_name(report), None),
+                (subject, None),
+                (period_label(report.period, self.ctx.tr), None),
+                (report.version, "0"),
+                (report_number(report.supersedes) if report.supersedes else "", None),
+                (_("Có") if current else _("Không (đã được sửa)"), None),
+                (self.local(report.submitted_at), DATETIME_FORMAT),
+                (self.names.get(report.submitted_by, str(report.submitted_by)), None),
+                (report.channel, None),
+                (met, None),
+            ]
+            cells = meta + [self.value(c, report) for c in columns]
+            if repeated:
+                cells.append((self.repetitions(form, report), None))
+            self.add_row(sheet, cells, grey=not current)
+        finish(sheet)
+
+    def repetitions(self, form: Form, report: Report) -> str:
+        groups: dict[str, list[str]] = {}
+        for key, raw in report.answers.items():
+            if "." not in key:
+                continue
+            name, repetition = key.split(".", 1)
+            value, _fmt = self.field_value(form.field(name), raw)
+            groups.setdefault(repetition, []).append("" if value is None else str(value))
+        return "; ".join(" / ".join(v) for _k, v in sorted(groups.items()))
+
+    def latest_sheet(self, sheet: Any) -> None:
+        """Every commune × the current key figures of each form, with the report date."""
+        _ = self._
+        forms = list(self.ctx.deps.kb.forms.values())
+        current: dict[tuple[int, str], list[Report]] = {}
+        newest_period: dict[tuple[int, str, str], str] = {}
+        for report in self.reports:
+            if not self.current(report):
+                continue
+            series = (report.commune_id, report.form_id, report.subject)
+            if report.period >= newest_period.get(series, ""):
+                newest_period[series] = report.period
+        for report in self.reports:
+            series = (report.commune_id, report.form_id, report.subject)
+            if self.current(report) and report.period == newest_period.get(series):
+                current.setdefault((report.commune_id, report.form_id), []).append(report)
+        headers = [_("Xã")]
+        plan: list[tuple[Form, list[Column]]] = []
+        for form in forms:
+            title = self.form_title(form)
+            if form.subject_field:
+                headers += [
+                    f"{title}: " + _("đạt mục tiêu"),
+                    f"{title}: " + _("đã báo cáo"),
+                ]
+                plan.append((form, []))
+            else:
+                figures = {c.key: c for c in self.columns(form)}
+                chosen = [figures[k] for k in form.figures if k in figures]
+                headers += [f"{title}: {c.header}" for c in chosen]
+                plan.append((form, chosen))
+            headers.append(f"{title}: " + _("ngày báo cáo"))
+        append_row(sheet, headers)
+        for commune in sorted(self.communes.values(), key=lambda c: c.name):
+            if not commune.active:
+                continue
+            row: list[tuple[Any, str | None]] = [(commune.name, None)]
+            for form, chosen in plan:
+                reports = current.get((commune.id, form.id), [])
+                if form.subject_field:
+                    met = sum(1 for r in reports if r.meets_target)
+                    row += [(met, "0"), (len(reports), "0")] if reports else [(None, None)] * 2
+                else:
+                    newest = max(reports, key=lambda r: (r.period, r.version), default=None)
+                    row += [self.value(c, newest) if newest else (None, None) for c in chosen]
+                date = max((r.report_date for r in reports), default=None)
+                row.append((date, DATE_FORMAT) if date else (None, None))
+            self.add_row(sheet, row)
+        finish(sheet)
+
+    @staticmethod
+    def add_row(sheet: Any, cells: list[tuple[Any, str | None]], *, grey: bool = False) -> None:
+        from openpyxl.styles import Font
+
+        append_row(sheet, [value for value, _fmt in cells])
+        row = sheet.max_row
+        for column, (value, number_format) in enumerate(cells, start=1):
+            cell = sheet.cell(row=row, column=column)
+            if number_format and value is not None:
+                cell.number_format = number_format
+            if grey:
+                cell.font = Font(color=GREY)
+
+    # -- the CSV --------------------------------------------------------------------------
+    def csv(self) -> bytes:
+        _ = self._
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(
+            csv_row(
+                [
+                    _("Xã"),
+                    _("Mẫu báo cáo"),
+                    _("Chủ đề"),
+                    _("Kỳ báo cáo"),
+                    _("Số báo cáo"),
+                    _("Lần"),
+                    _("Hiện hành"),
+                    _("Trường"),
+                    _("Giá trị"),
+                    _("Đơn vị"),
+                    _("Gửi lúc"),
+                    _("Người gửi"),
+                ]
+            )
+        )
+        forms = self.ctx.deps.kb.forms
+        for report in self.reports:
+            form = forms.get(report.form_id)
+            if form is None:
+                continue
+            head = [
+                self.commune_name(report),
+                self.form_title(form),
+                report.subject.split(":")[-1] if report.subject else "",
+                period_label(report.period, self.ctx.tr),
+                report.number,
+                report.version,
+                1 if self.current(report) else 0,
+            ]
+            tail = [
+                self.local(report.submitted_at).isoformat(sep=" ", timespec="minutes"),
+                self.names.get(report.submitted_by, str(report.submitted_by)),
+            ]
+            for column, value, unit in self.csv_values(form, report):
+                writer.writerow(csv_row([*head, column, value, unit or "", *tail]))
+        # UTF-8 with a byte-order mark, so that Excel opens Vietnamese text correctly.
+        return ("\ufeff" + text.getvalue()).encode("utf-8")
+
+    def csv_values(self, form: Form, report: Report) -> Iterable[tuple[str, Any, str | None]]:
+        for column in self.columns(form):
+            value, _fmt = self.value(column, report)
+            item = column.field or column.computed
+            assert item is not None
+            yield self.label(item), _csv_value(value), column.unit
+        for key, raw in sorted(report.answers.items()):
+            if "." not in key:
+                continue
+            name, repetition = key.split(".", 1)
+            item = form.field(name)
+            value, _fmt = self.field_value(item, raw)
+            label = f"{self.label(item)} ({int(repetition) + 1})"
+            yield label, _csv_value(value), _field_unit(item, self.en)
 
 
 def export_reports(
@@ -62,67 +341,65 @@ def export_reports(
     communes: dict[int, Commune],
     names: dict[int, str],
 ) -> tuple[bytes, bytes]:
-    """``(xlsx, csv)`` bytes. Values are written as entered; computed values are added."""
-    en = ctx.lang == "en"
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """``(xlsx, csv)`` bytes of every report, every version."""
+    exporter = Exporter(ctx, reports, communes, names)
+    return exporter.xlsx(), exporter.csv()
+
+
+def sheet_name(title: str, used: set[str]) -> str:
+    """A sheet name Excel accepts (31 characters, no []:*?/\\), unique in the workbook."""
+    base = _SHEET_FORBIDDEN.sub("-", title).strip("' ") or "Sheet"
+    name = _shorten(base, SHEET_NAME_LIMIT)
+    number = 2
+    while name.lower() in used:
+        suffix = f" ({number})"
+        name = _shorten(base, SHEET_NAME_LIMIT - len(suffix)) + suffix
+        number += 1
+    used.add(name.lower())
+    return name
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut between words, without a dangling dash."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if text[limit] != " " and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" -–,:;/") or text[:limit]
+
+
+def finish(sheet: Any) -> None:
+    """Bold frozen header, an autofilter, widths that fit the content (within reason)."""
+    from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    if book.active is not None:
-        book.remove(book.active)
     bold = Font(bold=True)
-    for form in ctx.deps.kb.forms.values():
-        sheet = book.create_sheet((form.title_en if en else form.title)[:31].replace("/", "-"))
-        fields = [f for f in form.fields if f.repeat_of is None]
-        repeated = [f for f in form.fields if f.repeat_of is not None]
-        headers = _meta_headers(ctx) + [f.label_en if en else f.label for f in fields]
-        headers += [c.label_en if en else c.label for c in form.computed]
-        if repeated:
-            headers.append(ctx.tr("Chi tiết lặp lại"))
-        append_row(sheet, headers)
-        for cell in sheet[1]:
-            cell.font = bold
-        for report in (r for r in reports if r.form_id == form.id):
-            row = _meta_row(ctx, report, communes, names)
-            row += [
-                display_value(ctx, f, report.answers.get(f.key)) if f.key in report.answers else ""
-                for f in fields
-            ]
-            row += [report.computed.get(c.key) for c in form.computed]
-            if repeated:
-                groups: dict[str, list[str]] = {}
-                for key, value in report.answers.items():
-                    if "." in key:
-                        name, repetition = key.split(".", 1)
-                        item = form.field(name)
-                        groups.setdefault(repetition, []).append(display_value(ctx, item, value))
-                row.append("; ".join(" / ".join(v) for _, v in sorted(groups.items())))
-            append_row(sheet, row)
-        for index, header in enumerate(headers, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = min(
-                40, max(10, len(header) + 2)
-            )
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.fill = fill
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = sheet.dimensions
+    widths: dict[int, int] = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            text = cell.value
+            length = 16 if isinstance(text, dt.date) else len(str(text or ""))
+            widths[cell.column] = max(widths.get(cell.column, 0), length)
+    for column, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = min(50, max(8, width + 2))
 
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(
-        csv_row([*_meta_headers(ctx), ctx.tr("Câu trả lời (JSON)"), ctx.tr("Giá trị tính (JSON)")])
-    )
-    for report in reports:
-        row = _meta_row(ctx, report, communes, names)
-        row[6] = row[6].isoformat(sep=" ", timespec="minutes")
-        writer.writerow(
-            csv_row(
-                [
-                    *row,
-                    json.dumps(report.answers, ensure_ascii=False),
-                    json.dumps(report.computed, ensure_ascii=False),
-                ]
-            )
-        )
-    # UTF-8 with a byte-order mark, so that Excel opens Vietnamese text correctly.
-    return buffer.getvalue(), ("\ufeff" + text.getvalue()).encode("utf-8")
+
+def _field_unit(item: FormField, en: bool) -> str | None:
+    if item.type == "percent":
+        return "%"
+    return item.unit_en if en else item.unit
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return "" if value is None else value

@@ -147,7 +147,25 @@ class Form(_Strict):
     fields: list[FormField] = Field(min_length=1)
     computed: list[Computed] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
+    # The figures the office compares across communes ("Mới nhất" sheet of the export): field
+    # or computed keys; by default the fields the targets look at.
+    key_figures: list[Key] = Field(default_factory=list)
+    # Short names for the export's sheets (Excel allows 31 characters); default: the title.
+    sheet: Annotated[str, StringConstraints(max_length=31)] | None = None
+    sheet_en: Annotated[str, StringConstraints(max_length=31)] | None = None
     source: Text
+
+    @property
+    def figures(self) -> list[str]:
+        return self.key_figures or list(dict.fromkeys(t.field for t in self.targets))
+
+    @model_validator(mode="after")
+    def _key_figures_exist(self) -> Form:
+        known = {f.key for f in self.fields} | {c.key for c in self.computed}
+        for key in self.key_figures:
+            if key not in known:
+                raise ValueError(f"key_figures: unknown field '{key}'")
+        return self
 
     @model_validator(mode="after")
     def _actions_fit(self) -> Form:

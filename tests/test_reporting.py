@@ -382,10 +382,11 @@ async def test_summary_commune_detail_and_export(tmp_path: Path) -> None:
         names = [d.filename for d in documents]
         assert names == ["bao-cao-ntm-20211015.xlsx", "bao-cao-ntm-20211015.csv"]
         book = load_workbook(io.BytesIO(documents[0].data))
-        sheet = book["Tỷ lệ người dân tham gia BHYT"]
+        sheet = book["Tỷ lệ tham gia BHYT"]
         rows = list(sheet.values)
         assert rows[0][0] == "Số báo cáo" and len(rows) == 3  # header + both versions
         assert {r[4] for r in rows[1:]} == {1, 2}
         table = list(csv.reader(io.StringIO(documents[1].data.decode("utf-8-sig"))))
-        assert table[0][0] == "Số báo cáo" and len(table) == 3
-        assert "Dân Lực" in table[1][1]
+        assert table[0][:2] == ["Xã", "Mẫu báo cáo"]
+        assert len(table) == 1 + 2 * 3  # two versions × population, insured, rate
+        assert all(row[0] == "Dân Lực" for row in table[1:])
