@@ -22,7 +22,7 @@ from babel.numbers import format_decimal
 
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.i18n import N_, Tr
-from handlers.parsing import ParseError, parse_date, parse_number
+from handlers.parsing import ParseError, parse_date, parse_number, read_number
 from handlers.richtext import Doc, b, it
 from handlers.types import Choice
 from knowledge.forms import (
@@ -452,6 +452,21 @@ class ReportDialog:
                     await self._ask(ctx, form, state, problem=problem.message)
                 return
         answers[step.key] = value
+        if value is not None and item.type in ("integer", "number", "percent") and raw:
+            try:
+                unusual = read_number(raw, integer=item.type == "integer")[1]
+            except ParseError:
+                unusual = False
+            if unusual:  # "12,5 nghìn", "mười hai nghìn", "khoảng 12000": say what was read
+                ctx.reply(
+                    it(
+                        _(
+                            "Đã ghi {name}: {value}.",
+                            name=item.name_en if ctx.lang == "en" else item.name,
+                            value=display_value(ctx, item, value),
+                        )
+                    )
+                )
         if state.get("mode") == "edit_field":
             state["edit"] = None
             pending = [s for s in steps_of(form, answers) if s.key not in answers]
@@ -516,6 +531,16 @@ class ReportDialog:
                     _(
                         "{name} phải là số nguyên (không có phần thập phân), ví dụ 12.500.",
                         name=capital(name),
+                    )
+                ) from None
+            if problem.code == "percent_for_count":
+                raise _Invalid(
+                    _(
+                        "{name} là một số đếm, không phải tỷ lệ phần trăm. Xin nhập {name_lower}, "
+                        "ví dụ {example}.",
+                        name=capital(name),
+                        name_lower=name,
+                        example=item.example or "12.500",
                     )
                 ) from None
             raise _Invalid(

@@ -174,3 +174,37 @@ def test_free_text_is_stored_exactly_as_typed_unless_it_says_skip(tmp_path: Path
 
         note()
         assert seen["note"] and seen["skip"], seen
+
+
+UNITS = ["", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
+
+
+def spoken(n: int) -> str:
+    """How Vietnamese says 0 < n < 1,000,000 in words ("mười hai nghìn năm trăm")."""
+
+    def below_thousand(m: int, inner: bool) -> str:
+        hundreds, rest = divmod(m, 100)
+        tens, units = divmod(rest, 10)
+        parts: list[str] = []
+        if hundreds or inner:
+            parts += [UNITS[hundreds] or "không", "trăm"]
+        if tens == 0 and units:
+            parts += (["linh"] if parts else []) + [UNITS[units]]
+        elif tens == 1:
+            parts += ["mười"] + ([UNITS[units]] if units else [])
+        elif tens:
+            parts += [UNITS[tens], "mươi"] + ([UNITS[units]] if units else [])
+        return " ".join(parts)
+
+    thousands, rest = divmod(n, 1000)
+    words = []
+    if thousands:
+        words += [below_thousand(thousands, False), "nghìn"]
+    if rest:
+        words.append(below_thousand(rest, bool(thousands)))
+    return " ".join(w for w in words if w)
+
+
+@given(st.integers(min_value=1, max_value=999_999))
+def test_numbers_written_in_vietnamese_words_parse_back(n: int) -> None:
+    assert parse_number(spoken(n), integer=True) == n

@@ -112,8 +112,11 @@ async def test_bhyt_report_with_every_kind_of_bad_input(tmp_path: Path) -> None:
         await h.register("admin", "o1", "Dân Lực")
         await start_form(h, "o1", "Tỷ lệ người dân tham gia BHYT")
         assert "Câu 1/2: Số dân của xã" in h.last("o1") and "Ví dụ: 10.000" in h.last("o1")
-        await h.say("o1", "mười ngàn người")
+        await h.say("o1", "mười ngàn người kia")
         assert "không phải là số" in h.last("o1") and "Câu 1/2" in h.last("o1")
+        await h.say("o1", "89,5%")
+        assert "là một số đếm, không phải tỷ lệ phần trăm" in h.last("o1")
+        assert "ví dụ 10.000" in h.last("o1")
         await h.say("o1", "-5")
         assert "không thể là số âm" in h.last("o1")
         await h.say("o1", "10,5")
@@ -390,3 +393,29 @@ async def test_summary_commune_detail_and_export(tmp_path: Path) -> None:
         assert table[0][:2] == ["Xã", "Mẫu báo cáo"]
         assert len(table) == 1 + 2 * 3  # two versions × population, insured, rate
         assert all(row[0] == "Dân Lực" for row in table[1:])
+
+
+@pytest.mark.parametrize(
+    ("population", "insured", "stored"),
+    [
+        ("12,5 nghìn", "11 nghìn", (12500, 11000)),
+        ("12 nghìn 5", "mười một nghìn", (12500, 11000)),
+        ("12.5k", "khoảng 11000", (12500, 11000)),
+        ("1,25 vạn", "1,1 vạn", (12500, 11000)),
+        ("mười hai nghìn năm trăm", "11.000 người", (12500, 11000)),
+    ],
+)
+async def test_numbers_as_officers_say_them(
+    tmp_path: Path, population: str, insured: str, stored: tuple[int, int]
+) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await start_form(h, "o1", "Tỷ lệ người dân tham gia BHYT")
+        replies = await h.say("o1", population)
+        echoed = "\n".join(r.text for r in replies)
+        assert "Đã ghi số dân: 12.500 người." in echoed, echoed  # what was read, said back
+        await h.say("o1", insured)
+        assert "Kiểm tra trước khi gửi" in h.last("o1")
+        await h.tap("o1", "Gửi")
+        [report] = await reports_of(h)
+        assert (report.answers["population"], report.answers["insured"]) == stored
