@@ -14,6 +14,7 @@ The dialog state (``dialogs`` table, kind ``report``) survives restarts:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ from knowledge.forms import (
     Target,
     evaluate,
 )
-from knowledge.normalize import fold
+from knowledge.normalize import fold, words
 from storage.communes import Commune
 from storage.reports import AuditLog, Report, ReportRepo
 
@@ -143,6 +144,21 @@ class ReportDialog:
         )
         conv.action("rep", self.on_action, roles=REPORTERS, private_only=True)
         conv.dialog(self)
+        previous = conv.fallback
+
+        async def by_words(ctx: Context, text: str) -> None:
+            """ "báo cáo BHYT", "tôi muốn báo cáo bhyt", or "BHYT" typed at the form menu."""
+            if ctx.role in REPORTERS and not ctx.incoming.is_group:
+                form = form_named(ctx, text)
+                if form is not None and (
+                    _ASKS_TO_REPORT.match(fold(text)) or await _at_form_menu(ctx)
+                ):
+                    await self.start(ctx, form.id)
+                    return
+            if previous is not None:
+                await previous(ctx, text)
+
+        conv.fallback = by_words
 
     # -- entry --------------------------------------------------------------------------------
     async def start(self, ctx: Context, args: str) -> None:
@@ -150,10 +166,16 @@ class ReportDialog:
         if ctx.dialog is not None and ctx.dialog.kind == KIND:
             await ctx.end_dialog()
             ctx.reply(_("Đã bỏ báo cáo đang làm dở; bắt đầu lại."))
+        form = form_named(ctx, args) if args.strip() else None
+        if args.strip() and form is None:
+            ctx.reply(_("Không có mẫu báo cáo “{name}”; xin chọn trong danh sách.", name=args[:40]))
         if ctx.is_officer:
             commune = await ctx.commune()
             if commune is None:
                 ctx.reply(_("Không tìm thấy xã của bạn; xin liên hệ Văn phòng NTM huyện."))
+                return
+            if form is not None:  # "/baocao bhyt": straight to its first question
+                await self._begin(ctx, commune.id, form.id)
                 return
             self.offer_forms(ctx, commune)
             return
@@ -164,7 +186,10 @@ class ReportDialog:
             for i in range(0, len(communes), 3)
         ]
         ctx.reply(_("Báo cáo thay cho xã nào? Chọn xã hoặc gõ tên xã."), rows)
-        await ctx.set_dialog(KIND, {"mode": "commune", "office": True})
+        state: dict[str, Any] = {"mode": "commune", "office": True}
+        if form is not None:
+            state["form"] = form.id  # asked for by name: once the commune is known, begin
+        await ctx.set_dialog(KIND, state)
 
     def offer_forms(self, ctx: Context, commune: Commune) -> None:
         _ = ctx.tr
@@ -219,6 +244,10 @@ class ReportDialog:
         if state.get("mode") == "pick_form":
             commune = await ctx.deps.communes.get(int(state.get("commune_id", 0)))
             if commune is not None:
+                named = form_named(ctx, text)
+                if named is not None:
+                    await self._begin(ctx, commune.id, named.id)
+                    return
                 ctx.reply(ctx.tr("Xin chọn mẫu báo cáo trong danh sách."))
                 self.offer_forms(ctx, commune)
                 return
@@ -304,6 +333,10 @@ class ReportDialog:
                 return
             commune = await ctx.deps.communes.get(int(parts[2]))
             if commune is None:
+                return
+            chosen = (ctx.dialog.state.get("form") if ctx.dialog else None) or ""
+            if chosen in ctx.deps.kb.forms:
+                await self._begin(ctx, commune.id, chosen)
                 return
             await ctx.set_dialog(
                 KIND, {"mode": "pick_form", "office": True, "commune_id": commune.id}
@@ -833,6 +866,42 @@ class ReportDialog:
             )
             return
         ctx.reply(_("Không tìm thấy xã “{name}”. Xin gõ lại tên xã.", name=text[:40]))
+
+
+# "báo cáo BHYT", "tôi muốn báo cáo bhyt", "em cần gửi báo cáo vệ sinh": a request to report
+# (not "ai phụ trách báo cáo BHYT", a question).
+_ASKS_TO_REPORT = re.compile(
+    r"^(?:(?:toi|em|minh|xa|chung toi)\s+)?(?:(?:muon|can|xin|se|dang)\s+)?"
+    r"(?:(?:gui|lam|nop|nhap)\s+)?bao\s*cao\b(?!\s+(?:cua|da|cu))"
+)
+
+
+def form_named(ctx: Context, text: str) -> Form | None:
+    """The form whose id, title or words ``text`` contains (the longest match; none if tied)."""
+    tokens = words(text)
+    best: Form | None = None
+    best_length, tied = 0, False
+    for form in ctx.deps.kb.forms.values():
+        for name in (form.id, form.title, form.title_en, *form.words):
+            phrase = words(name)
+            if not phrase or not _has_phrase(tokens, phrase):
+                continue
+            if len(phrase) > best_length:
+                best, best_length, tied = form, len(phrase), False
+            elif len(phrase) == best_length and best is not form:
+                tied = True
+    return None if tied else best
+
+
+def _has_phrase(tokens: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(tokens[i : i + n] == phrase for i in range(len(tokens) - n + 1))
+
+
+async def _at_form_menu(ctx: Context) -> bool:
+    """The last choices offered were the report forms."""
+    stored = await ctx.deps.menus.get(ctx.user.id)
+    return stored is not None and any(a.startswith("rep:form:") for _l, a in stored[0])
 
 
 class _Invalid(Exception):

@@ -150,6 +150,8 @@ class Form(_Strict):
     # The figures the office compares across communes ("Mới nhất" sheet of the export): field
     # or computed keys; by default the fields the targets look at.
     key_figures: list[Key] = Field(default_factory=list)
+    # How officers name the form when they ask for it ("báo cáo BHYT"): words or phrases.
+    words: list[Text] = Field(default_factory=list)
     # Short names for the export's sheets (Excel allows 31 characters); default: the title.
     sheet: Annotated[str, StringConstraints(max_length=31)] | None = None
     sheet_en: Annotated[str, StringConstraints(max_length=31)] | None = None

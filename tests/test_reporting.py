@@ -419,3 +419,37 @@ async def test_numbers_as_officers_say_them(
         await h.tap("o1", "Gửi")
         [report] = await reports_of(h)
         assert (report.answers["population"], report.answers["insured"]) == stored
+
+
+@pytest.mark.parametrize(
+    "asked", ["/baocao bhyt", "báo cáo BHYT", "tôi muốn báo cáo bảo hiểm y tế", "bao cao bhyt"]
+)
+async def test_a_form_asked_for_by_name_starts_at_once(tmp_path: Path, asked: str) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await h.say("o1", asked)
+        assert "Câu 1/2: Số dân của xã" in h.last("o1"), h.last("o1")
+
+
+async def test_a_form_named_at_the_menu_is_picked(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await h.say("o1", "/baocao")
+        await h.say("o1", "vệ sinh môi trường")  # not a label, but names one form
+        assert "Câu 1/" in h.last("o1") and "ra quân" in h.all_text("o1").lower()
+        # office staff: the commune first, then straight into the named form
+        await h.say("admin", "/baocao bhyt")
+        await h.tap("admin", "Thọ Dân")
+        assert "Câu 1/2: Số dân của xã" in h.last("admin")
+
+
+async def test_a_question_about_a_report_stays_a_question(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await h.say("o1", "ai phụ trách báo cáo BHYT")
+        assert "Câu 1/2" not in h.last("o1")
+        officer = await h.app.deps.users.get("test", "o1")
+        assert officer is not None and await h.app.deps.dialogs.get(officer.id) is None
+        await h.say("o1", "/baocao xyz")
+        assert "Không có mẫu báo cáo “xyz”" in h.all_text("o1")
+        assert "Chọn mẫu báo cáo" in h.last("o1")
