@@ -69,7 +69,9 @@ async def level_action(ctx: Context, action: str) -> None:
         rows.append(
             [
                 Choice(
-                    _short(f"{ind.label}. {ind.name_en if en else ind.name}"), f"crit:{ind.code}"
+                    _short(text := f"{ind.label}. {ind.name_en if en else ind.name}"),
+                    f"crit:{ind.code}",
+                    full=text,
                 )
                 for ind in items[i : i + 2]
             ]
@@ -98,7 +100,11 @@ async def criterion_action(ctx: Context, action: str) -> None:
     for i in range(0, len(subs), 2):
         rows.append(
             [
-                Choice(_short(f"{s.label} {s.name_en if en else s.name}"), f"crit:{s.code}")
+                Choice(
+                    _short(text := f"{s.label} {s.name_en if en else s.name}"),
+                    f"crit:{s.code}",
+                    full=text,
+                )
                 for s in subs[i : i + 2]
             ]
         )

@@ -456,7 +456,7 @@ class ReportDialog:
                 for c in (kb.indicators[code] for code in ind.children)
             ]
         return [
-            [Choice(label[:38], action) for label, action in labels[i : i + 2]]
+            [Choice(label[:38], action, full=label) for label, action in labels[i : i + 2]]
             for i in range(0, len(labels), 2)
         ]
 
@@ -775,7 +775,7 @@ class ReportDialog:
             label = step.field.label_en if en else step.field.label
             if step.index is not None:
                 label += f" ({step.index + 1})"
-            rows.append([Choice(label[:60], ACTION_FIELD.format(key=step.key))])
+            rows.append([Choice(label[:60], ACTION_FIELD.format(key=step.key), full=label)])
         rows.append([Choice(_("◀ Quay lại"), "rep:back")])
         ctx.reply(_("Chọn câu cần sửa:"), rows)
 

@@ -28,7 +28,10 @@ def reply_to_payload(reply: Reply, context: dict[str, Any] | None = None) -> dic
             [s.text if not (s.bold or s.italic) else [s.text, s.bold | s.italic << 1] for s in line]
             for line in reply.doc.lines
         ],
-        "choices": [[[c.label, c.action] for c in row] for row in reply.choices],
+        "choices": [
+            [[c.label, c.action, *([c.full] if c.full else [])] for c in row]
+            for row in reply.choices
+        ],
         "edit": reply.edit,
     }
     for name in ("photo", "document"):
@@ -54,7 +57,7 @@ def _span(part: str | list[Any]) -> Span:
 
 def reply_from_payload(payload: dict[str, Any]) -> tuple[Reply, dict[str, Any]]:
     doc = Doc([tuple(_span(part) for part in line) for line in payload["lines"]])
-    choices = [[Choice(label, action) for label, action in row] for row in payload["choices"]]
+    choices = [[Choice(*item) for item in row] for row in payload["choices"]]
     attachments: dict[str, Attachment] = {}
     for name in ("photo", "document"):
         item = payload.get(name)

@@ -17,8 +17,9 @@ MAX_ACTION_BYTES = 64
 
 @dataclass(frozen=True)
 class Choice:
-    label: str
+    label: str  # fits a button
     action: str
+    full: str | None = None  # the whole label, for channels that list choices as text
 
     def __post_init__(self) -> None:
         if len(self.action.encode("utf-8")) > MAX_ACTION_BYTES:
@@ -47,6 +48,17 @@ class Reply:
 
     def flat_choices(self) -> list[Choice]:
         return [c for row in self.choices for c in row]
+
+    def numbered_choices(self) -> list[str]:
+        """``1. Đạt`` lines for channels without buttons (the user types the number or the
+        words); a label that starts with its own number ("1. Quy hoạch") is not numbered twice,
+        and a label shortened for a button is written in full."""
+        lines = []
+        for number, choice in enumerate(self.flat_choices(), start=1):
+            label = choice.full or choice.label
+            label = label.removeprefix(f"{number}. ")
+            lines.append(f"{number}. {label}")
+        return lines
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,27 @@ def test_console_render_numbers_choices() -> None:
 
     reply = Reply(Doc.of("Chọn:"), [[Choice("A", "a"), Choice("B", "b")], [Choice("C", "c")]])
     assert render_reply(reply) == "Chọn:\n  1. A\n  2. B\n  3. C"
+
+
+def test_numbered_choices_are_not_numbered_twice_or_cut() -> None:
+    from handlers.richtext import Doc
+    from handlers.serialize import replies_from_payload, replies_to_payload
+    from handlers.types import Choice, Reply
+
+    long = "18. Hệ thống chính trị và tiếp cận pháp luật"
+    reply = Reply(
+        Doc.of("Chọn:"),
+        [
+            [Choice("1. Quy hoạch", "crit:xa:1"), Choice(long[:38], "crit:xa:18", full=long)],
+            [Choice("Cả tiêu chí 17", "crit:xa:17")],
+        ],
+    )
+    assert reply.numbered_choices() == [
+        "1. Quy hoạch",  # not "1. 1. Quy hoạch"
+        "2. 18. Hệ thống chính trị và tiếp cận pháp luật",  # the whole title
+        "3. Cả tiêu chí 17",
+    ]
+    # what the outbox stores keeps the whole label for the channels that send it later
+    [back], _context = replies_from_payload(replies_to_payload([reply]))
+    assert back.numbered_choices() == reply.numbered_choices()
+    assert back.choices[0][1].label == long[:38]

@@ -24,8 +24,7 @@ EXIT_WORDS = {"exit", "quit", "/exit", "/quit", "thoat!", "q"}
 
 def render_reply(reply: Reply) -> str:
     lines = [reply.doc.plain()]
-    for number, choice in enumerate(reply.flat_choices(), start=1):
-        lines.append(f"  {number}. {choice.label}")
+    lines.extend(f"  {line}" for line in reply.numbered_choices())
     return "\n".join(line for line in lines if line)
 
 

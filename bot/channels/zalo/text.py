@@ -28,7 +28,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 def numbered_choices(reply: Reply) -> str:
     """``1. Đạt`` lines: the user answers with the number or the words (the core matches both)."""
-    return "\n".join(f"{n}. {c.label}" for n, c in enumerate(reply.flat_choices(), start=1))
+    return "\n".join(reply.numbered_choices())
 
 
 def text_with_numbered_choices(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
