@@ -18,14 +18,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.parsing import ParseError, parse_date, parse_number, read_number
 from handlers.richtext import Doc, b, it
-from handlers.types import Choice
+from handlers.serialize import replies_to_payload
+from handlers.types import Choice, Reply
 from knowledge.forms import (
     ACTION_FIELD,
     ACTION_FORM,
@@ -38,6 +39,7 @@ from knowledge.forms import (
 from knowledge.normalize import fold, words
 from storage.communes import Commune
 from storage.reports import AuditLog, Report, ReportRepo
+from storage.sending import Recipient, SendingRepo
 
 KIND = "report"
 REPORTERS = frozenset({ADMIN, STAFF, OFFICER})
@@ -744,6 +746,19 @@ class ReportDialog:
         doc.extend(self.values_doc(ctx, form, state["answers"]))
         for line in target_lines(ctx, form, compute_all(form, state["answers"])):
             doc.add(*line)
+        existing = await self._existing(ctx, form, state)
+        if existing is not None:
+            who = await submitter_name(ctx, existing.submitted_by)
+            doc.blank().add(
+                "ℹ️ ",
+                _(
+                    "Kỳ này đã có {number} do {who} gửi lúc {when}; gửi bản này sẽ thay thế "
+                    "bản đó (bản cũ vẫn được lưu).",
+                    number=existing.number,
+                    who=who,
+                    when=local_time(ctx, existing.submitted_at),
+                ),
+            )
         ctx.reply(
             doc,
             [
@@ -753,6 +768,14 @@ class ReportDialog:
                     Choice(_("Hủy"), "rep:cancel"),
                 ]
             ],
+        )
+
+    async def _existing(self, ctx: Context, form: Form, state: dict[str, Any]) -> Report | None:
+        """The report this one would replace (same commune, form, subject and period)."""
+        answers = state["answers"]
+        subject = str(answers.get(form.subject_field, "")) if form.subject_field else ""
+        return await ReportRepo(ctx.deps.db).current_of(
+            int(state["commune_id"]), form.id, subject, current_period(form, ctx.today)
         )
 
     async def _confirm_typed(
@@ -800,6 +823,7 @@ class ReportDialog:
         ]
         subject = str(kept.get(form.subject_field, "")) if form.subject_field else ""
         period = current_period(form, ctx.today)
+        replaced = await ReportRepo(ctx.deps.db).current_of(commune_id, form.id, subject, period)
         report = await ReportRepo(ctx.deps.db).add(
             commune_id=commune_id,
             form_id=form.id,
@@ -828,6 +852,8 @@ class ReportDialog:
         await ctx.end_dialog()
         commune = await ctx.deps.communes.get(commune_id)
         ctx.reply(self.receipt(ctx, form, report, commune.name if commune else "?"))
+        if replaced is not None and replaced.submitted_by != ctx.user.id:
+            await self._tell_replaced(ctx, form, replaced, report, commune)
 
     def receipt(self, ctx: Context, form: Form, report: Report, commune: str) -> Doc:
         _ = ctx.tr
@@ -845,10 +871,58 @@ class ReportDialog:
                     previous=report_number(report.supersedes),
                 )
             )
-        for line in target_lines(ctx, form, compute_all(form, report.answers)):
+        values = compute_all(form, report.answers)
+        for key in form.figures:  # what was received, in the words of the form
+            if values.get(key) is not None:
+                doc.add(
+                    f"{figure_label(ctx, form, key)}: ", b(figure_value(ctx, form, key, values))
+                )
+        for line in target_lines(ctx, form, values):
             doc.add(*line)
         doc.add(it(_("Văn phòng NTM huyện đã nhận được. Cảm ơn bạn!")))
         return doc
+
+    async def _tell_replaced(
+        self,
+        ctx: Context,
+        form: Form,
+        old: Report,
+        new: Report,
+        commune: Commune | None,
+    ) -> None:
+        """The officer whose report someone else replaced is told who, when and what changed."""
+        deps = ctx.deps
+        person = await deps.users.by_id(old.submitted_by)
+        if person is None or person.chat_id is None:
+            return
+        tr = Tr(deps.translator, person.lang or deps.default_lang)
+        who = await submitter_name(ctx, ctx.user.id)
+        lines = [
+            tr(
+                "Báo cáo {old} ({title}, xã {commune}) của bạn vừa được {who} thay bằng "
+                "{new} lúc {when}.",
+                old=old.number,
+                title=form.title_en if tr.en else form.title,
+                commune=commune.name if commune else "?",
+                who=who,
+                new=new.number,
+                when=local_time(ctx, new.submitted_at),
+            )
+        ]
+        changes = changed_values(ctx, form, old.answers, new.answers)
+        if changes:
+            lines.append(tr("Thay đổi: {changes}", changes="; ".join(changes)))
+        notice = Reply(Doc.of(*lines))
+        job = await SendingRepo(deps.db).create_job(
+            "notice",
+            f"replaced:{old.id}:{new.id}",
+            tr("Báo cáo được thay thế"),
+            [Recipient(person.channel, person.chat_id, person.id, replies_to_payload([notice]))],
+            ctx.now,
+            ctx.user.id,
+        )
+        if job is not None and deps.on_job_created is not None:
+            deps.on_job_created()
 
     async def _commune_typed(self, ctx: Context, text: str) -> None:
         _ = ctx.tr
@@ -954,6 +1028,55 @@ def target_met(target: Target, values: dict[str, Any]) -> bool | None:
         "<=": number <= target.value,
         "==": number == target.value,
     }[target.op]
+
+
+def figure_label(ctx: Context, form: Form, key: str) -> str:
+    en = ctx.lang == "en"
+    computed = next((c for c in form.computed if c.key == key), None)
+    if computed is not None:
+        return computed.label_en if en else computed.label
+    item = form.field(key)
+    return item.label_en if en else item.label
+
+
+def figure_value(ctx: Context, form: Form, key: str, values: dict[str, Any]) -> str:
+    computed = next((c for c in form.computed if c.key == key), None)
+    if computed is not None:
+        number = format_decimal(round(float(values[key]), computed.decimals), locale=ctx.lang)
+        return (
+            f"{number}{computed.unit or ''}"
+            if computed.unit == "%"
+            else (f"{number} {computed.unit}" if computed.unit else number)
+        )
+    return display_value(ctx, form.field(key), values[key])
+
+
+def changed_values(ctx: Context, form: Form, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """ "Số dân: 12.500 → 12.000" for every field whose value changed."""
+    changes = []
+    for key in dict.fromkeys([*old, *new]):
+        if old.get(key) == new.get(key):
+            continue
+        name = key.split(".")[0]
+        item = next((f for f in form.fields if f.key == name), None)
+        if item is None:
+            continue
+        label = item.label_en if ctx.lang == "en" else item.label
+        before = display_value(ctx, item, old.get(key))
+        after = display_value(ctx, item, new.get(key))
+        changes.append(f"{label}: {before} → {after}")
+    return changes
+
+
+async def submitter_name(ctx: Context, user_id: int) -> str:
+    user = await ctx.deps.users.by_id(user_id)
+    if user is None:
+        return str(user_id)
+    return user.display_name or user.external_id
+
+
+def local_time(ctx: Context, moment: dt.datetime) -> str:
+    return format_datetime(moment.astimezone(ctx.now.tzinfo), "HH:mm dd/MM/yyyy", locale=ctx.lang)
 
 
 def target_lines(ctx: Context, form: Form, values: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -120,6 +120,17 @@ class ReportRepo:
         assert report is not None
         return report
 
+    async def current_of(
+        self, commune_id: int, form_id: str, subject: str, period: str
+    ) -> Report | None:
+        """The newest version of one series (what a new report would replace)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM reports WHERE commune_id = ? AND form_id = ? AND subject = ?"
+            " AND period = ? ORDER BY version DESC LIMIT 1",
+            (commune_id, form_id, subject, period),
+        )
+        return Report.from_row(row) if row else None
+
     async def get(self, report_id: int) -> Report | None:
         row = await self.db.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,))
         return Report.from_row(row) if row else None

@@ -453,3 +453,45 @@ async def test_a_question_about_a_report_stays_a_question(tmp_path: Path) -> Non
         await h.say("o1", "/baocao xyz")
         assert "Không có mẫu báo cáo “xyz”" in h.all_text("o1")
         assert "Chọn mẫu báo cáo" in h.last("o1")
+
+
+async def test_a_correction_is_announced_and_the_replaced_officer_told(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await start_form(h, "o1", "Tỷ lệ người dân tham gia BHYT")
+        await h.say("o1", "12.500")
+        await h.say("o1", "10.600")
+        assert "Kỳ này đã có" not in h.last("o1")  # nothing to replace yet
+        await h.tap("o1", "Gửi")
+        receipt = h.last("o1")
+        assert "Tỷ lệ tham gia BHYT: 84,8%" in receipt  # the figures received, not only a verdict
+        assert "Số dân của xã: 12.500 người" in receipt
+        # the office enters a correction it got by phone
+        await h.say("admin", "/baocao bhyt")
+        await h.tap("admin", "Dân Lực")
+        await h.say("admin", "12.000")
+        await h.say("admin", "10.600")
+        summary = h.last("admin")
+        assert "Kỳ này đã có BC-000001 do Người o1 gửi lúc" in summary
+        assert "gửi bản này sẽ thay thế bản đó" in summary
+        await h.tap("admin", "Gửi")
+        assert "thay cho báo cáo BC-000001" in h.last("admin")
+        notices = await h.app.db.fetchall(
+            "SELECT d.chat_id, d.payload FROM deliveries d JOIN jobs j ON j.id = d.job_id"
+            " WHERE j.kind = 'notice'"
+        )
+        assert [n["chat_id"] for n in notices] == ["o1"]
+        told = notices[0]["payload"]
+        assert "BC-000001" in told and "BC-000002" in told and "Người admin" in told
+        assert "12.500 người → 12.000 người" in told
+        # correcting one's own report tells nobody; replacing the office's entry tells it
+        for value in ("10.700", "10.800"):
+            await start_form(h, "o1", "Tỷ lệ người dân tham gia BHYT")
+            await h.say("o1", "12.000")
+            await h.say("o1", value)
+            await h.tap("o1", "Gửi")
+        notices = await h.app.db.fetchall(
+            "SELECT d.chat_id FROM deliveries d JOIN jobs j ON j.id = d.job_id"
+            " WHERE j.kind = 'notice' ORDER BY d.id"
+        )
+        assert [n["chat_id"] for n in notices] == ["o1", "admin"]
