@@ -18,8 +18,14 @@ from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.digest import bhyt_by_commune, criteria_overview, load_digest_data, not_reported
 from handlers.export import export_reports
 from handlers.i18n import N_
-from handlers.reporting import compute_all, display_value, period_label, target_met
-from handlers.richtext import Doc, b
+from handlers.reporting import (
+    changed_values,
+    compute_all,
+    display_value,
+    period_label,
+    target_met,
+)
+from handlers.richtext import Doc, b, it
 from handlers.types import Attachment, Choice
 from storage.communes import Commune
 from storage.deadletters import DeadLetters
@@ -183,10 +189,27 @@ async def show_commune(ctx: Context, commune: Commune) -> None:
         version = ""
         if report.supersedes is not None:
             version = _(" — sửa, thay {previous}", previous=report_number(report.supersedes))
+        who = names.get(report.submitted_by, "")
         doc.bullet(
             f"{_date(ctx, report.report_date)} {report.number} {_title(ctx, report)}{version}"
+            + (f" ({who})" if who else "")
         )
+        if report.supersedes is not None:
+            await _show_changes(ctx, doc, repo, report)
     ctx.reply(doc)
+
+
+async def _show_changes(ctx: Context, doc: Doc, repo: ReportRepo, report: Report) -> None:
+    """The old and the new value of every field a correction changed."""
+    form = ctx.deps.kb.forms.get(report.form_id)
+    previous = await repo.get(report.supersedes) if report.supersedes else None
+    if form is None or previous is None:
+        return
+    changes = changed_values(ctx, form, previous.answers, report.answers)
+    for change in changes:
+        doc.add("     ", change)
+    if not changes:
+        doc.add("     ", it(ctx.tr("(không đổi giá trị nào)")))
 
 
 async def _names(ctx: Context, user_ids: list[int]) -> dict[int, str]:

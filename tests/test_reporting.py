@@ -495,3 +495,8 @@ async def test_a_correction_is_announced_and_the_replaced_officer_told(tmp_path:
             " WHERE j.kind = 'notice' ORDER BY d.id"
         )
         assert [n["chat_id"] for n in notices] == ["o1", "admin"]
+        await h.say("admin", "/xa Dân Lực")
+        history = h.last("admin")
+        assert "BC-000002" in history and "(Người admin)" in history
+        assert "Số dân của xã: 12.500 người → 12.000 người" in history  # old and new
+        assert "Số người tham gia BHYT (có thẻ còn hạn): 10.700 người → 10.800 người" in history
