@@ -45,6 +45,7 @@ KIND = "report"
 REPORTERS = frozenset({ADMIN, STAFF, OFFICER})
 SKIP_WORDS = {"bo qua", "boqua", "/boqua", "skip", "-", "khong co", "khong"}
 BACK_WORDS = {"quay lai", "quaylai", "/quaylai", "back", "tro lai", "lui"}
+KEEP_WORDS = {"dung", "dung roi", "dung vay", "giu", "ok", "co", "yes", "correct", "keep"}
 CANCEL_WORDS = {"huy", "/huy", "cancel", "huy bo", "thoat"}
 
 
@@ -262,6 +263,15 @@ class ReportDialog:
             await self.back(ctx, "")
             return
         mode = state["mode"]
+        if state.get("check"):
+            if word in KEEP_WORDS:
+                await self._settle_check(ctx, form, state, keep=True)
+                return
+            state.pop("check", None)  # anything else is a new answer to the same question
+            step = self._current(form, state)
+            if step is not None:
+                await self._answer(ctx, form, state, step, text)
+                return
         if mode == "confirm":
             await self._confirm_typed(ctx, form, state, word)
             return
@@ -311,6 +321,7 @@ class ReportDialog:
         form = ctx.deps.kb.forms.get(state.get("form", ""))
         if form is None:
             return
+        state.pop("check", None)
         if state["mode"] in ("confirm", "edit_pick", "edit_field"):
             state["mode"], state["edit"] = "fields", None
         answers = state["answers"]
@@ -355,7 +366,9 @@ class ReportDialog:
         form = ctx.deps.kb.forms.get(state.get("form", ""))
         if form is None:
             return
-        if verb == "send":
+        if verb in ("keep", "retype"):
+            await self._settle_check(ctx, form, state, keep=verb == "keep")
+        elif verb == "send":
             await self._send(ctx, form, state)
         elif verb == "edit":
             state["mode"] = "edit_pick"
@@ -439,6 +452,67 @@ class ReportDialog:
             choices.append([Choice(_("Bỏ qua"), "rep:skip")])
         ctx.reply(doc, choices)
 
+    async def _questioned(
+        self, ctx: Context, form: Form, state: dict[str, Any], step: Step, value: Any
+    ) -> bool:
+        """A value far from the commune's previous report is questioned once before it is
+        taken ("khác nhiều so với lần trước (12.500) — đúng chưa?")."""
+        item = step.field
+        if item.change_alert is None or not isinstance(value, int | float):
+            return False
+        confirmed = state.get("confirmed") or {}
+        if confirmed.get(step.key) == value:
+            return False
+        previous = await self._previous_value(ctx, form, state, step.key)
+        if previous is None or previous == 0:
+            return False
+        if abs(value - previous) / abs(previous) <= item.change_alert:
+            return False
+        _ = ctx.tr
+        state["check"] = {"key": step.key, "value": value}
+        await ctx.set_dialog(KIND, state)
+        name = item.name_en if ctx.lang == "en" else item.name
+        ctx.reply(
+            _(
+                "{name} {value} khác nhiều so với lần báo cáo trước ({previous}) — đúng chưa?",
+                name=capital(name),
+                value=display_value(ctx, item, value),
+                previous=display_value(ctx, item, previous),
+            ),
+            [[Choice(_("Đúng, giữ số này"), "rep:keep"), Choice(_("Nhập lại"), "rep:retype")]],
+        )
+        return True
+
+    async def _previous_value(
+        self, ctx: Context, form: Form, state: dict[str, Any], key: str
+    ) -> float | None:
+        """The field's value in the commune's newest earlier report of this form (any period)."""
+        reports = await ReportRepo(ctx.deps.db).latest(
+            commune_id=int(state["commune_id"]), form_id=form.id
+        )
+        subject = ""
+        if form.subject_field:
+            subject = str(state["answers"].get(form.subject_field, ""))
+        earlier = [r for r in reports if r.subject == subject and r.answers.get(key) is not None]
+        if not earlier:
+            return None
+        newest = max(earlier, key=lambda r: (r.period, r.version))
+        value = newest.answers[key]
+        return float(value) if isinstance(value, int | float) else None
+
+    async def _settle_check(
+        self, ctx: Context, form: Form, state: dict[str, Any], keep: bool
+    ) -> None:
+        """The answer to "đúng chưa?": keep the questioned value, or ask the question again."""
+        check = state.pop("check", None) or {}
+        step = self._current(form, state)
+        if keep and step is not None and step.key == check.get("key"):
+            state.setdefault("confirmed", {})[step.key] = check["value"]
+            await self._answer(ctx, form, state, step, str(check["value"]).replace(".", ","))
+            return
+        await ctx.set_dialog(KIND, state)
+        await self._ask(ctx, form, state)
+
     @staticmethod
     def _indicator_choices(
         ctx: Context, level: str, parent: str | None = None
@@ -486,6 +560,8 @@ class ReportDialog:
                 else:
                     await self._ask(ctx, form, state, problem=problem.message)
                 return
+        if await self._questioned(ctx, form, state, step, value):
+            return
         answers[step.key] = value
         if value is not None and item.type in ("integer", "number", "percent") and raw:
             try:

@@ -89,6 +89,9 @@ class FormField(_Strict):
     options: list[Option] = Field(default_factory=list)
     level: Literal["xa", "huyen"] = "xa"  # for ``indicator`` fields
     when: Condition | None = None
+    # Ask once more when the value differs from the commune's previous report by more than
+    # this share (0.2: ±20%): "12.500 → 9.000 — đúng chưa?". Numbers only.
+    change_alert: float | None = Field(None, gt=0, le=10)
     repeat_of: Key | None = None  # asked once per unit of that earlier integer field
     group: Key | None = None  # fields repeated together share a group name
 
@@ -102,6 +105,8 @@ class FormField(_Strict):
             raise ValueError("min is larger than max")
         if (self.repeat_of is None) != (self.group is None):
             raise ValueError("repeat_of and group go together")
+        if self.change_alert is not None and self.type not in ("integer", "number", "percent"):
+            raise ValueError("change_alert is for number fields")
         return self
 
 

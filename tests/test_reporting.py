@@ -500,3 +500,34 @@ async def test_a_correction_is_announced_and_the_replaced_officer_told(tmp_path:
         assert "BC-000002" in history and "(Người admin)" in history
         assert "Số dân của xã: 12.500 người → 12.000 người" in history  # old and new
         assert "Số người tham gia BHYT (có thẻ còn hạn): 10.700 người → 10.800 người" in history
+
+
+async def test_a_value_far_from_the_last_report_is_questioned_once(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await start_form(h, "o1", "Tỷ lệ người dân tham gia BHYT")
+        await h.say("o1", "12.500")
+        await h.say("o1", "10.600")
+        await h.tap("o1", "Gửi")
+        h.clock.advance(dt.timedelta(days=31))  # next month's report
+        await start_form(h, "o1", "Tỷ lệ người dân tham gia BHYT")
+        await h.say("o1", "9.000")
+        asked = h.last("o1")
+        assert "Số dân 9.000 người khác nhiều so với lần báo cáo trước (12.500 người)" in asked
+        await h.tap("o1", "Nhập lại")
+        assert "Câu 1/2: Số dân của xã" in h.last("o1")
+        await h.say("o1", "9.000")  # the same again: asked again, this time kept
+        await h.say("o1", "đúng")
+        assert "Câu 2/2" in h.last("o1")
+        await h.say("o1", "8.000")  # 10.600 → 8.000 is −25%: questioned; a new number answers
+        assert "khác nhiều so với lần báo cáo trước (10.600 người)" in h.last("o1")
+        await h.say("o1", "8.600")
+        assert "Kiểm tra trước khi gửi" in h.last("o1")
+        await h.tap("o1", "Gửi")
+        newest = max(await reports_of(h), key=lambda r: r.id)
+        assert newest.answers == {"population": 9000, "insured": 8600}
+        # a close value is not questioned
+        h.clock.advance(dt.timedelta(days=31))
+        await start_form(h, "o1", "Tỷ lệ người dân tham gia BHYT")
+        await h.say("o1", "9.500")
+        assert "Câu 2/2" in h.last("o1")
