@@ -194,6 +194,7 @@ class Conversation:
         self.actions: dict[str, ActionSpec] = {}
         self.dialogs: dict[str, DialogHandler] = {}
         self.fallback: CommandHandler | None = None
+        self.after_hooks: list[Callable[[Context], Awaitable[None]]] = []
 
     # -- registration -----------------------------------------------------------------------
     def command(
@@ -229,6 +230,10 @@ class Conversation:
     def dialog(self, handler: DialogHandler) -> None:
         self.dialogs[handler.kind] = handler
 
+    def after(self, hook: Callable[[Context], Awaitable[None]]) -> None:
+        """Run ``hook`` after every update was handled (in the same unit of work)."""
+        self.after_hooks.append(hook)
+
     def command_list(self, role: str) -> list[CommandSpec]:
         return [c for c in self.commands.values() if c.listed and role in c.roles]
 
@@ -252,7 +257,9 @@ class Conversation:
             lang_explicit=user.lang is not None,
             now=deps.clock.now(),
         )
-        ctx.dialog = await deps.dialogs.get(user.id)
+        # Dialogs (reports, announcements, one's name) live in the private chat: what the
+        # person says in a group is never an answer to them.
+        ctx.dialog = None if incoming.is_group else await deps.dialogs.get(user.id)
         if ctx.dialog is not None and ctx.now - ctx.dialog.updated_at > deps.dialog_ttl:
             handler = self.dialogs.get(ctx.dialog.kind)
             await ctx.end_dialog()
@@ -261,6 +268,8 @@ class Conversation:
         ended = await self._end_disallowed_dialog(ctx)
         if not ended or parse_command(incoming.text or "") is not None:
             await self._dispatch(ctx)  # a command still runs; a dialog answer does not
+        for hook in self.after_hooks:
+            await hook(ctx)
         await self._remember_menu(ctx)
         return ctx.replies
 
@@ -337,8 +346,12 @@ class Conversation:
         if spec.private_only and ctx.incoming.is_group:
             ctx.reply(private_only_text(ctx))
             return
+        before = ctx.dialog
         await spec.handler(ctx, args.strip())
-        if spec.keeps_dialog and ctx.dialog is not None and name not in ("huy",):
+        # A dialog that was open before the command is recalled; one the command has just
+        # begun (its first question is already asked) is not.
+        recall = spec.keeps_dialog and ctx.dialog is not None and ctx.dialog is before
+        if recall and name not in ("huy",):
             await self._remind(ctx)
 
     async def run_action(self, ctx: Context, action: str) -> None:

@@ -217,7 +217,7 @@ async def _names(ctx: Context, user_ids: list[int]) -> dict[int, str]:
     for user_id in set(user_ids):
         user = await ctx.deps.users.by_id(user_id)
         if user is not None:
-            names[user_id] = user.display_name or user.external_id
+            names[user_id] = user.name_and_position
     return names
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from handlers import basic
+from handlers import basic, profile
 from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.i18n import N_, Tr
@@ -139,6 +139,8 @@ async def join(ctx: Context, code: str) -> None:
     if refreshed is not None:
         ctx.user = refreshed
         ctx.role = ctx.conv.role_of(refreshed)
+    needs_name = not ctx.user.full_name
+    menu = [] if needs_name else basic.main_menu(ctx)  # the name comes first
     if invite.role == OFFICER:
         commune = await ctx.commune()
         ctx.reply(
@@ -152,15 +154,18 @@ async def join(ctx: Context, code: str) -> None:
                 )
             )
             .add(_("Gõ /baocao để báo cáo tiến độ, /cuatoi để xem báo cáo của xã.")),
-            basic.main_menu(ctx),
+            menu,
         )
     else:
         ctx.reply(
             Doc()
             .add(b(_("Đăng ký thành công: bạn là cán bộ Văn phòng NTM huyện.")))
             .add(_("Gõ /tonghop để xem tình hình các xã.")),
-            basic.main_menu(ctx),
+            menu,
         )
+    if needs_name:
+        await ctx.deps.users.mark_name_asked(ctx.user.id)
+        await profile.ask_for_name(ctx)
 
 
 def _cooldown_text(ctx: Context, until: dt.datetime) -> str:
@@ -268,7 +273,11 @@ async def revoke(ctx: Context, args: str) -> None:
     wanted = fold(args.strip())
     if wanted:
         users = [
-            u for u in users if wanted in fold(u.display_name or "") or wanted == u.external_id
+            u
+            for u in users
+            if wanted in fold(u.display_name or "")
+            or wanted in fold(u.full_name or "")
+            or wanted == u.external_id
         ]
         invites = [i for i in invites if fold(i.code) == wanted]
     if not users and not invites:
@@ -290,7 +299,7 @@ async def _describe(ctx: Context, user_id: int) -> str | None:
     if user.commune_id is not None:
         commune = await ctx.deps.communes.get(user.commune_id)
         place = f" {commune.name}" if commune else ""
-    return f"{user.display_name or user.external_id} — {role}{place} ({user.channel})"
+    return f"{user.name_and_position} — {role}{place} ({user.channel})"
 
 
 async def _describe_invite(ctx: Context, item: Invite) -> str:
@@ -382,6 +391,6 @@ async def _revoke_user(ctx: Context, user_id: int) -> None:
         _(
             "Đã thu hồi quyền của {name}. Người này vẫn hỏi đáp được nhưng không báo cáo "
             "hay xem số liệu được nữa; bản tin gửi riêng cho họ đã dừng.",
-            name=user.display_name or user.external_id,
+            name=user.name,
         )
     )

@@ -1146,9 +1146,7 @@ def changed_values(ctx: Context, form: Form, old: dict[str, Any], new: dict[str,
 
 async def submitter_name(ctx: Context, user_id: int) -> str:
     user = await ctx.deps.users.by_id(user_id)
-    if user is None:
-        return str(user_id)
-    return user.display_name or user.external_id
+    return str(user_id) if user is None else user.name
 
 
 def local_time(ctx: Context, moment: dt.datetime) -> str:

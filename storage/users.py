@@ -21,6 +21,18 @@ class User:
     registered_at: str | None
     revoked_at: str | None
     unreachable_at: str | None
+    full_name: str | None = None
+    position: str | None = None
+    name_asked_at: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How the office sees the person: their full name, else the chat's name."""
+        return self.full_name or self.display_name or self.external_id
+
+    @property
+    def name_and_position(self) -> str:
+        return f"{self.name} ({self.position})" if self.position else self.name
 
     @classmethod
     def from_row(cls, row: Row) -> User:
@@ -36,6 +48,9 @@ class User:
             registered_at=row["registered_at"],
             revoked_at=row["revoked_at"],
             unreachable_at=row["unreachable_at"],
+            full_name=row["full_name"],
+            position=row["position"],
+            name_asked_at=row["name_asked_at"],
         )
 
 
@@ -129,6 +144,20 @@ class UserRepo:
             "UPDATE users SET role = ?, commune_id = ?, registered_at = ?, revoked_at = NULL,"
             " updated_at = ? WHERE id = ?",
             (role, commune_id, now, now, user_id),
+        )
+
+    async def set_profile(self, user_id: int, full_name: str, position: str | None) -> None:
+        self._forget_on_write(user_id)
+        await self.db.execute(
+            "UPDATE users SET full_name = ?, position = ?, updated_at = ? WHERE id = ?",
+            (full_name, position, utc_iso(), user_id),
+        )
+
+    async def mark_name_asked(self, user_id: int) -> None:
+        self._forget_on_write(user_id)
+        now = utc_iso()
+        await self.db.execute(
+            "UPDATE users SET name_asked_at = ?, updated_at = ? WHERE id = ?", (now, now, user_id)
         )
 
     async def revoke(self, user_id: int) -> None:

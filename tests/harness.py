@@ -107,10 +107,23 @@ class Harness:
         text = self.last(admin)
         return text.split(": ", 1)[1].split()[0]
 
-    async def register(self, admin: str, user: str, commune: str) -> None:
+    async def register(
+        self, admin: str, user: str, commune: str, *, name: str | None = None
+    ) -> None:
+        """``user`` joins ``commune`` with an invite from ``admin`` and gives their name."""
         code = await self.invite(admin, commune)
-        await self.say(user, f"/start {code}")
-        assert "Đăng ký thành công" in self.last(user), self.last(user)
+        replies = await self.say(user, f"/start {code}")
+        text = "\n".join(r.text for r in replies)
+        assert "Đăng ký thành công" in text, text
+        if "họ và tên" in self.last(user):  # a first registration asks who they are
+            await self.give_name(user, name)
+
+    async def give_name(self, user: str, name: str | None = None) -> None:
+        """Answer the questions for one's name and position."""
+        await self.say(user, name or f"Người {user}")
+        await self.say(user, "Công chức xã")
+        await self.tap(user, "Đúng, lưu lại")
+        assert "Đã lưu" in self.last(user), self.last(user)
 
 
 @asynccontextmanager

@@ -46,7 +46,9 @@ async def test_typed_formulas_reach_the_exports_as_text(tmp_path: Path) -> None:
             await h.tap("o1", "Gửi báo cáo")
             assert "Đã nhận báo cáo" in h.last("o1"), h.last("o1")
         # a display name is typed by its owner too
-        await h.app.db.execute("UPDATE users SET display_name = '=1+2' WHERE external_id = 'o1'")
+        await h.app.db.execute(
+            "UPDATE users SET full_name = '=1+2', position = '@x' WHERE external_id = 'o1'"
+        )
         h.app.deps.users.forget()
         replies = await h.say("admin", "/xuat")
         xlsx, text = (r.document.data for r in replies if r.document is not None)
@@ -58,11 +60,11 @@ async def test_typed_formulas_reach_the_exports_as_text(tmp_path: Path) -> None:
     # exactly as typed (XML stores a carriage return as a line feed), as string cells...
     assert {p.replace("\r", "\n") for p in PAYLOADS} <= notes, notes
     assert all(c.quotePrefix for c in cells if risky(c.value))  # ...that Excel keeps as text
-    assert "=1+2" in notes
+    assert "=1+2 (@x)" in notes
     numbers = [c.value for c in cells if isinstance(c.value, int | float)]
     assert numbers  # version numbers and the like stay numeric
 
     rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     flat = [cell for row in rows for cell in row]
     assert not [cell for cell in flat if risky(cell)], "a CSV cell starts like a formula"
-    assert "'=1+2" in flat
+    assert "'=1+2 (@x)" in flat

@@ -77,7 +77,7 @@ async def test_invite_registration_and_reuse(tmp_path: Path) -> None:
         await h.tap("admin", "Tạo mã")
         code = h.last("admin").split(": ", 1)[1].split()[0]
         await h.say("o1", f"/start {code.lower()}")
-        assert "bạn là cán bộ xã Dân Lực" in h.last("o1")
+        assert "bạn là cán bộ xã Dân Lực" in h.all_text("o1")
         await h.say("o2", f"/start {code}")  # single use
         assert "đã được dùng" in h.last("o2")
         await h.say("admin", "/moi Dan Lục")  # a typo still finds it, with a confirmation
@@ -90,7 +90,7 @@ async def test_typed_code_registers_and_codes_expire(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         code = await h.invite("admin", "Thọ Dân")
         await h.say("z1", code)  # Zalo users may type just the code
-        assert "bạn là cán bộ xã Thọ Dân" in h.last("z1")
+        assert "bạn là cán bộ xã Thọ Dân" in h.all_text("z1")
         late = await h.invite("admin", "Thọ Dân")
         h.clock.advance(dt.timedelta(days=8))
         await h.say("z2", f"/start {late}")
@@ -102,7 +102,8 @@ async def test_staff_invite(tmp_path: Path) -> None:
         await h.say("admin", "/moi văn phòng")
         code = h.last("admin").split(": ", 1)[1].split()[0]
         await h.say("s1", f"/start {code}")
-        assert "cán bộ Văn phòng NTM huyện" in h.last("s1")
+        assert "cán bộ Văn phòng NTM huyện" in h.all_text("s1")
+        await h.give_name("s1")
         await h.say("s1", "/tonghop")
         assert "Tổng hợp các xã" in h.last("s1")
 

@@ -42,7 +42,8 @@ async def staff(h: Harness, who: str) -> None:
     await h.say("admin", "/moi văn phòng")
     code = h.last("admin").split(": ", 1)[1].split()[0]
     await h.say(who, f"/start {code}")
-    assert "Đăng ký thành công" in h.last(who)
+    assert "Đăng ký thành công" in h.all_text(who)
+    await h.give_name(who)
 
 
 async def report_count(h: Harness) -> int:
@@ -214,7 +215,7 @@ async def test_unused_invites_are_listed_and_can_be_withdrawn(tmp_path: Path) ->
         labels = [c.label for c in h.replies["admin"][-1].flat_choices()]
         assert not any(staff_code in label for label in labels)
         await h.say("o1", f"/start {code}")
-        assert "Đăng ký thành công" in h.last("o1")
+        assert "Đăng ký thành công" in h.all_text("o1")
 
 
 async def test_wrong_invite_codes_lead_to_a_cool_down(tmp_path: Path) -> None:
@@ -232,7 +233,7 @@ async def test_wrong_invite_codes_lead_to_a_cool_down(tmp_path: Path) -> None:
         assert "30/09/2021" in h.last("guesser")
         h.clock.advance(dt.timedelta(minutes=16))
         await h.say("guesser", f"/start {code}")
-        assert "Đăng ký thành công" in h.last("guesser")
+        assert "Đăng ký thành công" in h.all_text("guesser")
 
 
 async def test_a_plain_word_that_looks_like_a_code_stays_a_question(tmp_path: Path) -> None:
@@ -253,7 +254,7 @@ async def test_registration_and_commune_data_stay_out_of_groups(tmp_path: Path) 
         user = await h.app.deps.users.get("test", "o1")
         assert user is not None and user.role is None  # the code was not used up
         await h.say("o1", f"/start {code}")
-        assert "Đăng ký thành công" in h.last("o1")
+        assert "Đăng ký thành công" in h.all_text("o1")
         for command in ("/cuatoi", "/baocao", "/xa Dân Lực"):
             replies = await h.say("o1", command, group="g1")
             assert "cuộc trò chuyện riêng" in replies[-1].text, command

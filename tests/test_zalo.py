@@ -240,8 +240,14 @@ async def test_oa_report_with_buttons_and_a_token_refresh(
         assert [b["title"] for b in buttons][:1] == ["Tạo mã"]
         assert all(b["type"] == "oa.query.show" for b in buttons)
         created = await say(ZALO_ADMIN, buttons[0]["payload"])  # a tap sends the payload
-        await say(OFFICER, f"/start {invite_code(created)}")
-        assert "bạn là cán bộ xã Thọ Dân" in oa.last(OFFICER).text
+        welcome = await say(OFFICER, f"/start {invite_code(created)}")
+        assert "bạn là cán bộ xã Thọ Dân" in welcome and "họ và tên" in welcome
+        await say(OFFICER, "Phạm Văn Dũng")
+        check = await say(OFFICER, "Công chức Địa chính - Xây dựng")
+        assert "Họ tên: Phạm Văn Dũng" in check
+        assert [b["title"] for b in oa.last(OFFICER).buttons] == ["Đúng, lưu lại", "Nhập lại"]
+        saved = await say(OFFICER, oa.last(OFFICER).buttons[0]["payload"])
+        assert "Đã lưu: Phạm Văn Dũng (Công chức Địa chính - Xây dựng)" in saved
 
         forms = await say(OFFICER, "/baocao")
         oa.expire_access_token()  # the access token dies in the middle of the dialog

@@ -1,0 +1,186 @@
+"""People have names: full name and position, asked at registration, corrected with /toi.
+
+The office sees who reported, not "1001 (console)": the name and position appear in /xa,
+exports, /thuhoi and the audit log. A registered person without a name is asked once, after
+their next message is answered.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.i18n import N_
+from handlers.richtext import Doc, b, it
+from handlers.types import Choice
+from knowledge.normalize import clean, fold
+from storage.reports import AuditLog
+
+KIND = "profile"
+PEOPLE = frozenset({ADMIN, STAFF, OFFICER})
+MAX_NAME = 80
+MAX_POSITION = 120
+SKIP = {"bo qua", "-", "khong", "skip", "khong co"}
+YES = {"dung", "ok", "co", "dong y", "luu", "yes", "1"}
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def setup(conv: Conversation) -> None:
+    conv.command(
+        "toi",
+        me,
+        N_("Thông tin của bạn: họ tên, chức vụ (để sửa)"),
+        roles=PEOPLE,
+        aliases=("me", "hoso"),
+        private_only=True,
+    )
+    conv.action("prof", on_action, roles=PEOPLE, private_only=True)
+    conv.dialog(ProfileDialog())
+    conv.after(ask_name_once)
+
+
+async def ask_for_name(ctx: Context) -> None:
+    """Begin the name dialog (after registering, or when the person has none yet)."""
+    _ = ctx.tr
+    await ctx.set_dialog(KIND, {"step": "name"})
+    ctx.reply(
+        Doc()
+        .add(b(_("Xin cho biết họ và tên của bạn")))
+        .add(it(_("Ví dụ: Nguyễn Văn An. Văn phòng NTM huyện sẽ thấy tên này ở các báo cáo.")))
+    )
+
+
+async def ask_name_once(ctx: Context) -> None:
+    """A registered person with no name is asked once, after their message was answered."""
+    user = ctx.user
+    if (
+        ctx.role not in (OFFICER, STAFF)
+        or user.full_name
+        or user.name_asked_at
+        or ctx.dialog is not None
+        or ctx.incoming.is_group
+    ):
+        return
+    await ctx.deps.users.mark_name_asked(user.id)
+    ctx.reply(
+        it(ctx.tr("Văn phòng NTM huyện cần biết ai gửi báo cáo (gõ /huy để để sau, /toi để nhập)."))
+    )
+    await ask_for_name(ctx)
+
+
+async def me(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    user = ctx.user
+    doc = Doc().add(b(_("Thông tin của bạn")))
+    doc.add(_("Họ tên: "), b(user.full_name or _("(chưa có)")))
+    doc.add(_("Chức vụ: "), b(user.position or _("(chưa có)")))
+    if ctx.is_officer:
+        commune = await ctx.commune()
+        doc.add(_("Cán bộ xã: "), b(commune.name if commune else "?"))
+    elif ctx.is_office:
+        doc.add(_("Cán bộ Văn phòng NTM huyện"))
+    ctx.reply(doc, [[Choice(_("Sửa họ tên, chức vụ"), "prof:edit")]])
+
+
+async def on_action(ctx: Context, action: str) -> None:
+    verb = action.partition(":")[2]
+    if verb == "edit":
+        await ask_for_name(ctx)
+    elif verb == "ok":
+        await _save(ctx)
+    elif verb == "redo":
+        await ask_for_name(ctx)
+    else:
+        ctx.reply(ctx.tr("Lựa chọn này không còn hiệu lực. Gõ /toi để bắt đầu lại."))
+
+
+async def _save(ctx: Context) -> None:
+    _ = ctx.tr
+    state: dict[str, Any] = dict(ctx.dialog.state) if ctx.dialog and ctx.dialog.kind == KIND else {}
+    name = state.get("name")
+    if not name:
+        ctx.reply(_("Không có thông tin nào đang chờ lưu. Gõ /toi để sửa họ tên."))
+        return
+    position = state.get("position") or None
+    before = {"full_name": ctx.user.full_name, "position": ctx.user.position}
+    await ctx.deps.users.set_profile(ctx.user.id, name, position)
+    await AuditLog(ctx.deps.db).add(
+        ctx.user.id,
+        "user.profile",
+        {"before": before, "after": {"full_name": name, "position": position}},
+        ctx.now,
+    )
+    await ctx.end_dialog()
+    shown = f"{name} ({position})" if position else name
+    ctx.reply(_("Đã lưu: {who}. Gõ /toi nếu cần sửa.", who=shown))
+
+
+class ProfileDialog:
+    kind = KIND
+
+    def allows(self, ctx: Context) -> bool:
+        return ctx.role in PEOPLE
+
+    async def on_text(self, ctx: Context, text: str) -> None:
+        _ = ctx.tr
+        state = dict(ctx.dialog.state) if ctx.dialog else {}
+        typed = clean(ctx.incoming.text or text)
+        step = state.get("step")
+        if step == "name":
+            if not 2 <= len(typed) <= MAX_NAME or not _LETTERS.search(typed) or typed[0].isdigit():
+                ctx.reply(
+                    _(
+                        "Xin nhập họ và tên bằng chữ (2–{limit} ký tự), ví dụ Nguyễn Văn An.",
+                        limit=MAX_NAME,
+                    )
+                )
+                return
+            state.update(step="position", name=typed)
+            await ctx.set_dialog(KIND, state)
+            ctx.reply(
+                Doc()
+                .add(b(_("Chức vụ của bạn là gì?")))
+                .add(it(_("Ví dụ: Công chức Văn hóa - Xã hội. Gõ “bỏ qua” nếu không muốn ghi.")))
+            )
+        elif step == "position":
+            if fold(typed) in SKIP:
+                typed = ""
+            elif len(typed) > MAX_POSITION:
+                ctx.reply(
+                    _("Chức vụ dài quá {limit} ký tự; xin viết ngắn hơn.", limit=MAX_POSITION)
+                )
+                return
+            state.update(step="confirm", position=typed)
+            await ctx.set_dialog(KIND, state)
+            await self.remind(ctx)
+        elif step == "confirm":
+            if fold(typed) in YES:
+                await _save(ctx)
+            else:
+                await ask_for_name(ctx)
+        else:
+            await ask_for_name(ctx)
+
+    async def on_expired(self, ctx: Context) -> None:
+        ctx.reply(ctx.tr("Phần nhập họ tên trước đã hết hạn; gõ /toi để nhập lại."))
+
+    async def remind(self, ctx: Context) -> None:
+        _ = ctx.tr
+        state = dict(ctx.dialog.state) if ctx.dialog else {}
+        if state.get("step") != "confirm":
+            step = state.get("step")
+            ctx.reply(
+                it(
+                    _("Xin cho biết họ và tên của bạn")
+                    if step != "position"
+                    else _("Chức vụ của bạn là gì?")
+                )
+            )
+            return
+        doc = Doc().add(b(_("Kiểm tra lại")))
+        doc.add(_("Họ tên: "), b(state.get("name", "")))
+        doc.add(_("Chức vụ: "), b(state.get("position") or _("(không ghi)")))
+        ctx.reply(
+            doc, [[Choice(_("Đúng, lưu lại"), "prof:ok"), Choice(_("Nhập lại"), "prof:redo")]]
+        )
