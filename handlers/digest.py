@@ -48,6 +48,7 @@ class DigestData:
     recent: list[Report]
     target: float = 85.0
     problems: list[str] = field(default_factory=list)
+    in_progress: list[Report] = field(default_factory=list)  # current "đang thực hiện" reports
     recent_by_commune: dict[int, list[Report]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +83,7 @@ async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
         reported=await repo.communes_reporting_between(first, last),
         recent=recent,
         target=target,
+        in_progress=await repo.latest(form_id=CRITERION_FORM, answer=("status", "dang")),
     )
 
 
@@ -95,7 +97,12 @@ def _rate(tr: Tr, value: float | None) -> str:
 
 def _deadlines(kb: KnowledgeBase, tr: Tr, doc: Doc, today: dt.date, level: str | None) -> None:
     """What falls due in the next ``SOON_DAYS`` days and what is overdue, as the Q&A lists it."""
-    span = DateRange(today, today + dt.timedelta(days=SOON_DAYS), "days", days=SOON_DAYS)
+    # Two weeks ahead, to the end of that week: a Friday's 14 days must not stop the day
+    # before the month's big deadline.
+    horizon = today + dt.timedelta(days=SOON_DAYS)
+    end = horizon + dt.timedelta(days=6 - horizon.weekday())
+    days = (end - today).days
+    span = DateRange(today, end, "days", days=days)
     relevant = [d for d in kb.deadlines if level is None or d.level == level]
     due = tuple(d for d in relevant if span.contains(d.due))
     overdue = tuple(d for d in relevant if d.due < today)
@@ -217,9 +224,36 @@ def criteria_overview(data: DigestData, tr: Tr) -> Doc:
     for counts in data.statuses.values():
         statuses.update(counts)
     doc = Doc().add(b(tr("Tình trạng tiêu chí (theo báo cáo mới nhất)")))
-    return doc.add(
+    doc.add(
         _status_counts(tr, statuses, N_("Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}"))
     )
+    return doc.extend(in_progress_lines(data, tr, data.in_progress))
+
+
+def in_progress_lines(data: DigestData, tr: Tr, reports: list[Report]) -> Doc:
+    """Which commune works on which criterion, expected when (nearest first)."""
+    doc = Doc()
+    names = {c.id: c.name for c in data.communes}
+    ordered = sorted(reports, key=lambda r: (str(r.answers.get("expected") or "9999"), r.id))
+    for report in ordered[:MAX_ITEMS]:
+        expected = report.answers.get("expected")
+        when = (
+            tr("dự kiến đạt {date}", date=_date(tr, dt.date.fromisoformat(str(expected))))
+            if expected
+            else tr("chưa có ngày dự kiến")
+        )
+        code = str(report.answers.get("indicator", "")).split(":")[-1]
+        doc.bullet(
+            tr(
+                "Đang thực hiện: {commune} — tiêu chí {code}, {when}",
+                commune=names.get(report.commune_id, "?"),
+                code=code,
+                when=when,
+            )
+        )
+    if len(ordered) > MAX_ITEMS:
+        doc.add(it(tr("… và {count} tiêu chí khác.", count=len(ordered) - MAX_ITEMS)))
+    return doc
 
 
 def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) -> Doc:
@@ -300,6 +334,8 @@ def commune_digest(kb: KnowledgeBase, data: DigestData, commune: Commune, tr: Tr
                 N_("Tiêu chí đã báo cáo — Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}"),
             )
         )
+        mine = [r for r in data.in_progress if r.commune_id == commune.id]
+        doc.extend(in_progress_lines(data, tr, mine))
     recent = data.recent_by_commune.get(commune.id, [])
     doc.blank()
     doc.extend(_changes(kb, data, tr, recent, {commune.id: commune.name}))

@@ -473,15 +473,11 @@ class PlanWriter:
         else:
             self.doc.add(_("Không có việc nào đến hạn trong khoảng thời gian này."))
             later = [d for d in self.kb.deadlines if d.due > span.end]
-            if later:
-                nxt = later[0]
-                self.doc.add(
-                    _("Thời hạn gần nhất sau đó: "),
-                    b(self.when(nxt)),
-                    " — ",
-                    self.what(nxt),
-                    f" ({self.units(nxt.responsible)})",
-                )
+            if later:  # everything that falls due on the next date, not just one of it
+                nearest = [d for d in later if d.due == later[0].due]
+                self.doc.add(_("Thời hạn gần nhất sau đó: "), b(self.when(nearest[0])))
+                for deadline in nearest:
+                    self.doc.bullet(f"{self.what(deadline)} ({self.units(deadline.responsible)})")
         if result.include_overdue and not result.overdue_first:
             self.doc.blank()
             self.overdue_lines(result)

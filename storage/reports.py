@@ -141,9 +141,11 @@ class ReportRepo:
         commune_id: int | None = None,
         form_id: str | None = None,
         before: dt.date | None = None,
+        answer: tuple[str, str] | None = None,
     ) -> list[Report]:
         """The current report of every commune, form and subject: the newest period's newest
-        version (of one commune or form; as it stood before the date ``before``)."""
+        version (of one commune or form; as it stood before the date ``before``; ``answer``:
+        only those whose field has that value, e.g. ``("status", "dang")``)."""
         conditions: list[str] = []
         params: list[Any] = []
         if before is not None:
@@ -156,9 +158,11 @@ class ReportRepo:
             conditions.append("form_id = ?")
             params.append(form_id)
         where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-        rows = await self.db.fetchall(
-            _LATEST.format(where=where) + " ORDER BY submitted_at DESC", params
-        )
+        sql = _LATEST.format(where=where)
+        if answer is not None:
+            sql += " WHERE json_extract(r.answers, '$.' || ?) = ?"
+            params += list(answer)
+        rows = await self.db.fetchall(sql + " ORDER BY submitted_at DESC", params)
         return [Report.from_row(r) for r in rows]
 
     async def latest_of(

@@ -381,3 +381,50 @@ async def test_a_300_recipient_digest_against_telegrams_rate_limit(
     texts = Counter((chat, m.text) for chat, messages in tg.messages.items() for m in messages)
     assert all(n == 1 for n in texts.values())  # nothing delivered twice
     assert json.dumps(outcome)
+
+
+async def test_the_deadline_window_reaches_the_end_of_the_week_and_names_what_is_next(
+    tmp_path: Path,
+) -> None:
+    """On Friday 15/10/2021 the next 14 days end on 29/10; the plan's big date is Saturday
+    30/10 (seven items, the office's own dossier among them): it must be in the digest."""
+    async with harness(tmp_path, today="2021-10-15") as h:
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        tr = Tr(h.app.deps.translator, "vi")
+        text = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
+        assert "30/10/2021" in text and "Hoàn thiện hồ sơ, thủ tục trình tỉnh" in text
+        assert "31/10/2021" in text  # "to the end of that week"
+    async with harness(tmp_path, today="2021-12-01", db_name="later.sqlite3") as h:
+        # nothing falls due until 19/12: say what comes next, every item of that day
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        tr = Tr(h.app.deps.translator, "vi")
+        text = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
+        assert "Không có việc nào đến hạn" in text
+        after = text.split("Thời hạn gần nhất sau đó: 31/12/2021", 1)[1]
+        next_items = [line for line in after.splitlines() if line.startswith("• ")]
+        due_then = [d for d in h.app.deps.kb.deadlines if d.due == dt.date(2021, 12, 31)]
+        assert len(due_then) >= 3
+        assert len(next_items) >= len(due_then)
+
+
+async def test_criteria_in_progress_are_named_with_their_commune_and_date(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await h.say("o1", "/baocao")
+        await h.tap("o1", "Tình trạng một tiêu chí")
+        await h.say("o1", "17.4")
+        await h.tap("o1", "Đang thực hiện")
+        await h.say("o1", "-")
+        await h.say("o1", "30/11/2021")
+        await h.tap("o1", "Gửi báo cáo")
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        tr = Tr(h.app.deps.translator, "vi")
+        district = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
+        assert "Đang thực hiện: Dân Lực — tiêu chí 17.4, dự kiến đạt 30/11/2021" in district
+        communes = {c.name: c for c in data.communes}
+        own = commune_digest(h.app.deps.kb, data, communes["Dân Lực"], tr).plain()
+        assert "tiêu chí 17.4, dự kiến đạt 30/11/2021" in own
+        other = commune_digest(h.app.deps.kb, data, communes["Thọ Dân"], tr).plain()
+        assert "17.4" not in other
