@@ -25,19 +25,29 @@ def coverage_chart(
     title: str,
     target_label: str,
     highlight: str | None = None,
+    missing: list[str] | None = None,
+    missing_label: str = "",
+    changes: dict[str, float] | None = None,
 ) -> bytes:
-    """PNG bytes: ``rates`` are (commune, % coverage)."""
+    """PNG bytes: ``rates`` are (commune, % coverage); ``missing`` communes (no report) are
+    labelled gaps, so the picture is the whole district; ``changes`` are percentage points
+    since last week, written after the value."""
     from matplotlib import rc_context
 
+    missing = missing or []
     with rc_context({"font.family": "DejaVu Sans"}):
-        if len(rates) <= MAX_BARS:
-            figure, axes = _bars(rates, target, target_label, highlight)
+        bars = len(rates) + len(missing) <= MAX_BARS
+        if bars:
+            figure, axes = _bars(
+                rates, target, target_label, highlight, missing, missing_label, changes or {}
+            )
         else:
             figure, axes = _histogram([r for _, r in rates], target, target_label)
         axes.set_title(title, fontsize=11)
         # the widest left label: a commune name, or the histogram's largest count
         _fit_margins(
-            figure, [name for name, _ in rates] if len(rates) <= MAX_BARS else [str(len(rates))]
+            figure,
+            [name for name, _ in rates] + missing if bars else [str(len(rates))],
         )
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=110)
@@ -65,22 +75,34 @@ def _fit_margins(figure: Any, labels: list[str]) -> None:
         left=(widest + 12 * points) / width + 0.02,
         right=1 - 30 * points / width,  # the value printed after the longest bar
         top=1 - 26 * points / height,
-        bottom=34 * points / height,
+        bottom=52 * points / height,  # the x axis, and the legend under it
     )
 
 
 def _bars(
-    rates: list[tuple[str, float]], target: float, label: str, highlight: str | None
+    rates: list[tuple[str, float]],
+    target: float,
+    label: str,
+    highlight: str | None,
+    missing: list[str],
+    missing_label: str,
+    changes: dict[str, float],
 ) -> tuple[Any, Any]:
     ordered = sorted(rates, key=lambda item: item[1])
     names = [name for name, _ in ordered]
     values = [value for _, value in ordered]
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.5, max(2.5, 0.26 * len(ordered) + 1.2)))
+    rows = len(ordered) + len(missing)
+    figure = Figure(figsize=(7.5, max(2.8, 0.26 * rows + 1.6)))
     axes = figure.subplots()
+    # communes without a report at the top, as gaps with a word, then lowest to highest
+    all_names = names + sorted(missing)
+    axes.set_yticks(range(len(all_names)), all_names)
+    for row, _name in enumerate(sorted(missing), start=len(names)):
+        axes.text(1, row, missing_label, va="center", fontsize=7, color="#7f8c8d", style="italic")
     colours = [BELOW if value <= target else ABOVE for value in values]
-    bars = axes.barh(names, values, color=colours)
+    bars = axes.barh(range(len(names)), values, color=colours)
     if highlight in names:
         bars[names.index(highlight)].set_edgecolor("black")
         bars[names.index(highlight)].set_linewidth(1.5)
@@ -88,15 +110,14 @@ def _bars(
     axes.set_xlim(0, 100)
     axes.set_xlabel("%")
     axes.tick_params(axis="y", labelsize=LABEL_SIZE)
-    for bar, value in zip(bars, values, strict=True):
-        axes.text(
-            value + 0.5,
-            bar.get_y() + bar.get_height() / 2,
-            f"{value:.1f}".replace(".", ","),
-            va="center",
-            fontsize=7,
-        )
-    axes.legend(loc="lower right", fontsize=8)
+    for bar, name, value in zip(bars, names, values, strict=True):
+        text = f"{value:.1f}".replace(".", ",")
+        if name in changes:
+            text += f" ({changes[name]:+.1f})".replace(".", ",").replace("-", "−")
+        axes.text(value + 0.5, bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=7)
+    axes.set_ylim(-0.6, max(len(all_names), 3) - 0.4)  # one commune: a bar, not a wall
+    # under the axis, never over a bar or a name
+    axes.legend(loc="upper right", bbox_to_anchor=(1.0, -0.08), fontsize=8, frameon=False)
     return figure, axes
 
 

@@ -49,6 +49,18 @@ class DigestData:
     target: float = 85.0
     problems: list[str] = field(default_factory=list)
     in_progress: list[Report] = field(default_factory=list)  # current "đang thực hiện" reports
+    bhyt_before: dict[int, Report] = field(default_factory=dict)  # as it stood a week ago
+
+    def rate_change(self, commune_id: int) -> float | None:
+        """Coverage now minus a week ago, when both are known and differ."""
+        now, before = self.bhyt.get(commune_id), self.bhyt_before.get(commune_id)
+        if now is None or before is None or now.id == before.id:
+            return None
+        new, old = now.computed.get("rate"), before.computed.get("rate")
+        if new is None or old is None or abs(new - old) < 0.05:
+            return None
+        return float(new) - float(old)
+
     recent_by_commune: dict[int, list[Report]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -84,11 +96,20 @@ async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
         recent=recent,
         target=target,
         in_progress=await repo.latest(form_id=CRITERION_FORM, answer=("status", "dang")),
+        bhyt_before={r.commune_id: r for r in await repo.latest(form_id=BHYT_FORM, before=since)},
     )
 
 
 def _date(tr: Tr, day: dt.date) -> str:
     return format_date(day, "dd/MM/yyyy", locale=tr.lang)
+
+
+def _signed(tr: Tr, value: float) -> str:
+    """+2,1 điểm / −3 điểm: a change of coverage, in percentage points."""
+    sign = "+" if value > 0 else "−"
+    return tr(
+        "{sign}{value} điểm", sign=sign, value=format_decimal(round(abs(value), 1), locale=tr.lang)
+    )
 
 
 def _rate(tr: Tr, value: float | None) -> str:
@@ -194,9 +215,12 @@ def bhyt_by_commune(data: DigestData, tr: Tr) -> Doc:
     for report in rows[: MAX_ITEMS * 4]:
         rate = report.computed.get("rate")
         below = rate is None or rate <= data.target
+        change = data.rate_change(report.commune_id)
+        moved = f" ({_signed(tr, change)} " + tr("so với tuần trước") + ")" if change else ""
         doc.bullet(
             f"{names[report.commune_id]}: ",
             b(_rate(tr, rate)),
+            moved,
             " ⚠️ " + tr("dưới mục tiêu") if below else " ✅",
             f" ({report.number}, {period_label(report.period, tr)})",
         )
@@ -353,9 +377,18 @@ def digest_chart(data: DigestData, tr: Tr, highlight: str | None = None) -> byte
     ]
     if not rates:
         return None
+    reported = {name for name, _ in rates}
+    changes = {
+        names[cid]: change
+        for cid in data.bhyt
+        if cid in names and (change := data.rate_change(cid)) is not None
+    }
     return coverage_chart(
         rates,
         data.target,
+        missing=[c.name for c in data.communes if c.name not in reported],
+        missing_label=tr("chưa báo cáo"),
+        changes=changes,
         title=tr(
             "Tỷ lệ tham gia BHYT theo xã — tuần {first} – {last}",
             first=_date(tr, data.first),

@@ -301,7 +301,8 @@ async def test_the_district_digest_shows_progress_changes_and_who_is_behind(
         assert "Thọ Ngọc" in missing and "Dân Lực" not in missing
         coverage = text.split("Tỷ lệ tham gia BHYT theo xã")[1].split("Tình trạng tiêu chí")[0]
         assert coverage.index("Thọ Ngọc: 72%") < coverage.index("Dân Lực: 86,2%")  # worst first
-        assert "Thọ Ngọc: 72% ⚠️ dưới mục tiêu" in coverage and "Dân Lực: 86,2% ✅" in coverage
+        assert "Thọ Ngọc: 72% ⚠️ dưới mục tiêu" in coverage
+        assert "Dân Lực: 86,2% (+6,2 điểm so với tuần trước) ✅" in coverage  # vs 80% on 04/10
         assert "Đạt: 1 · Đang thực hiện: 0 · Chưa đạt: 1" in text  # current status per criterion
         changes = text.split("Thay đổi trong 7 ngày qua")[1].split("Thời hạn")[0]
         assert "Dân Lực: BHYT 80% → 86,2%" in changes  # against before the 7 days, newest only
@@ -428,3 +429,24 @@ async def test_criteria_in_progress_are_named_with_their_commune_and_date(
         assert "tiêu chí 17.4, dự kiến đạt 30/11/2021" in own
         other = commune_digest(h.app.deps.kb, data, communes["Thọ Dân"], tr).plain()
         assert "17.4" not in other
+
+
+def test_the_chart_shows_every_commune_and_the_weeks_change() -> None:
+    from handlers.chart import _bars
+
+    _figure, axes = _bars(
+        [("Dân Lực", 88.2), ("Thọ Dân", 80.0)],
+        85,
+        "Mục tiêu 85%",
+        None,
+        ["Hợp Lý"],
+        "chưa báo cáo",
+        {"Dân Lực": 2.1},
+    )
+    labels = [t.get_text() for t in axes.get_yticklabels()]
+    assert labels == ["Thọ Dân", "Dân Lực", "Hợp Lý"]  # lowest first, the gap labelled on top
+    texts = [t.get_text() for t in axes.texts]
+    assert "chưa báo cáo" in texts and "88,2 (+2,1)" in texts and "80,0" in texts
+    legend = axes.get_legend()
+    anchor = legend.get_bbox_to_anchor().transformed(axes.transAxes.inverted())
+    assert anchor.y1 <= 0  # under the axes: it never covers a bar or a name
