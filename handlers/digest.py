@@ -31,6 +31,7 @@ MAX_ITEMS = 10
 MAX_NAMES = 60  # communes named in one list; the rest are counted
 BHYT_FORM = "bhyt"
 CRITERION_FORM = "tieu-chi"
+COMMUNES = "cac-xa"  # the unit that stands for every commune
 
 
 @dataclass
@@ -50,6 +51,7 @@ class DigestData:
     problems: list[str] = field(default_factory=list)
     in_progress: list[Report] = field(default_factory=list)  # current "đang thực hiện" reports
     bhyt_before: dict[int, Report] = field(default_factory=dict)  # as it stood a week ago
+    commune_criteria: int = 19  # how many criteria a commune must meet (from the plan)
 
     def rate_change(self, commune_id: int) -> float | None:
         """Coverage now minus a week ago, when both are known and differ."""
@@ -97,6 +99,7 @@ async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
         target=target,
         in_progress=await repo.latest(form_id=CRITERION_FORM, answer=("status", "dang")),
         bhyt_before={r.commune_id: r for r in await repo.latest(form_id=BHYT_FORM, before=since)},
+        commune_criteria=len(deps.kb.criteria.xa),
     )
 
 
@@ -116,15 +119,18 @@ def _rate(tr: Tr, value: float | None) -> str:
     return "—" if value is None else format_decimal(value, locale=tr.lang) + "%"
 
 
-def _deadlines(kb: KnowledgeBase, tr: Tr, doc: Doc, today: dt.date, level: str | None) -> None:
-    """What falls due in the next ``SOON_DAYS`` days and what is overdue, as the Q&A lists it."""
+def _deadlines(
+    kb: KnowledgeBase, tr: Tr, doc: Doc, today: dt.date, owner: str | None = None
+) -> None:
+    """What falls due in the next ``SOON_DAYS`` days and what is overdue, as the Q&A lists it
+    (only ``owner``'s own tasks when given: a commune's digest lists what the communes do)."""
     # Two weeks ahead, to the end of that week: a Friday's 14 days must not stop the day
     # before the month's big deadline.
     horizon = today + dt.timedelta(days=SOON_DAYS)
     end = horizon + dt.timedelta(days=6 - horizon.weekday())
     days = (end - today).days
     span = DateRange(today, end, "days", days=days)
-    relevant = [d for d in kb.deadlines if level is None or d.level == level]
+    relevant = [d for d in kb.deadlines if owner is None or owner in d.responsible]
     due = tuple(d for d in relevant if span.contains(d.due))
     overdue = tuple(d for d in relevant if d.due < today)
     writer = PlanWriter(kb, tr, today)
@@ -251,7 +257,32 @@ def criteria_overview(data: DigestData, tr: Tr) -> Doc:
     doc.add(
         _status_counts(tr, statuses, N_("Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}"))
     )
-    return doc.extend(in_progress_lines(data, tr, data.in_progress))
+    doc.extend(in_progress_lines(data, tr, data.in_progress))
+    return doc.extend(status_by_commune(data, tr))
+
+
+def status_by_commune(data: DigestData, tr: Tr) -> Doc:
+    """Per commune: criteria met / in progress / not met / not reported — where to push
+    before the appraisal (most to do first)."""
+    doc = Doc()
+    rows = []
+    for commune in data.communes:
+        counts = data.statuses.get(commune.id)
+        if not counts:
+            continue
+        met, doing, not_met = counts.get("dat", 0), counts.get("dang", 0), counts.get("chua", 0)
+        silent = max(0, data.commune_criteria - met - doing - not_met)
+        rows.append((not_met + doing + silent, commune.name, met, doing, not_met, silent))
+    if not rows:
+        return doc
+    doc.add(b(tr("Theo xã (✅ đạt · ⏳ đang thực hiện · ❌ chưa đạt · ❔ chưa báo cáo):")))
+    for _todo, name, met, doing, not_met, silent in sorted(rows, key=lambda r: (-r[0], r[1]))[
+        : MAX_ITEMS * 2
+    ]:
+        doc.bullet(f"{name}: ✅ {met} · ⏳ {doing} · ❌ {not_met} · ❔ {silent}")
+    if len(rows) > MAX_ITEMS * 2:
+        doc.add(it(tr("… và {count} xã khác.", count=len(rows) - MAX_ITEMS * 2)))
+    return doc
 
 
 def in_progress_lines(data: DigestData, tr: Tr, reports: list[Report]) -> Doc:
@@ -308,7 +339,7 @@ def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) 
     doc.blank().extend(criteria_overview(data, tr))
     doc.blank()
     doc.extend(_changes(kb, data, tr, data.recent, names))
-    _deadlines(kb, tr, doc, data.today, None)
+    _deadlines(kb, tr, doc, data.today)
     if data.problems:
         doc.blank()
         doc.add(b(tr("Lần gửi trước chưa đến được:")))
@@ -363,7 +394,7 @@ def commune_digest(kb: KnowledgeBase, data: DigestData, commune: Commune, tr: Tr
     recent = data.recent_by_commune.get(commune.id, [])
     doc.blank()
     doc.extend(_changes(kb, data, tr, recent, {commune.id: commune.name}))
-    _deadlines(kb, tr, doc, data.today, "xa")
+    _deadlines(kb, tr, doc, data.today, COMMUNES)
     return doc
 
 

@@ -450,3 +450,30 @@ def test_the_chart_shows_every_commune_and_the_weeks_change() -> None:
     legend = axes.get_legend()
     anchor = legend.get_bbox_to_anchor().transformed(axes.transAxes.inverted())
     assert anchor.y1 <= 0  # under the axes: it never covers a bar or a name
+
+
+async def test_a_commune_digest_lists_the_communes_own_tasks_only(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-18") as h:
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        tr = Tr(h.app.deps.translator, "vi")
+        commune = next(c for c in data.communes if c.name == "Dân Lực")
+        text = commune_digest(h.app.deps.kb, data, commune, tr).plain()
+        deadlines = text.split("Việc đến hạn", 1)[1]
+        assert "Hoàn thành các nội dung khác của bộ tiêu chí xã NTM" in deadlines  # theirs
+        assert "Văn phòng Điều phối" not in deadlines  # the office's dossier is not theirs
+        assert "Ủy ban Mặt trận" not in deadlines
+
+
+async def test_criteria_status_by_commune_shows_where_to_push(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-10-18") as h:
+        for code, status in (("xa:1", "dat"), ("xa:2", "dat"), ("xa:5", "chua")):
+            await add_report(h, "Xuân Thọ", "tieu-chi", "2021-10-15", status=status, subject=code)
+        await add_report(h, "Dân Lực", "tieu-chi", "2021-10-15", status="dang", subject="xa:17")
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        tr = Tr(h.app.deps.translator, "vi")
+        text = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
+        assert "• Xuân Thọ: ✅ 2 · ⏳ 0 · ❌ 1 · ❔ 16" in text
+        assert "• Dân Lực: ✅ 0 · ⏳ 1 · ❌ 0 · ❔ 18" in text
+        assert text.index("Dân Lực: ✅ 0") < text.index("Xuân Thọ: ✅ 2")  # most to do first
+        await h.say("admin", "/tonghop")
+        assert "Xuân Thọ: ✅ 2 · ⏳ 0 · ❌ 1 · ❔ 16" in h.last("admin")
