@@ -18,7 +18,7 @@ from handlers.chart import coverage_chart
 from handlers.core import Deps
 from handlers.i18n import N_, Tr
 from handlers.qa import PlanWriter
-from handlers.reporting import period_label
+from handlers.report_view import period_label
 from handlers.richtext import Doc, b, it
 from knowledge.base import KnowledgeBase
 from knowledge.results import Calendar

@@ -23,7 +23,7 @@ from typing import Any
 
 from handlers.cells import append_row, csv_row
 from handlers.core import Context
-from handlers.reporting import period_label
+from handlers.report_view import period_label
 from knowledge.forms import Computed, Form, FormField
 from storage.communes import Commune
 from storage.reports import Report, report_number

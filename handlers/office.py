@@ -18,15 +18,10 @@ from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.digest import bhyt_by_commune, criteria_overview, load_digest_data, not_reported
 from handlers.export import export_reports
 from handlers.i18n import N_
-from handlers.reporting import (
-    changed_values,
-    compute_all,
-    display_value,
-    period_label,
-    target_met,
-)
+from handlers.report_view import changed_values, display_value, period_label
 from handlers.richtext import Doc, b, it
 from handlers.types import Attachment, Choice
+from knowledge.form_rules import compute_all, target_met
 from storage.communes import Commune
 from storage.deadletters import DeadLetters
 from storage.reports import Report, ReportRepo, report_number

@@ -13,28 +13,36 @@ The dialog state (``dialogs`` table, kind ``report``) survives restarts:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.parsing import ParseError, parse_date, parse_number, read_number
+from handlers.report_view import (
+    capital,
+    changed_values,
+    display_value,
+    figure_label,
+    figure_value,
+    local_time,
+    period_label,
+    submitter_name,
+    target_lines,
+)
 from handlers.richtext import Doc, b, it
 from handlers.serialize import replies_to_payload
 from handlers.types import Choice, Reply
+from knowledge.form_rules import Step, compute, compute_all, current_period, steps_of, target_met
 from knowledge.forms import (
     ACTION_FIELD,
     ACTION_FORM,
     ACTION_OPTION,
     Form,
     FormField,
-    Target,
-    evaluate,
 )
 from knowledge.normalize import fold, words
 from storage.communes import Commune
@@ -47,80 +55,6 @@ SKIP_WORDS = {"bo qua", "boqua", "/boqua", "skip", "-", "khong co", "khong"}
 BACK_WORDS = {"quay lai", "quaylai", "/quaylai", "back", "tro lai", "lui"}
 KEEP_WORDS = {"dung", "dung roi", "dung vay", "giu", "ok", "co", "yes", "correct", "keep"}
 CANCEL_WORDS = {"huy", "/huy", "cancel", "huy bo", "thoat"}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One question: a field, and which repetition of it (``ocop_name.1``)."""
-
-    field: FormField
-    index: int | None = None
-
-    @property
-    def key(self) -> str:
-        return self.field.key if self.index is None else f"{self.field.key}.{self.index}"
-
-
-def steps_of(form: Form, answers: dict[str, Any]) -> list[Step]:
-    """The questions to ask given the answers so far (conditions and repetitions applied)."""
-    steps: list[Step] = []
-    fields = list(form.fields)
-    done_groups: set[str] = set()
-    for item in fields:
-        if not _applies(item, answers):
-            continue
-        if item.group is None:
-            steps.append(Step(item))
-            continue
-        if item.group in done_groups:
-            continue
-        done_groups.add(item.group)
-        members = [f for f in fields if f.group == item.group and _applies(f, answers)]
-        count = answers.get(item.repeat_of or "")
-        repeat = int(count) if isinstance(count, int | float) else 0
-        for index in range(repeat):
-            steps.extend(Step(member, index) for member in members)
-    return steps
-
-
-def _applies(item: FormField, answers: dict[str, Any]) -> bool:
-    condition = item.when
-    if condition is None:
-        return True
-    value = answers.get(condition.field)
-    if condition.is_in is not None and value not in condition.is_in:
-        return False
-    return not (condition.not_in is not None and value in condition.not_in)
-
-
-def current_period(form: Form, today: dt.date) -> str:
-    if form.period == "month":
-        return f"{today.year}-{today.month:02d}"
-    if form.period == "quarter":
-        return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
-    if form.period == "week":
-        year, week, _ = today.isocalendar()
-        return f"{year}-W{week:02d}"
-    if form.period == "year":
-        return str(today.year)
-    return ""
-
-
-def period_label(period: str, tr: Tr) -> str:
-    if not period:
-        return ""
-    if "-Q" in period:
-        year, quarter = period.split("-Q")
-        return tr(
-            "quý {quarter}/{year}", quarter=["I", "II", "III", "IV"][int(quarter) - 1], year=year
-        )
-    if "-W" in period:
-        year, week = period.split("-W")
-        return tr("tuần {week}/{year}", week=int(week), year=year)
-    if "-" in period:
-        year, month = period.split("-")
-        return tr("tháng {month}/{year}", month=month, year=year)
-    return tr("năm {year}", year=period)
 
 
 class ReportDialog:
@@ -596,41 +530,56 @@ class ReportDialog:
         raw: str,
         chosen: str | None,
     ) -> Any:
-        _ = ctx.tr
+        """The value to store for ``raw`` (or the choice ``chosen``), or :class:`_Invalid`
+        explaining why not: one validator per field type (:attr:`VALIDATORS`)."""
         item = step.field
-        en = ctx.lang == "en"
-        name = item.name_en if en else item.name
         if item.type == "choice":
             return self._choice_value(ctx, item, raw, chosen)
         if item.type == "indicator":
             return self._indicator_value(ctx, item, raw, chosen)
         if not raw:
-            raise _Invalid(_("Xin nhập {name}.", name=name))
-        if item.type == "text":
-            if len(raw) > item.max_length:
-                raise _Invalid(
-                    _(
-                        "Nội dung dài {length} ký tự, quá giới hạn {limit} ký tự. Xin "
-                        "viết ngắn hơn.",
-                        length=len(raw),
-                        limit=item.max_length,
-                    )
+            name = item.name_en if ctx.lang == "en" else item.name
+            raise _Invalid(ctx.tr("Xin nhập {name}.", name=name))
+        return self.VALIDATORS[item.type](self, ctx, form, answers, item, raw)
+
+    def _text_value(
+        self, ctx: Context, form: Form, answers: dict[str, Any], item: FormField, raw: str
+    ) -> Any:
+        _ = ctx.tr
+        if len(raw) > item.max_length:
+            raise _Invalid(
+                _(
+                    "Nội dung dài {length} ký tự, quá giới hạn {limit} ký tự. Xin viết ngắn hơn.",
+                    length=len(raw),
+                    limit=item.max_length,
                 )
-            return text_verbatim(ctx)
-        if item.type == "date":
-            try:
-                day = parse_date(raw, ctx.today)
-            except ParseError:
-                raise _Invalid(
-                    _(
-                        "“{value}” không phải là ngày hợp lệ. Xin nhập theo dạng "
-                        "ngày/tháng/năm, ví dụ 30/10/2021.",
-                        value=raw[:40],
-                    )
-                ) from None
-            if not 2000 <= day.year <= 2100:
-                raise _Invalid(_("Năm {year} không hợp lệ.", year=day.year))
-            return day.isoformat()
+            )
+        return text_verbatim(ctx)
+
+    def _date_value(
+        self, ctx: Context, form: Form, answers: dict[str, Any], item: FormField, raw: str
+    ) -> Any:
+        _ = ctx.tr
+        try:
+            day = parse_date(raw, ctx.today)
+        except ParseError:
+            raise _Invalid(
+                _(
+                    "“{value}” không phải là ngày hợp lệ. Xin nhập theo dạng "
+                    "ngày/tháng/năm, ví dụ 30/10/2021.",
+                    value=raw[:40],
+                )
+            ) from None
+        if not 2000 <= day.year <= 2100:
+            raise _Invalid(_("Năm {year} không hợp lệ.", year=day.year))
+        return day.isoformat()
+
+    def _number_value(
+        self, ctx: Context, form: Form, answers: dict[str, Any], item: FormField, raw: str
+    ) -> Any:
+        _ = ctx.tr
+        en = ctx.lang == "en"
+        name = item.name_en if en else item.name
         integer = item.type == "integer"
         try:
             number = parse_number(raw, integer=integer)
@@ -711,6 +660,14 @@ class ReportDialog:
                     )
                 )
         return int(number) if integer else number
+
+    VALIDATORS: ClassVar[dict[str, Callable[..., Any]]] = {
+        "text": _text_value,
+        "date": _date_value,
+        "integer": _number_value,
+        "number": _number_value,
+        "percent": _number_value,
+    }
 
     def _choice_value(self, ctx: Context, item: FormField, raw: str, chosen: str | None) -> str:
         _ = ctx.tr
@@ -1066,126 +1023,3 @@ class _Invalid(Exception):
 def text_verbatim(ctx: Context) -> str:
     """Free text is stored exactly as typed (only the message itself, nothing trimmed)."""
     return ctx.incoming.text or ""
-
-
-def capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def compute(form: Form, answers: dict[str, Any]) -> dict[str, float | None]:
-    numbers = {
-        k: float(v) for k, v in answers.items() if isinstance(v, int | float) and "." not in k
-    }
-    values: dict[str, float | None] = {}
-    for item in form.computed:
-        result = evaluate(item.expr, numbers)
-        values[item.key] = None if result is None else round(result, item.decimals)
-        if result is not None:
-            numbers[item.key] = result
-    return values
-
-
-def compute_all(form: Form, answers: dict[str, Any]) -> dict[str, Any]:
-    return {**answers, **compute(form, answers)}
-
-
-def target_met(target: Target, values: dict[str, Any]) -> bool | None:
-    value = values.get(target.field)
-    if value is None:
-        return None
-    if target.op == "in":
-        return str(value) in target.values
-    assert target.value is not None
-    number = float(value)
-    return {
-        ">": number > target.value,
-        ">=": number >= target.value,
-        "<": number < target.value,
-        "<=": number <= target.value,
-        "==": number == target.value,
-    }[target.op]
-
-
-def figure_label(ctx: Context, form: Form, key: str) -> str:
-    en = ctx.lang == "en"
-    computed = next((c for c in form.computed if c.key == key), None)
-    if computed is not None:
-        return computed.label_en if en else computed.label
-    item = form.field(key)
-    return item.label_en if en else item.label
-
-
-def figure_value(ctx: Context, form: Form, key: str, values: dict[str, Any]) -> str:
-    computed = next((c for c in form.computed if c.key == key), None)
-    if computed is not None:
-        number = format_decimal(round(float(values[key]), computed.decimals), locale=ctx.lang)
-        return (
-            f"{number}{computed.unit or ''}"
-            if computed.unit == "%"
-            else (f"{number} {computed.unit}" if computed.unit else number)
-        )
-    return display_value(ctx, form.field(key), values[key])
-
-
-def changed_values(ctx: Context, form: Form, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """ "Số dân: 12.500 → 12.000" for every field whose value changed."""
-    changes = []
-    for key in dict.fromkeys([*old, *new]):
-        if old.get(key) == new.get(key):
-            continue
-        name = key.split(".")[0]
-        item = next((f for f in form.fields if f.key == name), None)
-        if item is None:
-            continue
-        label = item.label_en if ctx.lang == "en" else item.label
-        before = display_value(ctx, item, old.get(key))
-        after = display_value(ctx, item, new.get(key))
-        changes.append(f"{label}: {before} → {after}")
-    return changes
-
-
-async def submitter_name(ctx: Context, user_id: int) -> str:
-    user = await ctx.deps.users.by_id(user_id)
-    return str(user_id) if user is None else user.name
-
-
-def local_time(ctx: Context, moment: dt.datetime) -> str:
-    return format_datetime(moment.astimezone(ctx.now.tzinfo), "HH:mm dd/MM/yyyy", locale=ctx.lang)
-
-
-def target_lines(ctx: Context, form: Form, values: dict[str, Any]) -> list[tuple[Any, ...]]:
-    _ = ctx.tr
-    lines: list[tuple[Any, ...]] = []
-    en = ctx.lang == "en"
-    for target in form.targets:
-        met = target_met(target, values)
-        if met is None:
-            continue
-        label = target.label_en if en else target.label
-        if met:
-            lines.append(("✅ ", b(_("Đạt mục tiêu")), f": {label}"))
-        else:
-            lines.append(("⚠️ ", b(_("Chưa đạt mục tiêu")), f": {label}"))
-    return lines
-
-
-def display_value(ctx: Context, item: FormField, value: Any) -> str:
-    _ = ctx.tr
-    en = ctx.lang == "en"
-    if value is None:
-        return _("(bỏ qua)")
-    if item.type == "choice":
-        option = next((o for o in item.options if o.value == value), None)
-        return (option.label_en if en else option.label) if option else str(value)
-    if item.type == "indicator":
-        ind = ctx.deps.kb.indicator(str(value))
-        if ind is None:
-            return str(value)
-        return f"{ind.label}. {ind.name_en if en else ind.name}"
-    if item.type == "date":
-        return format_date(dt.date.fromisoformat(str(value)), "dd/MM/yyyy", locale=ctx.lang)
-    if item.type in ("integer", "number", "percent"):
-        unit = item.unit_en if en else item.unit
-        shown = format_decimal(value, locale=ctx.lang)
-        return f"{shown}{'%' if item.type == 'percent' else ''}" + (f" {unit}" if unit else "")
-    return str(value)

@@ -1,0 +1,125 @@
+"""How reports read: values with their units, periods, target verdicts, changes, names.
+
+The report dialog's summary and receipt, the office views (/xa), the exports and the digest
+all write a report's values the same way, through these helpers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from handlers.core import Context
+from handlers.i18n import Tr
+from handlers.richtext import b
+from knowledge.form_rules import target_met
+from knowledge.forms import Form, FormField
+
+
+def period_label(period: str, tr: Tr) -> str:
+    if not period:
+        return ""
+    if "-Q" in period:
+        year, quarter = period.split("-Q")
+        return tr(
+            "quý {quarter}/{year}", quarter=["I", "II", "III", "IV"][int(quarter) - 1], year=year
+        )
+    if "-W" in period:
+        year, week = period.split("-W")
+        return tr("tuần {week}/{year}", week=int(week), year=year)
+    if "-" in period:
+        year, month = period.split("-")
+        return tr("tháng {month}/{year}", month=month, year=year)
+    return tr("năm {year}", year=period)
+
+
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def display_value(ctx: Context, item: FormField, value: Any) -> str:
+    _ = ctx.tr
+    en = ctx.lang == "en"
+    if value is None:
+        return _("(bỏ qua)")
+    if item.type == "choice":
+        option = next((o for o in item.options if o.value == value), None)
+        return (option.label_en if en else option.label) if option else str(value)
+    if item.type == "indicator":
+        ind = ctx.deps.kb.indicator(str(value))
+        if ind is None:
+            return str(value)
+        return f"{ind.label}. {ind.name_en if en else ind.name}"
+    if item.type == "date":
+        return format_date(dt.date.fromisoformat(str(value)), "dd/MM/yyyy", locale=ctx.lang)
+    if item.type in ("integer", "number", "percent"):
+        unit = item.unit_en if en else item.unit
+        shown = format_decimal(value, locale=ctx.lang)
+        return f"{shown}{'%' if item.type == 'percent' else ''}" + (f" {unit}" if unit else "")
+    return str(value)
+
+
+def figure_label(ctx: Context, form: Form, key: str) -> str:
+    en = ctx.lang == "en"
+    computed = next((c for c in form.computed if c.key == key), None)
+    if computed is not None:
+        return computed.label_en if en else computed.label
+    item = form.field(key)
+    return item.label_en if en else item.label
+
+
+def figure_value(ctx: Context, form: Form, key: str, values: dict[str, Any]) -> str:
+    computed = next((c for c in form.computed if c.key == key), None)
+    if computed is not None:
+        number = format_decimal(round(float(values[key]), computed.decimals), locale=ctx.lang)
+        return (
+            f"{number}{computed.unit or ''}"
+            if computed.unit == "%"
+            else (f"{number} {computed.unit}" if computed.unit else number)
+        )
+    return display_value(ctx, form.field(key), values[key])
+
+
+def changed_values(ctx: Context, form: Form, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """ "Số dân: 12.500 → 12.000" for every field whose value changed."""
+    changes = []
+    for key in dict.fromkeys([*old, *new]):
+        if old.get(key) == new.get(key):
+            continue
+        name = key.split(".")[0]
+        item = next((f for f in form.fields if f.key == name), None)
+        if item is None:
+            continue
+        label = item.label_en if ctx.lang == "en" else item.label
+        before = display_value(ctx, item, old.get(key))
+        after = display_value(ctx, item, new.get(key))
+        changes.append(f"{label}: {before} → {after}")
+    return changes
+
+
+def target_lines(ctx: Context, form: Form, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+    _ = ctx.tr
+    lines: list[tuple[Any, ...]] = []
+    en = ctx.lang == "en"
+    for target in form.targets:
+        met = target_met(target, values)
+        if met is None:
+            continue
+        label = target.label_en if en else target.label
+        if met:
+            lines.append(("✅ ", b(_("Đạt mục tiêu")), f": {label}"))
+        else:
+            lines.append(("⚠️ ", b(_("Chưa đạt mục tiêu")), f": {label}"))
+    return lines
+
+
+async def submitter_name(ctx: Context, user_id: int) -> str:
+    user = await ctx.deps.users.by_id(user_id)
+    return str(user_id) if user is None else user.name
+
+
+def local_time(ctx: Context, moment: dt.datetime) -> str:
+    return format_datetime(moment.astimezone(ctx.now.tzinfo), "HH:mm dd/MM/yyyy", locale=ctx.lang)
