@@ -50,13 +50,17 @@ class DigestData:
     target: float = 85.0
     problems: list[str] = field(default_factory=list)
     in_progress: list[Report] = field(default_factory=list)  # current "đang thực hiện" reports
-    bhyt_before: dict[int, Report] = field(default_factory=dict)  # as it stood a week ago
     commune_criteria: int = 19  # how many criteria a commune must meet (from the plan)
 
     def rate_change(self, commune_id: int) -> float | None:
         """Coverage now minus a week ago, when both are known and differ."""
-        now, before = self.bhyt.get(commune_id), self.bhyt_before.get(commune_id)
-        if now is None or before is None or now.id == before.id:
+        now = self.bhyt.get(commune_id)
+        if now is None:
+            return None
+        # a report older than the week is what stood a week ago too: no change to show
+        recent = {r.id for r in self.recent_by_commune.get(commune_id, [])}
+        before = self.previous.get((commune_id, now.form_id, now.subject))
+        if before is None or before.id == now.id or now.id not in recent:
             return None
         new, old = now.computed.get("rate"), before.computed.get("rate")
         if new is None or old is None or abs(new - old) < 0.05:
@@ -98,7 +102,6 @@ async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
         recent=recent,
         target=target,
         in_progress=await repo.latest(form_id=CRITERION_FORM, answer=("status", "dang")),
-        bhyt_before={r.commune_id: r for r in await repo.latest(form_id=BHYT_FORM, before=since)},
         commune_criteria=len(deps.kb.criteria.xa),
     )
 

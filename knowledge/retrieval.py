@@ -14,8 +14,7 @@ import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
-
-from rank_bm25 import BM25Okapi
+from typing import Any
 
 from knowledge.lexicon import Lexicon
 from knowledge.normalize import Typed, accent_agrees, typed_forms, words
@@ -52,7 +51,8 @@ class PlanSearch:
         self._rarity = {t: math.log((total + 1) / (df + 0.5)) for t, df in frequency.items()}
         self._unknown_rarity = math.log((total + 1) / 0.5)
         self.vocabulary = frozenset(frequency)
-        self._bm25 = BM25Okapi(documents) if documents else None
+        self._documents = documents
+        self._bm25: Any = None  # built at the first search: rank-bm25 imports numpy (~15 MB)
 
     def search(
         self,
@@ -73,8 +73,12 @@ class PlanSearch:
         query = [t for t in dict.fromkeys(tokens) if content(t)]
         if not any(content(t) for t in (tokens if topic is None else topic)):
             return []
-        if not query or self._bm25 is None:
+        if not query or not self._documents:
             return []
+        if self._bm25 is None:
+            from rank_bm25 import BM25Okapi
+
+            self._bm25 = BM25Okapi(self._documents)
         pairs = {(a, b) for a, b in itertools.pairwise(tokens) if content(a) and content(b)}
         scores = self._bm25.get_scores(query)
         weight = {t: self._rarity.get(t, self._unknown_rarity) for t in query}
