@@ -88,20 +88,21 @@ async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
         for rule in form.targets:
             if rule.field == "rate" and rule.value is not None:
                 target = rule.value
+    statuses, in_progress = await repo.answer_counts_keeping(CRITERION_FORM, "status", "dang")
     return DigestData(
         today=today,
         first=first,
         last=last,
         communes=await deps.communes.all(),
         bhyt={r.commune_id: r for r in await repo.latest(form_id=BHYT_FORM)},
-        statuses=await repo.answer_counts(CRITERION_FORM, "status"),
+        statuses=statuses,
         previous=await repo.latest_of(
             ((r.commune_id, r.form_id, r.subject) for r in recent), before=since
         ),
         reported=await repo.communes_reporting_between(first, last),
         recent=recent,
         target=target,
-        in_progress=await repo.latest(form_id=CRITERION_FORM, answer=("status", "dang")),
+        in_progress=in_progress,
         commune_criteria=len(deps.kb.criteria.xa),
     )
 

@@ -141,11 +141,9 @@ class ReportRepo:
         commune_id: int | None = None,
         form_id: str | None = None,
         before: dt.date | None = None,
-        answer: tuple[str, str] | None = None,
     ) -> list[Report]:
         """The current report of every commune, form and subject: the newest period's newest
-        version (of one commune or form; as it stood before the date ``before``; ``answer``:
-        only those whose field has that value, e.g. ``("status", "dang")``)."""
+        version (of one commune or form; as it stood before the date ``before``)."""
         conditions: list[str] = []
         params: list[Any] = []
         if before is not None:
@@ -158,11 +156,9 @@ class ReportRepo:
             conditions.append("form_id = ?")
             params.append(form_id)
         where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-        sql = _LATEST.format(where=where)
-        if answer is not None:
-            sql += " WHERE json_extract(r.answers, '$.' || ?) = ?"
-            params += list(answer)
-        rows = await self.db.fetchall(sql + " ORDER BY submitted_at DESC", params)
+        rows = await self.db.fetchall(
+            _LATEST.format(where=where) + " ORDER BY submitted_at DESC", params
+        )
         return [Report.from_row(r) for r in rows]
 
     async def latest_of(
@@ -186,17 +182,38 @@ class ReportRepo:
     async def answer_counts(self, form_id: str, field: str) -> dict[int, Counter[str]]:
         """Per commune, how many current reports of a form give each value of one answer
         (e.g. criteria reported met / in progress / not met), counted in SQL."""
+        counts, _ = await self.answer_counts_keeping(form_id, field, None)
+        return counts
+
+    async def answer_counts_keeping(
+        self, form_id: str, field: str, keep: str | None
+    ) -> tuple[dict[int, Counter[str]], list[Report]]:
+        """:meth:`answer_counts`, and the current reports whose answer is ``keep`` (e.g. the
+        criteria in progress), from one pass over the form's history."""
         rows = await self.db.fetchall(
-            "SELECT r.commune_id, json_extract(r.answers, ?) AS value, count(*) AS n"  # noqa: S608
+            "SELECT r.commune_id, json_extract(r.answers, ?) AS value, count(*) AS n,"  # noqa: S608
+            " group_concat(CASE WHEN json_extract(r.answers, ?) = ? THEN r.id END) AS kept"
             " FROM reports r JOIN (" + _NEWEST_IDS.format(where=" WHERE form_id = ?") + ") m"
             " ON r.id = m.newest GROUP BY r.commune_id, value",
-            (f"$.{field}", form_id),
+            (f"$.{field}", f"$.{field}", keep, form_id),
         )
         counts: dict[int, Counter[str]] = {}
+        kept: list[int] = []
         for row in rows:
             if row["value"] is not None:
                 counts.setdefault(row["commune_id"], Counter())[str(row["value"])] = row["n"]
-        return counts
+            if row["kept"]:
+                kept.extend(int(i) for i in str(row["kept"]).split(","))
+        reports: list[Report] = []
+        for start in range(0, len(kept), 500):
+            chunk = kept[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            found = await self.db.fetchall(
+                f"SELECT * FROM reports WHERE id IN ({marks})",  # noqa: S608 - placeholders
+                tuple(chunk),
+            )
+            reports.extend(Report.from_row(r) for r in found)
+        return counts, reports
 
     async def history(self, commune_id: int, limit: int = 20) -> list[Report]:
         rows = await self.db.fetchall(
