@@ -26,6 +26,7 @@ from handlers.qa import PlanWriter
 from handlers.richtext import Doc, b, it
 from handlers.serialize import replies_to_payload
 from handlers.types import Attachment, Reply
+from knowledge.base import COMMUNES
 from knowledge.models import Deadline
 from storage.db import Row
 from storage.files import FileStore
@@ -167,7 +168,7 @@ async def create_reminder_job(
     for channel, chat_id, lang, user_id in await _recipients_office(deps):
         doc = reminder_doc(deps, deadline, today, Tr(deps.translator, lang))
         recipients.append(Recipient(channel, chat_id, user_id, replies_to_payload([Reply(doc)])))
-    communal = deadline.level == "xa" or "cac-xa" in deadline.responsible
+    communal = deadline.level == "xa" or COMMUNES in deadline.responsible
     if communal:
         for officer in await _officers(deps):
             assert officer.chat_id is not None

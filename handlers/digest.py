@@ -20,7 +20,7 @@ from handlers.i18n import N_, Tr
 from handlers.qa import PlanWriter
 from handlers.report_view import period_label
 from handlers.richtext import Doc, b, it
-from knowledge.base import KnowledgeBase
+from knowledge.base import COMMUNES, KnowledgeBase
 from knowledge.results import Calendar
 from knowledge.temporal import DateRange
 from storage.communes import Commune
@@ -31,7 +31,6 @@ MAX_ITEMS = 10
 MAX_NAMES = 60  # communes named in one list; the rest are counted
 BHYT_FORM = "bhyt"
 CRITERION_FORM = "tieu-chi"
-COMMUNES = "cac-xa"  # the unit that stands for every commune
 
 
 @dataclass

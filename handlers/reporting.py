@@ -44,7 +44,7 @@ from knowledge.forms import (
     Form,
     FormField,
 )
-from knowledge.normalize import fold, words
+from knowledge.normalize import find_phrase, fold, words
 from storage.communes import Commune
 from storage.reports import AuditLog, Report, ReportRepo
 from storage.sending import Recipient, SendingRepo
@@ -991,18 +991,13 @@ def form_named(ctx: Context, text: str) -> Form | None:
     for form in ctx.deps.kb.forms.values():
         for name in (form.id, form.title, form.title_en, *form.words):
             phrase = words(name)
-            if not phrase or not _has_phrase(tokens, phrase):
+            if not phrase or find_phrase(tokens, phrase) is None:
                 continue
             if len(phrase) > best_length:
                 best, best_length, tied = form, len(phrase), False
             elif len(phrase) == best_length and best is not form:
                 tied = True
     return None if tied else best
-
-
-def _has_phrase(tokens: list[str], phrase: list[str]) -> bool:
-    n = len(phrase)
-    return any(tokens[i : i + n] == phrase for i in range(len(tokens) - n + 1))
 
 
 async def _at_form_menu(ctx: Context) -> bool:

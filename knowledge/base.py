@@ -20,6 +20,7 @@ from knowledge.models import (
 from knowledge.passages import Passage
 
 LEVELS = ("xa", "huyen")
+COMMUNES = "cac-xa"  # the unit that stands for every commune (units.yaml)
 
 
 @dataclass(frozen=True)

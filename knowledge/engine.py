@@ -15,11 +15,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from knowledge import results as r
-from knowledge.base import DeadlineLink, Indicator, KnowledgeBase
+from knowledge.base import COMMUNES, DeadlineLink, Indicator, KnowledgeBase
 from knowledge.lexicon import Lexicon, Phrase, load_lexicon
 from knowledge.matching import Entry, PhraseIndex, Speller, TopicMatch
 from knowledge.models import Deadline
-from knowledge.normalize import Typed, clean, fold, has_diacritics, tokenize, typed_forms, words
+from knowledge.normalize import (
+    Typed,
+    clean,
+    find_phrase,
+    fold,
+    has_diacritics,
+    tokenize,
+    typed_forms,
+    words,
+)
 from knowledge.retrieval import PlanSearch
 from knowledge.temporal import DEFAULT_UPCOMING_DAYS, DateRange, find_range, next_days
 
@@ -55,7 +64,6 @@ _LEVEL_WORDS = {
     "huyen": "huyen",
     "district": "huyen",
 }
-COMMUNES = "cac-xa"  # the unit that stands for every commune
 MIN_TOPIC_SCORE = 1.0
 WEAK_COVERAGE = 0.6  # a best topic explaining less of the question's plan words is doubted
 TIE = 0.995
@@ -317,7 +325,7 @@ class QueryEngine:
                 for indices, words_ in ((kept, text), (whole, whole_text)):
                     if len(phrase) == 1 and indices is whole:
                         continue
-                    start = _find(words_, phrase)
+                    start = find_phrase(words_, phrase)
                     if start is not None:
                         found.add(name)
                         positions.update(indices[start : start + len(phrase)])
@@ -876,23 +884,3 @@ def _acronym_aliases(short: str | None) -> list[Phrase]:
         if len(piece[0]) >= 3:
             phrases.append((piece[0],))
     return phrases
-
-
-def _find(tokens: list[str], phrase: Phrase) -> int | None:
-    """Where ``phrase`` starts in ``tokens``, or ``None``."""
-    n = len(phrase)
-    for i in range(len(tokens) - n + 1):
-        if tokens[i] == phrase[0] and tuple(tokens[i : i + n]) == phrase:
-            return i
-    return None
-
-
-def _contains(tokens: list[str], phrase: Phrase) -> bool:
-    n = len(phrase)
-    if n == 1:
-        return phrase[0] in tokens
-    first = phrase[0]
-    for i, token in enumerate(tokens[: len(tokens) - n + 1]):
-        if token == first and tuple(tokens[i : i + n]) == phrase:
-            return True
-    return False

@@ -83,3 +83,13 @@ def accent_agrees(token: str, spelled: str | None, typed: Typed | None) -> bool:
     if not forms:
         return True  # not typed as such (an expansion, a correction)
     return spelled in forms or any(not has_diacritics(form) for form in forms)
+
+
+def find_phrase(tokens: list[str], phrase: tuple[str, ...] | list[str]) -> int | None:
+    """Where ``phrase`` (tokens) starts in ``tokens``, or ``None``."""
+    wanted = list(phrase)
+    n = len(wanted)
+    for i in range(len(tokens) - n + 1):
+        if tokens[i] == wanted[0] and tokens[i : i + n] == wanted:
+            return i
+    return None

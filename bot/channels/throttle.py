@@ -42,10 +42,6 @@ class Throttle:
         self.channel = channel
         self._buckets: dict[Hashable, _Bucket] = {}
 
-    @property
-    def enabled(self) -> bool:
-        return self.interval > 0
-
     def allow(self, user: Hashable, now: float | None = None) -> Verdict:
         if self.interval <= 0:
             return Verdict(True, False)
