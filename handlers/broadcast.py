@@ -114,6 +114,27 @@ async def create_digest_job(
     return await sending.create_job("digest", key, title, recipients, deps.clock.now(), created_by)
 
 
+async def send_notice(
+    deps: Deps,
+    person: User,
+    key: str,
+    title: str,
+    lines: list[str],
+    now: dt.datetime,
+    created_by: int | None,
+) -> bool:
+    """One message to one person, through the sender like every send-out (stored before it is
+    sent; ``key`` makes it once). ``False`` if the person has no private chat to reach."""
+    if person.chat_id is None:
+        return False
+    payload = replies_to_payload([Reply(Doc.of(*lines))])
+    recipient = Recipient(person.channel, person.chat_id, person.id, payload)
+    job = await SendingRepo(deps.db).create_job("notice", key, title, [recipient], now, created_by)
+    if job is not None and deps.on_job_created is not None:
+        deps.on_job_created()
+    return job is not None
+
+
 def _not_reached_line(row: Row) -> str:
     who = row["display_name"] or row["chat_id"]
     return f"{who} ({row['channel']}): {row['last_error'] or row['status']}"

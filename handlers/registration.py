@@ -16,16 +16,16 @@ from typing import Any
 from babel.dates import format_date
 
 from handlers import basic, profile
+from handlers.broadcast import send_notice
 from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.richtext import Doc, b, it
-from handlers.serialize import replies_to_payload
-from handlers.types import Choice, Reply
+from handlers.types import Choice
 from knowledge.normalize import fold
 from storage.invites import Invite, InviteAttempts, InviteRepo
 from storage.reports import AuditLog
-from storage.sending import Recipient, SendingRepo, SubscriptionRepo
+from storage.sending import SendingRepo, SubscriptionRepo
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and retyped
 CODE_LENGTH = 8
@@ -367,26 +367,14 @@ async def _revoke_user(ctx: Context, user_id: int) -> None:
         "cancelled_deliveries": cancelled,
     }
     await AuditLog(deps.db).add(ctx.user.id, "user.revoke", detail, ctx.now)
-    if user.chat_id is not None:
-        tr = Tr(deps.translator, user.lang or deps.default_lang)
-        notice = Reply(
-            Doc.of(
-                tr(
-                    "Quyền cán bộ của bạn trên Trợ lý NTM đã được Văn phòng NTM huyện thu hồi. "
-                    "Bạn vẫn hỏi đáp về Kế hoạch được. Nếu cần, xin liên hệ Văn phòng."
-                )
-            )
-        )
-        job = await sending.create_job(
-            "notice",
-            f"revoked:{user.id}:{ctx.now.isoformat()}",
-            tr("Thông báo thu hồi quyền"),
-            [Recipient(user.channel, user.chat_id, user.id, replies_to_payload([notice]))],
-            ctx.now,
-            ctx.user.id,
-        )
-        if job is not None and deps.on_job_created is not None:
-            deps.on_job_created()
+    tr = Tr(deps.translator, user.lang or deps.default_lang)
+    notice = tr(
+        "Quyền cán bộ của bạn trên Trợ lý NTM đã được Văn phòng NTM huyện thu hồi. "
+        "Bạn vẫn hỏi đáp về Kế hoạch được. Nếu cần, xin liên hệ Văn phòng."
+    )
+    key = f"revoked:{user.id}:{ctx.now.isoformat()}"
+    title = tr("Thông báo thu hồi quyền")
+    await send_notice(deps, user, key, title, [notice], ctx.now, ctx.user.id)
     ctx.reply(
         _(
             "Đã thu hồi quyền của {name}. Người này vẫn hỏi đáp được nhưng không báo cáo "

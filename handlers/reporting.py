@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from babel.numbers import format_decimal
 
+from handlers.broadcast import send_notice
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.parsing import ParseError, parse_date, parse_number, read_number
@@ -34,8 +35,7 @@ from handlers.report_view import (
     target_lines,
 )
 from handlers.richtext import Doc, b, it
-from handlers.serialize import replies_to_payload
-from handlers.types import Choice, Reply
+from handlers.types import Choice
 from knowledge.form_rules import Step, compute, compute_all, current_period, steps_of, target_met
 from knowledge.forms import (
     ACTION_FIELD,
@@ -47,7 +47,6 @@ from knowledge.forms import (
 from knowledge.normalize import find_phrase, fold, words
 from storage.communes import Commune
 from storage.reports import AuditLog, Report, ReportRepo
-from storage.sending import Recipient, SendingRepo
 
 KIND = "report"
 REPORTERS = frozenset({ADMIN, STAFF, OFFICER})
@@ -926,7 +925,7 @@ class ReportDialog:
         """The officer whose report someone else replaced is told who, when and what changed."""
         deps = ctx.deps
         person = await deps.users.by_id(old.submitted_by)
-        if person is None or person.chat_id is None:
+        if person is None:
             return
         tr = Tr(deps.translator, person.lang or deps.default_lang)
         who = await submitter_name(ctx, ctx.user.id)
@@ -945,17 +944,9 @@ class ReportDialog:
         changes = changed_values(ctx, form, old.answers, new.answers)
         if changes:
             lines.append(tr("Thay đổi: {changes}", changes="; ".join(changes)))
-        notice = Reply(Doc.of(*lines))
-        job = await SendingRepo(deps.db).create_job(
-            "notice",
-            f"replaced:{old.id}:{new.id}",
-            tr("Báo cáo được thay thế"),
-            [Recipient(person.channel, person.chat_id, person.id, replies_to_payload([notice]))],
-            ctx.now,
-            ctx.user.id,
-        )
-        if job is not None and deps.on_job_created is not None:
-            deps.on_job_created()
+        key = f"replaced:{old.id}:{new.id}"
+        title = tr("Báo cáo được thay thế")
+        await send_notice(deps, person, key, title, lines, ctx.now, ctx.user.id)
 
     async def _commune_typed(self, ctx: Context, text: str) -> None:
         _ = ctx.tr
