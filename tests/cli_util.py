@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -30,4 +31,20 @@ def run_cli(
         env=full_env,
         cwd=cwd,
         timeout=timeout,
+    )
+
+
+async def start_bot(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    """``ntm-bot run`` as its own process (INFO log appended to ``log``), as an operator runs it."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("NTM_", "TELEGRAM_"))}
+    full |= env | {"PYTHONPATH": str(REPO), "NTM_LOG_LEVEL": "INFO"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=full,
+        cwd=str(log.parent),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=log.open("ab"),
     )

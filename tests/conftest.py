@@ -16,6 +16,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.engine import QueryEngine
 from knowledge.loader import load_knowledge
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZaloBot, FakeZaloOA
 
 # Property tests run the same examples on every run unless asked to explore: a CI run must not
 # depend on what a random search happens to find. `make test-explore` searches afresh.
@@ -67,6 +68,24 @@ def qa(kb: KnowledgeBase, engine: QueryEngine) -> QA:
 @pytest.fixture
 async def fake_telegram() -> AsyncIterator[FakeTelegram]:
     server = await FakeTelegram().start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def zalo_bot() -> AsyncIterator[FakeZaloBot]:
+    server = await FakeZaloBot().start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def zalo_oa() -> AsyncIterator[FakeZaloOA]:
+    server = await FakeZaloOA().start()
     try:
         yield server
     finally:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import random
 import re
 import signal
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import pytest
 from bot.app import open_app
 from bot.settings import load_settings
 from storage.invites import InviteRepo
-from tests.cli_util import REPO
+from tests.cli_util import start_bot
 from tests.fakes.telegram import FakeTelegram
 from tests.telegram_util import bot_env
 
@@ -102,21 +100,6 @@ class Officer:
 
     async def pause(self) -> None:
         await asyncio.sleep(self.rng.uniform(0.1, 0.5))
-
-
-async def start_bot(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("NTM_", "TELEGRAM_"))}
-    full |= env | {"PYTHONPATH": str(REPO), "NTM_LOG_LEVEL": "INFO"}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=full,
-        cwd=str(log.parent),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=log.open("ab"),
-    )
 
 
 async def test_sigkill_in_the_middle_of_100_reports_loses_and_repeats_nothing(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -48,24 +47,6 @@ def odd_bot_updates(z: FakeZaloBot) -> list[Any]:
 
 async def dead_letters(runtime: Runtime) -> list[Any]:
     return await DeadLetters(runtime.app.db).recent(100)
-
-
-@pytest.fixture
-async def zalo_bot() -> AsyncIterator[FakeZaloBot]:
-    server = await FakeZaloBot().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def zalo_oa() -> AsyncIterator[FakeZaloOA]:
-    server = await FakeZaloOA().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def test_zalo_bot_polling_sets_odd_updates_aside_and_goes_on(

@@ -7,15 +7,13 @@ and every byte it writes to stderr.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli import _report_failure
-from tests.cli_util import REPO, run_cli
+from tests.cli_util import run_cli, start_bot
 from tests.fakes.telegram import FakeTelegram
 from tests.telegram_util import bot_env, free_port
 
@@ -66,21 +64,6 @@ def test_an_unexpected_failure_prints_no_secret(
     assert code == 1
     assert TOKEN not in captured.err and TOKEN.split(":")[1] not in captured.err
     assert "lỗi không mong đợi" in captured.err
-
-
-async def start_bot(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("NTM_", "TELEGRAM_"))}
-    full |= env | {"PYTHONPATH": str(REPO), "NTM_LOG_LEVEL": "INFO"}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=full,
-        cwd=str(log.parent),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=log.open("ab"),
-    )
 
 
 async def wait_for_text(log: Path, text: str, seconds: float = 20.0) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -43,24 +42,6 @@ def test_one_log_line_per_burst(caplog: pytest.LogCaptureFixture) -> None:
     [record] = caplog.records
     assert "dropped 499 messages from user u" in record.getMessage()
     assert record.getMessage().startswith("zalo_bot: ")
-
-
-@pytest.fixture
-async def zalo_bot() -> AsyncIterator[FakeZaloBot]:
-    server = await FakeZaloBot().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def zalo_oa() -> AsyncIterator[FakeZaloOA]:
-    server = await FakeZaloOA().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.mark.slow

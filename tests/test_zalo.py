@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -32,24 +31,6 @@ from tests.zalo_util import (
 pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
 
 OFFICER = "6ede9afa66b88fe6d6a9"
-
-
-@pytest.fixture
-async def zalo_bot() -> AsyncIterator[FakeZaloBot]:
-    server = await FakeZaloBot().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def zalo_oa() -> AsyncIterator[FakeZaloOA]:
-    server = await FakeZaloOA().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def add_officers(app: App, channel: str, ids: list[str]) -> None:
