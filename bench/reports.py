@@ -31,12 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aiogram import Bot, Dispatcher  # noqa: E402
-from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
-from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from aiogram.types import Message  # noqa: E402
 
-from bench.common import percentile_ms, use_fake_telegram  # noqa: E402
+from bench.common import echo_bot, percentile_ms, use_fake_telegram  # noqa: E402
 from bot.runner import Runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers.registration import ALPHABET  # noqa: E402
@@ -130,33 +126,21 @@ class Officer:
 
 async def echo_baseline(officers: int, steps: int, seed: int) -> float:
     """p99 step latency (s) of a bare aiogram echo bot under the same users, pauses, steps."""
-    fake = await FakeTelegram().start()
-    bot = Bot(fake.token, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url)))
-    dp = Dispatcher()
-
-    @dp.message()
-    async def echo(message: Message) -> None:
-        await message.answer(message.text or "")
-
-    polling = asyncio.ensure_future(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
-    await asyncio.sleep(0.3)
     rng = random.Random(seed)
-    users = [
-        Officer(fake, FIRST_OFFICER + n, "", random.Random(rng.random())) for n in range(officers)
-    ]
+    async with echo_bot() as fake:
+        users = [
+            Officer(fake, FIRST_OFFICER + n, "", random.Random(rng.random()))
+            for n in range(officers)
+        ]
 
-    async def talk(user: Officer) -> None:
-        await asyncio.sleep(rng.uniform(0, 1.0))
-        for i in range(steps):
-            text = f"step {i} of {user.user_id}"
-            await user.step(lambda t=text: fake.push_text(user.user_id, t), text)
-            await user.think()
+        async def talk(user: Officer) -> None:
+            await asyncio.sleep(rng.uniform(0, 1.0))
+            for i in range(steps):
+                text = f"step {i} of {user.user_id}"
+                await user.step(lambda t=text: fake.push_text(user.user_id, t), text)
+                await user.think()
 
-    await asyncio.gather(*(talk(u) for u in users))
-    await dp.stop_polling()
-    await polling
-    await bot.session.close()
-    await fake.stop()
+        await asyncio.gather(*(talk(u) for u in users))
     return percentile_ms(sorted(x for u in users for x in u.latencies), 0.99) / 1000
 
 

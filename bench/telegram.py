@@ -21,12 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aiogram import Bot, Dispatcher  # noqa: E402
-from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
-from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from aiogram.types import Message  # noqa: E402
 
-from bench.common import use_fake_telegram  # noqa: E402
+from bench.common import echo_bot, use_fake_telegram  # noqa: E402
 from bot.runner import Runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
@@ -57,24 +53,11 @@ def delivered(fake: FakeTelegram) -> int:
 
 
 async def measure_echo(users: int, per_user: int) -> float:
-    fake = await FakeTelegram().start()
-    bot = Bot(fake.token, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url)))
-    dp = Dispatcher()
-
-    @dp.message()
-    async def echo(message: Message) -> None:
-        await message.answer(message.text or "")
-
-    polling = asyncio.ensure_future(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
-    await asyncio.sleep(0.3)
-    total = push_load(fake, users, per_user)
-    started = time.perf_counter()
-    await fake.wait_until(lambda: delivered(fake) >= total, timeout=300)
-    elapsed = time.perf_counter() - started
-    await dp.stop_polling()
-    await polling
-    await bot.session.close()
-    await fake.stop()
+    async with echo_bot() as fake:
+        total = push_load(fake, users, per_user)
+        started = time.perf_counter()
+        await fake.wait_until(lambda: delivered(fake) >= total, timeout=300)
+        elapsed = time.perf_counter() - started
     return total / elapsed
 
 
