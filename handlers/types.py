@@ -49,17 +49,6 @@ class Reply:
     def flat_choices(self) -> list[Choice]:
         return [c for row in self.choices for c in row]
 
-    def numbered_choices(self) -> list[str]:
-        """``1. Đạt`` lines for channels without buttons (the user types the number or the
-        words); a label that starts with its own number ("1. Quy hoạch") is not numbered twice,
-        and a label shortened for a button is written in full."""
-        lines = []
-        for number, choice in enumerate(self.flat_choices(), start=1):
-            label = choice.full or choice.label
-            label = label.removeprefix(f"{number}. ")
-            lines.append(f"{number}. {label}")
-        return lines
-
 
 @dataclass(frozen=True)
 class Incoming:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.numbered import numbered_choices
 from handlers.core import Delivery, Processor
 from handlers.serialize import replies_from_payload
 from handlers.types import Incoming, Reply
@@ -24,7 +25,7 @@ EXIT_WORDS = {"exit", "quit", "/exit", "/quit", "thoat!", "q"}
 
 def render_reply(reply: Reply) -> str:
     lines = [reply.doc.plain()]
-    lines.extend(f"  {line}" for line in reply.numbered_choices())
+    lines.extend(f"  {line}" for line in numbered_choices(reply))
     return "\n".join(line for line in lines if line)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.channels.numbered import numbered_choices
 from handlers.types import Reply
 
 TEXT_LIMIT = 2000
@@ -26,14 +27,9 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return pieces
 
 
-def numbered_choices(reply: Reply) -> str:
-    """``1. Đạt`` lines: the user answers with the number or the words (the core matches both)."""
-    return "\n".join(reply.numbered_choices())
-
-
 def text_with_numbered_choices(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
     body = reply.text.strip()
-    options = numbered_choices(reply)
+    options = "\n".join(numbered_choices(reply))
     if not options:
         return split_text(body, limit)
     pieces = split_text(body, limit)
