@@ -15,6 +15,8 @@ from babel.numbers import format_decimal
 from handlers.core import Context
 from handlers.i18n import Tr
 from handlers.richtext import b
+from handlers.types import Choice
+from knowledge.form_actions import PickIndicator, encode
 from knowledge.form_rules import target_met
 from knowledge.forms import Form, FormField
 
@@ -123,3 +125,26 @@ async def submitter_name(ctx: Context, user_id: int) -> str:
 
 def local_time(ctx: Context, moment: dt.datetime) -> str:
     return format_datetime(moment.astimezone(ctx.now.tzinfo), "HH:mm dd/MM/yyyy", locale=ctx.lang)
+
+
+def indicator_choices(ctx: Context, level: str, parent: str | None = None) -> list[list[Choice]]:
+    """Buttons for the criteria of ``level`` (two per row), or for ``parent``'s sub-indicators
+    with "the whole criterion" first."""
+    kb = ctx.deps.kb
+    en = ctx.lang == "en"
+    if parent is None:
+        labels = [
+            (f"{i.label}. {i.name_en if en else i.name}", PickIndicator(i.code))
+            for i in kb.top_level(level)
+        ]
+    else:
+        ind = kb.indicators[parent]
+        whole = ctx.tr("Cả tiêu chí {label}", label=ind.label)
+        labels = [(whole, PickIndicator(ind.code, whole=True))] + [
+            (f"{c.label} {c.name_en if en else c.name}", PickIndicator(c.code))
+            for c in (kb.indicators[code] for code in ind.children)
+        ]
+    return [
+        [Choice(label[:38], encode(action), full=label) for label, action in labels[i : i + 2]]
+        for i in range(0, len(labels), 2)
+    ]

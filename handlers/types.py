@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from handlers.richtext import Doc
-
-MAX_ACTION_BYTES = 64
+from knowledge.form_actions import MAX_ACTION_BYTES
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,15 @@ from pydantic import (
 )
 
 from knowledge.errors import KnowledgeError
+from knowledge.form_actions import (
+    MAX_ACTION_BYTES,
+    EditField,
+    PickOption,
+    ReportAction,
+    StartForm,
+    encode,
+    fits,
+)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -29,22 +38,18 @@ FieldType = Literal["integer", "number", "percent", "text", "choice", "date", "i
 
 
 # The report dialog's buttons carry actions built from a form's id, option values and field
-# keys with these templates (handlers/reporting.py uses them too). Telegram's callback_data
-# holds at most 64 bytes, so a form whose actions would not fit is refused when it loads.
-MAX_ACTION_BYTES = 64
-ACTION_FORM = "rep:form:{commune}:{form}"
-ACTION_OPTION = "rep:opt:{value}"
-ACTION_FIELD = "rep:field:{key}"
-_LONGEST_COMMUNE_ID = "9" * 9
+# keys (knowledge/form_actions.py). Telegram's callback_data holds at most 64 bytes, so a form
+# whose actions would not fit is refused when it loads.
+_LONGEST_COMMUNE_ID = 10**9 - 1
 _LONGEST_REPETITION = ".9999"
 
 
-def _action_fits(action: str, where: str) -> None:
-    size = len(action.encode("utf-8"))
-    if size > MAX_ACTION_BYTES:
+def _action_fits(action: ReportAction, where: str) -> None:
+    if not fits(action):
+        text = encode(action)
         raise ValueError(
-            f"{where}: quá dài cho nút bấm ({size} byte, tối đa {MAX_ACTION_BYTES} byte cho "
-            f"“{action}”); hãy đặt tên ngắn hơn"
+            f"{where}: quá dài cho nút bấm ({len(text.encode('utf-8'))} byte, tối đa "
+            f"{MAX_ACTION_BYTES} byte cho “{text}”); hãy đặt tên ngắn hơn"
         )
 
 
@@ -176,15 +181,12 @@ class Form(_Strict):
 
     @model_validator(mode="after")
     def _actions_fit(self) -> Form:
-        _action_fits(ACTION_FORM.format(commune=_LONGEST_COMMUNE_ID, form=self.id), "id")
+        _action_fits(StartForm(_LONGEST_COMMUNE_ID, self.id), "id")
         for item in self.fields:
             key = item.key + (_LONGEST_REPETITION if item.repeat_of else "")
-            _action_fits(ACTION_FIELD.format(key=key), f"fields.{item.key}.key")
+            _action_fits(EditField(key), f"fields.{item.key}.key")
             for option in item.options:
-                _action_fits(
-                    ACTION_OPTION.format(value=option.value),
-                    f"fields.{item.key}.options.{option.value}",
-                )
+                _action_fits(PickOption(option.value), f"fields.{item.key}.options.{option.value}")
         return self
 
     @model_validator(mode="after")
