@@ -100,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kb_check.add_argument("--dir", type=Path, default=None, help="thư mục dữ liệu khác")
     kb_check.set_defaults(func=cmd_kb_check)
+    kb_tasks = kb_sub.add_parser(
+        "tasks",
+        help="đề xuất danh sách việc được giao (tasks.yaml) từ thời hạn và nhiệm vụ",
+        description="In danh sách việc sinh từ deadlines.yaml và nhiệm vụ của các đơn vị; "
+        "--write ghi vào tasks.yaml (ghi đè).",
+    )
+    kb_tasks.add_argument("--dir", type=Path, default=None, help="thư mục dữ liệu khác")
+    kb_tasks.add_argument("--write", action="store_true", help="ghi vào tasks.yaml của thư mục")
+    kb_tasks.set_defaults(func=cmd_kb_tasks)
 
     db = sub.add_parser("db", help="cơ sở dữ liệu: migrate, backup")
     db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", parser_class=_Parser)
@@ -250,6 +259,23 @@ def cmd_kb_check(args: argparse.Namespace, settings: Callable[[], Settings]) -> 
     for label, count in kb.counts().items():
         print(f"{label}: {count}")
     print(f"dữ liệu hợp lệ: {kb.source_dir}")
+    return 0
+
+
+def cmd_kb_tasks(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from knowledge.loader import TASKS_FILE, load_knowledge
+    from knowledge.tasks import dump_tasks, generate_tasks
+
+    directory = args.dir if args.dir is not None else settings().knowledge_dir
+    kb = load_knowledge(directory)
+    text = dump_tasks(generate_tasks(kb))
+    if not args.write:
+        print(text, end="")
+        return 0
+    target = kb.source_dir / TASKS_FILE
+    target.write_text(text, encoding="utf-8")
+    load_knowledge(kb.source_dir)  # what was written must load
+    print(f"đã ghi {target}")
     return 0
 
 

@@ -15,6 +15,7 @@ from knowledge.models import (
     Duty,
     Fact,
     PlanMeta,
+    TaskEntry,
     Unit,
 )
 from knowledge.passages import Passage
@@ -66,6 +67,7 @@ class KnowledgeBase:
     communes: CommunesFile
     forms: dict[str, Form] = field(default_factory=dict)
     passages: list[Passage] = field(default_factory=list)  # the plan's full text
+    tasks: list[TaskEntry] = field(default_factory=list)  # who delivers what by when
     unit_by_key: dict[str, Unit] = field(init=False)
     indicators: dict[str, Indicator] = field(init=False)
     deadline_by_id: dict[str, Deadline] = field(init=False)
@@ -134,10 +136,24 @@ class KnowledgeBase:
             "mục tiêu, việc định kỳ": len(self.facts),
             "xã, thị trấn": len(self.communes.communes),
             "mẫu báo cáo": len(self.forms),
+            "việc được giao": len(self.tasks),
             "đoạn văn bản Kế hoạch": len(self.passages),
         }
 
     # -- lookups --------------------------------------------------------------------------
+    def task(self, task_id: str) -> TaskEntry | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    def tasks_of(self, owner: str) -> list[TaskEntry]:
+        """A unit's tasks (``cac-xa``: the tasks every commune does), by due date."""
+        return [t for t in self.tasks if t.owner == owner]
+
+    def is_commune_task(self, task: TaskEntry) -> bool:
+        return self.unit_by_key[task.owner].kind == "communes"
+
+    def due(self, task: TaskEntry) -> dt.date:
+        return self.deadline_by_id[task.deadline].due
+
     def unit(self, key: str) -> Unit:
         return self.unit_by_key[key]
 

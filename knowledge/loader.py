@@ -23,9 +23,12 @@ from knowledge.models import (
     DeadlinesFile,
     FactsFile,
     PlanMeta,
+    TaskEntry,
+    TasksFile,
     UnitsFile,
 )
 from knowledge.passages import read_passages
+from knowledge.tasks import generate_tasks
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -56,7 +59,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     text = base / meta.source_file
     if not text.is_file():
         raise KnowledgeError(f"{text}: không tìm thấy văn bản Kế hoạch (plan.yaml: source_file)")
-    return KnowledgeBase(
+    kb = KnowledgeBase(
         source_dir=base,
         meta=meta,
         units=units.units,
@@ -67,6 +70,42 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         forms=forms,
         passages=read_passages(text),
     )
+    # tasks.yaml once written (and perhaps edited); generated from the deadlines until then
+    tasks = (
+        _load(base, TASKS_FILE, TasksFile).tasks
+        if (base / TASKS_FILE).is_file()
+        else generate_tasks(kb)
+    )
+    _check_tasks(kb, tasks)
+    kb.tasks = sorted(tasks, key=lambda t: (kb.due(t), t.id))
+    return kb
+
+
+TASKS_FILE = "tasks.yaml"
+
+
+def _check_tasks(kb: KnowledgeBase, tasks: list[TaskEntry]) -> None:
+    """References resolve, ids are unique, and every deadline's units have their task."""
+    _unique(TASKS_FILE, "id", [t.id for t in tasks])
+    for i, task in enumerate(tasks):
+        where = f"tasks[{i}] ({task.id})"
+        _known_units(TASKS_FILE, f"{where}.owner", [task.owner], set(kb.unit_by_key))
+        _known_units(TASKS_FILE, f"{where}.with", task.with_units, set(kb.unit_by_key))
+        if task.deadline not in kb.deadline_by_id:
+            raise KnowledgeError(
+                f"{TASKS_FILE}: {where}.deadline: không có thời hạn '{task.deadline}' trong "
+                "deadlines.yaml"
+            )
+        _known_codes(TASKS_FILE, f"{where}.criteria", task.criteria, set(kb.indicators))
+    covered = {(t.deadline, t.owner) for t in tasks}
+    for deadline in kb.deadlines:
+        for owner in deadline.responsible:
+            bound = not deadline.applies_to_owned or kb.owned_by(owner)
+            if bound and (deadline.id, owner) not in covered:
+                raise KnowledgeError(
+                    f"{TASKS_FILE}: thời hạn '{deadline.id}' giao cho '{owner}' nhưng không có "
+                    "việc nào tương ứng (ntm-bot kb tasks in danh sách đề xuất)"
+                )
 
 
 def read_yaml(path: Path) -> Any:

@@ -189,3 +189,29 @@ class CommunesFile(Strict):
     source: Text
     as_of: dt.date
     communes: list[CommuneEntry] = Field(min_length=1)
+
+
+# --- tasks ---------------------------------------------------------------------------------
+
+TaskId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)?$")]
+
+
+class TaskEntry(Strict):
+    """One piece of work the plan assigns with a date: ``tasks.yaml``, generated from the
+    deadlines and the units' duties (``ntm-bot kb tasks --write``) and editable by hand.
+
+    ``owner`` is a unit key; the communes' collective key (``cac-xa``) means every commune
+    does it, each on its own. The due date is the deadline's."""
+
+    id: TaskId
+    owner: Key
+    deadline: Key
+    what: Text
+    what_en: Text
+    criteria: list[str] = Field(default_factory=list)
+    with_units: list[Key] = Field(default_factory=list, alias="with")
+    source: Text
+
+
+class TasksFile(Strict):
+    tasks: list[TaskEntry]

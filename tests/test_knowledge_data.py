@@ -129,6 +129,11 @@ def test_another_directory_loads(data_copy: Path) -> None:
         ),
         ("facts.yaml", lambda d: d["facts"][0].update(deadline="nowhere"), "facts[0].deadline"),
         ("communes.yaml", lambda d: d["communes"].append(d["communes"][0]), "communes[34]"),
+        ("tasks.yaml", lambda d: d["tasks"][3].update(owner="khong-co"), "tasks[3]"),
+        ("tasks.yaml", lambda d: d["tasks"][0].update(deadline="nowhere"), "tasks[0]"),
+        ("tasks.yaml", lambda d: d["tasks"][0].update(criteria=["xa:99"]), "tasks[0]"),
+        ("tasks.yaml", lambda d: d["tasks"].append(d["tasks"][0]), "tasks.yaml: id"),
+        ("tasks.yaml", lambda d: d["tasks"].pop(0), "không có việc nào tương ứng"),
     ],
 )
 def test_malformed_file_names_file_and_field(
@@ -151,3 +156,34 @@ def test_missing_file(data_copy: Path) -> None:
     (data_copy / "units.yaml").unlink()
     with pytest.raises(KnowledgeError, match=r"units\.yaml: không tìm thấy tệp"):
         load_knowledge(data_copy)
+
+
+def test_every_deadline_binds_its_units_through_tasks(kb: KnowledgeBase) -> None:
+    pairs = {(t.deadline, t.owner) for t in kb.tasks}
+    for deadline in kb.deadlines:
+        for unit in deadline.responsible:
+            if not deadline.applies_to_owned or kb.owned_by(unit):
+                assert (deadline.id, unit) in pairs
+    # the appraisal dossier names exactly what the unit owns
+    tp = kb.task("van-ban-danh-gia.tp")
+    assert tp is not None and tp.criteria == ["xa:18.5"] and "18.5" in tp.what
+    # every commune does its share; the office has its own dossier
+    assert kb.is_commune_task(kb.task("bhyt.cac-xa"))  # type: ignore[arg-type]
+    office = kb.task("ho-so-tinh.vpntm")
+    assert office is not None and kb.due(office).isoformat() == "2021-10-30"
+    assert [kb.due(t) for t in kb.tasks] == sorted(kb.due(t) for t in kb.tasks)
+
+
+def test_without_tasks_yaml_tasks_are_generated_and_the_cli_writes_them(data_copy: Path) -> None:
+    from tests.cli_util import run_cli
+
+    shipped = load_knowledge(data_copy).tasks
+    (data_copy / "tasks.yaml").unlink()
+    generated = load_knowledge(data_copy).tasks
+    assert {t.id for t in generated} == {t.id for t in shipped}
+    printed = run_cli("kb", "tasks", "--dir", str(data_copy))
+    assert printed.returncode == 0 and "van-ban-danh-gia.tp" in printed.stdout
+    assert not (data_copy / "tasks.yaml").exists()  # printing writes nothing
+    written = run_cli("kb", "tasks", "--dir", str(data_copy), "--write")
+    assert written.returncode == 0, written.stderr
+    assert [t.id for t in load_knowledge(data_copy).tasks] == [t.id for t in shipped]
