@@ -193,7 +193,9 @@ class CommunesFile(Strict):
 
 # --- tasks ---------------------------------------------------------------------------------
 
-TaskId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)?$")]
+TaskId = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)?$", max_length=40)
+]  # fits a button
 
 
 class TaskEntry(Strict):

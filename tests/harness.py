@@ -84,10 +84,14 @@ class Harness:
         self.replies.setdefault(user, []).extend(replies)
         return replies
 
-    def choice(self, user: str, label: str) -> Choice:
+    async def tap_with(self, user: str, fragment: str) -> list[Reply]:
+        """Press the choice whose label contains ``fragment`` (wherever a list numbers it)."""
+        return await self.act(user, self.choice(user, fragment, anywhere=True).action)
+
+    def choice(self, user: str, label: str, *, anywhere: bool = False) -> Choice:
         for reply in reversed(self.replies.get(user, [])):
             for choice in reply.flat_choices():
-                if choice.label.startswith(label):
+                if (label in choice.label) if anywhere else choice.label.startswith(label):
                     return choice
             if reply.choices:
                 break

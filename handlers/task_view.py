@@ -1,0 +1,57 @@
+"""How a task's state reads, the same in /viec, answers, reminders and the digest:
+"đã hoàn thành 12/11/2021", "đang thực hiện (60%)", "vướng mắc: thiếu kinh phí",
+"còn 5 ngày", "quá hạn 3 ngày"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date
+
+from handlers.i18n import Tr
+from knowledge.base import KnowledgeBase
+from knowledge.models import TaskEntry
+from storage.tasks import TaskMark, TaskStatus
+
+
+def local_date(mark: TaskMark, tz: dt.tzinfo | None) -> dt.date:
+    return mark.at.astimezone(tz).date()
+
+
+def days_phrase(tr: Tr, due: dt.date, today: dt.date) -> str:
+    left = (due - today).days
+    if left > 0:
+        return tr("còn {n} ngày", n=left)
+    if left == 0:
+        return tr("hạn hôm nay")
+    return tr("quá hạn {n} ngày", n=-left)
+
+
+def state_phrase(
+    tr: Tr, mark: TaskMark | None, due: dt.date, today: dt.date, tz: dt.tzinfo | None
+) -> str:
+    """The task's state in a few words; an open task says how much time is left."""
+    if mark is not None and mark.status is TaskStatus.DONE:
+        day = format_date(local_date(mark, tz), "dd/MM/yyyy", locale=tr.lang)
+        return tr("đã hoàn thành {date}", date=day)
+    timing = days_phrase(tr, due, today)
+    if mark is None or mark.status is TaskStatus.OPEN:
+        return tr("chưa cập nhật, {timing}", timing=timing)
+    if mark.status is TaskStatus.BLOCKED:
+        return tr("vướng mắc: {reason} ({timing})", reason=mark.note or "", timing=timing)
+    if mark.percent is not None:
+        return tr("đang thực hiện ({percent}%), {timing}", percent=mark.percent, timing=timing)
+    return tr("đang thực hiện, {timing}", timing=timing)
+
+
+def is_done(mark: TaskMark | None) -> bool:
+    return mark is not None and mark.status is TaskStatus.DONE
+
+
+def task_title(kb: KnowledgeBase, task: TaskEntry, tr: Tr) -> str:
+    return task.what_en if tr.en else task.what
+
+
+def owner_name(kb: KnowledgeBase, task: TaskEntry, tr: Tr) -> str:
+    unit = kb.unit(task.owner)
+    return unit.name_en if tr.en else unit.name

@@ -1,0 +1,415 @@
+"""The plan's tasks (``knowledge/data/tasks.yaml``): ``/viec`` lists them with their state, and
+a short dialog marks one done, in progress (a percentage or a note) or blocked (with the reason).
+
+A commune officer sees and marks their own commune's share of the tasks every commune does;
+the office sees every unit's and every commune's tasks, and may mark or reopen any of them
+(``/viec <xã>`` or ``/viec <đơn vị>`` narrows the list). Each change is a new row with who and
+when (``storage/tasks.py``); nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from babel.dates import format_date
+from pydantic import BaseModel, Field, ValidationError
+
+from handlers.communes import find_commune
+from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.i18n import N_
+from handlers.richtext import Doc, Part, b, it
+from handlers.task_view import owner_name, state_phrase, task_title
+from handlers.types import Choice
+from knowledge.models import TaskEntry
+from knowledge.normalize import fold
+from storage.reports import AuditLog
+from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
+
+KIND = "task"
+OFFICE = frozenset({ADMIN, STAFF})
+PEOPLE = frozenset({ADMIN, STAFF, OFFICER})
+COMMUNES = "cac-xa"
+MAX_NOTE = 300
+_STATUS_WORDS = {
+    TaskStatus.DONE: {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"},
+    TaskStatus.IN_PROGRESS: {"dang lam", "dang thuc hien", "in progress", "doing"},
+    TaskStatus.BLOCKED: {"vuong", "vuong mac", "bi vuong", "blocked", "stuck"},
+    TaskStatus.OPEN: {"mo lai", "reopen", "chua lam"},
+}
+
+
+# -- buttons ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Mark this task (for this commune, when every commune does it)."""
+
+    task_id: str
+    commune_id: int | None
+
+    def encode(self) -> str:
+        return f"task:pick:{self.task_id}:{self.commune_id or 0}"
+
+
+@dataclass(frozen=True)
+class SetStatus:
+    status: TaskStatus
+
+    def encode(self) -> str:
+        return f"task:set:{self.status.value}"
+
+
+def decode(text: str) -> Pick | SetStatus | None:
+    parts = text.split(":")
+    if len(parts) == 4 and parts[:2] == ["task", "pick"] and parts[3].isdigit():
+        commune = int(parts[3])
+        return Pick(parts[2], commune or None)
+    if len(parts) == 3 and parts[:2] == ["task", "set"]:
+        try:
+            return SetStatus(TaskStatus(parts[2]))
+        except ValueError:
+            return None
+    return None
+
+
+class TaskDialog(BaseModel):
+    """Marking one task: which, for which commune, and what is being asked."""
+
+    task: str
+    commune_id: int | None = None
+    step: Literal["status", "percent", "reason"] = "status"
+    office: bool = False
+    percent: int | None = Field(default=None, ge=0, le=100)
+
+
+# -- setup -------------------------------------------------------------------------------------
+
+
+def setup(conv: Conversation) -> None:
+    conv.command(
+        "viec",
+        list_tasks,
+        N_("Việc được giao theo Kế hoạch: tình trạng, cập nhật"),
+        roles=PEOPLE,
+        aliases=("tasks",),
+        private_only=True,
+    )
+    conv.action("task", on_action, roles=PEOPLE, private_only=True)
+    conv.dialog(Marking())
+
+
+# -- listing -------------------------------------------------------------------------------------
+
+
+async def list_tasks(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    marks = await TaskProgressRepo(ctx.deps.db).current()
+    if ctx.is_officer:
+        commune = await ctx.commune()
+        if commune is None:
+            ctx.reply(_("Bạn chưa được gắn với xã nào."))
+            return
+        _commune_tasks(ctx, commune.id, commune.name, marks)
+        return
+    wanted = args.strip()
+    if wanted:
+        communes = await ctx.deps.communes.all()
+        exact, candidates = find_commune(wanted, communes)
+        if exact is not None:
+            _commune_tasks(ctx, exact.id, exact.name, marks)
+            return
+        unit = _unit_named(ctx, wanted)
+        if unit is not None:
+            _unit_tasks(ctx, [unit], marks, buttons=True)
+            return
+        if candidates:
+            names = ", ".join(c.name for c in candidates[:5])
+            ctx.reply(_("Không rõ xã hay đơn vị “{name}”. Có phải: {names}?", name=wanted[:40],
+                        names=names))  # fmt: skip
+            return
+        ctx.reply(_("Không tìm thấy xã hay đơn vị “{name}”.", name=wanted[:40]))
+        return
+    units = [u.key for u in ctx.deps.kb.units if u.key != COMMUNES and ctx.deps.kb.tasks_of(u.key)]
+    _unit_tasks(ctx, units, marks, buttons=False)
+    await _commune_task_counts(ctx, marks)
+
+
+def _unit_named(ctx: Context, text: str) -> str | None:
+    units = ctx.deps.qa.engine.analyze(text, ctx.today).units
+    found = [u for u in units if u != COMMUNES]
+    return found[0] if len(found) == 1 else None
+
+
+def _line(ctx: Context, task: TaskEntry, mark: TaskMark | None) -> list[Part]:
+    kb = ctx.deps.kb
+    due = kb.due(task)
+    when = format_date(due, "dd/MM/yyyy", locale=ctx.lang)
+    state = state_phrase(ctx.tr, mark, due, ctx.today, ctx.now.tzinfo)
+    return [task_title(kb, task, ctx.tr), " — ", ctx.tr("hạn {date}", date=when), ": ", b(state)]
+
+
+def _commune_tasks(
+    ctx: Context, commune_id: int, name: str, marks: dict[TaskKey, TaskMark]
+) -> None:
+    _ = ctx.tr
+    tasks = ctx.deps.kb.tasks_of(COMMUNES)
+    doc = Doc().add(b(_("Việc của xã {commune} theo Kế hoạch", commune=name)))
+    rows: list[list[Choice]] = []
+    for n, task in enumerate(tasks, start=1):
+        mark = marks.get((task.id, commune_id))
+        doc.bullet(f"{n}. ", *_line(ctx, task, mark))
+        rows.append([_pick_button(ctx, n, task, commune_id)])
+    doc.add(it(_("Chọn một việc để cập nhật tình trạng.")))
+    ctx.reply(doc, rows)
+
+
+def _unit_tasks(
+    ctx: Context, units: list[str], marks: dict[TaskKey, TaskMark], *, buttons: bool
+) -> None:
+    _ = ctx.tr
+    kb = ctx.deps.kb
+    doc = Doc().add(b(_("Việc của các đơn vị theo Kế hoạch")))
+    rows: list[list[Choice]] = []
+    n = 0
+    for key in units:
+        doc.blank().add(b(kb.unit(key).name_en if ctx.tr.en else kb.unit(key).name))
+        for task in kb.tasks_of(key):
+            n += 1
+            doc.bullet(f"{n}. ", *_line(ctx, task, marks.get((task.id, None))))
+            if buttons or not _done(marks.get((task.id, None))):
+                rows.append([_pick_button(ctx, n, task, None)])
+    doc.add(it(_("Chọn một việc để cập nhật tình trạng; /viec <xã> cho việc của một xã.")))
+    ctx.reply(doc, rows)
+
+
+async def _commune_task_counts(ctx: Context, marks: dict[TaskKey, TaskMark]) -> None:
+    _ = ctx.tr
+    communes = await ctx.deps.communes.all()
+    doc = Doc().add(b(_("Việc mỗi xã phải làm")))
+    for task in ctx.deps.kb.tasks_of(COMMUNES):
+        states = Counter(
+            m.status for c in communes if (m := marks.get((task.id, c.id))) is not None
+        )
+        due = format_date(ctx.deps.kb.due(task), "dd/MM/yyyy", locale=ctx.lang)
+        doc.bullet(
+            task_title(ctx.deps.kb, task, ctx.tr),
+            " — ",
+            _("hạn {date}", date=due),
+            ": ",
+            b(
+                _(
+                    "{done}/{total} xã đã hoàn thành, {blocked} vướng mắc",
+                    done=states[TaskStatus.DONE],
+                    total=len(communes),
+                    blocked=states[TaskStatus.BLOCKED],
+                )
+            ),
+        )
+    ctx.reply(doc)
+
+
+def _done(mark: TaskMark | None) -> bool:
+    return mark is not None and mark.status is TaskStatus.DONE
+
+
+def _pick_button(ctx: Context, n: int, task: TaskEntry, commune_id: int | None) -> Choice:
+    title = task_title(ctx.deps.kb, task, ctx.tr)
+    full = f"{n}. {title}"
+    return Choice(full[:40], Pick(task.id, commune_id).encode(), full=full)
+
+
+# -- marking ----------------------------------------------------------------------------------
+
+
+def _may_mark(ctx: Context, task: TaskEntry, commune_id: int | None) -> bool:
+    if ctx.is_office:
+        return True
+    return (
+        ctx.is_officer
+        and task.owner == COMMUNES
+        and commune_id is not None
+        and ctx.user.commune_id == commune_id
+    )
+
+
+async def on_action(ctx: Context, text: str) -> None:
+    _ = ctx.tr
+    action = decode(text)
+    if isinstance(action, Pick):
+        task = ctx.deps.kb.task(action.task_id)
+        if task is None:
+            ctx.reply(_("Việc này không còn trong Kế hoạch. Gõ /viec để xem lại danh sách."))
+            return
+        commune_id = action.commune_id if task.owner == COMMUNES else None
+        if task.owner == COMMUNES and commune_id is None:
+            return
+        if not _may_mark(ctx, task, commune_id):
+            ctx.reply(_("Bạn chỉ cập nhật được việc của xã mình."))
+            return
+        state = TaskDialog(task=task.id, commune_id=commune_id, office=ctx.is_office)
+        await ctx.set_dialog(KIND, state.model_dump())
+        await _ask_status(ctx, task, state)
+        return
+    if isinstance(action, SetStatus):
+        dialog = _state(ctx)
+        if dialog is None:
+            ctx.reply(_("Phiên cập nhật này đã kết thúc. Gõ /viec để chọn lại."))
+            return
+        await _chosen(ctx, dialog, action.status)
+
+
+def _state(ctx: Context) -> TaskDialog | None:
+    if ctx.dialog is None or ctx.dialog.kind != KIND:
+        return None
+    try:
+        return TaskDialog.model_validate(ctx.dialog.state)
+    except ValidationError:
+        return None
+
+
+async def _ask_status(ctx: Context, task: TaskEntry, state: TaskDialog) -> None:
+    _ = ctx.tr
+    marks = await TaskProgressRepo(ctx.deps.db).current()
+    mark = marks.get((task.id, state.commune_id))
+    doc = Doc().add(b(task_title(ctx.deps.kb, task, ctx.tr)))
+    where = owner_name(ctx.deps.kb, task, ctx.tr)
+    if state.commune_id is not None:
+        commune = await ctx.deps.communes.get(state.commune_id)
+        where = _("xã {name}", name=commune.name if commune else "?")
+    doc.add(_("Của: {who}", who=where)).add(*_line(ctx, task, mark)[2:])
+    doc.add(_("Tình trạng hiện nay?"))
+    choices = [
+        [Choice(_("Đã hoàn thành"), SetStatus(TaskStatus.DONE).encode())],
+        [Choice(_("Đang thực hiện"), SetStatus(TaskStatus.IN_PROGRESS).encode())],
+        [Choice(_("Vướng mắc"), SetStatus(TaskStatus.BLOCKED).encode())],
+    ]
+    if ctx.is_office and mark is not None and mark.status is not TaskStatus.OPEN:
+        choices.append([Choice(_("Mở lại"), SetStatus(TaskStatus.OPEN).encode())])
+    ctx.reply(doc, choices)
+
+
+async def _chosen(ctx: Context, state: TaskDialog, status: TaskStatus) -> None:
+    _ = ctx.tr
+    task = ctx.deps.kb.task(state.task)
+    if task is None or not _may_mark(ctx, task, state.commune_id):
+        await ctx.end_dialog()
+        ctx.reply(_("Phiên cập nhật này đã kết thúc. Gõ /viec để chọn lại."))
+        return
+    if status is TaskStatus.OPEN and not ctx.is_office:
+        return
+    if status is TaskStatus.IN_PROGRESS:
+        state.step = "percent"
+        await ctx.set_dialog(KIND, state.model_dump())
+        ctx.reply(
+            Doc()
+            .add(b(_("Đã làm được bao nhiêu phần trăm?")))
+            .add(it(_("Gõ một số từ 0 đến 100 (ví dụ 60), hoặc một ghi chú ngắn.")))
+        )
+        return
+    if status is TaskStatus.BLOCKED:
+        state.step = "reason"
+        await ctx.set_dialog(KIND, state.model_dump())
+        ctx.reply(b(_("Vướng mắc gì? Xin ghi ngắn gọn để Văn phòng NTM huyện hỗ trợ.")))
+        return
+    await _save(ctx, task, state, status)
+
+
+async def _save(
+    ctx: Context,
+    task: TaskEntry,
+    state: TaskDialog,
+    status: TaskStatus,
+    *,
+    percent: int | None = None,
+    note: str | None = None,
+) -> None:
+    _ = ctx.tr
+    key = (task.id, state.commune_id)
+    mark = await TaskProgressRepo(ctx.deps.db).mark(
+        key,
+        status,
+        percent=percent,
+        note=note,
+        by_user=ctx.user.id,
+        channel=ctx.incoming.channel,
+        now=ctx.now,
+    )
+    await AuditLog(ctx.deps.db).add(
+        ctx.user.id,
+        "task.mark",
+        {"task": task.id, "commune_id": state.commune_id, "status": status.value,
+         "percent": percent, "note": note},
+        ctx.now,
+    )  # fmt: skip
+    await ctx.end_dialog()
+    state_text = state_phrase(ctx.tr, mark, ctx.deps.kb.due(task), ctx.today, ctx.now.tzinfo)
+    ctx.reply(
+        Doc()
+        .add(b(_("Đã cập nhật: {task}", task=task_title(ctx.deps.kb, task, ctx.tr))))
+        .add(_("Tình trạng: {state}.", state=state_text))
+        .add(it(_("Văn phòng NTM huyện sẽ thấy cập nhật này. Gõ /viec để xem lại.")))
+    )
+
+
+class Marking:
+    kind = KIND
+
+    def allows(self, ctx: Context) -> bool:
+        state = _state(ctx)
+        if state is None:
+            return True  # damaged: on_text ends it with an explanation
+        task = ctx.deps.kb.task(state.task)
+        return task is not None and _may_mark(ctx, task, state.commune_id)
+
+    async def on_text(self, ctx: Context, text: str) -> None:
+        _ = ctx.tr
+        state = _state(ctx)
+        task = ctx.deps.kb.task(state.task) if state else None
+        if state is None or task is None:
+            await ctx.end_dialog()
+            ctx.reply(_("Phiên cập nhật này đã kết thúc. Gõ /viec để chọn lại."))
+            return
+        word = fold(text).strip(" .!")
+        if word in {"huy", "/huy", "cancel", "thoat"}:
+            await ctx.conv.run_command(ctx, "huy", "")
+            return
+        typed = (ctx.incoming.text or text).strip()
+        if state.step == "status":
+            status = next((s for s, words in _STATUS_WORDS.items() if word in words), None)
+            if status is None:
+                ctx.reply(_("Xin chọn một tình trạng trong danh sách."))
+                await _ask_status(ctx, task, state)
+                return
+            await _chosen(ctx, state, status)
+        elif state.step == "percent":
+            number = word.rstrip("%").strip()
+            if number.isdigit():
+                if int(number) > 100:
+                    ctx.reply(_("Xin nhập một số từ 0 đến 100."))
+                    return
+                await _save(ctx, task, state, TaskStatus.IN_PROGRESS, percent=int(number))
+                return
+            if len(typed) > MAX_NOTE:
+                ctx.reply(_("Ghi chú dài quá {limit} ký tự; xin viết ngắn hơn.", limit=MAX_NOTE))
+                return
+            await _save(ctx, task, state, TaskStatus.IN_PROGRESS, note=typed)
+        else:  # the reason it is blocked
+            if len(typed) < 3:
+                ctx.reply(_("Xin ghi lý do vướng mắc (ít nhất vài chữ)."))
+                return
+            if len(typed) > MAX_NOTE:
+                ctx.reply(_("Ghi chú dài quá {limit} ký tự; xin viết ngắn hơn.", limit=MAX_NOTE))
+                return
+            await _save(ctx, task, state, TaskStatus.BLOCKED, note=typed)
+
+    async def on_expired(self, ctx: Context) -> None:
+        ctx.reply(ctx.tr("Phiên cập nhật việc trước đã hết hạn; chưa có gì được lưu. Gõ /viec."))
+
+    async def remind(self, ctx: Context) -> None:
+        state = _state(ctx)
+        task = ctx.deps.kb.task(state.task) if state else None
+        if state is not None and task is not None and state.step == "status":
+            await _ask_status(ctx, task, state)

@@ -1,0 +1,101 @@
+"""Progress on the plan's tasks (migration 0009): a history of marks, the newest one counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.db import Database, Row
+from storage.timeutil import parse_iso, utc_iso
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"  # not started, or reopened by the office
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BLOCKED = "blocked"  # with the reason in the note
+
+
+# A task of every commune is tracked per commune; a unit's task has no commune.
+TaskKey = tuple[str, int | None]
+
+
+@dataclass(frozen=True)
+class TaskMark:
+    id: int
+    task_id: str
+    commune_id: int | None
+    status: TaskStatus
+    percent: int | None
+    note: str | None
+    by_user: int
+    channel: str
+    at: dt.datetime
+
+    @property
+    def key(self) -> TaskKey:
+        return (self.task_id, self.commune_id)
+
+    @classmethod
+    def from_row(cls, row: Row) -> TaskMark:
+        return cls(
+            id=row["id"],
+            task_id=row["task_id"],
+            commune_id=row["commune_id"],
+            status=TaskStatus(row["status"]),
+            percent=row["percent"],
+            note=row["note"],
+            by_user=row["by_user"],
+            channel=row["channel"],
+            at=parse_iso(row["at"]),
+        )
+
+
+class TaskProgressRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def mark(
+        self,
+        key: TaskKey,
+        status: TaskStatus,
+        *,
+        by_user: int,
+        channel: str,
+        now: dt.datetime,
+        percent: int | None = None,
+        note: str | None = None,
+    ) -> TaskMark:
+        """Record a change (call inside the update's transaction)."""
+        task_id, commune_id = key
+        mark_id = await self.db.insert(
+            "INSERT INTO task_progress (task_id, commune_id, status, percent, note, by_user,"
+            " channel, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (task_id, commune_id, status.value, percent, note, by_user, channel, utc_iso(now)),
+        )
+        return TaskMark(mark_id, task_id, commune_id, status, percent, note, by_user, channel, now)
+
+    async def current(self) -> dict[TaskKey, TaskMark]:
+        """The newest mark of every task that has one."""
+        rows = await self.db.fetchall(
+            "SELECT p.* FROM task_progress p JOIN (SELECT max(id) AS newest FROM task_progress"
+            " GROUP BY task_id, commune_id) m ON p.id = m.newest"
+        )
+        marks = [TaskMark.from_row(r) for r in rows]
+        return {m.key: m for m in marks}
+
+    async def history(self, key: TaskKey) -> list[TaskMark]:
+        task_id, commune_id = key
+        rows = await self.db.fetchall(
+            "SELECT * FROM task_progress WHERE task_id = ? AND commune_id IS ? ORDER BY id",
+            (task_id, commune_id),
+        )
+        return [TaskMark.from_row(r) for r in rows]
+
+    async def since(self, start: dt.datetime) -> list[TaskMark]:
+        """Every mark made at or after ``start``, oldest first (what changed this week)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM task_progress WHERE at >= ? ORDER BY id", (utc_iso(start),)
+        )
+        return [TaskMark.from_row(r) for r in rows]
