@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.core import ADMIN, GUEST, OFFICER, STAFF, Context, Conversation, supported_lang
 from handlers.i18n import N_
 from handlers.richtext import Doc, b
+from handlers.task_view import load_progress
 from handlers.types import Choice
 
 EVERYONE = frozenset({ADMIN, STAFF, OFFICER, GUEST})
@@ -29,7 +30,9 @@ def setup(conv: Conversation) -> None:
 
 async def ask(ctx: Context, text: str) -> None:
     """Free text is a question about the plan."""
-    answer = ctx.deps.qa.answer(text, ctx.today, ctx.lang if ctx.lang_explicit else None)
+    progress = await load_progress(ctx.deps.db, ctx.now.tzinfo)
+    lang = ctx.lang if ctx.lang_explicit else None
+    answer = ctx.deps.qa.answer(text, ctx.today, lang, progress)
     ctx.reply(answer.doc, answer.choices)
 
 

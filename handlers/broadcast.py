@@ -25,6 +25,7 @@ from handlers.i18n import Tr
 from handlers.qa import PlanWriter
 from handlers.richtext import Doc, b, it
 from handlers.serialize import replies_to_payload
+from handlers.task_view import Progress, is_done, load_progress
 from handlers.types import Attachment, Reply
 from knowledge.base import COMMUNES
 from knowledge.models import Deadline
@@ -166,14 +167,27 @@ def due_reminders(deps: Deps, today: dt.date, offsets: list[int]) -> list[tuple[
     return due
 
 
-def reminder_doc(deps: Deps, deadline: Deadline, today: dt.date, tr: Tr) -> Doc:
-    plan = PlanWriter(deps.kb, tr, today)
+def reminder_doc(
+    deps: Deps,
+    deadline: Deadline,
+    today: dt.date,
+    tr: Tr,
+    progress: Progress | None = None,
+    units: tuple[str, ...] | None = None,
+) -> Doc:
+    """``units``: those still to finish (default: every responsible unit)."""
+    plan = PlanWriter(deps.kb, tr, today, progress)
     doc = Doc().add(
         "⏰ ",
         b(tr("Nhắc hạn: {date} ({state})", date=plan.when(deadline), state=plan.state(deadline))),
     )
     doc.add(plan.what(deadline))
-    doc.add(tr("Đơn vị thực hiện: {units}", units=plan.units(deadline.responsible, owner=False)))
+    owners = list(units if units is not None else deadline.responsible)
+    doc.add(tr("Đơn vị thực hiện: {units}", units=plan.units(owners, owner=False)))
+    for unit in owners:  # what the units still at it have said about it
+        said = plan.unit_progress(deadline, unit, named=True)
+        if said:
+            doc.add(said.removeprefix(" — "))
     doc.add(it(tr("Kế hoạch ghi: “{quote}”", quote=deadline.quote)))
     return doc
 
@@ -181,20 +195,41 @@ def reminder_doc(deps: Deps, deadline: Deadline, today: dt.date, tr: Tr) -> Doc:
 async def create_reminder_job(
     deps: Deps, deadline: Deadline, offset: int, today: dt.date
 ) -> int | None:
+    """Remind of a deadline those whose task for it is still open: the office (naming the
+    units still to finish) and the officers of the communes that have not finished their
+    share. Nothing is sent once every task of the deadline is done."""
     key = f"reminder:{deadline.id}:{offset}"
     sending = SendingRepo(deps.db)
     if await sending.job(key) is not None:
         return None
+    progress = await load_progress(deps.db, deps.clock.now().tzinfo)
+    tasks = [t for t in deps.kb.tasks if t.deadline == deadline.id]
+    commune_tasks = [t for t in tasks if deps.kb.is_commune_task(t)]
+    open_units = tuple(
+        t.owner for t in tasks if not deps.kb.is_commune_task(t) and not is_done(progress.of(t.id))
+    )
+    communes = await deps.communes.all()
+    open_communes = {
+        c.id for c in communes for t in commune_tasks if not is_done(progress.of(t.id, c.id))
+    }
+    if tasks and not open_units and not open_communes:
+        return None  # everyone has finished: no reminder
+    owners = open_units + ((COMMUNES,) if open_communes else ())
+    if not tasks:  # a plan without tasks.yaml entries for it: remind everyone it names
+        owners = tuple(deadline.responsible)
     recipients: list[Recipient] = []
     for channel, chat_id, lang, user_id in await _recipients_office(deps):
-        doc = reminder_doc(deps, deadline, today, Tr(deps.translator, lang))
+        tr = Tr(deps.translator, lang)
+        doc = reminder_doc(deps, deadline, today, tr, progress, owners)
         recipients.append(Recipient(channel, chat_id, user_id, replies_to_payload([Reply(doc)])))
     communal = deadline.level == "xa" or COMMUNES in deadline.responsible
     if communal:
         for officer in await _officers(deps):
             assert officer.chat_id is not None
+            if commune_tasks and officer.commune_id not in open_communes:
+                continue  # their commune has done its share
             tr = Tr(deps.translator, officer.lang or deps.default_lang)
-            doc = reminder_doc(deps, deadline, today, tr)
+            doc = reminder_doc(deps, deadline, today, tr, progress, owners)
             recipients.append(
                 Recipient(
                     officer.channel, officer.chat_id, officer.id, replies_to_payload([Reply(doc)])

@@ -18,13 +18,16 @@ from babel.numbers import format_decimal
 
 from handlers.i18n import Tr, Translator
 from handlers.richtext import Doc, Part, b, it
+from handlers.task_view import Progress, is_done, state_phrase
 from handlers.types import Choice
 from knowledge import results as r
 from knowledge.base import DeadlineLink, Indicator, KnowledgeBase
 from knowledge.engine import Analysis, QueryEngine
 from knowledge.models import Deadline, Duty, Fact
 from knowledge.passages import CLOSING, LEGAL_BASES, TITLE, Passage
+from knowledge.tasks import task_id
 from knowledge.temporal import DateRange
+from storage.tasks import TaskMark, TaskStatus
 
 MAX_LIST = 12
 _DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
@@ -84,25 +87,36 @@ class QA:
         self.kb = kb
         self.engine = engine or QueryEngine(kb)
         self.translator = translator
-        self._cache: OrderedDict[tuple[str, str | None, dt.date], Answer] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str | None, dt.date, int], Answer] = OrderedDict()
 
-    def answer(self, question: str, today: dt.date, lang: str | None = None) -> Answer:
-        key = (question, lang, today)
+    def answer(
+        self,
+        question: str,
+        today: dt.date,
+        lang: str | None = None,
+        progress: Progress | None = None,
+    ) -> Answer:
+        key = (question, lang, today, progress.version if progress else -1)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached.copy()
         analysis, result = self.engine.ask(question, today, lang)
-        answer = self.render(result, analysis, today, lang or analysis.lang)
+        answer = self.render(result, analysis, today, lang or analysis.lang, progress)
         self._cache[key] = answer.copy()
         if len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
         return answer
 
     def render(
-        self, result: r.Result, analysis: Analysis | None, today: dt.date, lang: str
+        self,
+        result: r.Result,
+        analysis: Analysis | None,
+        today: dt.date,
+        lang: str,
+        progress: Progress | None = None,
     ) -> Answer:
-        writer = PlanWriter(self.kb, Tr(self.translator, lang), today)
+        writer = PlanWriter(self.kb, Tr(self.translator, lang), today, progress)
         writer.result(result)
         question = analysis.question if analysis else ""
         return Answer(
@@ -138,10 +152,13 @@ class PlanWriter:
     """Writes the plan (units, deadlines, criteria) in one language as of one day: the answers,
     and the deadline lines of the digest and the reminders, read the same everywhere."""
 
-    def __init__(self, kb: KnowledgeBase, tr: Tr, today: dt.date) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, tr: Tr, today: dt.date, progress: Progress | None = None
+    ) -> None:
         self.kb = kb
         self._ = tr
         self.today = today
+        self.progress = progress  # tasks' marks: a finished task is not "overdue"
         self.doc = Doc()
         self.departments: dict[str, None] = {}
         self.criteria: dict[str, None] = {}
@@ -244,20 +261,59 @@ class PlanWriter:
             )
         return self._("có văn bản thẩm tra, thẩm định đánh giá đạt của Sở, ngành cấp tỉnh")
 
+    def unit_task(self, deadline: Deadline, unit: str) -> TaskMark | None:
+        """The newest mark of the unit's task for this deadline (units only, not communes)."""
+        if self.progress is None or not self.kb.is_department(unit):
+            return None
+        return self.progress.of(task_id(deadline.id, unit))
+
+    def deadline_state(self, deadline: Deadline, units: tuple[str, ...]) -> str:
+        """ "đã hoàn thành 12/11/2021" once every unit bound by it has marked its task done;
+        otherwise how much time is left (or how late it is)."""
+        marks = [self.unit_task(deadline, u) for u in units]
+        if units and self.progress is not None and all(is_done(m) for m in marks):
+            last = max(self.progress.done_on(m) for m in marks if m is not None)
+            done = format_date(last, "dd/MM/yyyy", locale=self._.lang)
+            return self._("đã hoàn thành {date}", date=done)
+        return self.state(deadline)
+
+    def unit_progress(self, deadline: Deadline, unit: str, *, named: bool = False) -> str:
+        """ " — đã hoàn thành 12/11/2021" after a unit's line when it has marked its task
+        (``named``: with the unit's name, when the line names several)."""
+        mark = self.unit_task(deadline, unit)
+        if mark is None or mark.status is TaskStatus.OPEN or self.progress is None:
+            return ""
+        phrase = state_phrase(self._, mark, deadline.due, self.today, self.progress.tz)
+        if named:
+            return f" — {self.kb.unit(unit).short or self.kb.unit(unit).name}: {phrase}"
+        return f" — {phrase}"
+
     def deadline_line(
         self, link: DeadlineLink, *, with_units: bool = True, owners: bool = True
     ) -> list[Part]:
         """``owners=False``: the units are named as context, not as the answer's owners."""
         deadline = link.deadline
-        parts: list[Part] = [b(self.when(deadline)), f" ({self.state(deadline)})"]
+        state = self.deadline_state(deadline, link.units)
+        parts: list[Part] = [b(self.when(deadline)), f" ({state})"]
         if deadline.applies_to_owned and with_units and len(link.units) == 1:
             unit = link.units[0]
-            return [*parts, " — ", self.unit(unit, owner=owners), ": ", self.appraisal_text(unit)]
+            return [
+                *parts,
+                " — ",
+                self.unit(unit, owner=owners),
+                ": ",
+                self.appraisal_text(unit),
+                self.unit_progress(deadline, unit),
+            ]
         if with_units:
             parts += [" — ", self.units(list(link.units), owner=owners), ": "]
         else:
             parts += [" — "]
         parts.append(self.what(deadline))
+        if len(link.units) > 1:
+            parts += [self.unit_progress(deadline, unit, named=True) for unit in link.units]
+        elif link.units:
+            parts.append(self.unit_progress(deadline, link.units[0]))
         return parts
 
     def deadline_item(
@@ -271,7 +327,11 @@ class PlanWriter:
             )
             for unit in link.units:
                 self.doc.add(
-                    "   – ", self.unit(unit, owner=owners), ": ", self.appraisal_text(unit)
+                    "   – ",
+                    self.unit(unit, owner=owners),
+                    ": ",
+                    self.appraisal_text(unit),
+                    self.unit_progress(deadline, unit),
                 )
             return
         self.doc.bullet(*self.deadline_line(link, with_units=with_units, owners=owners))

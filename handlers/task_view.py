@@ -5,13 +5,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from babel.dates import format_date
 
 from handlers.i18n import Tr
 from knowledge.base import KnowledgeBase
 from knowledge.models import TaskEntry
-from storage.tasks import TaskMark, TaskStatus
+from storage.db import Database
+from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
 
 
 def local_date(mark: TaskMark, tz: dt.tzinfo | None) -> dt.date:
@@ -55,3 +58,24 @@ def task_title(kb: KnowledgeBase, task: TaskEntry, tr: Tr) -> str:
 def owner_name(kb: KnowledgeBase, task: TaskEntry, tr: Tr) -> str:
     unit = kb.unit(task.owner)
     return unit.name_en if tr.en else unit.name
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The newest mark of every task, as of one moment; ``version`` (the newest mark's id)
+    tells cached answers apart."""
+
+    marks: Mapping[TaskKey, TaskMark]
+    version: int
+    tz: dt.tzinfo | None
+
+    def of(self, task_id: str, commune_id: int | None = None) -> TaskMark | None:
+        return self.marks.get((task_id, commune_id))
+
+    def done_on(self, mark: TaskMark) -> dt.date:
+        return local_date(mark, self.tz)
+
+
+async def load_progress(db: Database, tz: dt.tzinfo | None) -> Progress:
+    marks = await TaskProgressRepo(db).current()
+    return Progress(marks, max((m.id for m in marks.values()), default=0), tz)

@@ -22,6 +22,7 @@ from handlers.i18n import N_
 from handlers.richtext import Doc, Part, b, it
 from handlers.task_view import owner_name, state_phrase, task_title
 from handlers.types import Choice
+from knowledge.base import COMMUNES
 from knowledge.models import TaskEntry
 from knowledge.normalize import fold
 from storage.reports import AuditLog
@@ -30,7 +31,6 @@ from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
 KIND = "task"
 OFFICE = frozenset({ADMIN, STAFF})
 PEOPLE = frozenset({ADMIN, STAFF, OFFICER})
-COMMUNES = "cac-xa"
 MAX_NOTE = 300
 _STATUS_WORDS = {
     TaskStatus.DONE: {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"},

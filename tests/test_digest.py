@@ -477,3 +477,32 @@ async def test_criteria_status_by_commune_shows_where_to_push(tmp_path: Path) ->
         assert text.index("Dân Lực: ✅ 0") < text.index("Xuân Thọ: ✅ 2")  # most to do first
         await h.say("admin", "/tonghop")
         assert "Xuân Thọ: ✅ 2 · ⏳ 0 · ❌ 1 · ❔ 16" in h.last("admin")
+
+
+async def test_reminders_go_only_to_those_whose_task_is_open(tmp_path: Path) -> None:
+    from storage.tasks import TaskProgressRepo, TaskStatus
+
+    async with harness(tmp_path, today="2021-10-23") as h:
+        await add_officers(h, 2)  # off0 in the first commune, off1 in the second
+        await SubscriptionRepo(h.app.db).add("test", "office", "vi", 1, h.clock.now())
+        communes = await h.app.deps.communes.all()
+        marker = await h.app.deps.users.ensure("test", "office", chat_id="office")
+        progress = TaskProgressRepo(h.app.db)
+        async with h.app.db.transaction():
+            await progress.mark(("quy-hoach-xa.cac-xa", communes[0].id), TaskStatus.DONE,
+                                by_user=marker.id, channel="test", now=h.clock.now())  # fmt: skip
+            await progress.mark(("ho-so-tinh.vpntm", None), TaskStatus.DONE,
+                                by_user=marker.id, channel="test", now=h.clock.now())  # fmt: skip
+            await progress.mark(("thpt.gd", None), TaskStatus.IN_PROGRESS, percent=50,
+                                by_user=marker.id, channel="test", now=h.clock.now())  # fmt: skip
+        h.clock.set(dt.datetime(2021, 10, 23, 8, 0))  # 7 days before 30/10/2021
+        await scheduler_for(h).tick()
+        keys = await jobs(h)
+        assert "reminder:ho-so-tinh:7" not in keys  # the office's dossier is done
+        assert "reminder:quy-hoach-xa:7" in keys and "reminder:thpt:7" in keys
+        recorder = Recorder()
+        await sender_for(h, recorder).drain()
+        planning = [(c, p) for c, p in recorder.sent if "quy hoạch xây dựng xã" in p]
+        assert {c for c, _ in planning} == {"office", "off1"}  # off0's commune has finished
+        school = [p for c, p in recorder.sent if "Phòng Giáo dục" in p and "Nhắc hạn" in p]
+        assert school and "đang thực hiện (50%)" in school[0]

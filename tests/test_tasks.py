@@ -98,3 +98,21 @@ async def test_a_revoked_officer_cannot_finish_marking(tmp_path: Path) -> None:
         await h.register("admin", "o1", "Thọ Dân")  # moved to another commune mid-dialog
         await h.say("o1", "Thiếu kinh phí")
         assert await TaskProgressRepo(h.app.db).current() == {}
+
+
+async def test_answers_say_a_task_is_done_instead_of_overdue(tmp_path: Path) -> None:
+    async with harness(tmp_path, today="2021-11-20") as h:
+        await h.say("admin", "hạn của phòng tư pháp")
+        before = h.last("admin")
+        assert "Phòng Tư pháp" in before and "đã quá hạn 5 ngày" in before
+        await h.say("admin", "/viec tư pháp")
+        await h.tap_with("admin", "Hoàn thiện hồ sơ tiêu chí cấp xã 18.5")
+        await h.tap("admin", "Đã hoàn thành")
+        await h.say("admin", "hạn của phòng tư pháp")
+        after = h.last("admin")
+        assert "đã hoàn thành 20/11/2021" in after and "đã quá hạn 5 ngày" not in after
+        # a deadline shared by many units: the finished one is named, the others stay late
+        await h.say("admin", "việc đến hạn ngày 15/11/2021")
+        shared = h.last("admin")
+        assert "Phòng Tư pháp: lập hồ sơ" in shared or "Phòng Tư pháp" in shared
+        assert "đã hoàn thành 20/11/2021" in shared and "đã quá hạn 5 ngày" in shared
