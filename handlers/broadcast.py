@@ -212,11 +212,12 @@ async def create_reminder_job(
     open_communes = {
         c.id for c in communes for t in commune_tasks if not is_done(progress.of(t.id, c.id))
     }
-    if tasks and not open_units and not open_communes:
-        return None  # everyone has finished: no reminder
-    owners = open_units + ((COMMUNES,) if open_communes else ())
     if not tasks:  # a plan without tasks.yaml entries for it: remind everyone it names
         owners = tuple(deadline.responsible)
+    elif open_units or open_communes:
+        owners = open_units + ((COMMUNES,) if open_communes else ())
+    else:
+        return None  # everyone has finished: no reminder
     recipients: list[Recipient] = []
     for channel, chat_id, lang, user_id in await _recipients_office(deps):
         tr = Tr(deps.translator, lang)

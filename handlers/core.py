@@ -37,6 +37,8 @@ from storage.users import User, UserRepo
 log = logging.getLogger(__name__)
 
 ADMIN, STAFF, OFFICER, GUEST = "admin", "staff", "officer", "guest"
+# Typed in any dialog, these cancel it like /huy (folded: no diacritics, lower case).
+CANCEL_WORDS = frozenset({"huy", "/huy", "cancel", "huy bo", "thoat"})
 MENU_TTL = dt.timedelta(days=2)
 _COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
 
@@ -326,6 +328,9 @@ class Conversation:
             return
         if ctx.dialog is not None:
             handler = self.dialogs.get(ctx.dialog.kind)
+            if handler is not None and fold(text).strip() in CANCEL_WORDS:
+                await self.run_command(ctx, "huy", "")
+                return
             if handler is not None:
                 await handler.on_text(ctx, text)
                 return

@@ -68,7 +68,6 @@ REPORTERS = frozenset({ADMIN, STAFF, OFFICER})
 SKIP_WORDS = {"bo qua", "boqua", "/boqua", "skip", "-", "khong co", "khong"}
 BACK_WORDS = {"quay lai", "quaylai", "/quaylai", "back", "tro lai", "lui"}
 KEEP_WORDS = {"dung", "dung roi", "dung vay", "giu", "ok", "co", "yes", "correct", "keep"}
-CANCEL_WORDS = {"huy", "/huy", "cancel", "huy bo", "thoat"}
 SEND_WORDS = {"gui", "gui bao cao", "send", "ok", "dong y", "xac nhan"}
 EDIT_WORDS = {"sua", "edit", "chinh sua"}
 ENDED = N_("Báo cáo này đã kết thúc hoặc hết hạn. Gõ /baocao để bắt đầu lại.")
@@ -184,9 +183,6 @@ class ReportDialog:
     # -- dialog protocol ------------------------------------------------------------------------
     async def on_text(self, ctx: Context, text: str) -> None:
         word = fold(text).strip()
-        if word in CANCEL_WORDS:
-            await ctx.conv.run_command(ctx, "huy", "")
-            return
         state = await self._state(ctx)
         if state is None:
             return
@@ -328,8 +324,11 @@ class ReportDialog:
         commune = await ctx.deps.communes.get(commune_id)
         if commune is None:
             return
-        open_state = ReportState.load(ctx.dialog.state) if ctx.dialog else None
-        chosen = open_state.form if open_state and ctx.dialog and ctx.dialog.kind == KIND else ""
+        # a form asked for by name before the commune was chosen ("/baocao bhyt" by the office)
+        asked = (
+            ReportState.load(ctx.dialog.state) if ctx.dialog and ctx.dialog.kind == KIND else None
+        )
+        chosen = asked.form if asked is not None else ""
         if chosen in ctx.deps.kb.forms:
             await self._begin(ctx, commune.id, chosen)
             return

@@ -51,7 +51,7 @@ def is_done(mark: TaskMark | None) -> bool:
     return mark is not None and mark.status is TaskStatus.DONE
 
 
-def task_title(kb: KnowledgeBase, task: TaskEntry, tr: Tr) -> str:
+def task_title(task: TaskEntry, tr: Tr) -> str:
     return task.what_en if tr.en else task.what
 
 

@@ -20,7 +20,7 @@ from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, Part, b, it
-from handlers.task_view import owner_name, state_phrase, task_title
+from handlers.task_view import is_done, owner_name, state_phrase, task_title
 from handlers.types import Choice
 from knowledge.base import COMMUNES
 from knowledge.models import TaskEntry
@@ -148,7 +148,7 @@ def _line(ctx: Context, task: TaskEntry, mark: TaskMark | None) -> list[Part]:
     due = kb.due(task)
     when = format_date(due, "dd/MM/yyyy", locale=ctx.lang)
     state = state_phrase(ctx.tr, mark, due, ctx.today, ctx.now.tzinfo)
-    return [task_title(kb, task, ctx.tr), " — ", ctx.tr("hạn {date}", date=when), ": ", b(state)]
+    return [task_title(task, ctx.tr), " — ", ctx.tr("hạn {date}", date=when), ": ", b(state)]
 
 
 def _commune_tasks(
@@ -179,7 +179,7 @@ def _unit_tasks(
         for task in kb.tasks_of(key):
             n += 1
             doc.bullet(f"{n}. ", *_line(ctx, task, marks.get((task.id, None))))
-            if buttons or not _done(marks.get((task.id, None))):
+            if buttons or not is_done(marks.get((task.id, None))):
                 rows.append([_pick_button(ctx, n, task, None)])
     doc.add(it(_("Chọn một việc để cập nhật tình trạng; /viec <xã> cho việc của một xã.")))
     ctx.reply(doc, rows)
@@ -195,7 +195,7 @@ async def _commune_task_counts(ctx: Context, marks: dict[TaskKey, TaskMark]) -> 
         )
         due = format_date(ctx.deps.kb.due(task), "dd/MM/yyyy", locale=ctx.lang)
         doc.bullet(
-            task_title(ctx.deps.kb, task, ctx.tr),
+            task_title(task, ctx.tr),
             " — ",
             _("hạn {date}", date=due),
             ": ",
@@ -211,12 +211,8 @@ async def _commune_task_counts(ctx: Context, marks: dict[TaskKey, TaskMark]) -> 
     ctx.reply(doc)
 
 
-def _done(mark: TaskMark | None) -> bool:
-    return mark is not None and mark.status is TaskStatus.DONE
-
-
 def _pick_button(ctx: Context, n: int, task: TaskEntry, commune_id: int | None) -> Choice:
-    title = task_title(ctx.deps.kb, task, ctx.tr)
+    title = task_title(task, ctx.tr)
     full = f"{n}. {title}"
     return Choice(full[:40], Pick(task.id, commune_id).encode(), full=full)
 
@@ -274,7 +270,7 @@ async def _ask_status(ctx: Context, task: TaskEntry, state: TaskDialog) -> None:
     _ = ctx.tr
     marks = await TaskProgressRepo(ctx.deps.db).current()
     mark = marks.get((task.id, state.commune_id))
-    doc = Doc().add(b(task_title(ctx.deps.kb, task, ctx.tr)))
+    doc = Doc().add(b(task_title(task, ctx.tr)))
     where = owner_name(ctx.deps.kb, task, ctx.tr)
     if state.commune_id is not None:
         commune = await ctx.deps.communes.get(state.commune_id)
@@ -348,7 +344,7 @@ async def _save(
     state_text = state_phrase(ctx.tr, mark, ctx.deps.kb.due(task), ctx.today, ctx.now.tzinfo)
     ctx.reply(
         Doc()
-        .add(b(_("Đã cập nhật: {task}", task=task_title(ctx.deps.kb, task, ctx.tr))))
+        .add(b(_("Đã cập nhật: {task}", task=task_title(task, ctx.tr))))
         .add(_("Tình trạng: {state}.", state=state_text))
         .add(it(_("Văn phòng NTM huyện sẽ thấy cập nhật này. Gõ /viec để xem lại.")))
     )
@@ -373,9 +369,6 @@ class Marking:
             ctx.reply(_("Phiên cập nhật này đã kết thúc. Gõ /viec để chọn lại."))
             return
         word = fold(text).strip(" .!")
-        if word in {"huy", "/huy", "cancel", "thoat"}:
-            await ctx.conv.run_command(ctx, "huy", "")
-            return
         typed = (ctx.incoming.text or text).strip()
         if state.step == "status":
             status = next((s for s, words in _STATUS_WORDS.items() if word in words), None)

@@ -17,9 +17,10 @@ from pathlib import Path
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
+from handlers.core import CANCEL_WORDS
 from handlers.parsing import ParseError, parse_number
 from handlers.qa import QA
-from handlers.reporting import BACK_WORDS, CANCEL_WORDS, SKIP_WORDS
+from handlers.reporting import BACK_WORDS, SKIP_WORDS
 from knowledge.normalize import MAX_CHARS, clean, fold, words
 from storage.reports import ReportRepo
 from tests.harness import Harness, harness
