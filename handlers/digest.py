@@ -20,6 +20,7 @@ from handlers.i18n import N_, Tr
 from handlers.qa import PlanWriter
 from handlers.report_view import period_label
 from handlers.richtext import Doc, b, it
+from handlers.task_view import Progress, load_progress
 from knowledge.base import COMMUNES, KnowledgeBase
 from knowledge.results import Calendar
 from knowledge.temporal import DateRange
@@ -50,6 +51,7 @@ class DigestData:
     problems: list[str] = field(default_factory=list)
     in_progress: list[Report] = field(default_factory=list)  # current "đang thực hiện" reports
     commune_criteria: int = 19  # how many criteria a commune must meet (from the plan)
+    progress: Progress | None = None  # the tasks' marks: a finished deadline is not overdue
 
     def rate_change(self, commune_id: int) -> float | None:
         """Coverage now minus a week ago, when both are known and differ."""
@@ -103,6 +105,7 @@ async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
         target=target,
         in_progress=in_progress,
         commune_criteria=len(deps.kb.criteria.xa),
+        progress=await load_progress(deps.db, deps.clock.now().tzinfo),
     )
 
 
@@ -123,10 +126,11 @@ def _rate(tr: Tr, value: float | None) -> str:
 
 
 def _deadlines(
-    kb: KnowledgeBase, tr: Tr, doc: Doc, today: dt.date, owner: str | None = None
+    kb: KnowledgeBase, tr: Tr, doc: Doc, data: DigestData, owner: str | None = None
 ) -> None:
     """What falls due in the next ``SOON_DAYS`` days and what is overdue, as the Q&A lists it
     (only ``owner``'s own tasks when given: a commune's digest lists what the communes do)."""
+    today = data.today
     # Two weeks ahead, to the end of that week: a Friday's 14 days must not stop the day
     # before the month's big deadline.
     horizon = today + dt.timedelta(days=SOON_DAYS)
@@ -136,7 +140,7 @@ def _deadlines(
     relevant = [d for d in kb.deadlines if owner is None or owner in d.responsible]
     due = tuple(d for d in relevant if span.contains(d.due))
     overdue = tuple(d for d in relevant if d.due < today)
-    writer = PlanWriter(kb, tr, today)
+    writer = PlanWriter(kb, tr, today, data.progress)
     writer.r_calendar(Calendar(span, due, overdue, include_overdue=True))
     doc.blank()
     doc.extend(writer.doc)
@@ -342,7 +346,7 @@ def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) 
     doc.blank().extend(criteria_overview(data, tr))
     doc.blank()
     doc.extend(_changes(kb, data, tr, data.recent, names))
-    _deadlines(kb, tr, doc, data.today)
+    _deadlines(kb, tr, doc, data)
     if data.problems:
         doc.blank()
         doc.add(b(tr("Lần gửi trước chưa đến được:")))
@@ -397,7 +401,7 @@ def commune_digest(kb: KnowledgeBase, data: DigestData, commune: Commune, tr: Tr
     recent = data.recent_by_commune.get(commune.id, [])
     doc.blank()
     doc.extend(_changes(kb, data, tr, recent, {commune.id: commune.name}))
-    _deadlines(kb, tr, doc, data.today, COMMUNES)
+    _deadlines(kb, tr, doc, data, COMMUNES)
     return doc
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -76,6 +77,17 @@ class Progress:
         return local_date(mark, self.tz)
 
 
+# The last snapshot per database: marks are only ever added, so the newest id says whether it
+# is still current, and a question costs one indexed lookup instead of reading every mark.
+_snapshots: weakref.WeakKeyDictionary[Database, Progress] = weakref.WeakKeyDictionary()
+
+
 async def load_progress(db: Database, tz: dt.tzinfo | None) -> Progress:
-    marks = await TaskProgressRepo(db).current()
-    return Progress(marks, max((m.id for m in marks.values()), default=0), tz)
+    repo = TaskProgressRepo(db)
+    version = await repo.newest_id()
+    cached = _snapshots.get(db)
+    if cached is not None and cached.version == version and cached.tz == tz:
+        return cached
+    progress = Progress(await repo.current(), version, tz)
+    _snapshots[db] = progress
+    return progress

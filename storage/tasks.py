@@ -85,6 +85,10 @@ class TaskProgressRepo:
         marks = [TaskMark.from_row(r) for r in rows]
         return {m.key: m for m in marks}
 
+    async def newest_id(self) -> int:
+        """Changes whenever a mark is added (marks are never updated or deleted)."""
+        return int(await self.db.fetchval("SELECT coalesce(max(id), 0) FROM task_progress"))
+
     async def history(self, key: TaskKey) -> list[TaskMark]:
         task_id, commune_id = key
         rows = await self.db.fetchall(

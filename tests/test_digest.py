@@ -506,3 +506,23 @@ async def test_reminders_go_only_to_those_whose_task_is_open(tmp_path: Path) -> 
         assert {c for c, _ in planning} == {"office", "off1"}  # off0's commune has finished
         school = [p for c, p in recorder.sent if "Phòng Giáo dục" in p and "Nhắc hạn" in p]
         assert school and "đang thực hiện (50%)" in school[0]
+
+
+async def test_the_digest_shows_a_finished_task_as_done_not_overdue(tmp_path: Path) -> None:
+    from storage.tasks import TaskProgressRepo, TaskStatus
+
+    async with harness(tmp_path, today="2021-11-01") as h:
+        tr = Tr(h.app.deps.translator, "vi")
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        before = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
+        dossier = [line for line in before.splitlines() if "trình tỉnh thẩm tra" in line]
+        assert dossier and "đã quá hạn 2 ngày" in dossier[0]
+        marker = await h.app.deps.users.ensure("test", "office", chat_id="office")
+        async with h.app.db.transaction():
+            await TaskProgressRepo(h.app.db).mark(("ho-so-tinh.vpntm", None), TaskStatus.DONE,
+                by_user=marker.id, channel="test", now=h.clock.now())  # fmt: skip
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        after = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
+        dossier = [line for line in after.splitlines() if "trình tỉnh thẩm tra" in line]
+        assert dossier and "đã hoàn thành 01/11/2021" in dossier[0]
+        assert "đã quá hạn 2 ngày" not in dossier[0]
