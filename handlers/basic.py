@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.core import ADMIN, GUEST, OFFICER, STAFF, Context, Conversation, supported_lang
+from handlers.core import Context, Conversation, supported_lang
 from handlers.i18n import N_
 from handlers.richtext import Doc, b
-from handlers.task_view import load_progress
+from handlers.task_view import load_progress, unit_name
 from handlers.types import Choice
-
-EVERYONE = frozenset({ADMIN, STAFF, OFFICER, GUEST})
 
 
 def setup(conv: Conversation) -> None:
@@ -44,6 +42,8 @@ def main_menu(ctx: Context) -> list[list[Choice]]:
     ]
     if ctx.is_officer or ctx.is_office:
         rows[1].append(Choice(_("Báo cáo"), "menu:baocao"))
+    if ctx.is_unit:
+        rows[1].append(Choice(_("Việc của đơn vị"), "menu:viec"))
     if ctx.is_office:
         rows.append([Choice(_("Tổng hợp"), "menu:tonghop")])
     return rows
@@ -71,6 +71,14 @@ async def welcome(ctx: Context) -> None:
                 commune=name,
             )
         )
+    elif ctx.is_unit and ctx.user.unit_key is not None:
+        doc.add(
+            _(
+                "Bạn là cán bộ {unit}: gõ /viec để xem và cập nhật việc, tiêu chí đơn vị "
+                "phụ trách.",
+                unit=unit_name(kb, ctx.user.unit_key, ctx.tr),
+            )
+        )
     elif ctx.is_office:
         doc.add(
             _(
@@ -81,7 +89,7 @@ async def welcome(ctx: Context) -> None:
         if ctx.is_admin:
             doc.add(
                 _(
-                    "Quản trị: /moi <tên xã> tạo mã mời cán bộ xã, /thuhoi thu hồi quyền, "
+                    "Quản trị: /moi <tên xã hoặc đơn vị> tạo mã mời, /thuhoi thu hồi quyền, "
                     "/thongbao gửi thông báo."
                 )
             )

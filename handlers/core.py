@@ -36,7 +36,8 @@ from storage.users import User, UserRepo
 
 log = logging.getLogger(__name__)
 
-ADMIN, STAFF, OFFICER, GUEST = "admin", "staff", "officer", "guest"
+ADMIN, STAFF, OFFICER, UNIT, GUEST = "admin", "staff", "officer", "unit", "guest"
+EVERYONE = frozenset({ADMIN, STAFF, OFFICER, UNIT, GUEST})
 # Typed in any dialog, these cancel it like /huy (folded: no diacritics, lower case).
 CANCEL_WORDS = frozenset({"huy", "/huy", "cancel", "huy bo", "thoat"})
 MENU_TTL = dt.timedelta(days=2)
@@ -119,6 +120,11 @@ class Context:
     @property
     def is_officer(self) -> bool:
         return self.role == OFFICER
+
+    @property
+    def is_unit(self) -> bool:
+        """Staff of a district unit (``user.unit_key``)."""
+        return self.role == UNIT
 
     def reply(
         self,
@@ -205,7 +211,7 @@ class Conversation:
         handler: CommandHandler,
         description: str,
         *,
-        roles: frozenset[str] = frozenset({ADMIN, STAFF, OFFICER, GUEST}),
+        roles: frozenset[str] = EVERYONE,
         keeps_dialog: bool = True,
         listed: bool = True,
         aliases: tuple[str, ...] = (),
@@ -224,7 +230,7 @@ class Conversation:
         prefix: str,
         handler: ActionHandler,
         *,
-        roles: frozenset[str] = frozenset({ADMIN, STAFF, OFFICER, GUEST}),
+        roles: frozenset[str] = EVERYONE,
         private_only: bool = False,
     ) -> None:
         self.actions[prefix] = ActionSpec(handler, roles, private_only)
@@ -282,6 +288,8 @@ class Conversation:
             return STAFF
         if user.role == OFFICER and user.commune_id is not None:
             return OFFICER
+        if user.role == UNIT and user.unit_key is not None and self.deps.kb.has_unit(user.unit_key):
+            return UNIT
         return GUEST
 
     async def _end_disallowed_dialog(self, ctx: Context) -> bool:
@@ -380,6 +388,11 @@ class Conversation:
             return _("Xin lỗi, chức năng này chỉ dành cho quản trị viên Văn phòng NTM.")
         if roles <= {ADMIN, STAFF}:
             return _("Xin lỗi, chức năng này chỉ dành cho cán bộ Văn phòng NTM huyện.")
+        if ctx.is_unit and OFFICER in roles:
+            return _(
+                "Chức năng này dành cho cán bộ xã và Văn phòng NTM huyện. Cán bộ đơn vị xem và "
+                "cập nhật việc của đơn vị bằng /viec."
+            )
         if OFFICER in roles and GUEST not in roles:
             return _(
                 "Bạn chưa đăng ký là cán bộ xã nên chưa thể báo cáo. Xin liên hệ Văn phòng "
@@ -565,9 +578,11 @@ def supported_lang(value: str) -> str | None:
 
 __all__ = [
     "ADMIN",
+    "EVERYONE",
     "GUEST",
     "OFFICER",
     "STAFF",
+    "UNIT",
     "Context",
     "Conversation",
     "Delivery",

@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
+from handlers.task_view import unit_name
 from handlers.types import Choice
 from knowledge.normalize import clean, fold
 from storage.reports import AuditLog
 
 KIND = "profile"
-PEOPLE = frozenset({ADMIN, STAFF, OFFICER})
+PEOPLE = frozenset({ADMIN, STAFF, OFFICER, UNIT})
 MAX_NAME = 80
 MAX_POSITION = 120
 SKIP = {"bo qua", "-", "khong", "skip", "khong co"}
@@ -55,7 +56,7 @@ async def ask_name_once(ctx: Context) -> None:
     """A registered person with no name is asked once, after their message was answered."""
     user = ctx.user
     if (
-        ctx.role not in (OFFICER, STAFF)
+        ctx.role not in (OFFICER, STAFF, UNIT)
         or user.full_name
         or user.name_asked_at
         or ctx.dialog is not None
@@ -78,6 +79,8 @@ async def me(ctx: Context, args: str) -> None:
     if ctx.is_officer:
         commune = await ctx.commune()
         doc.add(_("Cán bộ xã: "), b(commune.name if commune else "?"))
+    elif ctx.is_unit and user.unit_key is not None:
+        doc.add(_("Cán bộ đơn vị: "), b(unit_name(ctx.deps.kb, user.unit_key, ctx.tr)))
     elif ctx.is_office:
         doc.add(_("Cán bộ Văn phòng NTM huyện"))
     ctx.reply(doc, [[Choice(_("Sửa họ tên, chức vụ"), "prof:edit")]])

@@ -1,6 +1,7 @@
 """Who may report: invite codes (``/moi``), joining (``/start CODE``), revoking (``/thuhoi``).
 
-An administrator creates a one-time code for a commune (or for office staff); the officer
+An administrator creates a one-time code for a commune, a district unit (its staff see and
+mark the unit's tasks) or the office's staff; the officer
 opens the Telegram deep link or types ``/start CODE`` (or just the code, on Zalo). Commune
 names are matched without diacritics and with typos, and the administrator confirms the match.
 """
@@ -18,9 +19,10 @@ from babel.dates import format_date
 from handlers import basic, profile
 from handlers.broadcast import send_notice
 from handlers.communes import find_commune
-from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.richtext import Doc, b, it
+from handlers.task_view import unit_name
 from handlers.types import Choice
 from knowledge.normalize import fold
 from storage.invites import Invite, InviteAttempts, InviteRepo
@@ -47,7 +49,7 @@ def setup(conv: Conversation) -> None:
     conv.command(
         "moi",
         invite,
-        N_("Tạo mã mời cán bộ xã hoặc cán bộ Văn phòng"),
+        N_("Tạo mã mời cán bộ xã, đơn vị hoặc Văn phòng"),
         roles=ADMINS,
         aliases=("invite",),
         private_only=True,
@@ -128,11 +130,16 @@ async def join(ctx: Context, code: str) -> None:
     await attempts.succeeded(ctx.user.id)
     if ctx.dialog is not None:  # a dialog begun in the old role or commune does not carry over
         await ctx.end_dialog()
-    await ctx.deps.users.register(ctx.user.id, invite.role, invite.commune_id)
+    await ctx.deps.users.register(ctx.user.id, invite.role, invite.commune_id, invite.unit_key)
     await AuditLog(ctx.deps.db).add(
         ctx.user.id,
         "user.register",
-        {"role": invite.role, "commune_id": invite.commune_id, "code": code},
+        {
+            "role": invite.role,
+            "commune_id": invite.commune_id,
+            "unit": invite.unit_key,
+            "code": code,
+        },
         ctx.now,
     )
     refreshed = await ctx.deps.users.get(ctx.user.channel, ctx.user.external_id)
@@ -154,6 +161,18 @@ async def join(ctx: Context, code: str) -> None:
                 )
             )
             .add(_("Gõ /baocao để báo cáo tiến độ, /cuatoi để xem báo cáo của xã.")),
+            menu,
+        )
+    elif invite.role == UNIT:
+        unit = (
+            unit_name(ctx.deps.kb, invite.unit_key, ctx.tr)
+            if invite.unit_key and ctx.deps.kb.has_unit(invite.unit_key)
+            else "?"
+        )
+        ctx.reply(
+            Doc()
+            .add(b(_("Đăng ký thành công: bạn là cán bộ {unit}.", unit=unit)))
+            .add(_("Gõ /viec để xem và cập nhật việc, tiêu chí đơn vị phụ trách.")),
             menu,
         )
     else:
@@ -183,12 +202,19 @@ async def invite(ctx: Context, args: str) -> None:
     wanted = args.strip()
     if not wanted:
         communes = await ctx.deps.communes.all()
-        rows = [[Choice(_("Cán bộ Văn phòng NTM"), "inv:staff")]]
+        rows = [
+            [
+                Choice(_("Cán bộ Văn phòng NTM"), "inv:staff"),
+                Choice(_("Cán bộ một đơn vị của huyện"), "inv:units"),
+            ]
+        ]
         rows += [
             [Choice(c.name, f"inv:ask:{c.id}") for c in communes[i : i + 3]]
             for i in range(0, len(communes), 3)
         ]
-        ctx.reply(_("Tạo mã mời cho ai? Chọn xã, hoặc gõ /moi <tên xã>."), rows)
+        ctx.reply(
+            _("Tạo mã mời cho ai? Chọn xã hoặc đơn vị, hoặc gõ /moi <tên xã hoặc đơn vị>."), rows
+        )
         return
     if fold(wanted) in STAFF_WORDS:
         await _create(ctx, STAFF, None)
@@ -196,16 +222,22 @@ async def invite(ctx: Context, args: str) -> None:
     communes = await ctx.deps.communes.all()
     exact, candidates = find_commune(wanted, communes)
     if exact is not None:
-        candidates = [exact]
+        _confirm_commune(ctx, exact.id, exact.name)
+        return
+    unit = _unit_named(ctx, wanted)
+    if unit is not None:
+        _confirm_unit(ctx, unit)
+        return
     if not candidates:
-        ctx.reply(_("Không tìm thấy xã “{name}” trong danh sách của huyện.", name=wanted[:40]))
+        ctx.reply(
+            _(
+                "Không tìm thấy xã hay đơn vị “{name}” của huyện. Gõ /moi để chọn trong danh sách.",
+                name=wanted[:40],
+            )
+        )
         return
     if len(candidates) == 1:
-        commune = candidates[0]
-        ctx.reply(
-            _("Tạo mã mời cho cán bộ xã {commune}?", commune=commune.name),
-            [[Choice(_("Tạo mã"), f"inv:c:{commune.id}"), Choice(_("Không"), "inv:no")]],
-        )
+        _confirm_commune(ctx, candidates[0].id, candidates[0].name)
         return
     ctx.reply(
         _("Ý bạn là xã nào?"),
@@ -214,25 +246,58 @@ async def invite(ctx: Context, args: str) -> None:
     )
 
 
+def _unit_named(ctx: Context, text: str) -> str | None:
+    """The one district unit the words name, if its staff can be invited."""
+    staffed = {u.key for u in ctx.deps.kb.staffed_units}
+    found = [u for u in ctx.deps.qa.engine.analyze(text, ctx.today).units if u in staffed]
+    return found[0] if len(found) == 1 else None
+
+
+def _confirm_commune(ctx: Context, commune_id: int, name: str) -> None:
+    _ = ctx.tr
+    ctx.reply(
+        _("Tạo mã mời cho cán bộ xã {commune}?", commune=name),
+        [[Choice(_("Tạo mã"), f"inv:c:{commune_id}"), Choice(_("Không"), "inv:no")]],
+    )
+
+
+def _confirm_unit(ctx: Context, key: str) -> None:
+    _ = ctx.tr
+    ctx.reply(
+        _("Tạo mã mời cho cán bộ {unit}?", unit=unit_name(ctx.deps.kb, key, ctx.tr)),
+        [[Choice(_("Tạo mã"), f"inv:u:{key}"), Choice(_("Không"), "inv:no")]],
+    )
+
+
 async def invite_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
     parts = action.split(":")
+    staffed = {u.key for u in ctx.deps.kb.staffed_units}
     if parts[1:] == ["staff"]:
         await _create(ctx, STAFF, None)
+    elif parts[1:] == ["units"]:
+        units = ctx.deps.kb.staffed_units
+        ctx.reply(
+            _("Cán bộ đơn vị nào?"),
+            [[Choice(unit_name(ctx.deps.kb, u.key, ctx.tr), f"inv:uask:{u.key}")] for u in units],
+        )
+    elif len(parts) == 3 and parts[1] == "uask" and parts[2] in staffed:
+        _confirm_unit(ctx, parts[2])
+    elif len(parts) == 3 and parts[1] == "u" and parts[2] in staffed:
+        await _create(ctx, UNIT, None, parts[2])
     elif len(parts) == 3 and parts[1] == "ask" and parts[2].isdigit():
         commune = await ctx.deps.communes.get(int(parts[2]))
         if commune is not None:
-            ctx.reply(
-                _("Tạo mã mời cho cán bộ xã {commune}?", commune=commune.name),
-                [[Choice(_("Tạo mã"), f"inv:c:{commune.id}"), Choice(_("Không"), "inv:no")]],
-            )
+            _confirm_commune(ctx, commune.id, commune.name)
     elif len(parts) == 3 and parts[1] == "c" and parts[2].isdigit():
         await _create(ctx, OFFICER, int(parts[2]))
     else:
         ctx.reply(_("Đã bỏ, không tạo mã mời."))
 
 
-async def _create(ctx: Context, role: str, commune_id: int | None) -> None:
+async def _create(
+    ctx: Context, role: str, commune_id: int | None, unit_key: str | None = None
+) -> None:
     _ = ctx.tr
     commune = await ctx.deps.communes.get(commune_id) if commune_id is not None else None
     if commune_id is not None and commune is None:
@@ -240,15 +305,21 @@ async def _create(ctx: Context, role: str, commune_id: int | None) -> None:
         return
     code = new_code()
     expires = ctx.now + ctx.deps.invite_ttl
-    await InviteRepo(ctx.deps.db).create(code, role, commune_id, ctx.user.id, ctx.now, expires)
+    await InviteRepo(ctx.deps.db).create(
+        code, role, commune_id, ctx.user.id, ctx.now, expires, unit_key
+    )
     await AuditLog(ctx.deps.db).add(
-        ctx.user.id, "invite.create", {"role": role, "commune_id": commune_id}, ctx.now
+        ctx.user.id,
+        "invite.create",
+        {"role": role, "commune_id": commune_id, "unit": unit_key},
+        ctx.now,
     )
-    who = (
-        _("cán bộ xã {commune}", commune=commune.name)
-        if commune is not None
-        else _("cán bộ Văn phòng NTM huyện")
-    )
+    if commune is not None:
+        who = _("cán bộ xã {commune}", commune=commune.name)
+    elif unit_key is not None:
+        who = _("cán bộ {unit}", unit=unit_name(ctx.deps.kb, unit_key, ctx.tr))
+    else:
+        who = _("cán bộ Văn phòng NTM huyện")
     doc = Doc().add(_("Mã mời {who}: ", who=who), b(code))
     doc.add(
         _(
@@ -296,7 +367,9 @@ async def _describe(ctx: Context, user_id: int) -> str | None:
         return None
     role = _("Văn phòng") if user.role == STAFF else _("cán bộ xã")
     place = ""
-    if user.commune_id is not None:
+    if user.role == UNIT and user.unit_key and ctx.deps.kb.has_unit(user.unit_key):
+        role = _("cán bộ {unit}", unit=unit_name(ctx.deps.kb, user.unit_key, ctx.tr))
+    elif user.commune_id is not None:
         commune = await ctx.deps.communes.get(user.commune_id)
         place = f" {commune.name}" if commune else ""
     return f"{user.name_and_position} — {role}{place} ({user.channel})"
@@ -305,7 +378,12 @@ async def _describe(ctx: Context, user_id: int) -> str | None:
 async def _describe_invite(ctx: Context, item: Invite) -> str:
     _ = ctx.tr
     commune = await ctx.deps.communes.get(item.commune_id) if item.commune_id else None
-    who = _("xã {commune}", commune=commune.name) if commune else _("Văn phòng")
+    if commune is not None:
+        who = _("xã {commune}", commune=commune.name)
+    elif item.unit_key and ctx.deps.kb.has_unit(item.unit_key):
+        who = unit_name(ctx.deps.kb, item.unit_key, ctx.tr)
+    else:
+        who = _("Văn phòng")
     until = format_date(item.expires_at.astimezone(ctx.now.tzinfo).date(), "dd/MM", locale=ctx.lang)
     return _("Mã mời {code} — {who}, hạn {date}", code=item.code, who=who, date=until)
 

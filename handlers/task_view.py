@@ -56,9 +56,13 @@ def task_title(task: TaskEntry, tr: Tr) -> str:
     return task.what_en if tr.en else task.what
 
 
-def owner_name(kb: KnowledgeBase, task: TaskEntry, tr: Tr) -> str:
-    unit = kb.unit(task.owner)
+def unit_name(kb: KnowledgeBase, key: str, tr: Tr) -> str:
+    unit = kb.unit(key)
     return unit.name_en if tr.en else unit.name
+
+
+def owner_name(kb: KnowledgeBase, task: TaskEntry, tr: Tr) -> str:
+    return unit_name(kb, task.owner, tr)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 a short dialog marks one done, in progress (a percentage or a note) or blocked (with the reason).
 
 A commune officer sees and marks their own commune's share of the tasks every commune does;
+a district unit's staff see and mark their unit's tasks and see how the criteria it owns stand;
 the office sees every unit's and every commune's tasks, and may mark or reopen any of them
 (``/viec <xã>`` or ``/viec <đơn vị>`` narrows the list). Each change is a new row with who and
 when (``storage/tasks.py``); nothing is overwritten.
@@ -17,10 +18,10 @@ from babel.dates import format_date
 from pydantic import BaseModel, Field, ValidationError
 
 from handlers.communes import find_commune
-from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, Part, b, it
-from handlers.task_view import is_done, owner_name, state_phrase, task_title
+from handlers.task_view import is_done, owner_name, state_phrase, task_title, unit_name
 from handlers.types import Choice
 from knowledge.base import COMMUNES
 from knowledge.models import TaskEntry
@@ -30,7 +31,7 @@ from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
 
 KIND = "task"
 OFFICE = frozenset({ADMIN, STAFF})
-PEOPLE = frozenset({ADMIN, STAFF, OFFICER})
+PEOPLE = frozenset({ADMIN, STAFF, OFFICER, UNIT})
 MAX_NOTE = 300
 _STATUS_WORDS = {
     TaskStatus.DONE: {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"},
@@ -114,6 +115,9 @@ async def list_tasks(ctx: Context, args: str) -> None:
             return
         _commune_tasks(ctx, commune.id, commune.name, marks)
         return
+    if ctx.is_unit and ctx.user.unit_key is not None:
+        _unit_tasks(ctx, [ctx.user.unit_key], marks, buttons=True)
+        return
     wanted = args.strip()
     if wanted:
         communes = await ctx.deps.communes.all()
@@ -171,17 +175,28 @@ def _unit_tasks(
 ) -> None:
     _ = ctx.tr
     kb = ctx.deps.kb
-    doc = Doc().add(b(_("Việc của các đơn vị theo Kế hoạch")))
+    if len(units) == 1:
+        title = _("Việc của {unit} theo Kế hoạch", unit=unit_name(kb, units[0], ctx.tr))
+    else:
+        title = _("Việc của các đơn vị theo Kế hoạch")
+    doc = Doc().add(b(title))
     rows: list[list[Choice]] = []
     n = 0
     for key in units:
-        doc.blank().add(b(kb.unit(key).name_en if ctx.tr.en else kb.unit(key).name))
-        for task in kb.tasks_of(key):
+        if len(units) > 1:
+            doc.blank().add(b(unit_name(kb, key, ctx.tr)))
+        tasks = kb.tasks_of(key)
+        if not tasks:
+            doc.add(it(_("Kế hoạch không giao việc có thời hạn nào cho đơn vị này.")))
+        for task in tasks:
             n += 1
             doc.bullet(f"{n}. ", *_line(ctx, task, marks.get((task.id, None))))
             if buttons or not is_done(marks.get((task.id, None))):
                 rows.append([_pick_button(ctx, n, task, None)])
-    doc.add(it(_("Chọn một việc để cập nhật tình trạng; /viec <xã> cho việc của một xã.")))
+    if rows and ctx.is_office:
+        doc.add(it(_("Chọn một việc để cập nhật tình trạng; /viec <xã> cho việc của một xã.")))
+    elif rows:
+        doc.add(it(_("Chọn một việc để cập nhật tình trạng.")))
     ctx.reply(doc, rows)
 
 
@@ -223,6 +238,8 @@ def _pick_button(ctx: Context, n: int, task: TaskEntry, commune_id: int | None) 
 def _may_mark(ctx: Context, task: TaskEntry, commune_id: int | None) -> bool:
     if ctx.is_office:
         return True
+    if ctx.is_unit:
+        return task.owner == ctx.user.unit_key and commune_id is None
     return (
         ctx.is_officer
         and task.owner == COMMUNES
@@ -243,7 +260,10 @@ async def on_action(ctx: Context, text: str) -> None:
         if task.owner == COMMUNES and commune_id is None:
             return
         if not _may_mark(ctx, task, commune_id):
-            ctx.reply(_("Bạn chỉ cập nhật được việc của xã mình."))
+            if ctx.is_unit:
+                ctx.reply(_("Bạn chỉ cập nhật được việc của đơn vị mình."))
+            else:
+                ctx.reply(_("Bạn chỉ cập nhật được việc của xã mình."))
             return
         state = TaskDialog(task=task.id, commune_id=commune_id, office=ctx.is_office)
         await ctx.set_dialog(KIND, state.model_dump())

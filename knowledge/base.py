@@ -154,6 +154,15 @@ class KnowledgeBase:
     def due(self, task: TaskEntry) -> dt.date:
         return self.deadline_by_id[task.deadline].due
 
+    def has_unit(self, key: str) -> bool:
+        return key in self.unit_by_key
+
+    @property
+    def staffed_units(self) -> list[Unit]:
+        """Units whose staff may be invited as users: not the office (its staff are office
+        staff) nor "every commune" (communes have officers)."""
+        return [u for u in self.units if u.kind not in ("office", "communes")]
+
     def unit(self, key: str) -> Unit:
         return self.unit_by_key[key]
 

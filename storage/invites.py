@@ -19,6 +19,7 @@ class Invite:
     expires_at: dt.datetime
     used_by: int | None
     revoked: bool = False
+    unit_key: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Invite:
@@ -31,6 +32,7 @@ class Invite:
             parse_iso(row["expires_at"]),
             row["used_by"],
             row["revoked_at"] is not None,
+            row["unit_key"],
         )
 
 
@@ -46,11 +48,12 @@ class InviteRepo:
         created_by: int,
         now: dt.datetime,
         expires_at: dt.datetime,
+        unit_key: str | None = None,
     ) -> None:
         await self.db.execute(
-            "INSERT INTO invites (code, role, commune_id, created_by, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (code, role, commune_id, created_by, utc_iso(now), utc_iso(expires_at)),
+            "INSERT INTO invites (code, role, commune_id, unit_key, created_by, created_at,"
+            " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (code, role, commune_id, unit_key, created_by, utc_iso(now), utc_iso(expires_at)),
         )
 
     async def get(self, code: str) -> Invite | None:

@@ -2,6 +2,11 @@
 
 Each file runs in its own transaction together with its row in ``schema_migrations``, so a
 failed migration leaves the schema as it was. ``PRAGMA user_version`` mirrors the latest number.
+
+A migration that rebuilds a table (SQLite cannot alter a CHECK constraint) starts with the line
+``-- migrate: foreign_keys=off``: it then runs with foreign keys off, so dropping the old table
+neither fails nor cascades into the tables that refer to it, and ``PRAGMA foreign_key_check``
+must find nothing before it commits (SQLite's documented 12-step table rebuild).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from storage.db import Database, StorageError
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+FOREIGN_KEYS_OFF = "-- migrate: foreign_keys=off"
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,11 @@ class Migration:
     version: int
     name: str
     sql: str
+
+    @property
+    def rebuilds_tables(self) -> bool:
+        """Runs with foreign keys off (``-- migrate: foreign_keys=off`` on its first line)."""
+        return self.sql.lstrip().startswith(FOREIGN_KEYS_OFF)
 
 
 def available_migrations() -> list[Migration]:
@@ -49,30 +60,55 @@ async def current_version(db: Database) -> int:
     return int(await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
-async def migrate(db: Database) -> list[Migration]:
-    """Apply pending migrations; returns those applied (empty when the schema is current)."""
+async def migrate(db: Database, *, up_to: int | None = None) -> list[Migration]:
+    """Apply pending migrations (up to ``up_to``, all by default); returns those applied
+    (empty when the schema is current)."""
     await db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
     applied: list[Migration] = []
     for migration in available_migrations():
-        async with db.transaction():
-            done = await db.fetchval(
-                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
-            )
-            if done:
-                continue
-            for statement in split_statements(migration.sql):
-                await db.execute(statement)
-            await db.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (migration.version, migration.name, dt.datetime.now(dt.UTC).isoformat()),
-            )
-            await db.execute(f"PRAGMA user_version = {migration.version}")
+        if up_to is not None and migration.version > up_to:
+            break
+        if await db.fetchval(
+            "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+        ):
+            continue
+        if migration.rebuilds_tables:
+            await db.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
+        try:
+            await _apply(db, migration)
+        finally:
+            if migration.rebuilds_tables:
+                await db.execute("PRAGMA foreign_keys = ON")
         log.info("applied migration %04d_%s", migration.version, migration.name)
         applied.append(migration)
     return applied
+
+
+async def _apply(db: Database, migration: Migration) -> None:
+    async with db.transaction():
+        done = await db.fetchval(
+            "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+        )
+        if done:
+            return
+        for statement in split_statements(migration.sql):
+            await db.execute(statement)
+        if migration.rebuilds_tables:
+            broken = await db.fetchall("PRAGMA foreign_key_check")
+            if broken:
+                first = dict(broken[0])
+                raise StorageError(
+                    f"migration {migration.version:04d}_{migration.name} would leave "
+                    f"{len(broken)} broken reference(s), e.g. {first}"
+                )
+        await db.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (migration.version, migration.name, dt.datetime.now(dt.UTC).isoformat()),
+        )
+        await db.execute(f"PRAGMA user_version = {migration.version}")
 
 
 def split_statements(sql: str) -> list[str]:

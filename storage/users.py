@@ -24,6 +24,7 @@ class User:
     full_name: str | None = None
     position: str | None = None
     name_asked_at: str | None = None
+    unit_key: str | None = None  # the district unit of a unit's staff (role 'unit')
 
     @property
     def name(self) -> str:
@@ -51,6 +52,7 @@ class User:
             full_name=row["full_name"],
             position=row["position"],
             name_asked_at=row["name_asked_at"],
+            unit_key=row["unit_key"],
         )
 
 
@@ -137,13 +139,15 @@ class UserRepo:
             "UPDATE users SET lang = ?, updated_at = ? WHERE id = ?", (lang, utc_iso(), user_id)
         )
 
-    async def register(self, user_id: int, role: str, commune_id: int | None) -> None:
+    async def register(
+        self, user_id: int, role: str, commune_id: int | None, unit_key: str | None = None
+    ) -> None:
         self._forget_on_write(user_id)
         now = utc_iso()
         await self.db.execute(
-            "UPDATE users SET role = ?, commune_id = ?, registered_at = ?, revoked_at = NULL,"
-            " updated_at = ? WHERE id = ?",
-            (role, commune_id, now, now, user_id),
+            "UPDATE users SET role = ?, commune_id = ?, unit_key = ?, registered_at = ?,"
+            " revoked_at = NULL, updated_at = ? WHERE id = ?",
+            (role, commune_id, unit_key, now, now, user_id),
         )
 
     async def set_profile(self, user_id: int, full_name: str, position: str | None) -> None:
@@ -164,7 +168,8 @@ class UserRepo:
         self._forget_on_write(user_id)
         now = utc_iso()
         await self.db.execute(
-            "UPDATE users SET role = NULL, commune_id = NULL, revoked_at = ?, updated_at = ?"
+            "UPDATE users SET role = NULL, commune_id = NULL, unit_key = NULL, revoked_at = ?,"
+            " updated_at = ?"
             " WHERE id = ?",
             (now, now, user_id),
         )
@@ -194,5 +199,11 @@ class UserRepo:
         rows = await self.db.fetchall(
             "SELECT * FROM users WHERE role = 'officer' AND commune_id = ? ORDER BY id",
             (commune_id,),
+        )
+        return [User.from_row(r) for r in rows]
+
+    async def staff_of_unit(self, unit_key: str) -> list[User]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM users WHERE role = 'unit' AND unit_key = ? ORDER BY id", (unit_key,)
         )
         return [User.from_row(r) for r in rows]

@@ -265,3 +265,71 @@ async def test_latest_is_the_newest_period_and_version_of_each_subject(tmp_path:
         await report("2021-09", 81, dt.date(2021, 10, 7))  # a late fix of an older month
         assert [r.id for r in await repo.latest()] == [corrected]
         assert [r.id for r in await repo.latest(before=dt.date(2021, 10, 1))] == [september]
+
+
+async def test_table_rebuild_migration_keeps_people_and_what_refers_to_them(
+    tmp_path: Path,
+) -> None:
+    """0010 rebuilds users and invites (a CHECK cannot be altered): ids, dialogs, menus,
+    reports and invites survive; the new role is accepted; foreign keys are back on."""
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await migrate(db, up_to=9)
+        now = "2021-10-01T00:00:00+00:00"
+        await db.execute("INSERT INTO communes (id, code, name, kind) VALUES (1, 'x', 'X', 'xa')")
+        await db.execute(
+            "INSERT INTO users (id, channel, external_id, role, commune_id, created_at,"
+            " updated_at, full_name) VALUES (7, 'telegram', '42', 'officer', 1, ?, ?, 'Lê A')",
+            (now, now),
+        )
+        await db.execute(
+            "INSERT INTO dialogs (user_id, kind, state, started_at, updated_at)"
+            " VALUES (7, 'report', '{}', ?, ?)",
+            (now, now),
+        )
+        await db.execute(
+            "INSERT INTO menus (user_id, choices, created_at) VALUES (7, '[]', ?)", (now,)
+        )
+        await db.execute(
+            "INSERT INTO invites (code, role, commune_id, created_by, created_at, expires_at,"
+            " used_by) VALUES ('ABCD2345', 'officer', 1, 7, ?, ?, 7)",
+            (now, now),
+        )
+        with pytest.raises(StorageError):  # before 0010 the role does not exist
+            await db.execute("UPDATE users SET role = 'unit' WHERE id = 7")
+
+        applied = await migrate(db)
+        assert applied[0].name == "unit_staff"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+        assert await db.fetchval("SELECT count(*) FROM dialogs WHERE user_id = 7") == 1
+        assert await db.fetchval("SELECT count(*) FROM menus WHERE user_id = 7") == 1
+        assert await db.fetchval("SELECT used_by FROM invites WHERE code = 'ABCD2345'") == 7
+        user = await UserRepo(db).by_id(7)
+        assert user is not None and user.full_name == "Lê A" and user.role == "officer"
+
+        await UserRepo(db).register(7, "unit", None, "tp")
+        assert [u.id for u in await UserRepo(db).staff_of_unit("tp")] == [7]
+        with pytest.raises(StorageError):  # a unit's staff without a unit is refused
+            await db.execute("UPDATE users SET unit_key = NULL WHERE id = 7")
+        with pytest.raises(StorageError):  # references are enforced again
+            await db.execute(
+                "INSERT INTO dialogs (user_id, kind, state, started_at, updated_at)"
+                " VALUES (99, 'x', '{}', ?, ?)",
+                (now, now),
+            )
+        await db.execute("DELETE FROM users WHERE id = 7 AND 0")  # schema still valid
+        assert await db.fetchall("PRAGMA foreign_key_check") == []
+
+
+async def test_rebuild_migration_refuses_to_leave_broken_references(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await migrate(db, up_to=9)
+        now = "2021-10-01T00:00:00+00:00"
+        await db.execute("PRAGMA foreign_keys = OFF")
+        await db.execute(  # a dangling row an old bug could have left behind
+            "INSERT INTO menus (user_id, choices, created_at) VALUES (5, '[]', ?)", (now,)
+        )
+        await db.execute("PRAGMA foreign_keys = ON")
+        with pytest.raises(StorageError, match="broken reference"):
+            await migrate(db)
+        assert await current_version(db) == 9  # rolled back: the schema is as it was
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
