@@ -15,6 +15,8 @@ from babel.numbers import format_decimal
 
 from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.criteria_status import load_board
+from handlers.criteria_view import commune_criteria
 from handlers.digest import bhyt_by_commune, criteria_overview, load_digest_data, not_reported
 from handlers.export import export_reports
 from handlers.i18n import N_
@@ -167,6 +169,8 @@ async def show_commune(ctx: Context, commune: Commune) -> None:
     officers = await ctx.deps.users.officers_of(commune.id)
     doc = Doc().add(b(_("Xã {commune}", commune=commune.name)))
     doc.add(_("Cán bộ đã đăng ký: {count}", count=len(officers)))
+    board = await load_board(ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, [commune.id])
+    doc.blank().extend(commune_criteria(ctx.tr, board.communes[commune.id], ctx.deps.kb))
     if not latest:
         doc.add(_("Chưa có báo cáo nào."))
         ctx.reply(doc)

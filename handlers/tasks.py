@@ -19,6 +19,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
+from handlers.criteria_status import load_board, owned_indicators
+from handlers.criteria_view import unit_criteria
 from handlers.i18n import N_
 from handlers.richtext import Doc, Part, b, it
 from handlers.task_view import is_done, owner_name, state_phrase, task_title, unit_name
@@ -116,7 +118,8 @@ async def list_tasks(ctx: Context, args: str) -> None:
         _commune_tasks(ctx, commune.id, commune.name, marks)
         return
     if ctx.is_unit and ctx.user.unit_key is not None:
-        _unit_tasks(ctx, [ctx.user.unit_key], marks, buttons=True)
+        criteria = await _unit_criteria(ctx, ctx.user.unit_key)
+        _unit_tasks(ctx, [ctx.user.unit_key], marks, buttons=True, then=criteria)
         return
     wanted = args.strip()
     if wanted:
@@ -127,7 +130,8 @@ async def list_tasks(ctx: Context, args: str) -> None:
             return
         unit = _unit_named(ctx, wanted)
         if unit is not None:
-            _unit_tasks(ctx, [unit], marks, buttons=True)
+            criteria = await _unit_criteria(ctx, unit)
+            _unit_tasks(ctx, [unit], marks, buttons=True, then=criteria)
             return
         if candidates:
             names = ", ".join(c.name for c in candidates[:5])
@@ -171,7 +175,12 @@ def _commune_tasks(
 
 
 def _unit_tasks(
-    ctx: Context, units: list[str], marks: dict[TaskKey, TaskMark], *, buttons: bool
+    ctx: Context,
+    units: list[str],
+    marks: dict[TaskKey, TaskMark],
+    *,
+    buttons: bool,
+    then: Doc | None = None,
 ) -> None:
     _ = ctx.tr
     kb = ctx.deps.kb
@@ -197,7 +206,19 @@ def _unit_tasks(
         doc.add(it(_("Chọn một việc để cập nhật tình trạng; /viec <xã> cho việc của một xã.")))
     elif rows:
         doc.add(it(_("Chọn một việc để cập nhật tình trạng.")))
+    if then is not None and then.lines:
+        doc.blank().extend(then)
     ctx.reply(doc, rows)
+
+
+async def _unit_criteria(ctx: Context, unit: str) -> Doc:
+    """How the criteria the unit answers for stand across the communes."""
+    communes = await ctx.deps.communes.all()
+    codes = [i.code for i in owned_indicators(ctx.deps.kb, unit)]
+    board = await load_board(
+        ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, [c.id for c in communes], codes=codes
+    )
+    return unit_criteria(ctx.tr, ctx.deps.kb, board, unit)
 
 
 async def _commune_task_counts(ctx: Context, marks: dict[TaskKey, TaskMark]) -> None:

@@ -13,6 +13,7 @@ from bot.app import App, open_app
 from bot.clock import Clock
 from bot.settings import load_settings
 from handlers.types import Choice, Incoming, Reply
+from storage.reports import ReportRepo
 
 CHANNEL = "test"
 
@@ -146,3 +147,34 @@ async def harness(
     async with open_app(settings, clock=clock, extra_admins={(CHANNEL, a) for a in admins}) as app:
         yield Harness(app, clock)
         await app.deps.flush()
+
+
+async def add_report(
+    h: Harness,
+    commune: str,
+    form: str,
+    day: str,
+    *,
+    rate: float | None = None,
+    status: str | None = None,
+    subject: str = "",
+    answers: dict[str, str] | None = None,
+) -> None:
+    """A report as an officer of ``commune`` would have sent it on ``day``."""
+    found = next(c for c in await h.app.deps.communes.all() if c.name == commune)
+    user = await h.app.deps.users.ensure("test", f"officer-{found.id}", chat_id=f"o{found.id}")
+    date = dt.date.fromisoformat(day)
+    async with h.app.db.transaction():
+        await ReportRepo(h.app.db).add(
+            commune_id=found.id,
+            form_id=form,
+            subject=subject,
+            period=f"{date.year}-{date.month:02d}" if form == "bhyt" else "",
+            answers=({} if status is None else {"status": status}) | (answers or {}),
+            computed={} if rate is None else {"rate": rate},
+            meets_target=None if rate is None else rate > 85,
+            submitted_by=user.id,
+            channel="test",
+            now=dt.datetime.combine(date, dt.time(9), tzinfo=dt.UTC),
+            report_date=date,
+        )

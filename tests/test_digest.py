@@ -22,11 +22,10 @@ from handlers.digest import commune_digest, district_digest, load_digest_data
 from handlers.i18n import Tr
 from handlers.types import Reply
 from storage.communes import Commune
-from storage.reports import ReportRepo
 from storage.sending import SendingRepo, SubscriptionRepo
 from tests.cli_util import run_cli
 from tests.fakes.telegram import FakeTelegram
-from tests.harness import Harness, harness
+from tests.harness import Harness, add_report, harness
 from tests.telegram_util import ADMIN, running_bot
 
 
@@ -251,35 +250,6 @@ async def test_subscribe_in_a_group_and_announce(tmp_path: Path) -> None:
         assert all("<b>đúng giờ</b> & mang" in p for _, p in recorder.sent)
         await h.say("o9", "/thongbao")
         assert "quản trị viên" in h.last("o9")
-
-
-async def add_report(
-    h: Harness,
-    commune: str,
-    form: str,
-    day: str,
-    *,
-    rate: float | None = None,
-    status: str | None = None,
-    subject: str = "",
-) -> None:
-    found = next(c for c in await h.app.deps.communes.all() if c.name == commune)
-    user = await h.app.deps.users.ensure("test", f"officer-{found.id}", chat_id=f"o{found.id}")
-    date = dt.date.fromisoformat(day)
-    async with h.app.db.transaction():
-        await ReportRepo(h.app.db).add(
-            commune_id=found.id,
-            form_id=form,
-            subject=subject,
-            period=f"{date.year}-{date.month:02d}" if form == "bhyt" else "",
-            answers={} if status is None else {"status": status},
-            computed={} if rate is None else {"rate": rate},
-            meets_target=None if rate is None else rate > 85,
-            submitted_by=user.id,
-            channel="test",
-            now=dt.datetime.combine(date, dt.time(9), tzinfo=dt.UTC),
-            report_date=date,
-        )
 
 
 async def test_the_district_digest_shows_progress_changes_and_who_is_behind(
