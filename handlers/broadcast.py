@@ -196,8 +196,9 @@ async def create_reminder_job(
     deps: Deps, deadline: Deadline, offset: int, today: dt.date
 ) -> int | None:
     """Remind of a deadline those whose task for it is still open: the office (naming the
-    units still to finish) and the officers of the communes that have not finished their
-    share. Nothing is sent once every task of the deadline is done."""
+    units still to finish), the staff of each unit still to finish (of their own task) and
+    the officers of the communes that have not finished their share. Nothing is sent once
+    every task of the deadline is done."""
     key = f"reminder:{deadline.id}:{offset}"
     sending = SendingRepo(deps.db)
     if await sending.job(key) is not None:
@@ -223,6 +224,18 @@ async def create_reminder_job(
         tr = Tr(deps.translator, lang)
         doc = reminder_doc(deps, deadline, today, tr, progress, owners)
         recipients.append(Recipient(channel, chat_id, user_id, replies_to_payload([Reply(doc)])))
+    for unit in dict.fromkeys(o for o in owners if o != COMMUNES):
+        for person in await deps.users.staff_of_unit(unit):
+            if person.chat_id is None:
+                continue
+            tr = Tr(deps.translator, person.lang or deps.default_lang)
+            doc = reminder_doc(deps, deadline, today, tr, progress, (unit,))
+            doc.add(it(tr("Gõ /viec để cập nhật tình trạng khi đã xong hoặc có vướng mắc.")))
+            recipients.append(
+                Recipient(
+                    person.channel, person.chat_id, person.id, replies_to_payload([Reply(doc)])
+                )
+            )
     communal = deadline.level == "xa" or COMMUNES in deadline.responsible
     if communal:
         for officer in await _officers(deps):

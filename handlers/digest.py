@@ -16,10 +16,13 @@ from babel.numbers import format_decimal
 
 from handlers.chart import coverage_chart
 from handlers.core import Deps
+from handlers.criteria_status import derive_board
+from handlers.criteria_view import district_criteria
 from handlers.i18n import N_, Tr
 from handlers.qa import PlanWriter
 from handlers.report_view import period_label
 from handlers.richtext import Doc, b, it
+from handlers.task_board import tasks_board
 from handlers.task_view import Progress, load_progress
 from knowledge.base import COMMUNES, KnowledgeBase
 from knowledge.results import Calendar
@@ -318,6 +321,15 @@ def in_progress_lines(data: DigestData, tr: Tr, reports: list[Report]) -> Doc:
     return doc
 
 
+def tasks_section(kb: KnowledgeBase, data: DigestData, tr: Tr) -> Doc:
+    """The tasks board and the district criteria that follow from it."""
+    progress = data.progress or Progress({}, 0, None)
+    since = dt.datetime.combine(data.today - dt.timedelta(days=7), dt.time(), tzinfo=progress.tz)
+    doc = tasks_board(kb, tr, progress, data.today, data.communes, since)
+    board = derive_board(kb, progress, [], [], data.today)
+    return doc.blank().extend(district_criteria(tr, kb, board))
+
+
 def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) -> Doc:
     doc = Doc().add(
         b(
@@ -346,6 +358,7 @@ def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) 
     doc.blank().extend(criteria_overview(data, tr))
     doc.blank()
     doc.extend(_changes(kb, data, tr, data.recent, names))
+    doc.blank().extend(tasks_section(kb, data, tr))
     _deadlines(kb, tr, doc, data)
     if data.problems:
         doc.blank()

@@ -17,7 +17,13 @@ from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.criteria_status import load_board
 from handlers.criteria_view import commune_criteria
-from handlers.digest import bhyt_by_commune, criteria_overview, load_digest_data, not_reported
+from handlers.digest import (
+    bhyt_by_commune,
+    criteria_overview,
+    load_digest_data,
+    not_reported,
+    tasks_section,
+)
 from handlers.export import export_reports
 from handlers.i18n import N_
 from handlers.report_view import changed_values, display_value, period_label
@@ -92,6 +98,7 @@ async def summary(ctx: Context, args: str) -> None:
     doc.extend(not_reported(data, ctx.tr))
     doc.blank().extend(bhyt_by_commune(data, ctx.tr))
     doc.blank().extend(criteria_overview(data, ctx.tr))
+    doc.blank().extend(tasks_section(ctx.deps.kb, data, ctx.tr))
     for line in await _delivery_problems(ctx):
         doc.add(*line)
     week_ago = ctx.now - dt.timedelta(days=7)

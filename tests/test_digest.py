@@ -496,3 +496,73 @@ async def test_the_digest_shows_a_finished_task_as_done_not_overdue(tmp_path: Pa
         dossier = [line for line in after.splitlines() if "trình tỉnh thẩm tra" in line]
         assert dossier and "đã hoàn thành 01/11/2021" in dossier[0]
         assert "đã quá hạn 2 ngày" not in dossier[0]
+
+
+async def test_unit_staff_are_reminded_of_their_own_open_task_only(tmp_path: Path) -> None:
+    from storage.tasks import TaskProgressRepo, TaskStatus
+
+    async with harness(tmp_path, today="2021-11-01") as h:
+        staff = {}
+        for unit in ("tp", "yte", "nv"):
+            user = await h.app.deps.users.ensure("test", f"staff-{unit}", chat_id=f"staff-{unit}")
+            await h.app.deps.users.register(user.id, "unit", None, unit)
+            staff[unit] = user
+        async with h.app.db.transaction():
+            await TaskProgressRepo(h.app.db).mark(("van-ban-danh-gia.tp", None), TaskStatus.DONE,
+                by_user=staff["tp"].id, channel="test", now=h.clock.now())  # fmt: skip
+            await TaskProgressRepo(h.app.db).mark(("van-ban-danh-gia.nv", None),
+                TaskStatus.BLOCKED, note="Chờ số liệu của các xã", by_user=staff["nv"].id,
+                channel="test", now=h.clock.now())  # fmt: skip
+        h.clock.set(dt.datetime(2021, 11, 8, 8, 0))  # 7 days before 15/11/2021
+        await scheduler_for(h).tick()
+        assert "reminder:van-ban-danh-gia:7" in await jobs(h)
+        recorder = Recorder()
+        await sender_for(h, recorder).drain()
+        by_chat = {c: p for c, p in recorder.sent if "Nhắc hạn" in p}
+        assert "staff-tp" not in by_chat  # their dossier is done
+        health = by_chat["staff-yte"]
+        assert "Phòng Y tế" in health and "/viec" in health
+        assert "Phòng Tư pháp" not in health and "Phòng Nội vụ" not in health
+        assert "vướng mắc: Chờ số liệu của các xã" in by_chat["staff-nv"]
+
+
+async def test_the_digest_has_the_tasks_board(tmp_path: Path) -> None:
+    from storage.tasks import TaskProgressRepo, TaskStatus
+
+    async with harness(tmp_path, today="2021-11-18") as h:  # the dossiers were due 15/11
+        communes = await h.app.deps.communes.all()
+        who = await h.app.deps.users.ensure("test", "office", chat_id="office")
+        repo = TaskProgressRepo(h.app.db)
+
+        async def mark(key: tuple[str, int | None], status: TaskStatus, **kw: Any) -> None:
+            async with h.app.db.transaction():
+                await repo.mark(key, status, by_user=who.id, channel="test", now=h.clock.now(),
+                                **kw)  # fmt: skip
+
+        h.clock.set(dt.datetime(2021, 11, 5, 9, 0))
+        await mark(("van-ban-danh-gia.ca", None), TaskStatus.DONE)  # two weeks ago
+        h.clock.set(dt.datetime(2021, 11, 16, 9, 0))
+        await mark(("van-ban-danh-gia.tp", None), TaskStatus.DONE)
+        await mark(("van-ban-danh-gia.nv", None), TaskStatus.BLOCKED, note="Chờ số liệu xã")
+        await mark(("quy-hoach-xa.cac-xa", communes[0].id), TaskStatus.DONE)
+        h.clock.set(dt.datetime(2021, 11, 18, 9, 0))
+        tr = Tr(h.app.deps.translator, "vi")
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        text = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
+        board = text[text.index("Việc được giao theo Kế hoạch") :]
+        assert "Phòng Tư pháp: 1/1 (100%)" in board and "Phòng Y tế: 0/1 (0%)" in board
+        overdue = board[board.index("Quá hạn, chưa hoàn thành") : board.index("Việc mỗi xã")]
+        assert "Phòng Nội vụ — Hoàn thiện hồ sơ" in overdue
+        assert "vướng mắc: Chờ số liệu xã (quá hạn 3 ngày)" in overdue
+        assert "Phòng Tư pháp" not in overdue and "Công an huyện" not in overdue
+        assert (
+            "Hoàn thành quy hoạch xây dựng xã giai đoạn 2021–2030: 1/34 xã đã hoàn thành" in board
+        )
+        done = board[board.index("Hoàn thành trong 7 ngày qua") : board.index("Tiêu chí huyện")]
+        assert "16/11 Phòng Tư pháp — Hoàn thiện hồ sơ tiêu chí cấp xã 18.5" in done
+        assert f"16/11 xã {communes[0].name} — Hoàn thành quy hoạch" in done
+        assert "Công an huyện" not in done  # finished two weeks ago
+        assert "Tiêu chí huyện (theo việc của các đơn vị phụ trách)" in board
+        # the office's /tonghop shows the same board
+        await h.say("admin", "/tonghop")
+        assert "Phòng Tư pháp: 1/1 (100%)" in h.last("admin")
