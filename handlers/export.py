@@ -16,20 +16,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.cells import append_row, csv_row
+from handlers.cells import append_row, csv_row, finish, sheet_name
 from handlers.core import Context
+from handlers.export_tasks import TaskExport, add_task_sheets
 from handlers.report_view import period_label
 from knowledge.forms import Computed, Form, FormField
 from storage.communes import Commune
 from storage.reports import Report, report_number
 
-SHEET_NAME_LIMIT = 31  # Excel's
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 INTEGER_FORMAT = "#,##0"
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
@@ -59,8 +57,10 @@ class Exporter:
         reports: list[Report],
         communes: dict[int, Commune],
         names: dict[int, str],
+        tasks: TaskExport | None = None,
     ) -> None:
         self.ctx = ctx
+        self.tasks = tasks
         self._ = ctx.tr
         self.en = ctx.lang == "en"
         self.reports = reports
@@ -149,6 +149,8 @@ class Exporter:
         for form in self.ctx.deps.kb.forms.values():
             short = (form.sheet_en if self.en else form.sheet) or self.form_title(form)
             self.form_sheet(book.create_sheet(sheet_name(short, used)), form)
+        if self.tasks is not None:
+            add_task_sheets(self, book, used, self.tasks)
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()
@@ -261,7 +263,7 @@ class Exporter:
         finish(sheet)
 
     @staticmethod
-    def add_row(sheet: Any, cells: list[tuple[Any, str | None]], *, grey: bool = False) -> None:
+    def add_row(sheet: Any, cells: Sequence[tuple[Any, str | None]], *, grey: bool = False) -> None:
         from openpyxl.styles import Font
 
         append_row(sheet, [value for value, _fmt in cells])
@@ -340,55 +342,11 @@ def export_reports(
     reports: list[Report],
     communes: dict[int, Commune],
     names: dict[int, str],
+    tasks: TaskExport | None = None,
 ) -> tuple[bytes, bytes]:
-    """``(xlsx, csv)`` bytes of every report, every version."""
-    exporter = Exporter(ctx, reports, communes, names)
+    """``(xlsx, csv)`` bytes of every report, every version (and the tasks' sheets)."""
+    exporter = Exporter(ctx, reports, communes, names, tasks)
     return exporter.xlsx(), exporter.csv()
-
-
-def sheet_name(title: str, used: set[str]) -> str:
-    """A sheet name Excel accepts (31 characters, no []:*?/\\), unique in the workbook."""
-    base = _SHEET_FORBIDDEN.sub("-", title).strip("' ") or "Sheet"
-    name = _shorten(base, SHEET_NAME_LIMIT)
-    number = 2
-    while name.lower() in used:
-        suffix = f" ({number})"
-        name = _shorten(base, SHEET_NAME_LIMIT - len(suffix)) + suffix
-        number += 1
-    used.add(name.lower())
-    return name
-
-
-def _shorten(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut between words, without a dangling dash."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    if text[limit] != " " and " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" -–,:;/") or text[:limit]
-
-
-def finish(sheet: Any) -> None:
-    """Bold frozen header, an autofilter, widths that fit the content (within reason)."""
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = fill
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = sheet.dimensions
-    widths: dict[int, int] = {}
-    for row in sheet.iter_rows():
-        for cell in row:
-            text = cell.value
-            length = 16 if isinstance(text, dt.date) else len(str(text or ""))
-            widths[cell.column] = max(widths.get(cell.column, 0), length)
-    for column, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column)].width = min(50, max(8, width + 2))
 
 
 def _field_unit(item: FormField, en: bool) -> str | None:

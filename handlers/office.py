@@ -25,6 +25,7 @@ from handlers.digest import (
     tasks_section,
 )
 from handlers.export import export_reports
+from handlers.export_tasks import TaskExport
 from handlers.i18n import N_
 from handlers.report_view import changed_values, display_value, period_label
 from handlers.richtext import Doc, b, it
@@ -33,6 +34,7 @@ from knowledge.form_rules import compute_all, target_met
 from storage.communes import Commune
 from storage.deadletters import DeadLetters
 from storage.reports import Report, ReportRepo, report_number
+from storage.tasks import TaskProgressRepo
 
 OFFICE = frozenset({ADMIN, STAFF})
 READERS = frozenset({ADMIN, STAFF, OFFICER})
@@ -287,8 +289,12 @@ async def export(ctx: Context, args: str) -> None:
     repo = ReportRepo(ctx.deps.db)
     reports = await repo.all()
     communes = {c.id: c for c in await ctx.deps.communes.all(active_only=False)}
-    names = await _names(ctx, [r.submitted_by for r in reports])
-    xlsx, csv_bytes = export_reports(ctx, reports, communes, names)
+    history = await TaskProgressRepo(ctx.deps.db).all()
+    names = await _names(ctx, [r.submitted_by for r in reports] + [m.by_user for m in history])
+    active = [c.id for c in communes.values() if c.active]
+    board = await load_board(ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, active)
+    tasks = TaskExport(history, names, board)
+    xlsx, csv_bytes = export_reports(ctx, reports, communes, names, tasks)
     stamp = ctx.today.strftime("%Y%m%d")
     ctx.reply(
         _(
@@ -300,7 +306,7 @@ async def export(ctx: Context, args: str) -> None:
             f"bao-cao-ntm-{stamp}.xlsx",
             xlsx,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            caption=_("Bảng tính Excel: mỗi mẫu báo cáo một trang"),
+            caption=_("Bảng tính Excel: mỗi mẫu báo cáo một trang; việc và tiêu chí ở cuối"),
         ),
     )
     ctx.reply(

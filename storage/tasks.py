@@ -103,3 +103,8 @@ class TaskProgressRepo:
             "SELECT * FROM task_progress WHERE at >= ? ORDER BY id", (utc_iso(start),)
         )
         return [TaskMark.from_row(r) for r in rows]
+
+    async def all(self) -> list[TaskMark]:
+        """Every mark ever made, oldest first (the export's history)."""
+        rows = await self.db.fetchall("SELECT * FROM task_progress ORDER BY id")
+        return [TaskMark.from_row(r) for r in rows]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from handlers.export import sheet_name
+from handlers.cells import sheet_name
 from tests.harness import Harness, harness
 
 
@@ -113,3 +113,65 @@ def test_sheet_names_are_unique_readable_and_short() -> None:
     assert len(first) <= 31 and len(second) <= 31
     assert first != second and second.endswith("(2)")
     assert not set("[]:*?/\\") & set(first + second)
+
+
+async def test_the_workbook_has_the_tasks_their_history_and_the_criteria(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực", name="Lê Văn Xã")
+        await h.register("admin", "tp1", "Phòng Tư pháp", name="Trịnh Thị Pháp")
+        await h.say("tp1", "/viec")
+        await h.tap_with("tp1", "18.5")
+        await h.tap("tp1", "Đang thực hiện")
+        await h.say("tp1", "40")
+        await h.say("tp1", "/viec")
+        await h.tap_with("tp1", "18.5")
+        await h.tap("tp1", "Vướng mắc")
+        await h.say("tp1", '=HYPERLINK("x") thiếu hồ sơ')  # typed text stays text
+        await h.say("o1", "/viec")
+        await h.tap_with("o1", "Hoàn thành quy hoạch")
+        await h.tap("o1", "Đã hoàn thành")
+        await h.say("o1", "/baocao")
+        await h.tap("o1", "Tình trạng một tiêu chí")
+        await h.say("o1", "1")
+        await h.tap_with("o1", "Cả tiêu chí")
+        await h.tap("o1", "Đạt")
+        await h.say("o1", "bỏ qua")
+        await h.tap("o1", "Gửi báo cáo")
+        xlsx, _ = await exports(h)
+    book = load_workbook(io.BytesIO(xlsx))
+    assert book.sheetnames[-3:] == ["Việc", "Lịch sử việc", "Tiêu chí"]
+
+    tasks = book["Việc"]
+    header = [c.value for c in tasks[1]]
+    rows = [[c.value for c in r] for r in tasks.iter_rows(min_row=2)]
+    col = {name: header.index(name) for name in header}
+    justice = next(r for r in rows if r[col["Mã việc"]] == "van-ban-danh-gia.tp")
+    assert justice[col["Đơn vị / xã"]] == "Phòng Tư pháp"
+    assert justice[col["Tình trạng"]] == "Vướng mắc"
+    assert justice[col["Ghi chú, vướng mắc"]] == '=HYPERLINK("x") thiếu hồ sơ'
+    assert justice[col["Người cập nhật"]].startswith("Trịnh Thị Pháp")
+    assert justice[col["Hạn"]] == dt.datetime(2021, 11, 15)
+    assert justice[col["Tiêu chí"]] == "18.5"
+    planning = [r for r in rows if r[col["Mã việc"]] == "quy-hoach-xa.cac-xa"]
+    assert len(planning) == 34  # one row per commune's share
+    mine = next(r for r in planning if r[col["Đơn vị / xã"]] == "xã Dân Lực")
+    assert mine[col["Tình trạng"]] == "Đã hoàn thành"
+    others = {r[col["Tình trạng"]] for r in planning if r is not mine}
+    assert others == {"Chưa cập nhật"}
+    cell = tasks.cell(row=rows.index(justice) + 2, column=col["Ghi chú, vướng mắc"] + 1)
+    assert cell.data_type == "s"
+
+    history = [[c.value for c in r] for r in book["Lịch sử việc"].iter_rows(min_row=2)]
+    assert [r[4] for r in history if r[1] == "van-ban-danh-gia.tp"] == [
+        "Đang thực hiện",
+        "Vướng mắc",
+    ]  # nothing overwritten
+    assert [r[5] for r in history if r[1] == "van-ban-danh-gia.tp"] == [40, None]
+
+    criteria = book["Tiêu chí"]
+    header = [c.value for c in criteria[1]]
+    assert header[0] == "Xã" and header[1] == "Tiêu chí 1" and len(header) == 20
+    by_commune = {r[0].value: [c.value for c in r] for r in criteria.iter_rows(min_row=2)}
+    assert by_commune["Dân Lực"][1] == "Đạt"
+    assert by_commune["Thọ Dân"][1] == "Chưa có số liệu"
+    assert "Tiêu chí huyện" in by_commune
