@@ -277,6 +277,14 @@ class PlanWriter:
             return self._("đã hoàn thành {date}", date=done)
         return self.state(deadline)
 
+    def own_state(self, deadline: Deadline, unit: str) -> str:
+        """A unit's own deadline: its task's state once marked ("đã hoàn thành 12/11/2021",
+        "vướng mắc: …"), else how much time is left."""
+        mark = self.unit_task(deadline, unit)
+        if mark is None or mark.status is TaskStatus.OPEN or self.progress is None:
+            return self.state(deadline)
+        return state_phrase(self._, mark, deadline.due, self.today, self.progress.tz)
+
     def unit_progress(self, deadline: Deadline, unit: str, *, named: bool = False) -> str:
         """ " — đã hoàn thành 12/11/2021" after a unit's line when it has marked its task
         (``named``: with the unit's name, when the line names several)."""
@@ -478,7 +486,8 @@ class PlanWriter:
         for deadline in result.deadlines:
             self.doc.add(b(self.what(deadline)))
             self.doc.add(_("Đơn vị thực hiện: "), b(self.units(deadline.responsible)))
-            self.doc.add(_("Thời hạn: "), b(self.when(deadline)), f" ({self.state(deadline)})")
+            state = self.deadline_state(deadline, tuple(deadline.responsible))
+            self.doc.add(_("Thời hạn: "), b(self.when(deadline)), f" ({state})")
             self.source(deadline.source)
             self.doc.blank()
         for fact in result.facts:
@@ -498,7 +507,8 @@ class PlanWriter:
                 )
             if ref.duty.deadline:
                 deadline = self.kb.deadline_by_id[ref.duty.deadline]
-                self.doc.add(_("Thời hạn: "), b(self.when(deadline)), f" ({self.state(deadline)})")
+                state = self.own_state(deadline, ref.unit)
+                self.doc.add(_("Thời hạn: "), b(self.when(deadline)), f" ({state})")
             self.source(ref.duty.source)
             self.doc.blank()
 
@@ -628,12 +638,13 @@ class PlanWriter:
     def duty_text(self, unit: str, duty: Duty) -> str:
         _ = self._
         if duty.kind == "appraisal":
+            # ``subject`` names the dossier ("hồ sơ kết quả tỷ lệ …"), as the tasks do
             subject = (duty.subject_en if _.en else duty.subject) or _(
-                "kết quả thực hiện các tiêu chí được giao"
+                "hồ sơ kết quả thực hiện các tiêu chí được giao"
             )
             body = duty.provincial_body_en if _.en else duty.provincial_body
             return _(
-                "Lập hồ sơ {subject}; mời {body} thẩm tra, thẩm định và có văn bản đánh giá đạt",
+                "Lập {subject}; mời {body} thẩm tra, thẩm định và có văn bản đánh giá đạt",
                 subject=subject,
                 body=body,
             )
@@ -664,7 +675,8 @@ class PlanWriter:
                 )
             if duty.deadline:
                 deadline = self.kb.deadline_by_id[duty.deadline]
-                parts += [" — ", _("hạn "), b(self.when(deadline)), f" ({self.state(deadline)})"]
+                state = self.own_state(deadline, result.unit)
+                parts += [" — ", _("hạn "), b(self.when(deadline)), f" ({state})"]
             self.doc.bullet(*parts)
         for deadline in result.deadlines:
             self.doc.bullet(
@@ -672,7 +684,7 @@ class PlanWriter:
                 " — ",
                 _("hạn "),
                 b(self.when(deadline)),
-                f" ({self.state(deadline)})",
+                f" ({self.own_state(deadline, result.unit)})",
             )
         for ind in result.cooperating:
             owners = self.units(list(ind.owners), owner=False)

@@ -93,3 +93,22 @@ async def test_revoking_unit_staff_ends_their_access(tmp_path: Path) -> None:
         assert "Việc của Phòng Y tế" not in h.last("yt1")
         user = await h.app.deps.users.get(CHANNEL, "yt1")
         assert user is not None and user.role is None and user.unit_key is None
+
+
+async def test_what_a_unit_is_in_charge_of_follows_its_tasks(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "bx", "bảo hiểm xã hội")
+        await h.say("bx", "/viec")
+        await h.tap("bx", "1.")
+        await h.tap("bx", "Vướng mắc")
+        await h.say("bx", "Còn 300 hộ chưa có thẻ")
+        await h.say("bx", "/viec")
+        await h.tap("bx", "2.")
+        await h.tap("bx", "Đã hoàn thành")
+        await h.say("bx", "BHXH huyện phụ trách gì")
+        duties = h.last("bx")
+        assert "Lập hồ sơ kết quả tỷ lệ người dân tham gia BHYT" in duties  # not "hồ sơ hồ sơ"
+        assert "hạn 15/11/2021 (đã hoàn thành 15/10/2021)" in duties
+        assert "hạn 30/09/2021 (vướng mắc: Còn 300 hộ chưa có thẻ (quá hạn 15 ngày))" in duties
+        await h.say("bx", "hạn BHYT")
+        assert "vướng mắc: Còn 300 hộ chưa có thẻ" in h.last("bx")
