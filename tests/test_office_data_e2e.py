@@ -42,6 +42,7 @@ class Chat(Protocol):
     async def choose(self, who: str, label: str, expect: str) -> str: ...
     async def wait(self, who: str, expect: str) -> str: ...
     async def files(self, who: str, text: str) -> dict[str, bytes]: ...
+    def texts(self, who: str) -> list[str]: ...
     def invite_code(self, text: str) -> str: ...
 
 
@@ -67,20 +68,27 @@ class TelegramChat:
     def _texts(self, who: str) -> Callable[[], list[str]]:
         return lambda: [m.text for m in self.fake.sent(self.ids[who])]
 
+    def texts(self, who: str) -> list[str]:
+        return self._texts(who)()
+
     async def say(self, who: str, text: str, expect: str) -> str:
         before = len(self.fake.sent(self.ids[who]))
         self.fake.push_text(self.ids[who], text)
         return await _until(self._texts(who), before, expect)
 
     async def choose(self, who: str, label: str, expect: str) -> str:
+        """Press the newest button starting with ``label`` (or, in a numbered list of
+        buttons such as "1. Khẩn trương …", whose text after the number does)."""
         chat = self.ids[who]
+
+        def fits(button: str) -> bool:
+            return button.startswith(label) or re.sub(r"^\d+\.\s+", "", button).startswith(label)
+
         message = next(
-            m
-            for m in reversed(self.fake.sent(chat))
-            if any(b.startswith(label) for b, _ in m.buttons)
+            m for m in reversed(self.fake.sent(chat)) if any(fits(b) for b, _ in m.buttons)
         )
         before = len(self.fake.sent(chat))
-        self.fake.press(chat, message, next(b for b, _ in message.buttons if b.startswith(label)))
+        self.fake.press(chat, message, next(b for b, _ in message.buttons if fits(b)))
         return await _until(self._texts(who), before, expect)
 
     async def wait(self, who: str, expect: str) -> str:
@@ -117,6 +125,9 @@ class ZaloBotChat:
 
     def _texts(self, who: str) -> Callable[[], list[str]]:
         return lambda: self.fake.texts(self.ids[who])
+
+    def texts(self, who: str) -> list[str]:
+        return self._texts(who)()
 
     async def say(self, who: str, text: str, expect: str) -> str:
         before = len(self.fake.texts(self.ids[who]))
