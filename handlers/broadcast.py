@@ -253,32 +253,33 @@ async def create_reminder_job(
     return await sending.create_job("reminder", key, title, recipients, deps.clock.now())
 
 
+AUDIENCES = ("officers", "units", "office", "all")
+
+
 async def create_announcement_job(
     deps: Deps, text: str, audience: str, created_by: int
 ) -> tuple[int | None, int]:
-    """``audience``: ``officers``, ``office`` or ``all``. Returns (job id, recipients)."""
+    """``audience``: ``officers`` (communes), ``units`` (the district units' staff),
+    ``office`` (subscribed office chats) or ``all``. Returns (job id, recipients)."""
     recipients: list[Recipient] = []
 
-    def doc_for(lang: str) -> Doc:
+    def payload(lang: str) -> dict[str, Any]:
         tr = Tr(deps.translator, lang)
-        return Doc().add("📢 ", b(tr("Thông báo của Văn phòng NTM huyện"))).add(text)
+        doc = Doc().add("📢 ", b(tr("Thông báo của Văn phòng NTM huyện"))).add(text)
+        return replies_to_payload([Reply(doc)])
 
     if audience in ("office", "all"):
         for channel, chat_id, lang, user_id in await _recipients_office(deps):
-            recipients.append(
-                Recipient(channel, chat_id, user_id, replies_to_payload([Reply(doc_for(lang))]))
-            )
+            recipients.append(Recipient(channel, chat_id, user_id, payload(lang)))
+    people: list[User] = []
     if audience in ("officers", "all"):
-        for officer in await _officers(deps):
-            assert officer.chat_id is not None
-            recipients.append(
-                Recipient(
-                    officer.channel,
-                    officer.chat_id,
-                    officer.id,
-                    replies_to_payload([Reply(doc_for(officer.lang or deps.default_lang))]),
-                )
-            )
+        people += await _officers(deps)
+    if audience in ("units", "all"):
+        people += [u for u in await deps.users.registered(role="unit") if u.chat_id]
+    for person in people:
+        assert person.chat_id is not None
+        lang = person.lang or deps.default_lang
+        recipients.append(Recipient(person.channel, person.chat_id, person.id, payload(lang)))
     key = f"announce:{uuid.uuid4().hex}"
     job_id = await SendingRepo(deps.db).create_job(
         "announcement", key, text[:60], recipients, deps.clock.now(), created_by

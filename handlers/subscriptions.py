@@ -8,7 +8,7 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from handlers.broadcast import create_announcement_job
+from handlers.broadcast import AUDIENCES, create_announcement_job
 from handlers.core import ADMIN, STAFF, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
@@ -109,6 +109,7 @@ async def _preview_audience(ctx: Context, text: str) -> None:
         _("Gửi cho ai?"),
         [
             [Choice(_("Cán bộ các xã"), "ann:to:officers")],
+            [Choice(_("Cán bộ các đơn vị của huyện"), "ann:to:units")],
             [Choice(_("Các nhóm Văn phòng đã đăng ký"), "ann:to:office")],
             [Choice(_("Tất cả"), "ann:to:all")],
             [Choice(_("Hủy"), "ann:cancel")],
@@ -124,7 +125,7 @@ async def announce_action(ctx: Context, action: str) -> None:
         await ctx.end_dialog()
         ctx.reply(_("Đã hủy, không gửi thông báo."))
         return
-    if parts[1:2] == ["to"] and len(parts) == 3 and parts[2] in ("officers", "office", "all"):
+    if parts[1:2] == ["to"] and len(parts) == 3 and parts[2] in AUDIENCES:
         state.update(step="confirm", audience=parts[2])
         await ctx.set_dialog(KIND, state)
         doc = Doc().add(b(_("Xem trước thông báo:"))).add(state["text"])

@@ -566,3 +566,24 @@ async def test_the_digest_has_the_tasks_board(tmp_path: Path) -> None:
         # the office's /tonghop shows the same board
         await h.say("admin", "/tonghop")
         assert "Phòng Tư pháp: 1/1 (100%)" in h.last("admin")
+
+
+async def test_announcements_reach_the_units_staff(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await add_officers(h, 1)
+        for unit in ("tp", "yte"):
+            user = await h.app.deps.users.ensure("test", f"staff-{unit}", chat_id=f"staff-{unit}")
+            await h.app.deps.users.register(user.id, "unit", None, unit)
+        await h.say("admin", "/thongbao")
+        await h.say("admin", "Nộp hồ sơ thẩm định trước 12/11.")
+        await h.tap("admin", "Cán bộ các đơn vị của huyện")
+        await h.tap("admin", "Gửi ngay")
+        assert "tới 2 người/nhóm" in h.last("admin")
+        recorder = Recorder()
+        await sender_for(h, recorder).drain()
+        assert {c for c, _ in recorder.sent} == {"staff-tp", "staff-yte"}
+        await h.say("admin", "/thongbao")
+        await h.say("admin", "Họp giao ban.")
+        await h.tap("admin", "Tất cả")
+        await h.tap("admin", "Gửi ngay")
+        assert "tới 3 người/nhóm" in h.last("admin")  # the officer and both units' staff
