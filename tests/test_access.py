@@ -1,7 +1,7 @@
 """Who may do what: every command and every kind of button against every role.
 
-Roles: a stranger (unregistered), an officer of Dân Lực (A), an officer of Thọ Dân (B), office
-staff, an administrator. Each commune has a report with numbers found nowhere else, so any
+Roles: a stranger (unregistered), an officer of Dân Lực (A), an officer of Thọ Dân (B), the
+staff of a district unit (Phòng Tư pháp), office staff, an administrator. Each commune has a report with numbers found nowhere else, so any
 leak of one commune's data to the other commune's officer (or to a stranger) shows. Admin
 actions refuse everyone else; buttons crafted to point at another commune are refused too.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.core import ADMIN, GUEST, OFFICER, STAFF
+from handlers.core import ADMIN, GUEST, OFFICER, STAFF, UNIT
 from tests.harness import Harness, harness
 from tests.own_loop import own_loop
 
@@ -23,12 +23,13 @@ ROLES = {
     "stranger": GUEST,
     "officer_a": OFFICER,
     "officer_b": OFFICER,
+    "unit_tp": UNIT,
     "staff": STAFF,
     "admin": ADMIN,
 }
 # Numbers each commune reported, written as the bot shows them.
 SECRETS = {"officer_a": ("11.111", "10.101"), "officer_b": ("22.222", "20.202")}
-DENIED = ("Xin lỗi", "Bạn chưa đăng ký là cán bộ xã", "Bạn chỉ")
+DENIED = ("Xin lỗi", "Bạn chưa đăng ký là cán bộ xã", "Bạn chỉ", "Chức năng này dành cho")
 
 
 @contextmanager
@@ -40,6 +41,7 @@ def district(tmp_path: Path) -> Iterator[tuple[asyncio.AbstractEventLoop, Harnes
         h = await stack.enter_async_context(harness(tmp_path))
         await h.register("admin", "officer_a", "Dân Lực")
         await h.register("admin", "officer_b", "Thọ Dân")
+        await h.register("admin", "unit_tp", "Phòng Tư pháp")
         await h.say("admin", "/moi văn phòng")
         code = h.last("admin").split(": ", 1)[1].split()[0]
         await h.say("staff", f"/start {code}")
@@ -71,7 +73,8 @@ def leaks(who: str, text: str) -> list[str]:
 
 COMMAND_ARGS = {
     "xa": ["", "Thọ Dân", "Dân Lực"],
-    "moi": ["Thọ Dân", "văn phòng"],
+    "moi": ["Thọ Dân", "văn phòng", "phòng tư pháp"],
+    "viec": ["", "Thọ Dân", "phòng y tế"],
     "baocao": ["", "Thọ Dân"],
     "thuhoi": ["", "officer_b"],
     "lang": ["en", "vi"],
@@ -115,6 +118,10 @@ def test_every_command_against_every_role(tmp_path: Path) -> None:
         ("rep:form:{b}:bhyt", {"officer_b", "staff", "admin"}),
         ("inv:c:{b}", {"admin"}),
         ("inv:staff", {"admin"}),
+        ("inv:u:tp", {"admin"}),
+        ("task:pick:van-ban-danh-gia.tp:0", {"unit_tp", "staff", "admin"}),
+        ("task:pick:van-ban-danh-gia.yte:0", {"staff", "admin"}),
+        ("task:pick:quy-hoach-xa.cac-xa:{b}", {"officer_b", "staff", "admin"}),
         ("rev:ok:1", {"admin"}),
         ("ann:to:officers", {"admin"}),
         ("rep:send", set()),  # no report in progress: nothing to send for anyone
@@ -145,7 +152,13 @@ async def state_of(h: Harness) -> tuple[object, ...]:
         await db.fetchval("SELECT count(*) FROM reports"),
         await db.fetchval("SELECT count(*) FROM invites"),
         await db.fetchval("SELECT count(*) FROM jobs"),
-        [tuple(r) for r in await db.fetchall("SELECT id, role, commune_id FROM users ORDER BY id")],
+        await db.fetchval("SELECT count(*) FROM task_progress"),
+        [
+            tuple(r)
+            for r in await db.fetchall(
+                "SELECT id, role, commune_id, unit_key FROM users ORDER BY id"
+            )
+        ],
     )
 
 
