@@ -1,9 +1,10 @@
 """Who may do what: every command and every kind of button against every role.
 
 Roles: a stranger (unregistered), an officer of Dân Lực (A), an officer of Thọ Dân (B), the
-staff of a district unit (Phòng Tư pháp), office staff, an administrator. Each commune has a report with numbers found nowhere else, so any
-leak of one commune's data to the other commune's officer (or to a stranger) shows. Admin
-actions refuse everyone else; buttons crafted to point at another commune are refused too.
+staff of a district unit (Phòng Tư pháp), office staff, an administrator. Each commune has a
+report with numbers found nowhere else, so any leak of one commune's data to the other
+commune's officer, a unit's staff or a stranger shows. Admin actions refuse everyone else;
+buttons crafted to point at another commune (or another unit's task) are refused too.
 """
 
 from __future__ import annotations
