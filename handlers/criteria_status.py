@@ -105,9 +105,18 @@ class _Deriver:
         for task in kb.tasks:
             for code in task.criteria:
                 self.serving.setdefault(code, []).append(task)
+        self._tasks_for: dict[str, list[TaskEntry]] = {}
+        self._commune_task = {t.id: kb.is_commune_task(t) for t in kb.tasks}
+        self._overdue = {t.id: kb.due(t) < today for t in kb.tasks}
 
     def tasks_for(self, code: str) -> list[TaskEntry]:
         """Tasks serving an indicator: named for it, its criterion or its sub-indicators."""
+        found = self._tasks_for.get(code)
+        if found is None:
+            found = self._tasks_for[code] = self._find_tasks(code)
+        return found
+
+    def _find_tasks(self, code: str) -> list[TaskEntry]:
         ind = self.kb.indicators[code]
         codes = [code, *ind.children] + ([ind.parent] if ind.parent else [])
         found: dict[str, TaskEntry] = {}
@@ -119,12 +128,12 @@ class _Deriver:
     def _task_marks(self, tasks: list[TaskEntry], commune_id: int | None) -> list[Marked]:
         out: list[Marked] = []
         for task in tasks:
-            share = commune_id if self.kb.is_commune_task(task) else None
+            share = commune_id if self._commune_task[task.id] else None
             out.append((task, self.progress.of(task.id, share)))
         return out
 
     def _late_task(self, marks: list[Marked]) -> bool:
-        return any(not is_done(mark) and self.kb.due(task) < self.today for task, mark in marks)
+        return any(not is_done(mark) and self._overdue[task.id] for task, mark in marks)
 
     def _effective(self, commune_id: int, code: str) -> Report | None:
         """The report that says how a sub-indicator stands: its own or its criterion's,
