@@ -14,12 +14,14 @@ import uuid
 from typing import Any
 
 from handlers.core import Deps
+from handlers.criteria_status import load_board, owned_indicators
 from handlers.digest import (
     DigestData,
     commune_digest,
     digest_chart,
     district_digest,
     load_digest_data,
+    unit_digest,
 )
 from handlers.i18n import Tr
 from handlers.qa import PlanWriter
@@ -66,7 +68,8 @@ def _payload(replies: list[Reply], blobs: dict[bytes, str]) -> dict[str, Any]:
 async def create_digest_job(
     deps: Deps, today: dt.date, key: str, *, created_by: int | None = None
 ) -> int | None:
-    """The weekly digest for every subscribed office chat and every officer (once per key)."""
+    """The weekly digest for every subscribed office chat, every officer and every unit's
+    staff (once per key)."""
     sending = SendingRepo(deps.db)
     if await sending.job(key) is not None:
         return None
@@ -111,6 +114,27 @@ async def create_digest_job(
             per_commune[commune.id, lang] = _payload(replies, blobs)
         payload = per_commune[commune.id, lang]
         recipients.append(Recipient(officer.channel, officer.chat_id, officer.id, payload))
+    staff = [
+        u
+        for u in await deps.users.registered(role="unit")
+        if u.chat_id and u.unit_key and deps.kb.has_unit(u.unit_key)
+    ]
+    if staff:
+        units = {u.unit_key for u in staff if u.unit_key}
+        codes = {i.code for unit in units for i in owned_indicators(deps.kb, unit)}
+        board = await load_board(
+            deps.kb, deps.db, today, deps.clock.now().tzinfo, list(communes), codes=codes
+        )
+        per_unit: dict[tuple[str, str], dict[str, Any]] = {}
+        for person in staff:
+            assert person.unit_key is not None and person.chat_id is not None
+            lang = person.lang or deps.default_lang
+            if (person.unit_key, lang) not in per_unit:
+                tr = Tr(deps.translator, lang)
+                doc = unit_digest(deps.kb, data, person.unit_key, tr, board)
+                per_unit[person.unit_key, lang] = replies_to_payload([Reply(doc)])
+            payload = per_unit[person.unit_key, lang]
+            recipients.append(Recipient(person.channel, person.chat_id, person.id, payload))
     title = Tr(deps.translator, deps.default_lang)("Bản tin tuần {week}", week=week_key(today))
     return await sending.create_job("digest", key, title, recipients, deps.clock.now(), created_by)
 

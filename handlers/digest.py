@@ -16,14 +16,14 @@ from babel.numbers import format_decimal
 
 from handlers.chart import coverage_chart
 from handlers.core import Deps
-from handlers.criteria_status import derive_board
-from handlers.criteria_view import district_criteria
+from handlers.criteria_status import CriteriaBoard, derive_board
+from handlers.criteria_view import district_criteria, unit_criteria
 from handlers.i18n import N_, Tr
 from handlers.qa import PlanWriter
 from handlers.report_view import period_label
 from handlers.richtext import Doc, b, it
 from handlers.task_board import tasks_board
-from handlers.task_view import Progress, load_progress
+from handlers.task_view import Progress, load_progress, state_phrase, task_title, unit_name
 from knowledge.base import COMMUNES, KnowledgeBase
 from knowledge.results import Calendar
 from knowledge.temporal import DateRange
@@ -416,6 +416,37 @@ def commune_digest(kb: KnowledgeBase, data: DigestData, commune: Commune, tr: Tr
     doc.extend(_changes(kb, data, tr, recent, {commune.id: commune.name}))
     _deadlines(kb, tr, doc, data, COMMUNES)
     return doc
+
+
+def unit_digest(
+    kb: KnowledgeBase, data: DigestData, unit: str, tr: Tr, board: CriteriaBoard
+) -> Doc:
+    """A district unit's week: its tasks with their state, the criteria it answers for."""
+    doc = Doc().add(
+        b(
+            tr(
+                "Bản tin tuần {first} – {last}: {unit}",
+                first=_date(tr, data.first),
+                last=_date(tr, data.last),
+                unit=unit_name(kb, unit, tr),
+            )
+        )
+    )
+    progress = data.progress or Progress({}, 0, None)
+    tasks = kb.tasks_of(unit)
+    doc.blank().add(b(tr("Việc của đơn vị theo Kế hoạch")))
+    for task in tasks:
+        due = kb.due(task)
+        state = state_phrase(tr, progress.of(task.id), due, data.today, progress.tz)
+        doc.bullet(
+            task_title(task, tr), " — ", tr("hạn {date}", date=_date(tr, due)), ": ", b(state)
+        )
+    if not tasks:
+        doc.add(it(tr("Kế hoạch không giao việc có thời hạn nào cho đơn vị này.")))
+    criteria = unit_criteria(tr, kb, board, unit)
+    if criteria.lines:
+        doc.blank().extend(criteria)
+    return doc.add(it(tr("Gõ /viec để cập nhật tình trạng khi đã xong hoặc có vướng mắc.")))
 
 
 def digest_chart(data: DigestData, tr: Tr, highlight: str | None = None) -> bytes | None:

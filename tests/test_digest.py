@@ -587,3 +587,32 @@ async def test_announcements_reach_the_units_staff(tmp_path: Path) -> None:
         await h.tap("admin", "Tất cả")
         await h.tap("admin", "Gửi ngay")
         assert "tới 3 người/nhóm" in h.last("admin")  # the officer and both units' staff
+
+
+async def test_each_units_staff_get_their_units_week(tmp_path: Path) -> None:
+    from storage.tasks import TaskProgressRepo, TaskStatus
+
+    async with harness(tmp_path, today="2021-10-18") as h:
+        for unit, lang in (("bhxh", "vi"), ("tp", "en")):
+            user = await h.app.deps.users.ensure("test", f"staff-{unit}", chat_id=f"staff-{unit}")
+            await h.app.deps.users.register(user.id, "unit", None, unit)
+            await h.app.deps.users.set_lang(user.id, lang)
+        await add_officers(h, 1)
+        who = await h.app.deps.users.get("test", "staff-bhxh")
+        assert who is not None
+        async with h.app.db.transaction():
+            await TaskProgressRepo(h.app.db).mark(("bhyt.bhxh", None), TaskStatus.BLOCKED,
+                note="Thiếu kinh phí", by_user=who.id, channel="test", now=h.clock.now())  # fmt: skip
+        await add_report(h, "An Nông", "tieu-chi", "2021-10-15", status="dat", subject="xa:15")
+        assert await create_digest_job(h.app.deps, h.clock.today(), "digest:units") is not None
+        recorder = Recorder()
+        await sender_for(h, recorder).drain()
+        sent = dict(recorder.sent)
+        health = sent["staff-bhxh"]
+        assert "Bản tin tuần 18/10/2021 – 24/10/2021: Bảo hiểm xã hội huyện" in health
+        assert "vướng mắc: Thiếu kinh phí (quá hạn 18 ngày)" in health
+        assert "Tiêu chí xã 15.1" in health and "1/34 xã đạt" in health
+        assert "Phòng Tư pháp" not in health and "BHYT theo xã" not in health
+        justice = sent["staff-tp"]
+        assert "Department of Justice" in justice and "Commune criterion 18.5" in justice
+        assert "off0" in sent  # officers still get their commune's digest
