@@ -601,8 +601,10 @@ async def test_each_units_staff_get_their_units_week(tmp_path: Path) -> None:
         who = await h.app.deps.users.get("test", "staff-bhxh")
         assert who is not None
         async with h.app.db.transaction():
-            await TaskProgressRepo(h.app.db).mark(("bhyt.bhxh", None), TaskStatus.BLOCKED,
-                note="Thiếu kinh phí", by_user=who.id, channel="test", now=h.clock.now())  # fmt: skip
+            await TaskProgressRepo(h.app.db).mark(
+                ("bhyt.bhxh", None), TaskStatus.BLOCKED, note="Thiếu kinh phí",
+                by_user=who.id, channel="test", now=h.clock.now(),
+            )  # fmt: skip
         await add_report(h, "An Nông", "tieu-chi", "2021-10-15", status="dat", subject="xa:15")
         assert await create_digest_job(h.app.deps, h.clock.today(), "digest:units") is not None
         recorder = Recorder()
