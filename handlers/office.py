@@ -100,7 +100,6 @@ async def summary(ctx: Context, args: str) -> None:
     doc.extend(not_reported(data, ctx.tr))
     doc.blank().extend(bhyt_by_commune(data, ctx.tr))
     doc.blank().extend(criteria_overview(data, ctx.tr))
-    doc.blank().extend(tasks_section(ctx.deps.kb, data, ctx.tr))
     for line in await _delivery_problems(ctx):
         doc.add(*line)
     week_ago = ctx.now - dt.timedelta(days=7)
@@ -114,6 +113,7 @@ async def summary(ctx: Context, args: str) -> None:
             )
         )
     ctx.reply(doc)
+    ctx.reply(tasks_section(ctx.deps.kb, data, ctx.tr))  # the tasks board, a message of its own
 
 
 async def _delivery_problems(ctx: Context) -> list[tuple[Any, ...]]:

@@ -203,8 +203,7 @@ async def test_outcomes_are_recorded_and_shown_to_the_office(tmp_path: Path) -> 
         assert len(recorder.sent) == 3
         user = await h.app.deps.users.get("test", "off1")
         assert user is not None and user.unreachable_at is not None
-        await h.say("admin", "/tonghop")
-        report = h.last("admin")
+        report, _board = (r.text for r in await h.say("admin", "/tonghop"))
         assert "Gửi tin gần đây" in report and "đã gửi 3" in report and "không đến được 1" in report
         assert "Cán bộ 1" in report and "blocked" in report
 
@@ -445,8 +444,9 @@ async def test_criteria_status_by_commune_shows_where_to_push(tmp_path: Path) ->
         assert "• Xuân Thọ: ✅ 2 · ⏳ 0 · ❌ 1 · ❔ 16" in text
         assert "• Dân Lực: ✅ 0 · ⏳ 1 · ❌ 0 · ❔ 18" in text
         assert text.index("Dân Lực: ✅ 0") < text.index("Xuân Thọ: ✅ 2")  # most to do first
-        await h.say("admin", "/tonghop")
-        assert "Xuân Thọ: ✅ 2 · ⏳ 0 · ❌ 1 · ❔ 16" in h.last("admin")
+        summary, board = (r.text for r in await h.say("admin", "/tonghop"))
+        assert "Xuân Thọ: ✅ 2 · ⏳ 0 · ❌ 1 · ❔ 16" in summary
+        assert "Việc được giao theo Kế hoạch" in board
 
 
 async def test_reminders_go_only_to_those_whose_task_is_open(tmp_path: Path) -> None:

@@ -82,6 +82,23 @@ class _Server:
                 await asyncio.wait_for(self._changed.wait(), timeout=min(left, 0.2))
         return list(self.messages[chat_id])
 
+    async def wait_for_text(
+        self, chat_id: str, before: int, expect: str, timeout: float = 10.0
+    ) -> str:
+        """Everything sent to ``chat_id`` after its first ``before`` messages, once one of
+        them contains ``expect`` (waits for what is expected, never for a quiet period)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = "\n".join(m.text for m in self.messages.get(chat_id, [])[before:])
+            if expect in text:
+                return text
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{chat_id}: no {expect!r} in {text[-300:]!r}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(left, 0.2))
+
     async def answer(self, chat_id: str, before: int, quiet: float = 0.25) -> str:
         """The text of everything sent to ``chat_id`` after its first ``before`` messages, once
         at least one arrived and then nothing more for ``quiet`` seconds."""
