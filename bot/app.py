@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.settings import Settings
-from handlers import basic, browse, office, profile, registration, subscriptions, tasks
+from handlers import basic, browse, office, profile, registration, subscriptions, tasks, web_access
 from handlers.core import Conversation, Deps, Processor
 from handlers.i18n import Catalogs, Translator
 from handlers.reporting import ReportDialog
@@ -41,7 +41,16 @@ def admin_identities(settings: Settings) -> set[tuple[str, str]]:
 
 def build_conversation(deps: Deps) -> Conversation:
     conversation = Conversation(deps)
-    for module in (basic, browse, registration, office, subscriptions, profile, tasks):
+    for module in (
+        basic,
+        browse,
+        registration,
+        office,
+        subscriptions,
+        profile,
+        tasks,
+        web_access,
+    ):
         module.setup(conversation)
     ReportDialog().setup(conversation)
     return conversation

@@ -59,6 +59,10 @@ class Runtime:
                 else:
                     self._spawn("telegram-polling", self.telegram.run_polling(self.stop_event))
             await self._setup_zalo()
+            if settings.web_view_enabled:
+                from bot.webview import setup_web_view
+
+                setup_web_view(self.web.app, self.app.deps, self.app.conversation, settings)
             await self.web.start()
             if self.telegram is not None and self.telegram.webhook_mode:
                 await self.telegram.start_webhook(self.stop_event)

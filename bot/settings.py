@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     # cannot receive uploads) and the Zalo Bot webhook is registered there.
     public_url: str | None = Field(None, validation_alias="NTM_PUBLIC_URL")
 
+    # --- the office's web view (served by the same HTTP server, signed in from the chat) ----
+    web_enabled: bool = Field(True, validation_alias="NTM_WEB_ENABLED")
+    web_session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, validation_alias="NTM_WEB_SESSION_HOURS"
+    )
+    web_link_minutes: int = Field(10, ge=1, le=60, validation_alias="NTM_WEB_LINK_MINUTES")
+    # Behind a reverse proxy the client's address is the first of X-Forwarded-For (the sign-in
+    # rate limit counts per client); leave off when the bot faces the internet directly.
+    web_behind_proxy: bool = Field(False, validation_alias="NTM_WEB_BEHIND_PROXY")
+
     # --- Zalo ---------------------------------------------------------------------------------
     zalo_bot_token: SecretStr | None = Field(None, validation_alias="ZALO_BOT_TOKEN")
     zalo_bot_api_base: str = Field(DEFAULT_ZALO_BOT_API, validation_alias="ZALO_BOT_API_BASE")
@@ -272,6 +282,11 @@ class Settings(BaseSettings):
         return self.telegram_bot_token is not None and bool(
             self.telegram_bot_token.get_secret_value()
         )
+
+    @property
+    def web_view_enabled(self) -> bool:
+        """The web view needs the public address its sign-in links point to."""
+        return self.web_enabled and bool(self.public_url)
 
     @property
     def zalo_bot_enabled(self) -> bool:

@@ -69,6 +69,10 @@ class Deps:
     delivery_report: Callable[[Context], Awaitable[list[tuple[Any, ...]]]] | None = None
     # Set by the runtime: wakes the sender up when a send-out was created.
     on_job_created: Callable[[], None] | None = None
+    # Set by the runtime when the web view is served: the address sign-in links start with
+    # (``NTM_PUBLIC_URL`` + ``/web``), and how long a link works.
+    web_url: str | None = None
+    web_link_ttl: dt.timedelta = dt.timedelta(minutes=10)
 
     def __post_init__(self) -> None:
         from handlers.qa import QA

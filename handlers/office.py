@@ -284,8 +284,9 @@ def _answers_brief(ctx: Context, report: Report) -> list[str]:
     return parts
 
 
-async def export(ctx: Context, args: str) -> None:
-    _ = ctx.tr
+async def build_export(ctx: Context) -> tuple[bytes, bytes, int]:
+    """The workbook and the CSV of every report (with the tasks and criteria sheets), and
+    how many reports: what /xuat sends and the web view downloads."""
     repo = ReportRepo(ctx.deps.db)
     reports = await repo.all()
     communes = {c.id: c for c in await ctx.deps.communes.all(active_only=False)}
@@ -295,15 +296,24 @@ async def export(ctx: Context, args: str) -> None:
     board = await load_board(ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, active)
     tasks = TaskExport(history, names, board)
     xlsx, csv_bytes = export_reports(ctx, reports, communes, names, tasks)
-    stamp = ctx.today.strftime("%Y%m%d")
+    return xlsx, csv_bytes, len(reports)
+
+
+def export_name(ctx: Context, extension: str) -> str:
+    return f"bao-cao-ntm-{ctx.today.strftime('%Y%m%d')}.{extension}"
+
+
+async def export(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    xlsx, csv_bytes, count = await build_export(ctx)
     ctx.reply(
         _(
             "Toàn bộ {count} báo cáo (kể cả các bản đã được sửa), đến {date}.",
-            count=len(reports),
+            count=count,
             date=_date(ctx, ctx.today),
         ),
         document=Attachment(
-            f"bao-cao-ntm-{stamp}.xlsx",
+            export_name(ctx, "xlsx"),
             xlsx,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             caption=_("Bảng tính Excel: mỗi mẫu báo cáo một trang; việc và tiêu chí ở cuối"),
@@ -312,6 +322,6 @@ async def export(ctx: Context, args: str) -> None:
     ctx.reply(
         Doc(),
         document=Attachment(
-            f"bao-cao-ntm-{stamp}.csv", csv_bytes, "text/csv", caption=_("Tệp CSV (UTF-8)")
+            export_name(ctx, "csv"), csv_bytes, "text/csv", caption=_("Tệp CSV (UTF-8)")
         ),
     )

@@ -28,6 +28,7 @@ from knowledge.normalize import fold
 from storage.invites import Invite, InviteAttempts, InviteRepo
 from storage.reports import AuditLog
 from storage.sending import SendingRepo, SubscriptionRepo
+from storage.web import WebSessionRepo
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and retyped
 CODE_LENGTH = 8
@@ -432,6 +433,7 @@ async def _revoke_user(ctx: Context, user_id: int) -> None:
         ctx.reply(_("Người dùng này không còn quyền nào để thu hồi."))
         return
     await deps.users.revoke(user.id)
+    web_sessions = await WebSessionRepo(deps.db).end_all(user.id, ctx.now)  # at once
     # An open dialog is ended (with a word of why) at the person's next message: every step
     # re-checks the current role (core.Conversation._end_disallowed_dialog).
     unsubscribed = await SubscriptionRepo(deps.db).remove_private(user.channel, user.chat_id)
@@ -443,6 +445,7 @@ async def _revoke_user(ctx: Context, user_id: int) -> None:
         "commune_id": user.commune_id,
         "unsubscribed": unsubscribed,
         "cancelled_deliveries": cancelled,
+        "web_sessions_ended": web_sessions,
     }
     await AuditLog(deps.db).add(ctx.user.id, "user.revoke", detail, ctx.now)
     tr = Tr(deps.translator, user.lang or deps.default_lang)

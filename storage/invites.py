@@ -88,9 +88,13 @@ class InviteRepo:
         return changed == 1
 
 
-class InviteAttempts:
-    """Wrong invite codes per user: ``limit`` wrong codes within ``window`` lock joining for
-    ``cooldown`` (kept in the database, so a restart does not reset a guesser's count)."""
+class FailedAttempts:
+    """Failures per key: ``limit`` failures within ``window`` lock the key for ``cooldown``
+    (kept in the database, so a restart does not reset a guesser's count). Subclasses name
+    the table and its key column."""
+
+    table = ""
+    key = ""
 
     def __init__(
         self,
@@ -105,19 +109,21 @@ class InviteAttempts:
         self.window = window
         self.cooldown = cooldown
 
-    async def locked_until(self, user_id: int, now: dt.datetime) -> dt.datetime | None:
+    async def locked_until(self, who: int | str, now: dt.datetime) -> dt.datetime | None:
         row = await self.db.fetchone(
-            "SELECT locked_until FROM invite_attempts WHERE user_id = ?", (user_id,)
+            f"SELECT locked_until FROM {self.table} WHERE {self.key} = ?",  # noqa: S608 - class constants
+            (who,),
         )
         if row is None or row["locked_until"] is None:
             return None
         until = parse_iso(row["locked_until"])
         return until if until > now else None
 
-    async def failed(self, user_id: int, now: dt.datetime) -> dt.datetime | None:
-        """Count a wrong code; the end of the cool-down if this one started it."""
+    async def failed(self, who: int | str, now: dt.datetime) -> dt.datetime | None:
+        """Count a failure; the end of the cool-down if this one started it."""
         row = await self.db.fetchone(
-            "SELECT failures, first_failed FROM invite_attempts WHERE user_id = ?", (user_id,)
+            f"SELECT failures, first_failed FROM {self.table} WHERE {self.key} = ?",  # noqa: S608
+            (who,),
         )
         failures, first = 0, now
         if row is not None and row["first_failed"] is not None:
@@ -131,13 +137,23 @@ class InviteAttempts:
         else:
             first_iso = utc_iso(first)
         await self.db.execute(
-            "INSERT INTO invite_attempts (user_id, failures, first_failed, locked_until)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+            f"INSERT INTO {self.table} ({self.key}, failures, first_failed, locked_until)"  # noqa: S608
+            f" VALUES (?, ?, ?, ?) ON CONFLICT ({self.key}) DO UPDATE SET"
             " failures = excluded.failures, first_failed = excluded.first_failed,"
             " locked_until = excluded.locked_until",
-            (user_id, failures, first_iso, utc_iso(until) if until else None),
+            (who, failures, first_iso, utc_iso(until) if until else None),
         )
         return until
 
-    async def succeeded(self, user_id: int) -> None:
-        await self.db.execute("DELETE FROM invite_attempts WHERE user_id = ?", (user_id,))
+    async def succeeded(self, who: int | str) -> None:
+        await self.db.execute(
+            f"DELETE FROM {self.table} WHERE {self.key} = ?",  # noqa: S608 - class constants
+            (who,),
+        )
+
+
+class InviteAttempts(FailedAttempts):
+    """Wrong invite codes per user."""
+
+    table = "invite_attempts"
+    key = "user_id"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storage.db import Database, Row
@@ -207,3 +208,19 @@ class UserRepo:
             "SELECT * FROM users WHERE role = 'unit' AND unit_key = ? ORDER BY id", (unit_key,)
         )
         return [User.from_row(r) for r in rows]
+
+    async def names_of(self, user_ids: Iterable[int]) -> dict[int, str]:
+        """How the office sees each person ("Họ tên (chức vụ)"), in a few queries however
+        many there are."""
+        wanted = sorted(set(user_ids))
+        names: dict[int, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            rows = await self.db.fetchall(
+                f"SELECT * FROM users WHERE id IN ({marks})",  # noqa: S608 - placeholders
+                tuple(chunk),
+            )
+            for row in rows:
+                names[row["id"]] = User.from_row(row).name_and_position
+        return names

@@ -1,0 +1,493 @@
+"""The pages of the web view: what each shows and to whom. Every page asks ``Auth`` for the
+viewer first (their role as it is now) and shows an officer only their commune, a unit's
+staff only their unit, the office everything — the same rules as the chat."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from bot.webview import tables
+from bot.webview.auth import LANG_COOKIE, Auth, Stop, Viewer
+from handlers.core import Context
+from handlers.criteria_status import (
+    CRITERIA_FORM,
+    ORDER,
+    Standing,
+    criterion_codes,
+    derive_board,
+    owned_indicators,
+    standing_word,
+)
+from handlers.digest import digest_chart, load_digest_data
+from handlers.i18n import Tr
+from handlers.office import build_export, export_name
+from handlers.report_view import changed_values, display_value, period_label
+from handlers.task_board import completed_since, unit_tallies
+from handlers.task_view import is_done, load_progress, state_phrase, task_title, unit_name
+from knowledge.base import COMMUNES
+from knowledge.form_rules import compute_all
+from knowledge.models import TaskEntry
+from storage.reports import Report, ReportRepo, report_number
+from storage.sending import SendingRepo
+from storage.tasks import TaskMark, TaskStatus
+from storage.web import LinkProblem
+
+CSS_CLASS = {
+    Standing.MET: "met",
+    Standing.IN_PROGRESS: "doing",
+    Standing.LATE: "late",
+    Standing.NO_DATA: "none",
+}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    title: str
+    owner: str
+    due: str
+    state: str
+    css: str
+
+
+class Pages:
+    def __init__(self, auth: Auth) -> None:
+        self.auth = auth
+        self.deps = auth.deps
+        self._charts: dict[tuple[int, str, dt.date], bytes | None] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def render(
+        self, name: str, request: web.Request, viewer: Viewer | None, status: int = 200, **ctx: Any
+    ) -> web.Response:
+        lang = viewer.ctx.lang if viewer else self.deps.default_lang
+        tr = viewer.ctx.tr if viewer else _tr(self, lang)
+        context = {"_": tr, "viewer": viewer, "lang": lang, **ctx}
+        return aiohttp_jinja2.render_template(name, request, context, status=status)
+
+    def message(
+        self, request: web.Request, viewer: Viewer | None, title: str, text: str, status: int
+    ) -> web.Response:
+        return self.render("message.html", request, viewer, status, title=title, text=text)
+
+    async def viewer_or_login(self, request: web.Request) -> Viewer:
+        viewer = await self.auth.viewer(request)
+        if viewer is None:
+            tr = _tr(self, request.cookies.get(LANG_COOKIE) or self.deps.default_lang)
+            raise Stop(
+                self.message(
+                    request,
+                    None,
+                    tr("Chưa đăng nhập"),
+                    tr(
+                        "Xin gõ /web trong cuộc trò chuyện với Trợ lý NTM để nhận đường dẫn "
+                        "đăng nhập mới."
+                    ),
+                    401,
+                )
+            )
+        return viewer
+
+    def denied(self, request: web.Request, viewer: Viewer) -> Stop:
+        _ = viewer.ctx.tr
+        return Stop(
+            self.message(
+                request,
+                viewer,
+                _("Không có quyền xem"),
+                _("Trang này không dành cho tài khoản của bạn."),
+                403,
+            )
+        )
+
+    # -- signing in and out ------------------------------------------------------------------
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        outcome = await self.auth.sign_in(request)
+        if isinstance(outcome, web.HTTPSeeOther):
+            raise outcome
+        tr = _tr(self, request.cookies.get(LANG_COOKIE) or self.deps.default_lang)
+        texts = {
+            LinkProblem.USED: tr("Đường dẫn này đã được dùng. Mỗi đường dẫn chỉ dùng một lần."),
+            LinkProblem.EXPIRED: tr("Đường dẫn này đã hết hạn."),
+            LinkProblem.UNKNOWN: tr("Đường dẫn đăng nhập không đúng."),
+            "locked": tr("Có quá nhiều lần đăng nhập không thành công. Xin thử lại sau 15 phút."),
+        }
+        text = texts[outcome] + " " + tr("Gõ /web trong chat để nhận đường dẫn mới.")
+        status = 429 if outcome == "locked" else 400
+        return self.message(request, None, tr("Không đăng nhập được"), text, status)
+
+    async def sign_out(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.viewer_or_login(request)
+        if not await self.auth.sign_out(request, viewer):
+            raise self.denied(request, viewer)
+        _ = viewer.ctx.tr
+        response = self.message(
+            request, None, _("Đã đăng xuất"), _("Gõ /web trong chat để đăng nhập lại."), 200
+        )
+        response.del_cookie("ntm_session", path="/web")
+        return response
+
+    async def switch_lang(self, request: web.Request) -> web.StreamResponse:
+        lang = request.match_info["lang"]
+        response = web.HTTPSeeOther("/web/")
+        if lang in ("vi", "en"):
+            response.set_cookie(LANG_COOKIE, lang, path="/web", httponly=True, samesite="Strict")
+        raise response
+
+    # -- the district ------------------------------------------------------------------------
+    async def overview(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.viewer_or_login(request)
+        if viewer.is_officer:
+            raise web.HTTPSeeOther(f"/web/xa/{viewer.user.commune_id}")
+        if viewer.is_unit:
+            raise web.HTTPSeeOther("/web/viec")
+        ctx = viewer.ctx
+        deps = self.deps
+        forms = list(deps.kb.forms.values())
+        communes = await deps.communes.all()
+        reports = await ReportRepo(deps.db).latest()
+        current = tables.current_by_commune(reports)
+        names = await deps.users.names_of(r.submitted_by for r in reports)
+        progress = await load_progress(deps.db, ctx.now.tzinfo)
+        board = derive_board(
+            deps.kb,
+            progress,
+            (r for r in reports if r.form_id == CRITERIA_FORM),
+            [c.id for c in communes],
+            ctx.today,
+        )
+        columns = tables.columns(ctx, forms)
+        keys = {c.key for c in columns}
+        sort = request.query.get("sort", "xa")
+        sort = sort if sort in keys else "xa"
+        descending = request.query.get("dir") == "desc"
+        rows = tables.sort_rows(
+            tables.rows(ctx, forms, communes, current, names, board), sort, descending
+        )
+        page = tables.page_of(rows, _int(request.query.get("page"), 1))
+        codes = criterion_codes(deps.kb, "xa")
+        matrix = [
+            (
+                row.commune,
+                [
+                    (deps.kb.indicators[c].label, CSS_CLASS[s], standing_word(ctx.tr, s))
+                    for c in codes
+                    for s in [board.communes[row.commune.id][c]]
+                ],
+            )
+            for row in page.rows
+        ]
+        reported = {c for c, _form in current}
+        return self.render(
+            "overview.html",
+            request,
+            viewer,
+            columns=columns,
+            groups=_groups(columns),
+            page=page,
+            sort=sort,
+            descending=descending,
+            matrix=matrix,
+            criteria=[deps.kb.indicators[c].label for c in codes],
+            legend=[(CSS_CLASS[s], standing_word(ctx.tr, s)) for s in ORDER],
+            late=self._late(viewer, progress),
+            never=len([c for c in communes if c.id not in reported]),
+            has_bhyt=any(form == "bhyt" for _c, form in current),
+            today=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),
+        )
+
+    def _late(self, viewer: Viewer, progress: Any) -> list[TaskLine]:
+        ctx = viewer.ctx
+        kb = self.deps.kb
+        lines = []
+        for tally in unit_tallies(kb, progress, ctx.today):
+            for task, mark in tally.overdue:
+                lines.append(self._task_line(viewer, task, mark, unit_name(kb, task.owner, ctx.tr)))
+        return lines
+
+    def _task_line(
+        self, viewer: Viewer, task: TaskEntry, mark: TaskMark | None, owner: str
+    ) -> TaskLine:
+        ctx = viewer.ctx
+        due = self.deps.kb.due(task)
+        state = state_phrase(ctx.tr, mark, due, ctx.today, ctx.now.tzinfo)
+        if is_done(mark):
+            css = "met"
+        elif mark is not None and mark.status is TaskStatus.BLOCKED:
+            css = "blocked"
+        elif due < ctx.today:
+            css = "late"
+        else:
+            css = "doing" if mark is not None and mark.status is not TaskStatus.OPEN else "none"
+        return TaskLine(
+            task_title(task, ctx.tr),
+            owner,
+            format_date(due, "dd/MM/yyyy", locale=ctx.lang),
+            state,
+            css,
+        )
+
+    async def chart(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.viewer_or_login(request)
+        if not viewer.is_office:
+            raise self.denied(request, viewer)
+        ctx = viewer.ctx
+        version = int(await self.deps.db.fetchval("SELECT coalesce(max(id), 0) FROM reports"))
+        key = (version, ctx.lang, ctx.today)
+        if key not in self._charts:
+            data = await load_digest_data(self.deps, ctx.today)
+            self._charts = {key: await asyncio.to_thread(digest_chart, data, ctx.tr)}
+        png = self._charts[key]
+        if png is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=png, content_type="image/png")
+
+    # -- one commune ---------------------------------------------------------------------------
+    async def commune(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.viewer_or_login(request)
+        commune_id = _int(request.match_info.get("id"), 0)
+        if not (viewer.is_office or (viewer.is_officer and viewer.user.commune_id == commune_id)):
+            raise self.denied(request, viewer)
+        commune = await self.deps.communes.get(commune_id)
+        if commune is None:
+            raise web.HTTPNotFound()
+        ctx = viewer.ctx
+        repo = ReportRepo(self.deps.db)
+        history = await repo.history(commune.id, limit=500)
+        names = await self.deps.users.names_of(r.submitted_by for r in history)
+        progress = await load_progress(self.deps.db, ctx.now.tzinfo)
+        criteria_reports = [r for r in history if r.form_id == CRITERIA_FORM]
+        board = derive_board(self.deps.kb, progress, criteria_reports, [commune.id], ctx.today)
+        standings = [
+            (
+                self.deps.kb.indicators[code],
+                CSS_CLASS[standing],
+                standing_word(ctx.tr, standing),
+            )
+            for code, standing in board.communes[commune.id].items()
+        ]
+        series = self._series(viewer, history, names)
+        tasks = [
+            self._task_line(viewer, t, progress.of(t.id, commune.id), commune.name)
+            for t in self.deps.kb.tasks_of(COMMUNES)
+        ]
+        officers = await self.deps.users.officers_of(commune.id)
+        return self.render(
+            "commune.html",
+            request,
+            viewer,
+            commune=commune,
+            series=series,
+            standings=standings,
+            tasks=tasks,
+            officers=[o.name_and_position for o in officers],
+        )
+
+    def _series(
+        self, viewer: Viewer, history: list[Report], names: dict[int, str]
+    ) -> list[dict[str, Any]]:
+        """Each report series (form, subject, period) with its versions, newest first, and
+        what each correction changed."""
+        ctx = viewer.ctx
+        kb = self.deps.kb
+        by_id = {r.id: r for r in history}
+        grouped: dict[tuple[str, str, str], list[Report]] = {}
+        for report in sorted(history, key=lambda r: (r.submitted_at, r.id), reverse=True):
+            grouped.setdefault((report.form_id, report.subject, report.period), []).append(report)
+        out = []
+        for (form_id, subject, period), versions in grouped.items():
+            form = kb.forms.get(form_id)
+            if form is None:
+                continue
+            title = form.title_en if ctx.tr.en else form.title
+            if subject:
+                ind = kb.indicator(subject)
+                title += f" {ind.label}" if ind else f" {subject}"
+            rows = []
+            for report in versions:
+                values = compute_all(form, report.answers)
+                shown = [
+                    (item.label_en if ctx.tr.en else item.label, display_value(ctx, item, value))
+                    for item in form.fields
+                    if (value := report.answers.get(item.key)) is not None
+                ]
+                shown += [
+                    (c.label_en if ctx.tr.en else c.label, _number(ctx, values[c.key], c.unit))
+                    for c in form.computed
+                    if values.get(c.key) is not None
+                ]
+                previous = by_id.get(report.supersedes) if report.supersedes else None
+                changes = (
+                    changed_values(ctx, form, previous.answers, report.answers) if previous else []
+                )
+                rows.append(
+                    {
+                        "number": report.number,
+                        "version": report.version,
+                        "replaces": report_number(report.supersedes) if report.supersedes else "",
+                        "current": report is versions[0],
+                        "when": format_datetime(
+                            report.submitted_at.astimezone(ctx.now.tzinfo),
+                            "dd/MM/yyyy HH:mm",
+                            locale=ctx.lang,
+                        ),
+                        "who": names.get(report.submitted_by, ""),
+                        "channel": report.channel,
+                        "fields": shown,
+                        "changes": changes,
+                        "met": report.meets_target,
+                    }
+                )
+            out.append({"title": title, "period": period_label(period, ctx.tr), "versions": rows})
+        return out
+
+    # -- tasks ---------------------------------------------------------------------------------
+    async def tasks(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.viewer_or_login(request)
+        ctx = viewer.ctx
+        kb = self.deps.kb
+        progress = await load_progress(self.deps.db, ctx.now.tzinfo)
+        groups: list[tuple[str, list[TaskLine]]] = []
+        if viewer.is_officer:
+            commune = await ctx.commune()
+            assert commune is not None
+            groups.append(
+                (
+                    ctx.tr("Việc của xã {commune} theo Kế hoạch", commune=commune.name),
+                    [
+                        self._task_line(viewer, t, progress.of(t.id, commune.id), commune.name)
+                        for t in kb.tasks_of(COMMUNES)
+                    ],
+                )
+            )
+        else:
+            units = (
+                [viewer.user.unit_key]
+                if viewer.is_unit and viewer.user.unit_key
+                else [u.key for u in kb.units if u.key != COMMUNES and kb.tasks_of(u.key)]
+            )
+            for key in units:
+                name = unit_name(kb, key, ctx.tr)
+                lines = [
+                    self._task_line(viewer, t, progress.of(t.id), name) for t in kb.tasks_of(key)
+                ]
+                groups.append((name, lines))
+        shares: list[tuple[str, str, int, int, int]] = []
+        if viewer.is_office:
+            communes = await self.deps.communes.all()
+            for task in kb.tasks_of(COMMUNES):
+                marks = [progress.of(task.id, c.id) for c in communes]
+                done = sum(1 for m in marks if is_done(m))
+                blocked = sum(1 for m in marks if m and m.status is TaskStatus.BLOCKED)
+                due = format_date(kb.due(task), "dd/MM/yyyy", locale=ctx.lang)
+                shares.append((task_title(task, ctx.tr), due, done, blocked, len(communes)))
+        criteria: list[tuple[str, str, str]] = []
+        if viewer.is_unit and viewer.user.unit_key:
+            communes = await self.deps.communes.all()
+            owned = owned_indicators(kb, viewer.user.unit_key)
+            reports = await ReportRepo(self.deps.db).latest(form_id=CRITERIA_FORM)
+            board = derive_board(
+                kb, progress, reports, [c.id for c in communes], ctx.today,
+                codes=[i.code for i in owned],
+            )  # fmt: skip
+            for ind in owned:
+                if ind.level == "xa":
+                    counts = board.count(ind.code)
+                    spread = ", ".join(
+                        f"{standing_word(ctx.tr, s)}: {counts[s]}" for s in ORDER if counts[s]
+                    )
+                    criteria.append((ind.label, ind.name_en if ctx.tr.en else ind.name, spread))
+                else:
+                    standing = board.district.get(ind.code, Standing.NO_DATA)
+                    label = ctx.tr("huyện {label}", label=ind.label)
+                    name = ind.name_en if ctx.tr.en else ind.name
+                    criteria.append((label, name, standing_word(ctx.tr, standing)))
+        done_week = []
+        if viewer.is_office:
+            since = ctx.now - dt.timedelta(days=7)
+            for mark in completed_since(kb, progress, since):
+                finished = kb.task(mark.task_id)
+                if finished is not None:
+                    done_week.append(task_title(finished, ctx.tr))
+        return self.render(
+            "tasks.html",
+            request,
+            viewer,
+            groups=groups,
+            shares=shares,
+            criteria=criteria,
+            done_week=done_week,
+        )
+
+    # -- downloads and send-outs -----------------------------------------------------------------
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.viewer_or_login(request)
+        if not viewer.is_office:
+            raise self.denied(request, viewer)
+        kind = request.match_info["kind"]
+        if kind not in ("xlsx", "csv"):
+            raise web.HTTPNotFound()
+        xlsx, csv_bytes, _count = await build_export(viewer.ctx)
+        body, mime = (xlsx, XLSX) if kind == "xlsx" else (csv_bytes, "text/csv")
+        name = export_name(viewer.ctx, kind)
+        return web.Response(
+            body=body,
+            content_type=mime,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def sending(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.viewer_or_login(request)
+        if not viewer.is_office:
+            raise self.denied(request, viewer)
+        ctx = viewer.ctx
+        repo = SendingRepo(self.deps.db)
+        jobs = []
+        for job in await repo.recent_jobs(5):
+            outcome = await repo.outcome(job.id)
+            missed = [
+                (r["display_name"] or r["chat_id"], r["channel"], r["last_error"] or r["status"])
+                for r in await repo.not_reached(job.id)
+            ]
+            when = format_datetime(
+                job.created_at.astimezone(ctx.now.tzinfo), "dd/MM/yyyy HH:mm", locale=ctx.lang
+            )
+            jobs.append({"title": job.title, "when": when, "outcome": outcome, "missed": missed})
+        return self.render("sending.html", request, viewer, jobs=jobs)
+
+
+def _groups(columns: list[tables.Column]) -> list[tuple[str, int]]:
+    """The header row above the columns: each form's title spanning its columns."""
+    groups: list[tuple[str, int]] = []
+    for column in columns:
+        if groups and groups[-1][0] == column.group:
+            groups[-1] = (column.group, groups[-1][1] + 1)
+        else:
+            groups.append((column.group, 1))
+    return groups
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _number(ctx: Context, value: Any, unit: str | None) -> str:
+    shown = format_decimal(round(float(value), 1), locale=ctx.lang)
+    if unit == "%":
+        return shown + "%"
+    return f"{shown} {unit}" if unit else shown
+
+
+def _tr(pages: Pages, lang: str) -> Tr:
+    return Tr(pages.deps.translator, lang if lang in ("vi", "en") else pages.deps.default_lang)

@@ -1,0 +1,174 @@
+"""The district overview as a table: every commune (those that never reported too) × each
+form's key figures, with the report's date and who sent it; sortable by any column and paged
+(a province's 10,000 communes stay usable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from babel.dates import format_date
+
+from handlers.core import Context
+from handlers.criteria_status import CriteriaBoard, Standing
+from handlers.report_view import figure_label, figure_value
+from knowledge.form_rules import compute_all
+from knowledge.forms import Form
+from storage.communes import Commune
+from storage.reports import Report
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the sort key in the address: "xa", "bhyt.rate", "bhyt.date", …
+    label: str
+    group: str = ""  # the form it belongs to (a header spanning its columns)
+    numeric: bool = False
+
+
+@dataclass
+class Cell:
+    text: str = ""
+    sort: Any = None  # None sorts last whichever the direction
+    title: str = ""
+
+
+@dataclass
+class Row:
+    commune: Commune
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    number: int
+    pages: int
+    total: int
+
+
+def current_by_commune(reports: Iterable[Report]) -> dict[tuple[int, str], list[Report]]:
+    """The current reports (one per series: the newest period's newest version), per commune
+    and form."""
+    newest: dict[tuple[int, str, str], Report] = {}
+    for report in reports:
+        series = (report.commune_id, report.form_id, report.subject)
+        held = newest.get(series)
+        if held is None or (report.period, report.version) > (held.period, held.version):
+            newest[series] = report
+    out: dict[tuple[int, str], list[Report]] = {}
+    for report in newest.values():
+        out.setdefault((report.commune_id, report.form_id), []).append(report)
+    return out
+
+
+def columns(ctx: Context, forms: Sequence[Form]) -> list[Column]:
+    _ = ctx.tr
+    cols = [Column("xa", _("Xã, thị trấn"))]
+    for form in forms:
+        title = form.title_en if ctx.tr.en else form.title
+        if form.subject_field:
+            cols.append(Column(f"{form.id}.met", _("Đạt / đã báo cáo"), title, numeric=True))
+        else:
+            for key in form.figures:
+                label = figure_label(ctx, form, key)
+                cols.append(Column(f"{form.id}.{key}", label, title, numeric=_numeric(form, key)))
+        cols.append(Column(f"{form.id}.date", _("Ngày báo cáo"), title, numeric=True))
+        cols.append(Column(f"{form.id}.who", _("Người gửi"), title))
+    cols.append(Column("criteria.met", _("Tiêu chí đạt"), _("Tiêu chí"), numeric=True))
+    cols.append(Column("criteria.late", _("Tiêu chí chậm"), _("Tiêu chí"), numeric=True))
+    return cols
+
+
+def _numeric(form: Form, key: str) -> bool:
+    if any(c.key == key for c in form.computed):
+        return True
+    return form.field(key).type in ("integer", "number", "percent", "date")
+
+
+def rows(
+    ctx: Context,
+    forms: Sequence[Form],
+    communes: Sequence[Commune],
+    current: dict[tuple[int, str], list[Report]],
+    names: dict[int, str],
+    board: CriteriaBoard,
+) -> list[Row]:
+    out: list[Row] = []
+    for commune in communes:
+        row = Row(commune, {"xa": Cell(commune.name, commune.name.casefold())})
+        for form in forms:
+            reports = current.get((commune.id, form.id), [])
+            _form_cells(ctx, form, reports, names, row)
+        standings = board.communes.get(commune.id, {})
+        met = sum(1 for s in standings.values() if s is Standing.MET)
+        late = sum(1 for s in standings.values() if s is Standing.LATE)
+        row.cells["criteria.met"] = Cell(f"{met}/{len(standings)}", met)
+        row.cells["criteria.late"] = Cell(str(late), late)
+        out.append(row)
+    return out
+
+
+def _form_cells(
+    ctx: Context, form: Form, reports: list[Report], names: dict[int, str], row: Row
+) -> None:
+    if not reports:
+        return
+    newest = max(reports, key=lambda r: (r.submitted_at, r.id))
+    if form.subject_field:
+        met = sum(1 for r in reports if r.meets_target)
+        row.cells[f"{form.id}.met"] = Cell(f"{met}/{len(reports)}", met)
+    else:
+        values = compute_all(form, newest.answers) | newest.computed  # as stored at sending
+        for key in form.figures:
+            value = values.get(key)
+            if value is None:
+                continue
+            sort = value if not isinstance(value, str) else _date_or_text(value)
+            row.cells[f"{form.id}.{key}"] = Cell(figure_value(ctx, form, key, values), sort)
+    day = newest.report_date
+    row.cells[f"{form.id}.date"] = Cell(
+        format_date(day, "dd/MM/yyyy", locale=ctx.lang), day, newest.number
+    )
+    who = names.get(newest.submitted_by, "")
+    row.cells[f"{form.id}.who"] = Cell(who, who.casefold(), newest.channel)
+
+
+def _date_or_text(value: str) -> Any:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return value.casefold()
+
+
+def sort_rows(table: list[Row], key: str, descending: bool) -> list[Row]:
+    """Sorted by a column; communes without a value come last either way, then by name."""
+    present: list[Row] = []
+    absent: list[Row] = []
+    for row in table:
+        cell = row.cells.get(key)
+        (present if cell is not None and cell.sort is not None else absent).append(row)
+    present.sort(key=lambda r: (_comparable(r.cells[key].sort), r.commune.name), reverse=descending)
+    absent.sort(key=lambda r: r.commune.name)
+    return present + absent
+
+
+def _comparable(value: Any) -> tuple[int, Any]:
+    """Numbers, dates and text in one column still sort (by kind first)."""
+    if isinstance(value, bool | int | float):
+        return (0, float(value))
+    if isinstance(value, dt.date):
+        return (1, value.toordinal())
+    return (2, str(value))
+
+
+def page_of(table: list[Row], number: int, size: int = PAGE_SIZE) -> Page:
+    pages = max(1, math.ceil(len(table) / size))
+    number = min(max(1, number), pages)
+    start = (number - 1) * size
+    return Page(table[start : start + size], number, pages, len(table))

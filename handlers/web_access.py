@@ -1,0 +1,74 @@
+"""``/web``: a one-time link that signs the person in to the office's web view, the browser
+sessions they have open, and signing out everywhere. The pages themselves are ``bot/webview``;
+here is only what the chat says."""
+
+from __future__ import annotations
+
+import math
+
+from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
+from handlers.i18n import N_
+from handlers.richtext import Doc, b, it
+from handlers.types import Choice
+from knowledge.normalize import fold
+from storage.reports import AuditLog
+from storage.web import WebLinkRepo, WebSessionRepo
+
+PEOPLE = frozenset({ADMIN, STAFF, OFFICER, UNIT})
+SIGN_OUT_WORDS = {"dang xuat", "dang xuat moi noi", "logout", "sign out", "thoat"}
+
+
+def setup(conv: Conversation) -> None:
+    conv.command(
+        "web",
+        web,
+        N_("Mở trang tổng hợp trên trình duyệt (đường dẫn dùng một lần)"),
+        roles=PEOPLE,
+        private_only=True,
+    )
+    conv.action("web", on_action, roles=PEOPLE, private_only=True)
+
+
+async def web(ctx: Context, args: str) -> None:
+    _ = ctx.tr
+    if fold(args).strip() in SIGN_OUT_WORDS:
+        await sign_out_everywhere(ctx)
+        return
+    if ctx.deps.web_url is None:
+        ctx.reply(
+            _(
+                "Trang web của Trợ lý NTM chưa được bật trên máy chủ này (cần đặt địa chỉ "
+                "NTM_PUBLIC_URL). Xin liên hệ quản trị viên."
+            )
+        )
+        return
+    token = await WebLinkRepo(ctx.deps.db).create(ctx.user.id, ctx.now, ctx.deps.web_link_ttl)
+    await AuditLog(ctx.deps.db).add(ctx.user.id, "web.link", {}, ctx.now)
+    minutes = max(1, math.ceil(ctx.deps.web_link_ttl.total_seconds() / 60))
+    doc = Doc().add(b(_("Đường dẫn đăng nhập trang tổng hợp:")))
+    doc.add(f"{ctx.deps.web_url}/login?t={token}")
+    doc.add(
+        it(
+            _(
+                "Dùng được một lần trong {minutes} phút; xin đừng chuyển cho người khác.",
+                minutes=minutes,
+            )
+        )
+    )
+    sessions = await WebSessionRepo(ctx.deps.db).live(ctx.user.id, ctx.now)
+    choices: list[list[Choice]] = []
+    if sessions:
+        doc.add(_("Bạn đang đăng nhập trang web ở {count} nơi.", count=len(sessions)))
+        choices.append([Choice(_("Đăng xuất mọi nơi"), "web:out")])
+    ctx.reply(doc, choices)
+
+
+async def on_action(ctx: Context, action: str) -> None:
+    if action == "web:out":
+        await sign_out_everywhere(ctx)
+
+
+async def sign_out_everywhere(ctx: Context) -> None:
+    ended = await WebSessionRepo(ctx.deps.db).end_all(ctx.user.id, ctx.now)
+    await AuditLog(ctx.deps.db).add(ctx.user.id, "web.sign_out_all", {"ended": ended}, ctx.now)
+    ctx.reply(ctx.tr("Đã đăng xuất trang web ở mọi nơi ({count} phiên).", count=ended))

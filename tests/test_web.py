@@ -1,0 +1,286 @@
+"""The office's web view through aiohttp's test client: signing in from the chat, every page
+against every role, used / expired / forged links, revocation, sign-out, security headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, CookieJar, web
+from aiohttp.test_utils import TestServer
+
+from bot.webview import setup_web_view
+from bot.webview.auth import CSP
+from bot.webview.tables import Cell, Row, page_of, sort_rows
+from storage.communes import Commune
+from tests.harness import Harness, add_report, harness
+
+PUBLIC = "http://ntm.example.vn"
+
+
+@asynccontextmanager
+async def web_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, public: str = PUBLIC
+) -> AsyncIterator[tuple[Harness, TestServer]]:
+    monkeypatch.setenv("NTM_PUBLIC_URL", public)
+    async with harness(tmp_path) as h:
+        app = web.Application()
+        setup_web_view(app, h.app.deps, h.app.conversation, h.app.settings)
+        server = TestServer(app)
+        await server.start_server()
+        try:
+            yield h, server
+        finally:
+            await server.close()
+
+
+async def link_for(h: Harness, who: str) -> str:
+    await h.say(who, "/web")
+    found = re.search(r"/web/login\?t=(\S+)", h.last(who))
+    assert found, h.last(who)
+    return f"/web/login?t={found[1]}"
+
+
+def browser_for(server: TestServer) -> ClientSession:
+    """A browser of its own (cookies included) on the running server; closing it leaves the
+    server running for the next one."""
+    return ClientSession(base_url=str(server.make_url("/")), cookie_jar=CookieJar(unsafe=True))
+
+
+async def signed_in(h: Harness, server: TestServer, who: str) -> ClientSession:
+    client = browser_for(server)
+    response = await client.get(await link_for(h, who), allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/web/"
+    return client
+
+
+async def district(h: Harness) -> dict[str, int]:
+    await h.register("admin", "officer_a", "Dân Lực")
+    await h.register("admin", "officer_b", "Thọ Dân")
+    await h.register("admin", "unit_tp", "Phòng Tư pháp")
+    await h.say("admin", "/moi văn phòng")
+    code = h.last("admin").split(": ", 1)[1].split()[0]
+    await h.say("staff", f"/start {code}")
+    await h.give_name("staff", "Cán bộ Văn phòng")
+    await add_report(h, "Dân Lực", "bhyt", "2021-10-14", rate=91.11)
+    await add_report(h, "Thọ Dân", "bhyt", "2021-10-14", rate=72.22)
+    communes = {c.name: c.id for c in await h.app.deps.communes.all()}
+    return {"a": communes["Dân Lực"], "b": communes["Thọ Dân"]}
+
+
+async def test_a_link_signs_in_once_and_the_page_is_the_district(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        await district(h)
+        link = await link_for(h, "admin")
+        assert "Dùng được một lần trong 10 phút" in h.last("admin")
+        async with browser_for(server) as browser:
+            first = await browser.get(link, allow_redirects=False)
+            assert first.status == 303 and first.headers["Location"] == "/web/"  # token gone
+            cookie = first.headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/web" in cookie
+            assert "Max-Age=43200" in cookie  # 12 hours by default
+            page = await browser.get("/web/")
+            html = await page.text()
+            assert page.status == 200
+            assert html.count('href="/web/xa/') >= 34 * 2  # the table and the matrix
+            assert "91,1%" in html and "72,2%" in html
+            for header, value in {
+                "Content-Security-Policy": CSP,
+                "X-Frame-Options": "DENY",
+                "Referrer-Policy": "no-referrer",
+                "Cache-Control": "no-store",
+            }.items():
+                assert page.headers[header] == value
+            assert "<script" not in html
+            again = await browser.get(link, allow_redirects=False)
+            assert again.status == 400 and "đã được dùng" in await again.text()
+            assert again.headers["Content-Security-Policy"] == CSP
+        async with browser_for(server) as stranger:  # a used link signs nobody else in
+            assert (await stranger.get("/web/")).status == 401
+            assert (await stranger.get(link, allow_redirects=False)).status == 400
+
+
+async def test_an_expired_or_forged_link_says_so_and_guessing_is_limited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        link = await link_for(h, "admin")
+        h.clock.advance(dt.timedelta(minutes=11))
+        async with browser_for(server) as browser:
+            late = await browser.get(link, allow_redirects=False)
+            assert late.status == 400 and "đã hết hạn" in await late.text()
+            for n in range(9):
+                forged = await browser.get(f"/web/login?t=forged{n}", allow_redirects=False)
+                assert forged.status == 400 and "không đúng" in await forged.text()
+            fresh = await link_for(h, "admin")  # even a good link waits now
+            locked = await browser.get(fresh, allow_redirects=False)
+            assert locked.status == 429 and "15 phút" in await locked.text()
+            h.clock.advance(dt.timedelta(minutes=16))  # the cool-down is over (and that link too)
+            again = await link_for(h, "admin")
+            assert (await browser.get(again, allow_redirects=False)).status == 303
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/web/", {"staff", "admin"}),
+        ("/web/xa/{a}", {"officer_a", "staff", "admin"}),
+        ("/web/xa/{b}", {"officer_b", "staff", "admin"}),
+        ("/web/viec", {"officer_a", "officer_b", "unit_tp", "staff", "admin"}),
+        ("/web/gui", {"staff", "admin"}),
+        ("/web/tai/xlsx", {"staff", "admin"}),
+        ("/web/tai/csv", {"staff", "admin"}),
+        ("/web/bhyt.png", {"staff", "admin"}),
+    ],
+)
+async def test_every_page_against_every_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, allowed: set[str]
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        ids = await district(h)
+        url = path.format(**ids)
+        for who in ("officer_a", "officer_b", "unit_tp", "staff", "admin"):
+            client = await signed_in(h, server, who)
+            try:
+                response = await client.get(url, allow_redirects=False)
+                body = await response.read()
+                if who in allowed:
+                    assert response.status == 200, (url, who, response.status)
+                else:
+                    assert response.status in (303, 403), (url, who, response.status)
+                    assert b"91,1" not in body and b"72,2" not in body  # nothing leaks
+                text = body.decode("utf-8", "replace")
+                if who == "officer_a":
+                    assert "72,2" not in text  # the other commune's coverage
+                if who == "officer_b":
+                    assert "91,1" not in text
+            finally:
+                await client.close()
+        async with browser_for(server) as nobody:
+            assert (await nobody.get(url, allow_redirects=False)).status == 401
+
+
+async def test_officers_and_units_are_sent_to_their_own_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        ids = await district(h)
+        officer = await signed_in(h, server, "officer_a")
+        unit = await signed_in(h, server, "unit_tp")
+        try:
+            home = await officer.get("/web/", allow_redirects=False)
+            assert home.status == 303 and home.headers["Location"] == f"/web/xa/{ids['a']}"
+            mine = await (await officer.get(f"/web/xa/{ids['a']}")).text()
+            assert "Xã Dân Lực" in mine and "Tình trạng tiêu chí" in mine
+            assert (await unit.get("/web/", allow_redirects=False)).headers[
+                "Location"
+            ] == "/web/viec"
+            tasks = await (await unit.get("/web/viec")).text()
+            assert "Phòng Tư pháp" in tasks and "Hoàn thiện hồ sơ tiêu chí cấp xã 18.5" in tasks
+            assert "Phòng Y tế" not in tasks and "Tiêu chí đơn vị phụ trách" in tasks
+        finally:
+            await officer.close()
+            await unit.close()
+
+
+async def test_revoking_a_person_ends_their_sessions_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        ids = await district(h)
+        client = await signed_in(h, server, "officer_a")
+        try:
+            assert (await client.get(f"/web/xa/{ids['a']}")).status == 200
+            await h.say("admin", "/thuhoi officer_a")
+            await h.tap("admin", "Người officer_a")
+            await h.tap("admin", "Thu hồi")
+            assert (await client.get(f"/web/xa/{ids['a']}")).status == 401
+            ended = await h.app.db.fetchval(
+                "SELECT count(*) FROM web_sessions WHERE ended_at IS NOT NULL"
+            )
+            assert ended == 1
+            await h.say("officer_a", "/web")  # and no new link for them
+            assert "/web/login" not in h.last("officer_a")
+        finally:
+            await client.close()
+
+
+async def test_sign_out_needs_the_pages_token_and_ends_the_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        client = await signed_in(h, server, "admin")
+        other = await signed_in(h, server, "admin")
+        try:
+            page = await (await client.get("/web/")).text()
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert csrf
+            forged = await client.post("/web/dang-xuat", data={"csrf": "x"})
+            assert forged.status == 403
+            assert (await client.get("/web/")).status == 200
+            out = await client.post("/web/dang-xuat", data={"csrf": csrf[1]})
+            assert out.status == 200 and "Đã đăng xuất" in await out.text()
+            assert (await client.get("/web/")).status == 401
+            assert (await other.get("/web/")).status == 200  # only that browser
+            await h.say("admin", "/web")
+            assert "đang đăng nhập trang web ở 1 nơi" in h.last("admin")
+            await h.tap("admin", "Đăng xuất mọi nơi")
+            assert "Đã đăng xuất trang web ở mọi nơi (1 phiên)" in h.last("admin")
+            assert (await other.get("/web/")).status == 401
+        finally:
+            await client.close()
+            await other.close()
+
+
+async def test_the_session_cookie_is_secure_behind_https(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch, public="https://ntm.example.vn") as (h, server):
+        link = await link_for(h, "admin")
+        assert "https://ntm.example.vn/web/login?t=" in h.last("admin")
+        async with browser_for(server) as browser:
+            response = await browser.get(link, allow_redirects=False)
+            assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_sorting_paging_and_english(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        await district(h)
+        client = await signed_in(h, server, "admin")
+        try:
+            page = await (await client.get("/web/?sort=bhyt.rate&dir=desc")).text()
+            table = page[page.index('id="overview"') : page.index('id="matrix"')]
+            order = re.findall(r'<td><a href="/web/xa/\d+">([^<]+)</a></td>', table)
+            assert order[:2] == ["Dân Lực", "Thọ Dân"]  # highest coverage first, then no data
+            page = await (await client.get("/web/?sort=bhyt.rate&dir=asc")).text()
+            table = page[page.index('id="overview"') : page.index('id="matrix"')]
+            order = re.findall(r'<td><a href="/web/xa/\d+">([^<]+)</a></td>', table)
+            assert order[:2] == ["Thọ Dân", "Dân Lực"]
+            odd = await client.get("/web/?sort=<script>&page=-5")  # odd input: the default
+            assert odd.status == 200 and "<script>" not in await odd.text()
+            await client.get("/web/lang/en")
+            english = await (await client.get("/web/")).text()
+            assert "Overview of the communes" in english and '<html lang="en">' in english
+        finally:
+            await client.close()
+
+
+def test_rows_sort_with_the_missing_last_and_pages_hold_a_hundred() -> None:
+    rows = [
+        Row(Commune(i, f"x{i}", f"Xã {i:05d}", "xa", True), {"v": Cell(str(i), i % 7 or None)})
+        for i in range(1, 10_001)
+    ]
+    ordered = sort_rows(rows, "v", descending=True)
+    values = [r.cells["v"].sort for r in ordered]
+    present = [v for v in values if v is not None]
+    assert present == sorted(present, reverse=True)
+    assert all(v is None for v in values[len(present) :])
+    page = page_of(ordered, 3)
+    assert len(page.rows) == 100 and page.pages == 100 and page.number == 3
+    assert page_of(ordered, 999).number == 100
