@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run chat test test-fast test-shuffled test-explore lint typecheck unit bench i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test test-fast test-shuffled test-explore lint typecheck unit browser bench i18n-extract i18n-update i18n-compile clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cần Python 3.11 trở lên / Python 3.11+ is required")'
@@ -36,8 +36,17 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev
-	$(BIN)/pytest
+unit: $(VENV)/.dev browser
+	NTM_REQUIRE_BROWSER=1 $(BIN)/pytest
+
+## browser: Debian's Chromium and chromedriver for the web view's browser test (when missing)
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing Chromium for the browser test (apt-get install chromium chromium-driver)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
 
 ## test-fast: the quick loop while developing: everything but the end-to-end tests marked slow
 test-fast: $(VENV)/.dev
@@ -45,10 +54,10 @@ test-fast: $(VENV)/.dev
 
 ## test-shuffled: the whole suite in shuffled orders (fixed seeds: a failure is reproducible)
 SEEDS ?= 1 2 3
-test-shuffled: $(VENV)/.dev
+test-shuffled: $(VENV)/.dev browser
 	@set -e; for seed in $(SEEDS); do \
 		echo "== pytest in a shuffled order, seed $$seed"; \
-		$(BIN)/pytest -p randomly -p no:cacheprovider --randomly-seed=$$seed; \
+		NTM_REQUIRE_BROWSER=1 $(BIN)/pytest -p randomly -p no:cacheprovider --randomly-seed=$$seed; \
 	done
 
 ## test-explore: property tests with a fresh random search and a larger budget (not for CI)

@@ -56,6 +56,15 @@ BENCHMARKS: dict[str, tuple[str, str, dict[str, Any]]] = {
             "duplicated": lambda v: v == 0,
         },
     ),
+    "web": (
+        "the web view's district overview, server side: 34 communes and 10,000 (a page of 100 "
+        "sorted); the first page after the data changed; /healthz as the baseline",
+        "34 communes ≤ 100 ms, a 10,000-commune page ≤ 500 ms",
+        {
+            "overview_34_ms": lambda v: v <= 100,
+            "overview_10000_ms": lambda v: v <= 500,
+        },
+    ),
     "load": (
         "200 users, 10,000 updates, the bot as its own process: latency, errors, peak RSS",
         "0 errors, peak RSS ≤ 150 MB",

@@ -20,6 +20,7 @@ from handlers.core import Context
 from handlers.criteria_status import (
     CRITERIA_FORM,
     ORDER,
+    CriteriaBoard,
     Standing,
     criterion_codes,
     derive_board,
@@ -31,7 +32,7 @@ from handlers.i18n import Tr
 from handlers.office import build_export, export_name
 from handlers.report_view import changed_values, display_value, period_label
 from handlers.task_board import completed_since, unit_tallies
-from handlers.task_view import is_done, load_progress, state_phrase, task_title, unit_name
+from handlers.task_view import Progress, is_done, load_progress, state_phrase, task_title, unit_name
 from knowledge.base import COMMUNES
 from knowledge.form_rules import compute_all
 from knowledge.models import TaskEntry
@@ -58,11 +59,24 @@ class TaskLine:
     css: str
 
 
+@dataclass(frozen=True)
+class District:
+    """The overview's data as of one state of the database (``key``)."""
+
+    key: tuple[int, str, int, dt.date]
+    rows: list[tables.Row]
+    board: CriteriaBoard
+    progress: Progress
+    never: int
+    has_bhyt: bool
+
+
 class Pages:
     def __init__(self, auth: Auth) -> None:
         self.auth = auth
         self.deps = auth.deps
         self._charts: dict[tuple[int, str, dt.date], bytes | None] = {}
+        self._district_cache: District | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
     def render(
@@ -152,27 +166,17 @@ class Pages:
         ctx = viewer.ctx
         deps = self.deps
         forms = list(deps.kb.forms.values())
-        communes = await deps.communes.all()
-        reports = await ReportRepo(deps.db).latest()
-        current = tables.current_by_commune(reports)
-        names = await deps.users.names_of(r.submitted_by for r in reports)
-        progress = await load_progress(deps.db, ctx.now.tzinfo)
-        board = derive_board(
-            deps.kb,
-            progress,
-            (r for r in reports if r.form_id == CRITERIA_FORM),
-            [c.id for c in communes],
-            ctx.today,
-        )
+        district = await self._district(ctx)
+        progress = district.progress
         columns = tables.columns(ctx, forms)
         keys = {c.key for c in columns}
         sort = request.query.get("sort", "xa")
         sort = sort if sort in keys else "xa"
         descending = request.query.get("dir") == "desc"
-        rows = tables.sort_rows(
-            tables.rows(ctx, forms, communes, current, names, board), sort, descending
-        )
+        rows = tables.sort_rows(district.rows, sort, descending)
         page = tables.page_of(rows, _int(request.query.get("page"), 1))
+        tables.write_text(ctx, forms, page.rows)
+        board = district.board
         codes = criterion_codes(deps.kb, "xa")
         matrix = [
             (
@@ -185,7 +189,6 @@ class Pages:
             )
             for row in page.rows
         ]
-        reported = {c for c, _form in current}
         return self.render(
             "overview.html",
             request,
@@ -199,10 +202,53 @@ class Pages:
             criteria=[deps.kb.indicators[c].label for c in codes],
             legend=[(CSS_CLASS[s], standing_word(ctx.tr, s)) for s in ORDER],
             late=self._late(viewer, progress),
-            never=len([c for c in communes if c.id not in reported]),
-            has_bhyt=any(form == "bhyt" for _c, form in current),
+            never=district.never,
+            has_bhyt=district.has_bhyt,
             today=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),
         )
+
+    async def _district(self, ctx: Context) -> District:
+        """Every commune's row and the criteria board, built once per state of the data (a new
+        report, a task marked, a new day): sorting and paging reuse it."""
+        deps = self.deps
+        progress = await load_progress(deps.db, ctx.now.tzinfo)
+        newest = await deps.db.fetchone(
+            "SELECT (SELECT coalesce(max(id), 0) FROM reports) AS reports,"
+            " (SELECT count(*) || ':' || coalesce(sum(id * active), 0) FROM communes) AS communes,"
+            " (SELECT max(updated_at) FROM users) AS people"
+        )
+        assert newest is not None
+        key = (
+            int(newest["reports"]),
+            f"{newest['communes']}/{newest['people']}",
+            progress.version,
+            ctx.today,
+        )
+        cached = self._district_cache
+        if cached is not None and cached.key == key:
+            return cached
+        forms = list(deps.kb.forms.values())
+        communes = await deps.communes.all()
+        reports = await ReportRepo(deps.db).latest()
+        current = tables.current_by_commune(reports)
+        names = await deps.users.names_of(r.submitted_by for r in reports)
+        board = derive_board(
+            deps.kb,
+            progress,
+            (r for r in reports if r.form_id == CRITERIA_FORM),
+            [c.id for c in communes],
+            ctx.today,
+        )
+        reported = {c for c, _form in current}
+        self._district_cache = District(
+            key=key,
+            rows=tables.rows(forms, communes, current, names, board),
+            board=board,
+            progress=progress,
+            never=len([c for c in communes if c.id not in reported]),
+            has_bhyt=any(form == "bhyt" for _c, form in current),
+        )
+        return self._district_cache
 
     def _late(self, viewer: Viewer, progress: Any) -> list[TaskLine]:
         ctx = viewer.ctx

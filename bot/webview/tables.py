@@ -42,6 +42,7 @@ class Cell:
 class Row:
     commune: Commune
     cells: dict[str, Cell] = field(default_factory=dict)
+    newest: dict[str, Report] = field(default_factory=dict)  # per form, for the text
 
 
 @dataclass(frozen=True)
@@ -92,19 +93,21 @@ def _numeric(form: Form, key: str) -> bool:
 
 
 def rows(
-    ctx: Context,
     forms: Sequence[Form],
     communes: Sequence[Commune],
     current: dict[tuple[int, str], list[Report]],
     names: dict[int, str],
     board: CriteriaBoard,
 ) -> list[Row]:
+    """Every commune's row with the values it sorts by; the text is written later, for the
+    rows a page shows (:func:`write_text`): a province's 10,000 rows are sorted, not printed."""
     out: list[Row] = []
     for commune in communes:
         row = Row(commune, {"xa": Cell(commune.name, commune.name.casefold())})
         for form in forms:
             reports = current.get((commune.id, form.id), [])
-            _form_cells(ctx, form, reports, names, row)
+            if reports:
+                _form_cells(form, reports, names, row)
         standings = board.communes.get(commune.id, {})
         met = sum(1 for s in standings.values() if s is Standing.MET)
         late = sum(1 for s in standings.values() if s is Standing.LATE)
@@ -114,29 +117,47 @@ def rows(
     return out
 
 
-def _form_cells(
-    ctx: Context, form: Form, reports: list[Report], names: dict[int, str], row: Row
-) -> None:
-    if not reports:
-        return
+def _form_cells(form: Form, reports: list[Report], names: dict[int, str], row: Row) -> None:
     newest = max(reports, key=lambda r: (r.submitted_at, r.id))
+    row.newest[form.id] = newest
     if form.subject_field:
         met = sum(1 for r in reports if r.meets_target)
         row.cells[f"{form.id}.met"] = Cell(f"{met}/{len(reports)}", met)
     else:
-        values = compute_all(form, newest.answers) | newest.computed  # as stored at sending
+        values = _values(form, newest)
         for key in form.figures:
             value = values.get(key)
-            if value is None:
-                continue
-            sort = value if not isinstance(value, str) else _date_or_text(value)
-            row.cells[f"{form.id}.{key}"] = Cell(figure_value(ctx, form, key, values), sort)
-    day = newest.report_date
-    row.cells[f"{form.id}.date"] = Cell(
-        format_date(day, "dd/MM/yyyy", locale=ctx.lang), day, newest.number
-    )
+            if value is not None:
+                sort = value if not isinstance(value, str) else _date_or_text(value)
+                row.cells[f"{form.id}.{key}"] = Cell(sort=sort)
+    row.cells[f"{form.id}.date"] = Cell(sort=newest.report_date, title=newest.number)
     who = names.get(newest.submitted_by, "")
     row.cells[f"{form.id}.who"] = Cell(who, who.casefold(), newest.channel)
+
+
+def _values(form: Form, report: Report) -> dict[str, Any]:
+    """The answers and computed values as stored when it was sent (computed again only for a
+    report stored without them)."""
+    if report.computed or not form.computed:
+        return report.answers | report.computed
+    return compute_all(form, report.answers)
+
+
+def write_text(ctx: Context, forms: Sequence[Form], page: Sequence[Row]) -> None:
+    """The cells' text in the viewer's language, for the rows shown."""
+    for row in page:
+        for form in forms:
+            newest = row.newest.get(form.id)
+            if newest is None:
+                continue
+            if not form.subject_field:
+                values = _values(form, newest)
+                for key in form.figures:
+                    cell = row.cells.get(f"{form.id}.{key}")
+                    if cell is not None:
+                        cell.text = figure_value(ctx, form, key, values)
+            date = row.cells[f"{form.id}.date"]
+            date.text = format_date(newest.report_date, "dd/MM/yyyy", locale=ctx.lang)
 
 
 def _date_or_text(value: str) -> Any:
