@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from babel.dates import format_datetime
+
 from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
@@ -59,8 +61,26 @@ async def web(ctx: Context, args: str) -> None:
     choices: list[list[Choice]] = []
     if sessions:
         doc.add(_("Bạn đang đăng nhập trang web ở {count} nơi.", count=len(sessions)))
+        for session in sessions[:10]:
+            seen = format_datetime(
+                session.last_seen_at.astimezone(ctx.now.tzinfo), "HH:mm dd/MM/yyyy", locale=ctx.lang
+            )
+            browser = _browser(session.user_agent) or _("trình duyệt không rõ")
+            doc.bullet(_("{browser}, lần cuối {time}", browser=browser, time=seen))
         choices.append([Choice(_("Đăng xuất mọi nơi"), "web:out")])
     ctx.reply(doc, choices)
+
+
+def _browser(agent: str | None) -> str:
+    """ "Chrome, Android" from a User-Agent: enough to recognise one's own devices."""
+    if not agent:
+        return ""
+    names = ("Edg", "OPR", "CocCoc", "Firefox", "Chrome", "Safari")
+    browser = next((n for n in names if f"{n}/" in agent), "")
+    systems = ("Android", "iPhone", "iPad", "Windows", "Mac OS", "Linux")
+    system = next((s for s in systems if s in agent), "")
+    shown = ", ".join(p for p in (browser.replace("Edg", "Edge"), system) if p)
+    return shown or agent[:40]
 
 
 async def on_action(ctx: Context, action: str) -> None:

@@ -90,6 +90,9 @@ async def test_a_link_signs_in_once_and_the_page_is_the_district(
             assert page.status == 200
             assert html.count('href="/web/xa/') >= 34 * 2  # the table and the matrix
             assert "91,1%" in html and "72,2%" in html
+            assert "Đã báo cáo trong tuần 11/10/2021 – 17/10/2021: 2/34 xã, thị trấn." in html
+            silent = html[html.index("Chưa báo cáo: ") :].split("</p>")[0]
+            assert "An Nông" in silent and "Dân Lực" not in silent
             for header, value in {
                 "Content-Security-Policy": CSP,
                 "X-Frame-Options": "DENY",
@@ -230,6 +233,7 @@ async def test_sign_out_needs_the_pages_token_and_ends_the_session(
             assert (await other.get("/web/")).status == 200  # only that browser
             await h.say("admin", "/web")
             assert "đang đăng nhập trang web ở 1 nơi" in h.last("admin")
+            assert "lần cuối" in h.last("admin")  # which browser, when last seen
             await h.tap("admin", "Đăng xuất mọi nơi")
             assert "Đã đăng xuất trang web ở mọi nơi (1 phiên)" in h.last("admin")
             assert (await other.get("/web/")).status == 401

@@ -47,6 +47,7 @@ CSS_CLASS = {
     Standing.LATE: "late",
     Standing.NO_DATA: "none",
 }
+MAX_NAMES = 60  # communes named as not reported this week; the rest are counted
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -189,10 +190,22 @@ class Pages:
             )
             for row in page.rows
         ]
+        first = ctx.today - dt.timedelta(days=ctx.today.weekday())
+        last = first + dt.timedelta(days=6)
+        reporting = await ReportRepo(deps.db).communes_reporting_between(first, last)
+        silent = [row.commune.name for row in district.rows if row.commune.id not in reporting]
+        silent.sort()
         return self.render(
             "overview.html",
             request,
             viewer,
+            week=(
+                format_date(first, "dd/MM/yyyy", locale=ctx.lang),
+                format_date(last, "dd/MM/yyyy", locale=ctx.lang),
+            ),
+            reported_week=len(district.rows) - len(silent),
+            silent=silent[:MAX_NAMES],
+            silent_more=max(0, len(silent) - MAX_NAMES),
             columns=columns,
             groups=_groups(columns),
             page=page,
