@@ -141,6 +141,15 @@ def browse(link: str, base: str, shots: Path, downloads: Path) -> dict[str, Any]
         saw["commune_text"] = driver.find_element(By.TAG_NAME, "main").text
         driver.save_screenshot(str(shots / "commune.png"))
 
+        driver.set_window_size(390, 844)  # a phone: the page fits, wide tables scroll inside
+        driver.refresh()
+        wait.until(seen.presence_of_element_located((By.CSS_SELECTOR, "article.series")))
+        saw["phone_overflow"] = driver.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        driver.save_screenshot(str(shots / "commune-phone.png"))
+        driver.set_window_size(1400, 1000)
+
         driver.find_element(By.LINK_TEXT, "Tải .xlsx").click()
         deadline = time.monotonic() + 30
         found: list[Path] = []
@@ -197,5 +206,6 @@ async def test_the_office_reads_the_district_in_a_browser(
     book = load_workbook(io.BytesIO(saw["download"]))
     assert book.sheetnames[0] == "Mới nhất" and "Việc" in book.sheetnames
     assert saw["after_sign_out"] == "Chưa đăng nhập"
-    for name in ("overview.png", "overview-sorted.png", "commune.png"):
+    assert saw["phone_overflow"] <= 0, saw["phone_overflow"]
+    for name in ("overview.png", "overview-sorted.png", "commune.png", "commune-phone.png"):
         assert (shots / name).read_bytes()[:4] == b"\x89PNG"
