@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ from storage.users import UserRepo
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+CLAIM_BATCH = 500  # deliveries claimed at a time: sent well within the lease at any rate
 
 
 class DeliveryError(Exception):
@@ -83,8 +88,13 @@ class Sender:
         per_chat: float,
         now: Callable[[], Any],
         concurrency: int = 64,
+        lease: dt.timedelta = dt.timedelta(minutes=5),
+        owner: str | None = None,
     ) -> None:
         self.db = db
+        # Who claims deliveries: this sender in this process on this machine.
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease = lease
         self.repo = SendingRepo(db)
         self.users = UserRepo(db)
         self.transports = transports
@@ -117,8 +127,12 @@ class Sender:
                 waiter.cancel()
 
     async def send_pending(self) -> int:
-        """Send every pending delivery once through; returns how many were handled."""
-        pending = await self.repo.pending(set(self.transports), limit=5000)
+        """Claim a batch of pending deliveries and send them; returns how many were handled.
+        Another sender on the same database (another instance, ``ntm-bot digest --send``)
+        claims others: no message goes out twice."""
+        pending = await self.repo.claim(
+            set(self.transports), self.owner, self.now(), self.lease, CLAIM_BATCH
+        )
         if not pending:
             return 0
         if not self.stats.started:
@@ -175,6 +189,9 @@ class Sender:
         attempts = delivery.attempts
         while index < len(parts):
             await self._slot(delivery.channel)
+            if not await self.repo.renew(delivery.id, self.owner, self.now()):
+                log.warning("delivery %s was taken over by another sender", delivery.id)
+                return
             try:
                 await transport.send_part(delivery.chat_id, parts[index])
             except RetryLater as exc:

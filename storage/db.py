@@ -331,6 +331,16 @@ class Database:
                 raise _translate(exc) from exc
         return list(rows)
 
+    async def write_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run one writing statement with ``RETURNING`` and return its rows (on its own it
+        is atomic: one statement, one write lock)."""
+        async with self._access(write=True) as conn:
+            try:
+                rows = await conn.execute_fetchall(sql, params)
+            except sqlite3.Error as exc:
+                raise _translate(exc) from exc
+        return list(rows)
+
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None

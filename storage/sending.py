@@ -162,6 +162,40 @@ class SendingRepo:
                 )
         return job_id
 
+    async def claim(
+        self,
+        channels: set[str],
+        owner: str,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        limit: int = 500,
+    ) -> list[PendingDelivery]:
+        """Take pending deliveries to send: those nobody claimed, those this sender claimed,
+        and those whose claim was not renewed within ``lease`` (their sender died). One
+        statement, so two senders never take the same delivery."""
+        if not channels:
+            return []
+        marks = ",".join("?" for _ in channels)
+        rows = await self.db.write_returning(
+            "UPDATE deliveries SET claimed_by = ?, claimed_at = ? WHERE id IN ("  # noqa: S608
+            " SELECT id FROM deliveries WHERE status = 'pending'"
+            f" AND channel IN ({marks})"
+            " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?)"
+            " ORDER BY id LIMIT ?) RETURNING *",
+            [owner, utc_iso(now), *sorted(channels), owner, utc_iso(now - lease), limit],
+        )
+        return sorted((PendingDelivery.from_row(r) for r in rows), key=lambda d: d.id)
+
+    async def renew(self, delivery_id: int, owner: str, now: dt.datetime) -> bool:
+        """Keep the claim alive; ``False`` if another sender has taken the delivery over (or
+        it is no longer pending): then this sender must not send it."""
+        changed = await self.db.execute(
+            "UPDATE deliveries SET claimed_at = ? WHERE id = ? AND claimed_by = ?"
+            " AND status = 'pending'",
+            (utc_iso(now), delivery_id, owner),
+        )
+        return changed == 1
+
     async def pending(self, channels: set[str], limit: int = 500) -> list[PendingDelivery]:
         if not channels:
             return []

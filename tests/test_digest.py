@@ -64,7 +64,10 @@ class _Crash(BaseException):
 
 
 def sender_for(h: Harness, recorder: Recorder, rate: float = 200.0) -> Sender:
-    return Sender(h.app.db, {"test": recorder}, rate=rate, per_chat=0.0, now=h.clock.now)
+    # the same sender each time, as the bot restarted on its machine
+    return Sender(
+        h.app.db, {"test": recorder}, rate=rate, per_chat=0.0, now=h.clock.now, owner="host:bot"
+    )
 
 
 def scheduler_for(h: Harness) -> Scheduler:
