@@ -8,8 +8,10 @@ limit). Latency runs from the moment an update is queued at the server to the mo
 first message of the answer reaches it. Errors: no answer within 15 s, or an apology for an
 internal error. Peak RSS is the bot process's high-water mark (``VmHWM``).
 Last line: ``{"load_p50_ms", "load_p99_ms", "load_errors", "peak_rss_mb",
-"aiogram_import_rss_mb"}`` (targets: 0 errors, peak RSS <= 150 MB); the last key is the
-baseline measured in the same run: a process that only imports aiogram.
+"aiogram_import_rss_mb", "telegram_ready_rss_mb", "zalo_only_ready_rss_mb"}`` (targets: 0
+errors, peak RSS <= 150 MB); ``aiogram_import_rss_mb`` is the baseline measured in the same
+run (a process that only imports aiogram); the last two are the bot's RSS once ready with
+Telegram, and in a deployment with Zalo only, which does not import aiogram.
 """
 
 from __future__ import annotations
@@ -80,6 +82,32 @@ def aiogram_alone_mb() -> float:
     return int(done.stdout.strip()) / 1024
 
 
+async def zalo_only_ready_mb() -> float:
+    """The bot's RSS once ready in a deployment with the Zalo Bot API only."""
+    from tests.fakes.zalo import FakeZaloBot
+    from tests.zalo_util import zalo_env
+
+    fake = await FakeZaloBot().start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = zalo_env(Path(tmp), bot=fake)
+            full = {k: v for k, v in os.environ.items() if not k.startswith(("NTM_", "ZALO_"))}
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run",
+                env=full | env | {"PYTHONPATH": str(REPO)}, cwd=tmp,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            while not any("getUpdates" in call for call in fake.calls):  # the bot is up
+                assert bot.returncode is None
+                await asyncio.sleep(0.05)
+            rss = peak_rss_mb(bot.pid)
+            bot.send_signal(signal.SIGTERM)
+            await bot.wait()
+    finally:
+        await fake.stop()
+    return rss
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -139,9 +167,11 @@ async def main() -> None:
         f"({len(latencies) / elapsed:.0f} updates/s); bot exit code {bot.returncode}"
     )
     baseline = aiogram_alone_mb()
+    zalo_only = await zalo_only_ready_mb()
     print(
         f"RSS {idle_rss:.0f} MB when ready, {rss:.0f} MB at most; "
-        f"a process that only imports aiogram: {baseline:.0f} MB"
+        f"a process that only imports aiogram: {baseline:.0f} MB; "
+        f"a Zalo-only deployment when ready: {zalo_only:.0f} MB"
     )
     print(
         json.dumps(
@@ -151,6 +181,8 @@ async def main() -> None:
                 "load_errors": len(errors),
                 "peak_rss_mb": round(rss, 1),
                 "aiogram_import_rss_mb": round(baseline, 1),
+                "telegram_ready_rss_mb": round(idle_rss, 1),
+                "zalo_only_ready_rss_mb": round(zalo_only, 1),
             }
         )
     )

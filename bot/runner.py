@@ -6,16 +6,16 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Awaitable
 from typing import Any
-
-from aiogram.utils.i18n import I18n
 
 from bot.app import App, open_app
 from bot.clock import Clock
 from bot.settings import Settings
+from bot.startup import StartupStopped
 from bot.web import WebServer
-from handlers.i18n import locales_dir
+from handlers.i18n import Catalogs, locales_dir
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,15 @@ class Runtime:
 
     async def __aenter__(self) -> Runtime:
         settings = self.settings
-        i18n = I18n(path=locales_dir(), default_locale=settings.lang, domain="messages")
+        # aiogram's I18n (its middleware needs it) only when Telegram is on: a deployment
+        # without Telegram does not import aiogram at all.
+        i18n: Any
+        if settings.telegram_enabled:
+            from aiogram.utils.i18n import I18n
+
+            i18n = I18n(path=locales_dir(), default_locale=settings.lang, domain="messages")
+        else:
+            i18n = Catalogs(locales_dir(), default_locale=settings.lang)
         self._app_context = open_app(settings, translator=i18n, clock=self.clock)
         self.app = await self._app_context.__aenter__()
         try:
@@ -137,6 +145,9 @@ class Runtime:
             rate=self.settings.send_rate,
             per_chat=self.settings.per_chat_interval,
             now=self.app.clock.now,
+            # The bot on this machine: restarted after a crash, it takes its own claims back
+            # at once (another machine's bot, or a `digest --send`, waits out the lease).
+            owner=f"{socket.gethostname()}:bot",
         )
         self.app.deps.on_job_created = self.sender.poke
         self.scheduler = Scheduler(self.app.deps, self.settings, self.app.clock, self.sender.poke)
@@ -216,8 +227,6 @@ class Runtime:
 
 
 async def run_channels(settings: Settings) -> int:
-    from bot.channels.telegram.runtime import StartupStopped
-
     runtime = Runtime(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # also while still waiting for the network

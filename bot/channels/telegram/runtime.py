@@ -41,6 +41,7 @@ from bot.channels.telegram.router import build_router
 from bot.channels.telegram.service import TelegramChannel
 from bot.channels.throttle import Throttle
 from bot.settings import ConfigError, Settings
+from bot.startup import StartupStopped
 from handlers.core import ADMIN, GUEST, OFFICER, Conversation, Processor
 from storage.db import Database
 from storage.inbox import Inbox
@@ -81,10 +82,6 @@ class CarefulRequestHandler(SimpleRequestHandler):
             bot, update, **self.data
         )
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
-
-
-class StartupStopped(Exception):
-    """Asked to stop while still waiting for the network at start."""
 
 
 async def until_reachable(

@@ -10,9 +10,9 @@ import logging
 from typing import Any
 
 import aiohttp
-from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import web
 
+from bot.backoff import Backoff
 from bot.channels.throttle import Throttle
 from bot.channels.zalo import bot_api, oa_api
 from bot.channels.zalo.bot_api import ZaloBotClient, ZaloBotError, ZaloBotTransport
@@ -86,7 +86,7 @@ class ZaloBotRuntime:
         )
         secret = settings.zalo_bot_webhook_secret
         self._secret = secret.get_secret_value().encode() if secret else b""
-        self.backoff = Backoff(BackoffConfig(min_delay=1.0, max_delay=60.0, factor=1.6, jitter=0.1))
+        self.backoff = Backoff(min_delay=1.0, max_delay=60.0, factor=1.6, jitter=0.1)
 
     @property
     def webhook_mode(self) -> bool:
