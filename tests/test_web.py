@@ -17,6 +17,7 @@ from bot.webview import setup_web_view
 from bot.webview.auth import CSP
 from bot.webview.tables import Cell, Row, page_of, sort_rows
 from storage.communes import Commune
+from storage.deadletters import DeadLetters
 from tests.harness import Harness, add_report, harness
 
 PUBLIC = "http://ntm.example.vn"
@@ -93,6 +94,10 @@ async def test_a_link_signs_in_once_and_the_page_is_the_district(
             assert "Đã báo cáo trong tuần 11/10/2021 – 17/10/2021: 2/34 xã, thị trấn." in html
             silent = html[html.index("Chưa báo cáo: ") :].split("</p>")[0]
             assert "An Nông" in silent and "Dân Lực" not in silent
+            assert "không xử lý được" not in html
+            await DeadLetters(h.app.db).add("telegram", "u1", "boom", "{}")
+            again = await (await browser.get("/web/")).text()
+            assert "⚠️ 1 tin nhắn trong 7 ngày qua không xử lý được" in again  # as /tonghop
             for header, value in {
                 "Content-Security-Policy": CSP,
                 "X-Frame-Options": "DENY",

@@ -36,6 +36,7 @@ from handlers.task_view import Progress, is_done, load_progress, state_phrase, t
 from knowledge.base import COMMUNES
 from knowledge.form_rules import compute_all
 from knowledge.models import TaskEntry
+from storage.deadletters import DeadLetters
 from storage.reports import Report, ReportRepo, report_number
 from storage.sending import SendingRepo
 from storage.tasks import TaskMark, TaskStatus
@@ -195,6 +196,7 @@ class Pages:
         reporting = await ReportRepo(deps.db).communes_reporting_between(first, last)
         silent = [row.commune.name for row in district.rows if row.commune.id not in reporting]
         silent.sort()
+        set_aside = await DeadLetters(deps.db).count_since(ctx.now - dt.timedelta(days=7))
         return self.render(
             "overview.html",
             request,
@@ -204,6 +206,7 @@ class Pages:
                 format_date(last, "dd/MM/yyyy", locale=ctx.lang),
             ),
             reported_week=len(district.rows) - len(silent),
+            set_aside=set_aside,
             silent=silent[:MAX_NAMES],
             silent_more=max(0, len(silent) - MAX_NAMES),
             columns=columns,
