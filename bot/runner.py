@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app import App, open_app
@@ -65,7 +65,9 @@ class Runtime:
                 if self.telegram.webhook_mode:
                     self.telegram.register_webhook(self.web.app)
                 else:
-                    self._spawn("telegram-polling", self.telegram.run_polling(self.stop_event))
+                    self._spawn(
+                        "telegram-polling", self._poll("telegram", self.telegram.run_polling)
+                    )
             await self._setup_zalo()
             if settings.web_view_enabled:
                 from bot.webview import setup_web_view
@@ -121,7 +123,7 @@ class Runtime:
             if self.zalo_bot.webhook_mode:
                 await self.zalo_bot.start_webhook()
             else:
-                self._spawn("zalo-bot-polling", self.zalo_bot.run_polling(self.stop_event))
+                self._spawn("zalo-bot-polling", self._poll("zalo_bot", self.zalo_bot.run_polling))
         if self.zalo_oa is not None:
             await self.zalo_oa.start()
 
@@ -172,6 +174,14 @@ class Runtime:
                     await send_pending(failed_only=True)
                 except Exception as exc:  # the database or the network: next round
                     log.warning("retrying unsent replies failed: %s", exc)
+
+    def _poll(self, name: str, poll: Callable[[asyncio.Event], Awaitable[None]]) -> Awaitable[None]:
+        """Polling, by one instance at a time among those sharing the database."""
+        from bot.exclusive import instance_name, poll_exclusively
+
+        assert self.app is not None
+        owner = instance_name(self.settings.instance_id)
+        return poll_exclusively(self.app.db, name, owner, poll, self.stop_event)
 
     def _spawn(self, name: str, job: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(job)

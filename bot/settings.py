@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # cannot receive uploads) and the Zalo Bot webhook is registered there.
     public_url: str | None = Field(None, validation_alias="NTM_PUBLIC_URL")
 
+    # This instance's name where several share a database (default host:pid): the instance
+    # polling a platform holds a lease under it.
+    instance_id: str | None = Field(None, max_length=80, validation_alias="NTM_INSTANCE_ID")
+
     # --- the office's web view (served by the same HTTP server, signed in from the chat) ----
     web_enabled: bool = Field(True, validation_alias="NTM_WEB_ENABLED")
     web_session_hours: float = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import sqlite3
 import threading
@@ -333,3 +334,38 @@ async def test_rebuild_migration_refuses_to_leave_broken_references(tmp_path: Pa
             await migrate(db)
         assert await current_version(db) == 9  # rolled back: the schema is as it was
         assert await db.fetchval("PRAGMA foreign_keys") == 1
+
+
+async def test_a_lease_has_one_holder_until_it_expires(tmp_path: Path) -> None:
+    from storage.leases import LeaseRepo
+
+    ttl = dt.timedelta(seconds=60)
+    now = dt.datetime(2021, 10, 15, 8, tzinfo=dt.UTC)
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await migrate(db)
+        leases = LeaseRepo(db)
+        assert await leases.acquire("poll:telegram", "a", now, ttl) is None
+        assert await leases.acquire("poll:telegram", "b", now, ttl) == "a"
+        assert await leases.acquire("poll:telegram", "a", now + ttl / 2, ttl) is None  # renewed
+        assert await leases.acquire("poll:telegram", "b", now + ttl, ttl) == "a"  # still held
+        assert await leases.acquire("poll:telegram", "b", now + 2 * ttl, ttl) is None  # expired
+        assert await leases.take_from("poll:telegram", "b", "c", now, ttl)
+        await leases.release("poll:telegram", "b")  # not theirs any more: nothing happens
+        assert await leases.acquire("poll:telegram", "a", now, ttl) == "c"
+        await leases.release("poll:telegram", "c")
+        assert await leases.acquire("poll:telegram", "a", now, ttl) is None
+
+
+def test_a_dead_process_on_this_machine_holds_nothing() -> None:
+    import os
+    import socket
+
+    from bot.exclusive import _gone
+
+    # a process number no process can have (above the kernel's maximum)
+    dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    host = socket.gethostname()
+    assert _gone(f"{host}:{dead}")
+    assert not _gone(f"{host}:{os.getpid()}")  # this one runs
+    assert not _gone(f"another-host:{dead}")  # elsewhere: only the lease's expiry decides
+    assert not _gone("first")  # a configured instance name

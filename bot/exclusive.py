@@ -1,0 +1,119 @@
+"""Polling with one instance only. Telegram's getUpdates (and Zalo's) serve one poller: a
+second instance polling the same bot would steal updates or get 409 Conflict. Each poller holds
+a lease in the database; another instance says so in its log, does not poll, and takes over
+when the holder stops. Several instances belong behind webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+
+from storage.db import Database
+from storage.leases import LeaseRepo
+
+log = logging.getLogger(__name__)
+TTL = dt.timedelta(seconds=60)
+RENEW_EVERY = 15.0
+
+
+def instance_name(configured: str | None = None) -> str:
+    """This instance: ``NTM_INSTANCE_ID`` if set, else ``host:pid``."""
+    return configured or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _gone(holder: str) -> bool:
+    """A holder that was a process on this machine and no longer runs (a crash, a kill)."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def poll_exclusively(
+    db: Database,
+    name: str,
+    owner: str,
+    poll: Callable[[asyncio.Event], Awaitable[None]],
+    stop: asyncio.Event,
+    *,
+    ttl: dt.timedelta | None = None,
+    renew_every: float | None = None,
+) -> None:
+    """Run ``poll`` while holding the lease ``poll:<name>``; otherwise wait for it."""
+    ttl = ttl or TTL
+    renew_every = renew_every or RENEW_EVERY
+    leases = LeaseRepo(db)
+    lease = f"poll:{name}"
+    waiting_for: str | None = None
+    while not stop.is_set():
+        holder = await leases.acquire(lease, owner, _now(), ttl)
+        if (
+            holder is not None
+            and _gone(holder)
+            and await leases.take_from(lease, holder, owner, _now(), ttl)
+        ):
+            holder = None
+        if holder is not None:
+            if holder != waiting_for:
+                log.warning(
+                    "%s: another instance (%s) is polling with this database; this one does "
+                    "not poll and takes over if it stops. Polling serves one instance: use "
+                    "webhooks to run several.",
+                    name,
+                    holder,
+                )
+                waiting_for = holder
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), renew_every)
+            continue
+        if waiting_for is not None:
+            log.warning("%s: the other instance stopped; this one polls now", name)
+            waiting_for = None
+        await _poll_while_held(leases, lease, owner, poll, stop, ttl, renew_every)
+
+
+async def _poll_while_held(
+    leases: LeaseRepo,
+    lease: str,
+    owner: str,
+    poll: Callable[[asyncio.Event], Awaitable[None]],
+    stop: asyncio.Event,
+    ttl: dt.timedelta,
+    renew_every: float,
+) -> None:
+    halt = asyncio.Event()
+    polling = asyncio.ensure_future(poll(halt))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not polling.done() and not stop.is_set():
+            await asyncio.wait(
+                {polling, stopping}, timeout=renew_every, return_when="FIRST_COMPLETED"
+            )
+            if polling.done() or stop.is_set():
+                break
+            holder = await leases.acquire(lease, owner, _now(), ttl)
+            if holder is not None:
+                log.error("lost the polling lease to %s; this instance stops polling", holder)
+                break
+    finally:
+        halt.set()
+        stopping.cancel()
+        try:
+            await polling  # its errors are the runtime's to see
+        finally:
+            await leases.release(lease, owner)

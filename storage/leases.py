@@ -1,0 +1,41 @@
+"""Leases (migration 0013): one holder at a time for a named piece of work, renewed while
+held, taken over once expired."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from storage.db import Database
+from storage.timeutil import utc_iso
+
+
+class LeaseRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def acquire(
+        self, name: str, owner: str, now: dt.datetime, ttl: dt.timedelta
+    ) -> str | None:
+        """Take or renew the lease; ``None`` when ``owner`` holds it now, else who does."""
+        await self.db.execute(
+            "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+            " expires_at = excluded.expires_at"
+            " WHERE leases.owner = excluded.owner OR leases.expires_at < ?",
+            (name, owner, utc_iso(now + ttl), utc_iso(now)),
+        )
+        holder = await self.db.fetchval("SELECT owner FROM leases WHERE name = ?", (name,))
+        return None if holder == owner else str(holder)
+
+    async def take_from(
+        self, name: str, old: str, owner: str, now: dt.datetime, ttl: dt.timedelta
+    ) -> bool:
+        """Take the lease from a holder known to be gone (a dead process on this machine)."""
+        changed = await self.db.execute(
+            "UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?",
+            (owner, utc_iso(now + ttl), name, old),
+        )
+        return changed == 1
+
+    async def release(self, name: str, owner: str) -> None:
+        await self.db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
