@@ -328,3 +328,41 @@ def test_long_texts_are_split_at_line_ends_and_choices_numbered() -> None:
         Doc.of("Chọn mẫu báo cáo:"), [[Choice("Đạt", "a:1")], [Choice("Chưa đạt", "a:2")]]
     )
     assert text_with_numbered_choices(reply) == ["Chọn mẫu báo cáo:\n\n1. Đạt\n2. Chưa đạt"]
+
+
+async def test_two_instances_never_spend_the_refresh_token_twice(
+    zalo_oa: FakeZaloOA, tmp_path: Path
+) -> None:
+    """Zalo's refresh token works once: of two instances on one database whose token expires
+    at the same moment, one refreshes and the other takes the pair it stored."""
+    import aiohttp
+
+    from bot.channels.zalo.oa_api import TokenKeeper
+    from storage.db import Database
+    from storage.migrate import migrate
+    from storage.oauth import TokenPair, TokenRepo
+
+    oa = zalo_oa
+    seed = TokenPair(oa.access_token, oa.refresh_token, None)
+    path = tmp_path / "shared.sqlite3"
+    async with (
+        Database(path) as first_db,
+        Database(path) as second_db,
+        aiohttp.ClientSession() as http,
+    ):
+        await migrate(first_db)
+        keepers = []
+        for n, db in enumerate((first_db, second_db)):
+            keeper = TokenKeeper(
+                TokenRepo(db, "zalo_oa"), seed, session=http, oauth_base=oa.base_url,
+                app_id=oa.app_id, secret_key=oa.app_secret,
+                now=lambda: dt.datetime.now(dt.UTC), instance=f"instance-{n}",
+            )  # fmt: skip
+            await keeper.load()
+            keepers.append(keeper)
+        stale = seed.access_token
+        await asyncio.gather(*(k.refresh(stale) for k in keepers))
+        assert oa.refreshes == 1  # spent once
+        assert keepers[0].pair.access_token == keepers[1].pair.access_token == oa.access_token
+        assert keepers[0].pair.refresh_token == oa.refresh_token
+        assert await first_db.fetchval("SELECT count(*) FROM leases") == 0  # released

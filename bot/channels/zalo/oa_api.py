@@ -22,10 +22,12 @@ import aiohttp
 
 from bot.channels.zalo.shape import obj
 from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, split_text, text_with_numbered_choices
+from bot.exclusive import instance_name
 from bot.files import FileLinks
 from bot.logging_setup import redacting_filter
 from bot.sender import Rejected, RetryLater, Unreachable
 from handlers.types import Attachment, Incoming, Reply
+from storage.leases import LeaseRepo
 from storage.oauth import TokenPair, TokenRepo
 
 CHANNEL = "zalo_oa"
@@ -35,6 +37,9 @@ TOKEN_EXPIRED = frozenset({-216, -220})
 RATE_LIMITED = -32
 OUTSIDE_WINDOW = -230
 REFRESH_AHEAD = dt.timedelta(minutes=10)  # refresh before expiry rather than fail a send
+REFRESH_LEASE = "zalo_oa:refresh"
+LEASE_TTL = dt.timedelta(seconds=30)
+REFRESH_WAITS = 100  # × 0.2 s: how long another instance's refresh is waited for
 MAX_BUTTONS = 5  # more choices read better as a numbered list on a phone
 BUTTON_TITLE = 100
 BUTTON_PAYLOAD = 1000
@@ -49,6 +54,10 @@ class ZaloOAError(Exception):
 
 class ZaloOANetworkError(Exception):
     """No usable answer (connection failed, timed out, not JSON)."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 async def _post(
@@ -86,6 +95,7 @@ class TokenKeeper:
         app_id: str,
         secret_key: str | None,
         now: Callable[[], dt.datetime],
+        instance: str | None = None,
     ) -> None:
         self.repo = repo
         self.seed = seed
@@ -96,6 +106,7 @@ class TokenKeeper:
         self.now = now
         self.pair = seed
         self._lock = asyncio.Lock()
+        self.instance = instance_name(instance)
 
     async def load(self) -> None:
         self.pair = await self.repo.current(self.seed, self.now())
@@ -108,43 +119,70 @@ class TokenKeeper:
         return self.pair.access_token
 
     async def refresh(self, stale: str) -> None:
-        """Replace ``stale``; if another task already did, there is nothing to do."""
+        """Replace ``stale``; if another task, or another instance sharing the database,
+        already did, take its pair. The refresh token works once: one instance at a time
+        refreshes (a lease), the others wait for the pair it stores."""
         async with self._lock:
             if self.pair.access_token != stale:
                 return
-            if not self.pair.refresh_token or not self.secret_key:
-                raise ZaloOAError(
-                    -216,
-                    "access token expired and cannot be refreshed "
-                    "(ZALO_OA_REFRESH_TOKEN / ZALO_OA_SECRET_KEY missing)",
-                )
-            body = await _post(
-                self.session,
-                self.url,
-                headers={"secret_key": self.secret_key},
-                data={
-                    "refresh_token": self.pair.refresh_token,
-                    "app_id": self.app_id,
-                    "grant_type": "refresh_token",
-                },
+            leases = LeaseRepo(self.repo.db)
+            for _ in range(REFRESH_WAITS):
+                if await leases.acquire(REFRESH_LEASE, self.instance, _utcnow(), LEASE_TTL) is None:
+                    try:
+                        if not await self._taken_from_store(stale):
+                            await self._refresh_now()
+                    finally:
+                        await leases.release(REFRESH_LEASE, self.instance)
+                    return
+                if await self._taken_from_store(stale):  # the other instance has refreshed
+                    return
+                await asyncio.sleep(0.2)
+            raise ZaloOAError(-1, "another instance is still refreshing the Zalo OA token")
+
+    async def _taken_from_store(self, stale: str) -> bool:
+        """Take the stored pair if it is newer than ``stale`` (refreshed elsewhere)."""
+        stored = await self.repo.current(self.seed, self.now())
+        if stored.access_token == stale:
+            return False
+        self._redact(stored)
+        self.pair = stored
+        return True
+
+    async def _refresh_now(self) -> None:
+        """Spend the refresh token for a new pair, stored before it is ever used."""
+        if not self.pair.refresh_token or not self.secret_key:
+            raise ZaloOAError(
+                -216,
+                "access token expired and cannot be refreshed "
+                "(ZALO_OA_REFRESH_TOKEN / ZALO_OA_SECRET_KEY missing)",
             )
-            access, refresh = body.get("access_token"), body.get("refresh_token")
-            if not access:
-                code = int(body.get("error", -1) or -1)
-                reason = str(body.get("error_name") or body.get("message") or "no access_token")
-                log.error("Zalo OA token refresh failed (%s): %s", code, reason)
-                raise ZaloOAError(code, f"token refresh failed: {reason}")
-            try:
-                lifetime = dt.timedelta(seconds=int(str(body.get("expires_in", "90000"))))
-            except ValueError:
-                lifetime = dt.timedelta(hours=25)
-            pair = TokenPair(
-                str(access), str(refresh or self.pair.refresh_token), self.now() + lifetime
-            )
-            self._redact(pair)
-            await self.repo.replace(pair, self.now())  # stored before it is ever used
-            self.pair = pair
-            log.info("Zalo OA access token refreshed; valid until %s", pair.expires_at)
+        body = await _post(
+            self.session,
+            self.url,
+            headers={"secret_key": self.secret_key},
+            data={
+                "refresh_token": self.pair.refresh_token,
+                "app_id": self.app_id,
+                "grant_type": "refresh_token",
+            },
+        )
+        access, refresh = body.get("access_token"), body.get("refresh_token")
+        if not access:
+            code = int(body.get("error", -1) or -1)
+            reason = str(body.get("error_name") or body.get("message") or "no access_token")
+            log.error("Zalo OA token refresh failed (%s): %s", code, reason)
+            raise ZaloOAError(code, f"token refresh failed: {reason}")
+        try:
+            lifetime = dt.timedelta(seconds=int(str(body.get("expires_in", "90000"))))
+        except ValueError:
+            lifetime = dt.timedelta(hours=25)
+        pair = TokenPair(
+            str(access), str(refresh or self.pair.refresh_token), self.now() + lifetime
+        )
+        self._redact(pair)
+        await self.repo.replace(pair, self.now())  # stored before it is ever used
+        self.pair = pair
+        log.info("Zalo OA access token refreshed; valid until %s", pair.expires_at)
 
     @staticmethod
     def _redact(pair: TokenPair) -> None:

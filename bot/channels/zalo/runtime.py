@@ -62,6 +62,7 @@ async def oa_transport(
         oauth_base=settings.zalo_oauth_base,
         app_id=settings.zalo_oa_app_id,
         secret_key=secret.get_secret_value() if secret else None,
+        instance=settings.instance_id,
         now=now,
     )
     await tokens.load()
