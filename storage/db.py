@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage.dialect import SQLITE
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -133,6 +135,8 @@ class Database:
     loop, so no ``BEGIN`` can come between — and waits for the lock only while one is open.
     Transactions hold the lock from their first statement to their end.
     """
+
+    dialect = SQLITE
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")

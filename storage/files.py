@@ -26,7 +26,8 @@ class FileStore:
         """Store bytes once; returns their SHA-256, which names them."""
         digest = hashlib.sha256(data).hexdigest()
         await self.db.execute(
-            "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (digest, data)
+            "INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (digest, data),
         )
         return digest
 

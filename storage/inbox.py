@@ -32,8 +32,8 @@ class Inbox:
         # The bodies are JSON already: embed them rather than quoting them as strings.
         body = "[" + ",".join(f"[{json.dumps(key)},{raw}]" for key, raw in items) + "]"
         await self.db.execute(
-            "INSERT OR IGNORE INTO inbox (channel, update_key, body, received_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO inbox (channel, update_key, body, received_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (channel, batch[1], body, utc_iso()),
         )
         self._open[batch] = {key for key, _ in items}

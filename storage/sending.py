@@ -70,8 +70,8 @@ class SubscriptionRepo:
     ) -> bool:
         """``False`` if the chat was already subscribed."""
         changed = await self.db.execute(
-            "INSERT OR IGNORE INTO subscriptions (channel, chat_id, lang, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO subscriptions (channel, chat_id, lang, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (channel, chat_id, lang, user_id, utc_iso(now)),
         )
         return changed == 1
@@ -102,7 +102,8 @@ class SendingRepo:
     async def first_run(self, now: dt.datetime) -> dt.datetime:
         """When the scheduler first ran on this database (recorded now if it never did)."""
         await self.db.execute(
-            "INSERT OR IGNORE INTO scheduler_state (name, value) VALUES ('first_run', ?)",
+            "INSERT INTO scheduler_state (name, value) VALUES ('first_run', ?)"
+            " ON CONFLICT DO NOTHING",
             (utc_iso(now),),
         )
         row = await self.db.fetchone("SELECT value FROM scheduler_state WHERE name = 'first_run'")
@@ -143,8 +144,8 @@ class SendingRepo:
             except DuplicateKey:
                 return None
             await self.db.executemany(
-                "INSERT OR IGNORE INTO deliveries (job_id, channel, chat_id, user_id, payload)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO deliveries (job_id, channel, chat_id, user_id, payload)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [
                     (
                         job_id,

@@ -92,7 +92,8 @@ class TaskProgressRepo:
     async def history(self, key: TaskKey) -> list[TaskMark]:
         task_id, commune_id = key
         rows = await self.db.fetchall(
-            "SELECT * FROM task_progress WHERE task_id = ? AND commune_id IS ? ORDER BY id",
+            "SELECT * FROM task_progress WHERE task_id = ? AND commune_id IS NOT DISTINCT FROM ?"
+            " ORDER BY id",
             (task_id, commune_id),
         )
         return [TaskMark.from_row(r) for r in rows]

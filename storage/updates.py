@@ -114,8 +114,9 @@ class ProcessedUpdates:
             records, self._later = list(self._later.values()), {}
             try:
                 await self.db.executemany(
-                    "INSERT OR IGNORE INTO processed_updates (channel, update_key, chat_id,"
-                    " replies, created_at, status, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO processed_updates (channel, update_key, chat_id,"
+                    " replies, created_at, status, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
                     [
                         (c, k, chat, json.dumps(r, ensure_ascii=False), at, status, sent)
                         for c, k, chat, r, at, status, sent in records
