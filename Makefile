@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run chat test test-fast test-shuffled test-explore lint typecheck unit browser bench i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test test-fast test-shuffled test-explore lint typecheck unit browser postgres bench i18n-extract i18n-update i18n-compile clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cần Python 3.11 trở lên / Python 3.11+ is required")'
@@ -36,8 +36,18 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev browser
-	NTM_REQUIRE_BROWSER=1 $(BIN)/pytest
+unit: $(VENV)/.dev browser postgres
+	NTM_REQUIRE_BROWSER=1 NTM_REQUIRE_POSTGRES=1 $(BIN)/pytest
+
+## postgres: Debian's PostgreSQL 15 for the storage tests on both engines (when missing); the
+## tests start a throwaway cluster of their own (initdb in a temp dir, as the postgres user)
+postgres:
+	@if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then \
+		echo "installing PostgreSQL 15 for the storage tests (apt-get install postgresql-15)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-15 >/dev/null; \
+	fi
 
 ## browser: Debian's Chromium and chromedriver for the web view's browser test (when missing)
 browser:
@@ -54,10 +64,10 @@ test-fast: $(VENV)/.dev
 
 ## test-shuffled: the whole suite in shuffled orders (fixed seeds: a failure is reproducible)
 SEEDS ?= 1 2 3
-test-shuffled: $(VENV)/.dev browser
+test-shuffled: $(VENV)/.dev browser postgres
 	@set -e; for seed in $(SEEDS); do \
 		echo "== pytest in a shuffled order, seed $$seed"; \
-		NTM_REQUIRE_BROWSER=1 $(BIN)/pytest -p randomly -p no:cacheprovider --randomly-seed=$$seed; \
+		NTM_REQUIRE_BROWSER=1 NTM_REQUIRE_POSTGRES=1 $(BIN)/pytest -p randomly -p no:cacheprovider --randomly-seed=$$seed; \
 	done
 
 ## test-explore: property tests with a fresh random search and a larger budget (not for CI)

@@ -16,8 +16,10 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from storage.db import Database, StorageError
+from storage.dialect import SQLITE, Dialect
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,14 @@ class Migration:
         return self.sql.lstrip().startswith(FOREIGN_KEYS_OFF)
 
 
-def available_migrations() -> list[Migration]:
-    """Every migration shipped with the package, ordered by number (gaps are an error)."""
+def available_migrations(dialect: Dialect = SQLITE) -> list[Migration]:
+    """Every migration shipped with the package for the engine (``migrations/`` for SQLite,
+    ``migrations/postgresql/`` numbered alike), ordered by number (gaps are an error)."""
     found: list[Migration] = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
+    folder = resources.files("storage").joinpath("migrations")
+    if dialect.name != "sqlite":
+        folder = folder.joinpath(dialect.name)
+    for entry in folder.iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
@@ -51,16 +57,19 @@ def available_migrations() -> list[Migration]:
     return found
 
 
-async def current_version(db: Database) -> int:
-    exists = await db.fetchval(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
-    )
+async def current_version(db: Database | Any) -> int:
+    if db.dialect.name == "sqlite":
+        exists = await db.fetchval(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        )
+    else:
+        exists = await db.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     if not exists:
         return 0
     return int(await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
-async def migrate(db: Database, *, up_to: int | None = None) -> list[Migration]:
+async def migrate(db: Database | Any, *, up_to: int | None = None) -> list[Migration]:
     """Apply pending migrations (up to ``up_to``, all by default); returns those applied
     (empty when the schema is current)."""
     await db.execute(
@@ -68,26 +77,27 @@ async def migrate(db: Database, *, up_to: int | None = None) -> list[Migration]:
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
     applied: list[Migration] = []
-    for migration in available_migrations():
+    for migration in available_migrations(db.dialect):
         if up_to is not None and migration.version > up_to:
             break
         if await db.fetchval(
             "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
         ):
             continue
-        if migration.rebuilds_tables:
+        rebuild = migration.rebuilds_tables and db.dialect.name == "sqlite"
+        if rebuild:
             await db.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
         try:
             await _apply(db, migration)
         finally:
-            if migration.rebuilds_tables:
+            if rebuild:
                 await db.execute("PRAGMA foreign_keys = ON")
         log.info("applied migration %04d_%s", migration.version, migration.name)
         applied.append(migration)
     return applied
 
 
-async def _apply(db: Database, migration: Migration) -> None:
+async def _apply(db: Database | Any, migration: Migration) -> None:
     async with db.transaction():
         done = await db.fetchval(
             "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
@@ -96,7 +106,7 @@ async def _apply(db: Database, migration: Migration) -> None:
             return
         for statement in split_statements(migration.sql):
             await db.execute(statement)
-        if migration.rebuilds_tables:
+        if migration.rebuilds_tables and db.dialect.name == "sqlite":
             broken = await db.fetchall("PRAGMA foreign_key_check")
             if broken:
                 first = dict(broken[0])
@@ -108,7 +118,8 @@ async def _apply(db: Database, migration: Migration) -> None:
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
             (migration.version, migration.name, dt.datetime.now(dt.UTC).isoformat()),
         )
-        await db.execute(f"PRAGMA user_version = {migration.version}")
+        if db.dialect.name == "sqlite":
+            await db.execute(f"PRAGMA user_version = {migration.version}")
 
 
 def split_statements(sql: str) -> list[str]:

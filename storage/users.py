@@ -123,8 +123,8 @@ class UserRepo:
             " display_name = coalesce(excluded.display_name, users.display_name),"
             " unreachable_at = NULL,"
             " updated_at = excluded.updated_at"
-            " WHERE users.chat_id IS NOT excluded.chat_id"
-            " OR users.display_name IS NOT excluded.display_name"
+            " WHERE users.chat_id IS DISTINCT FROM excluded.chat_id"
+            " OR users.display_name IS DISTINCT FROM excluded.display_name"
             " OR users.unreachable_at IS NOT NULL",
             (channel, external_id, chat_id, display_name, now, now),
         )

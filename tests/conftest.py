@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,30 @@ async def zalo_oa() -> AsyncIterator[FakeZaloOA]:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the whole run (see ``tests/pg_util.py``)."""
+    from tests import pg_util
+
+    pg_util.require_or_skip()
+    with pg_util.cluster() as url:
+        yield url
+
+
+@asynccontextmanager
+async def fresh_pg_database(cluster: str) -> AsyncIterator[str]:
+    """A fresh, empty database of its own (for one test) in the cluster."""
+    import secrets
+
+    import asyncpg
+
+    name = f"t_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(cluster)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield cluster.rsplit("/", 1)[0] + f"/{name}"
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

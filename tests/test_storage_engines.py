@@ -1,0 +1,245 @@
+"""The repositories on both engines: the embedded SQLite default and PostgreSQL (a throwaway
+cluster started for the run, never a mock). The same calls, the same results."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage.communes import CommuneRepo
+from storage.db import Database, DuplicateKey, StorageError
+from storage.deadletters import DeadLetters
+from storage.dialogs import DialogRepo
+from storage.files import FileStore
+from storage.invites import InviteAttempts, InviteRepo
+from storage.leases import LeaseRepo
+from storage.migrate import available_migrations, current_version, migrate
+from storage.oauth import TokenPair, TokenRepo
+from storage.pg import PgDatabase, to_dollar
+from storage.reports import AuditLog, ReportRepo
+from storage.sending import Recipient, SendingRepo, SubscriptionRepo
+from storage.tasks import TaskProgressRepo, TaskStatus
+from storage.users import UserRepo
+from storage.web import LinkProblem, WebLinkRepo, WebSessionRepo
+from tests.conftest import fresh_pg_database
+
+NOW = dt.datetime(2021, 10, 15, 8, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> str | None:
+    """``None`` for SQLite; the cluster's URL for PostgreSQL."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("pg_cluster"))
+
+
+@pytest.fixture
+async def db(engine: str | None, tmp_path: Path) -> AsyncIterator[Any]:
+    if engine is None:
+        async with Database(tmp_path / "s.sqlite3") as store:
+            await migrate(store)
+            yield store
+        return
+    async with fresh_pg_database(engine) as url, PgDatabase(url) as pg:
+        await migrate(pg)
+        yield pg
+
+
+def test_both_engines_have_the_same_migrations() -> None:
+    from storage.dialect import POSTGRESQL
+
+    sqlite = [(m.version, m.name) for m in available_migrations()]
+    postgresql = [(m.version, m.name) for m in available_migrations(POSTGRESQL)]
+    assert sqlite == postgresql
+
+
+def test_placeholders_become_numbered_outside_quoted_text() -> None:
+    assert to_dollar("SELECT ? , '?', 'it''s ?', ?") == "SELECT $1 , '?', 'it''s ?', $2"
+
+
+async def test_migrations_are_recorded_and_rerun_is_a_no_op(db: Any) -> None:
+    assert await current_version(db) == len(available_migrations(db.dialect))
+    assert await migrate(db) == []
+
+
+async def _people(db: Any) -> tuple[int, int, int]:
+    communes = CommuneRepo(db)
+    await communes.sync([("dl", "Dân Lực", "xa"), ("td", "Thọ Dân", "xa")])
+    ids = {c.code: c.id for c in await communes.all()}
+    users = UserRepo(db)
+    admin = await users.ensure("telegram", "1", chat_id="1", display_name="Admin")
+    officer = await users.ensure("telegram", "2", chat_id="2")
+    async with db.transaction():
+        await users.register(officer.id, "officer", ids["dl"])
+    return admin.id, officer.id, ids["dl"]
+
+
+async def test_people_communes_invites_and_their_rules(db: Any) -> None:
+    admin, officer, commune = await _people(db)
+    users = UserRepo(db)
+    assert [u.id for u in await users.officers_of(commune)] == [officer]
+    user = await users.get("telegram", "2")
+    assert user is not None and user.role == "officer" and user.commune_id == commune
+    with pytest.raises(StorageError):  # an officer needs a commune
+        await db.execute("UPDATE users SET commune_id = NULL WHERE id = ?", (officer,))
+    unit = await users.ensure("zalo_bot", "abc")
+    await users.register(unit.id, "unit", None, "tp")
+    assert [u.id for u in await users.staff_of_unit("tp")] == [unit.id]
+    assert (await users.names_of([admin, officer, 999])) == {admin: "Admin", officer: "2"}
+    invites = InviteRepo(db)
+    await invites.create("ABCD2345", "unit", None, admin, NOW, NOW + dt.timedelta(days=7), "tp")
+    assert await invites.redeem("ABCD2345", officer, NOW)
+    assert not await invites.redeem("ABCD2345", officer, NOW)  # once
+    with pytest.raises(DuplicateKey):
+        await invites.create("ABCD2345", "staff", None, admin, NOW, NOW)
+    attempts = InviteAttempts(db, limit=2)
+    assert await attempts.failed(officer, NOW) is None
+    assert await attempts.failed(officer, NOW) is not None
+    assert await attempts.locked_until(officer, NOW) is not None
+    await users.revoke(officer)
+    assert (await users.by_id(officer)).role is None  # type: ignore[union-attr]
+
+
+async def test_reports_keep_history_and_the_current_one_is_found(db: Any) -> None:
+    _admin, officer, commune = await _people(db)
+    repo = ReportRepo(db)
+
+    async def add(form: str, subject: str, period: str, answers: dict[str, Any], day: int) -> None:
+        current = await repo.current_of(commune, form, subject, period)
+        async with db.transaction():
+            await repo.add(
+                commune_id=commune, form_id=form, subject=subject, period=period,
+                answers=answers, computed={}, meets_target=answers.get("status") == "dat",
+                submitted_by=officer, channel="telegram",
+                now=NOW + dt.timedelta(days=day), report_date=(NOW + dt.timedelta(days=day)).date(),
+            )  # fmt: skip
+        del current
+
+    await add("bhyt", "", "2021-09", {"population": 100}, 0)
+    await add("bhyt", "", "2021-10", {"population": 110}, 1)
+    await add("bhyt", "", "2021-10", {"population": 120}, 2)  # a correction: version 2
+    await add("tieu-chi", "xa:17", "", {"status": "dang"}, 1)
+    await add("tieu-chi", "xa:17", "", {"status": "dat"}, 3)
+    await add("tieu-chi", "xa:5", "", {"status": "dang"}, 2)
+    latest = {(r.form_id, r.subject): r for r in await repo.latest()}
+    assert latest["bhyt", ""].answers == {"population": 120} and latest["bhyt", ""].version == 2
+    assert latest["tieu-chi", "xa:17"].answers == {"status": "dat"}
+    before = await repo.latest_of(
+        [(commune, "bhyt", ""), (commune, "tieu-chi", "xa:17")],
+        before=(NOW + dt.timedelta(days=2)).date(),
+    )
+    assert before[commune, "bhyt", ""].answers == {"population": 110}
+    assert before[commune, "tieu-chi", "xa:17"].answers == {"status": "dang"}
+    counts, kept = await repo.answer_counts_keeping("tieu-chi", "status", "dang")
+    assert counts[commune] == {"dat": 1, "dang": 1}
+    assert [r.subject for r in kept] == ["xa:5"]
+    assert len(await repo.history(commune, limit=10)) == 6
+    assert await repo.communes_reporting_between(
+        NOW.date(), (NOW + dt.timedelta(days=1)).date()
+    ) == {commune}
+    await AuditLog(db).add(officer, "report.add", {"n": 1}, NOW)
+
+
+async def test_tasks_sending_and_claims(db: Any) -> None:
+    admin, officer, commune = await _people(db)
+    tasks = TaskProgressRepo(db)
+    async with db.transaction():
+        await tasks.mark(("t.cac-xa", commune), TaskStatus.BLOCKED, note="thiếu", by_user=officer,
+                         channel="telegram", now=NOW)  # fmt: skip
+        await tasks.mark(
+            ("t.tp", None), TaskStatus.DONE, by_user=admin, channel="telegram", now=NOW
+        )
+    current = await tasks.current()
+    assert current["t.cac-xa", commune].status is TaskStatus.BLOCKED
+    assert [m.status for m in await tasks.history(("t.tp", None))] == [TaskStatus.DONE]
+    assert await tasks.newest_id() == max(m.id for m in current.values())
+
+    subscriptions = SubscriptionRepo(db)
+    assert await subscriptions.add("telegram", "-100", "vi", admin, NOW)
+    assert not await subscriptions.add("telegram", "-100", "vi", admin, NOW)  # once
+    sending = SendingRepo(db)
+    recipients = [
+        Recipient("telegram", str(n), None, {"replies": [{"text": str(n)}]}) for n in range(5)
+    ]
+    job = await sending.create_job("digest", "digest:w42", "W42", recipients, NOW)
+    assert job is not None
+    assert await sending.create_job("digest", "digest:w42", "W42", recipients, NOW) is None
+    lease = dt.timedelta(minutes=5)
+    first = await sending.claim({"telegram"}, "a", NOW, lease, limit=3)
+    second = await sending.claim({"telegram"}, "b", NOW, lease, limit=10)
+    assert len(first) == 3 and len(second) == 2
+    assert {d.id for d in first}.isdisjoint(d.id for d in second)
+    assert not await sending.renew(first[0].id, "b", NOW)
+    for delivery in first + second:
+        await sending.finish(delivery.id, "sent", NOW)
+    await sending.complete_jobs(NOW)
+    assert await sending.outcome(job) == {"sent": 5}
+    assert (await sending.job("digest:w42")).completed_at is not None  # type: ignore[union-attr]
+
+
+async def test_dialogs_files_tokens_leases_web_and_dead_letters(db: Any) -> None:
+    admin, officer, _commune = await _people(db)
+    dialogs = DialogRepo(db)
+    await dialogs.save(officer, "report", {"step": 1}, NOW)
+    row = await dialogs.get(officer)
+    assert row is not None and row.state == {"step": 1}
+    await dialogs.delete(officer)
+    assert await dialogs.get(officer) is None
+
+    files = FileStore(db)
+    digest = await files.put(b"\x89PNG data")
+    assert await files.put(b"\x89PNG data") == digest  # stored once
+    assert await files.get(digest) == b"\x89PNG data"
+
+    tokens = TokenRepo(db, "zalo_oa")
+    seed = TokenPair("a1", "r1", None)
+    assert await tokens.current(seed, NOW) == seed
+    await tokens.replace(TokenPair("a2", "r2", NOW + dt.timedelta(hours=25)), NOW)
+    assert (await tokens.current(seed, NOW)).access_token == "a2"
+
+    leases = LeaseRepo(db)
+    ttl = dt.timedelta(seconds=60)
+    assert await leases.acquire("poll:telegram", "one", NOW, ttl) is None
+    assert await leases.acquire("poll:telegram", "two", NOW, ttl) == "one"
+    assert await leases.acquire("poll:telegram", "two", NOW + 2 * ttl, ttl) is None
+
+    links, sessions = WebLinkRepo(db), WebSessionRepo(db)
+    token = await links.create(admin, NOW, dt.timedelta(minutes=10))
+    assert await links.redeem(token, NOW) == admin
+    assert await links.redeem(token, NOW) is LinkProblem.USED
+    cookie, session = await sessions.open(admin, NOW, dt.timedelta(hours=12), "Firefox/1")
+    assert (await sessions.current(cookie, NOW)).id == session.id  # type: ignore[union-attr]
+    assert await sessions.end_all(admin, NOW) == 1
+    assert await sessions.current(cookie, NOW) is None
+
+    dead = DeadLetters(db)
+    await dead.add("telegram", "u1", "boom", "{}")
+    assert [d.error for d in await dead.recent()] == ["boom"]
+
+
+async def test_a_failed_unit_of_work_leaves_nothing(db: Any) -> None:
+    users = UserRepo(db)
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await users.ensure("telegram", "77")
+            raise RuntimeError("crash in the middle")
+    assert await db.fetchval("SELECT count(*) FROM users WHERE external_id = '77'") == 0
+    users.forget()
+    assert await users.get("telegram", "77") is None
+
+
+async def test_concurrent_units_of_work_do_not_mix(db: Any) -> None:
+    users = UserRepo(db)
+
+    async def one(n: int) -> None:
+        async with db.transaction():
+            await users.ensure("telegram", f"c{n}")
+            await asyncio.sleep(0)
+            await users.ensure("telegram", f"d{n}")
+
+    await asyncio.gather(*(one(n) for n in range(20)))
+    assert await db.fetchval("SELECT count(*) FROM users") == 40
