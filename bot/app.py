@@ -18,7 +18,7 @@ from handlers.i18n import Catalogs, Translator
 from handlers.reporting import ReportDialog
 from knowledge.base import KnowledgeBase
 from knowledge.loader import load_knowledge
-from storage.db import Database
+from storage.db import Database, Store
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 class App:
     settings: Settings
     clock: Clock
-    db: Database
+    db: Store
     kb: KnowledgeBase
     deps: Deps
     conversation: Conversation
@@ -56,6 +56,17 @@ def build_conversation(deps: Deps) -> Conversation:
     return conversation
 
 
+async def open_database(settings: Settings) -> Store:
+    """The configured engine, open: PostgreSQL for ``NTM_DATABASE_URL=postgresql://…``, else
+    the embedded SQLite file (``NTM_DB_PATH``, or ``sqlite:///path``)."""
+    url = settings.postgresql_url
+    if url is not None:
+        from storage.pg import PgDatabase
+
+        return await PgDatabase(url).open()
+    return await Database(settings.sqlite_path).open()
+
+
 @asynccontextmanager
 async def open_app(
     settings: Settings,
@@ -67,7 +78,7 @@ async def open_app(
     """Open the database (migrated), load the plan and build the conversation core."""
     kb = load_knowledge(settings.knowledge_dir)
     clock = clock or Clock(settings.tz, settings.today)
-    db = await Database(settings.db_path).open()
+    db = await open_database(settings)
     try:
         await migrate(db)
         from storage.communes import CommuneRepo

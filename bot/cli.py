@@ -12,9 +12,11 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot import __version__
 from bot.settings import ConfigError, Settings, load_settings
@@ -120,10 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     db_backup = db_sub.add_parser(
         "backup",
         help="sao lưu CSDL (an toàn khi bot đang chạy)",
-        description="Sao lưu CSDL bằng online backup API của SQLite; an toàn khi bot đang ghi.",
+        description="Sao lưu CSDL: SQLite bằng online backup API (an toàn khi bot đang ghi); "
+        "PostgreSQL bằng pg_dump (định dạng custom, khôi phục bằng pg_restore).",
     )
     db_backup.add_argument("path", type=Path, help="tệp sao lưu")
     db_backup.set_defaults(func=cmd_db_backup)
+    db_copy = db_sub.add_parser(
+        "copy",
+        help="chép CSDL SQLite sang PostgreSQL (chuyển huyện sang nhiều máy)",
+        description="Chép mọi bảng của CSDL SQLite đang cấu hình (NTM_DB_PATH) sang một CSDL "
+        "PostgreSQL trống, có đối chiếu số dòng.",
+    )
+    db_copy.add_argument("--to", required=True, help="postgresql://người_dùng@máy/csdl")
+    db_copy.set_defaults(func=cmd_db_copy)
     db_dead = db_sub.add_parser(
         "deadletters",
         help="các cập nhật không xử lý được (đã để riêng)",
@@ -197,31 +208,46 @@ def cmd_health(args: argparse.Namespace, settings: Callable[[], Settings]) -> in
 
 
 def cmd_db_migrate(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
-    from storage.db import Database
+    from bot.app import open_database
     from storage.migrate import current_version, migrate
 
     async def go() -> int:
         cfg = settings()
-        async with Database(cfg.db_path) as db:
+        db = await open_database(cfg)
+        try:
             applied = await migrate(db)
             version = await current_version(db)
+        finally:
+            await db.close()
         for m in applied:
             print(f"đã áp dụng {m.version:04d}_{m.name}")
-        print(f"lược đồ CSDL ở phiên bản {version}: {cfg.db_path}")
+        print(f"lược đồ CSDL ở phiên bản {version}: {_where(cfg)}")
         return 0
 
     return asyncio.run(go())
 
 
+def _where(cfg: Settings) -> str:
+    """The database in words, without its password."""
+    url = cfg.postgresql_url
+    if url is None:
+        return str(cfg.sqlite_path)
+    parts = urlsplit(url)
+    return f"PostgreSQL {parts.hostname or 'localhost'}{parts.path}"
+
+
 def cmd_db_deadletters(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
-    from storage.db import Database
+    from bot.app import open_database
     from storage.deadletters import DeadLetters
     from storage.migrate import migrate
 
     async def go() -> int:
-        async with Database(settings().db_path) as db:
+        db = await open_database(settings())
+        try:
             await migrate(db)
             letters = await DeadLetters(db).recent(max(1, args.limit))
+        finally:
+            await db.close()
         for letter in letters:
             if args.json:
                 print(json.dumps(dataclasses.asdict(letter), ensure_ascii=False, default=str))
@@ -242,13 +268,75 @@ def cmd_db_backup(args: argparse.Namespace, settings: Callable[[], Settings]) ->
 
     cfg = settings()
     target: Path = args.path
-    if target.resolve() == cfg.db_path.resolve():
+    if cfg.postgresql_url is not None:
+        return _pg_dump(cfg.postgresql_url, target)
+    if target.resolve() == cfg.sqlite_path.resolve():
         raise UserError("tệp sao lưu phải khác tệp cơ sở dữ liệu đang dùng")
     if target.is_dir():
         raise UserError(f"{target} là một thư mục; hãy chỉ ra tên tệp sao lưu")
-    pages = asyncio.run(backup_database(cfg.db_path, target))
-    print(f"đã sao lưu {cfg.db_path} → {target} ({pages} trang)")
+    pages = asyncio.run(backup_database(cfg.sqlite_path, target))
+    print(f"đã sao lưu {cfg.sqlite_path} → {target} ({pages} trang)")
     return 0
+
+
+def _pg_dump(url: str, target: Path) -> int:
+    """PostgreSQL is backed up by its own tool (a consistent snapshot while the bot writes)."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("pg_dump")
+    if tool is None:
+        raise UserError(
+            "không tìm thấy pg_dump: cài gói postgresql-client (cùng phiên bản máy chủ) rồi chạy "
+            "lại, hoặc sao lưu bằng công cụ của máy chủ PostgreSQL"
+        )
+    if target.is_dir():
+        raise UserError(f"{target} là một thư mục; hãy chỉ ra tên tệp sao lưu")
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    if parts.password:  # not on the command line, where `ps` would show it
+        env["PGPASSWORD"] = parts.password
+        host = parts.netloc.rsplit("@", 1)[1]
+        url = parts._replace(netloc=f"{parts.username or ''}@{host}").geturl()
+    done = subprocess.run(  # noqa: S603 - the operator's own tool and settings, no shell
+        [tool, "--format=custom", f"--file={target}", f"--dbname={url}"],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    if done.returncode != 0:
+        target.unlink(missing_ok=True)
+        raise UserError(f"pg_dump không sao lưu được: {done.stderr.strip()[:300]}")
+    print(f"đã sao lưu PostgreSQL → {target} ({target.stat().st_size} byte; khôi phục: pg_restore)")
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
+    from storage.copy import copy_sqlite_to_postgresql
+    from storage.db import Database, StorageError
+    from storage.migrate import migrate
+    from storage.pg import PgDatabase
+
+    target_url: str = args.to
+    if not target_url.startswith(("postgresql://", "postgres://")):
+        raise UserError("--to phải là địa chỉ postgresql://người_dùng@máy/csdl")
+    cfg = settings()
+    if not cfg.sqlite_path.exists():
+        raise UserError(f"không có CSDL SQLite ở {cfg.sqlite_path}")
+
+    async def go() -> int:
+        async with Database(cfg.sqlite_path) as source, PgDatabase(target_url) as target:
+            await migrate(source)
+            await migrate(target)
+            try:
+                copied = await copy_sqlite_to_postgresql(source, target)
+            except StorageError as exc:
+                raise UserError(str(exc)) from exc
+        for item in copied:
+            print(f"{item.table}: {item.rows} dòng")
+        total = sum(item.rows for item in copied)
+        print(f"đã chép {total} dòng của {len(copied)} bảng sang PostgreSQL; số dòng khớp")
+        return 0
+
+    return asyncio.run(go())
 
 
 def cmd_kb_check(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:

@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 
-from storage.db import Database
+from storage.db import Store
 from storage.leases import LeaseRepo
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _now() -> dt.datetime:
 
 
 async def poll_exclusively(
-    db: Database,
+    db: Store,
     name: str,
     owner: str,
     poll: Callable[[asyncio.Event], Awaitable[None]],

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from handlers.types import Attachment
-from storage.db import Database
+from storage.db import Store
 from storage.files import FileStore
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ TTL = dt.timedelta(days=7)
 
 
 class FileLinks:
-    def __init__(self, db: Database, public_url: str, now: Callable[[], dt.datetime]) -> None:
+    def __init__(self, db: Store, public_url: str, now: Callable[[], dt.datetime]) -> None:
         self.files = FileStore(db)
         self.public_url = public_url.rstrip("/")
         self.now = now

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from handlers.serialize import replies_from_payload
 from handlers.types import Reply
-from storage.db import Database, StorageError
+from storage.db import StorageError, Store
 from storage.files import FileStore
 from storage.sending import PendingDelivery, SendingRepo
 from storage.users import UserRepo
@@ -81,7 +81,7 @@ class SendStats:
 class Sender:
     def __init__(
         self,
-        db: Database,
+        db: Store,
         transports: dict[str, Transport],
         *,
         rate: float,

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
 
     # --- storage and data -------------------------------------------------------------------
     db_path: Path = Field(Path("./data/ntm.sqlite3"), validation_alias="NTM_DB_PATH")
+    # ``sqlite:///path`` (the default: NTM_DB_PATH) or ``postgresql://user:pass@host/db``.
+    database_url: SecretStr | None = Field(None, validation_alias="NTM_DATABASE_URL")
     knowledge_dir: Path | None = Field(None, validation_alias="NTM_KNOWLEDGE_DIR")
 
     # --- Telegram ----------------------------------------------------------------------------
@@ -221,6 +223,14 @@ class Settings(BaseSettings):
             raise ValueError("phải là địa chỉ https://")
         return value.rstrip("/") if value else None
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        url = value.get_secret_value() if value is not None else ""
+        if url and not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("phải là sqlite:///đường/dẫn hoặc postgresql://người_dùng@máy/csdl")
+        return value
+
     @field_validator("zalo_bot_webhook_secret")
     @classmethod
     def _zalo_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
@@ -288,6 +298,19 @@ class Settings(BaseSettings):
         )
 
     @property
+    def postgresql_url(self) -> str | None:
+        """The PostgreSQL address when that is the engine, else ``None`` (SQLite)."""
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        return url if url.startswith(("postgresql://", "postgres://")) else None
+
+    @property
+    def sqlite_path(self) -> Path:
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        if url.startswith("sqlite:///"):
+            return Path(url.removeprefix("sqlite:///"))
+        return self.db_path
+
+    @property
     def web_view_enabled(self) -> bool:
         """The web view needs the public address its sign-in links point to."""
         return self.web_enabled and bool(self.public_url)
@@ -340,7 +363,9 @@ class Settings(BaseSettings):
             self.zalo_oa_refresh_token,
             self.zalo_oa_signature_secret,
         ]
-        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        values = [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        password = urlsplit(self.postgresql_url or "").password
+        return values + ([password] if password else [])
 
 
 def _filled(secret: SecretStr | None) -> bool:

@@ -29,7 +29,7 @@ from handlers.types import Choice, Incoming, Reply
 from knowledge.base import KnowledgeBase
 from knowledge.normalize import fold
 from storage.communes import Commune, CommuneRepo
-from storage.db import Database, StorageUnavailable
+from storage.db import StorageUnavailable, Store
 from storage.dialogs import DialogRepo, DialogRow, MenuRepo
 from storage.updates import ProcessedUpdates
 from storage.users import User, UserRepo
@@ -56,7 +56,7 @@ class Deps:
 
     kb: KnowledgeBase
     translator: Translator
-    db: Database
+    db: Store
     clock: ClockLike
     admins: frozenset[tuple[str, str]] = frozenset()
     default_lang: str = "vi"

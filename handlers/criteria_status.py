@@ -25,7 +25,7 @@ from handlers.i18n import N_, Tr
 from handlers.task_view import Progress, is_done, load_progress
 from knowledge.base import Indicator, KnowledgeBase
 from knowledge.models import TaskEntry
-from storage.db import Database
+from storage.db import Store
 from storage.reports import Report, ReportRepo
 from storage.tasks import TaskMark, TaskStatus
 
@@ -218,7 +218,7 @@ def _expected_before(report: Report, today: dt.date) -> bool:
 
 async def load_board(
     kb: KnowledgeBase,
-    db: Database,
+    db: Store,
     today: dt.date,
     tz: dt.tzinfo | None,
     commune_ids: Iterable[int],

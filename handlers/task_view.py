@@ -14,7 +14,7 @@ from babel.dates import format_date
 from handlers.i18n import Tr
 from knowledge.base import KnowledgeBase
 from knowledge.models import TaskEntry
-from storage.db import Database
+from storage.db import Store
 from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
 
 
@@ -83,10 +83,10 @@ class Progress:
 
 # The last snapshot per database: marks are only ever added, so the newest id says whether it
 # is still current, and a question costs one indexed lookup instead of reading every mark.
-_snapshots: weakref.WeakKeyDictionary[Database, Progress] = weakref.WeakKeyDictionary()
+_snapshots: weakref.WeakKeyDictionary[Store, Progress] = weakref.WeakKeyDictionary()
 
 
-async def load_progress(db: Database, tz: dt.tzinfo | None) -> Progress:
+async def load_progress(db: Store, tz: dt.tzinfo | None) -> Progress:
     repo = TaskProgressRepo(db)
     version = await repo.newest_id()
     cached = _snapshots.get(db)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge.normalize import fold
-from storage.db import Database, Row
+from storage.db import Row, Store
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Commune:
 
 
 class CommuneRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def sync(self, communes: Iterable[tuple[str, str, str]]) -> None:

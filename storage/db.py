@@ -20,20 +20,20 @@ import contextvars
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
-from storage.dialect import SQLITE
+from storage.dialect import SQLITE, Dialect
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
-Row = sqlite3.Row
+Row = Any  # sqlite3.Row or asyncpg's Record: both read by name (row["id"]) and by position
 
 _UNAVAILABLE_MARKERS = (
     "database or disk is full",
@@ -124,6 +124,43 @@ class _TxState:
     begun: bool = False
     finishing: bool = False
     rollback_hooks: list[Callable[[], None]] = field(default_factory=list)
+
+
+class Store(Protocol):
+    """What the repositories need of a database: :class:`Database` (SQLite, the default) and
+    :class:`storage.pg.PgDatabase` (PostgreSQL) both provide it."""
+
+    dialect: Dialect
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    @property
+    def untouched(self) -> bool: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+    def on_rollback(self, hook: Callable[[], None]) -> None: ...
+
+    async def open(self) -> Any: ...
+
+    async def close(self) -> None: ...
+
+    async def execute(self, sql: str, params: Params = ()) -> int: ...
+
+    async def insert(self, sql: str, params: Params = ()) -> int: ...
+
+    async def finish(self, sql: str, params: Params = ()) -> int: ...
+
+    async def write_returning(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
 
 
 class Database:
@@ -391,3 +428,7 @@ def _backup_sync(source: Path, target: Path) -> int:
     dst.close()
     partial.replace(target)
     return pages
+
+
+def _conforms(db: Database) -> Store:  # mypy checks that both engines offer the same
+    return db

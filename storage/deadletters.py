@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from storage.db import Database
+from storage.db import Store
 from storage.timeutil import parse_iso, utc_iso
 
 MAX_RAW = 100_000  # characters of the body kept: enough to read, bounded for a huge payload
@@ -28,7 +28,7 @@ class DeadLetter:
 
 
 class DeadLetters:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def add(

@@ -49,6 +49,11 @@ class Dialect:
             return f"group_concat({expr})"
         return f"string_agg(({expr})::text, ',')"
 
+    def skip_locked(self) -> str:
+        """Rows another transaction has locked are skipped, not waited for (PostgreSQL; on
+        SQLite one writer at a time makes it moot)."""
+        return " FOR UPDATE SKIP LOCKED" if self.name == "postgresql" else ""
+
     def series_table(self) -> str:
         """Rows (commune_id, form_id, subject) from one JSON parameter ``[[id, form, subject]]``."""
         if self.name == "sqlite":

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, SoonFlush
+from storage.db import SoonFlush, Store
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -23,7 +23,7 @@ class DialogRow:
 class _WriteThroughCache:
     """Per-user cache of one row kind (``None`` = known absent), forgotten on rollback."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
         self._cache: dict[int, Any] = {}
 
@@ -90,7 +90,7 @@ class MenuRepo(_WriteThroughCache):
 
     FLUSH_DELAY = 0.05
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         super().__init__(db)
         self._writes: dict[int, tuple[str, str | None, str]] = {}
         self._soon = SoonFlush(self.flush, self.FLUSH_DELAY)

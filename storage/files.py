@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from storage.db import Database
+from storage.db import Store
 from storage.timeutil import utc_iso
 
 
@@ -19,7 +19,7 @@ class SharedFile:
 
 
 class FileStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def put(self, data: bytes) -> str:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from storage.db import Database, SoonFlush
+from storage.db import SoonFlush, Store
 from storage.timeutil import utc_iso
 
 
 class Inbox:
     DONE_DELAY = 0.05
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
         self._open: dict[tuple[str, str], set[str]] = {}  # batch → updates not yet handled
         self._batch_of: dict[tuple[str, str], tuple[str, str]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from storage.db import Database, Row
+from storage.db import Row, Store
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -37,7 +37,7 @@ class Invite:
 
 
 class InviteRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def create(
@@ -98,7 +98,7 @@ class FailedAttempts:
 
     def __init__(
         self,
-        db: Database,
+        db: Store,
         *,
         limit: int = 5,
         window: dt.timedelta = dt.timedelta(minutes=15),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.db import Database
+from storage.db import Store
 from storage.timeutil import utc_iso
 
 
 class LeaseRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def acquire(

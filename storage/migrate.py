@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from storage.db import Database, StorageError
+from storage.db import StorageError, Store
 from storage.dialect import SQLITE, Dialect
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def available_migrations(dialect: Dialect = SQLITE) -> list[Migration]:
     return found
 
 
-async def current_version(db: Database | Any) -> int:
+async def current_version(db: Store | Any) -> int:
     if db.dialect.name == "sqlite":
         exists = await db.fetchval(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
@@ -69,7 +69,7 @@ async def current_version(db: Database | Any) -> int:
     return int(await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
-async def migrate(db: Database | Any, *, up_to: int | None = None) -> list[Migration]:
+async def migrate(db: Store | Any, *, up_to: int | None = None) -> list[Migration]:
     """Apply pending migrations (up to ``up_to``, all by default); returns those applied
     (empty when the schema is current)."""
     await db.execute(
@@ -97,7 +97,7 @@ async def migrate(db: Database | Any, *, up_to: int | None = None) -> list[Migra
     return applied
 
 
-async def _apply(db: Database | Any, migration: Migration) -> None:
+async def _apply(db: Store | Any, migration: Migration) -> None:
     async with db.transaction():
         done = await db.fetchval(
             "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from storage.db import Database
+from storage.db import Store
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -27,7 +27,7 @@ def seed_of(access_token: str, refresh_token: str | None) -> str:
 
 
 class TokenRepo:
-    def __init__(self, db: Database, provider: str) -> None:
+    def __init__(self, db: Store, provider: str) -> None:
         self.db = db
         self.provider = provider
 

@@ -16,12 +16,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.db import DuplicateKey, StorageError, StorageUnavailable
+from storage.db import DuplicateKey, Params, Row, StorageError, StorageUnavailable, Store
 from storage.dialect import POSTGRESQL
 
 log = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?")
 _COUNT = re.compile(r"(\d+)$")
+
+
+def _positional(params: Params) -> Sequence[Any]:
+    if isinstance(params, dict):
+        raise StorageError("PostgreSQL statements take positional parameters (?)")
+    return params
 
 
 def to_dollar(sql: str) -> str:
@@ -153,48 +159,48 @@ class PgDatabase:
         yield state.conn
 
     # -- statements ---------------------------------------------------------------------------
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
         async with self._connection() as conn:
             try:
-                status = await conn.execute(to_dollar(sql), *params)
+                status = await conn.execute(to_dollar(sql), *_positional(params))
             except Exception as exc:
                 raise _translate(exc) from exc
         found = _COUNT.search(status or "")
         return int(found.group(1)) if found else 0
 
-    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one ``INSERT``; returns the new row's id."""
         value = await self.fetchval(sql + " RETURNING id", params)
         if value is None:
             raise StorageError("insert did not add a row")
         return int(value)
 
-    async def finish(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def finish(self, sql: str, params: Params = ()) -> int:
         return await self.insert(sql, params)
 
-    async def write_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def write_returning(self, sql: str, params: Params = ()) -> list[Row]:
         return await self.fetchall(sql, params)
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self._connection() as conn:
             try:
-                await conn.executemany(to_dollar(sql), list(rows))
+                await conn.executemany(to_dollar(sql), [_positional(r) for r in rows])
             except Exception as exc:
                 raise _translate(exc) from exc
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._connection() as conn:
             try:
-                return list(await conn.fetch(to_dollar(sql), *params))
+                return list(await conn.fetch(to_dollar(sql), *_positional(params)))
             except Exception as exc:
                 raise _translate(exc) from exc
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
-    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
@@ -213,3 +219,7 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
         return StorageError(str(exc))
     return exc
+
+
+def _conforms(db: PgDatabase) -> Store:  # mypy checks that both engines offer the same
+    return db

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, Row
+from storage.db import Row, Store
 from storage.timeutil import parse_iso, utc_iso
 
 # The current report of each (commune, form, subject) is its latest period's latest version
@@ -65,7 +65,7 @@ def report_number(report_id: int) -> str:
 
 
 class ReportRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def add(
@@ -244,7 +244,7 @@ class ReportRepo:
 
 
 class AuditLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def add(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from storage.db import Database
+from storage.db import Store
 from storage.timeutil import utc_iso
 
 
@@ -36,7 +36,7 @@ class Pruned:
 
 
 async def prune(
-    db: Database,
+    db: Store,
     now: dt.datetime,
     *,
     keep_updates: dt.timedelta,

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, DuplicateKey, Row
+from storage.db import DuplicateKey, Row, Store
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -62,7 +62,7 @@ class PendingDelivery:
 
 
 class SubscriptionRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def add(
@@ -96,7 +96,7 @@ class SubscriptionRepo:
 
 
 class SendingRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def first_run(self, now: dt.datetime) -> dt.datetime:
@@ -182,7 +182,7 @@ class SendingRepo:
             " SELECT id FROM deliveries WHERE status = 'pending'"
             f" AND channel IN ({marks})"
             " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?)"
-            " ORDER BY id LIMIT ?) RETURNING *",
+            f" ORDER BY id LIMIT ?{self.db.dialect.skip_locked()}) RETURNING *",
             [owner, utc_iso(now), *sorted(channels), owner, utc_iso(now - lease), limit],
         )
         return sorted((PendingDelivery.from_row(r) for r in rows), key=lambda d: d.id)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.db import Database, Row
+from storage.db import Row, Store
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -53,7 +53,7 @@ class TaskMark:
 
 
 class TaskProgressRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def mark(

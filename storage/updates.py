@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, DuplicateKey, SoonFlush
+from storage.db import DuplicateKey, SoonFlush, Store
 from storage.timeutil import utc_iso
 
 
@@ -39,7 +39,7 @@ class ProcessedUpdates:
     RECENT = 20_000
     FLUSH_DELAY = 0.05
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._later: dict[tuple[str, str], list[Any]] = {}

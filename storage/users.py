@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.db import Database, Row
+from storage.db import Row, Store
 from storage.timeutil import utc_iso
 
 
@@ -65,7 +65,7 @@ class UserRepo:
     it touched). It spares two database round trips on every message.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
         self._cache: dict[tuple[str, str], User] = {}
 

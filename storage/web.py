@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.db import Database, Row
+from storage.db import Row, Store
 from storage.invites import FailedAttempts
 from storage.timeutil import parse_iso, utc_iso
 
@@ -58,7 +58,7 @@ class WebSession:
 
 
 class WebLinkRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def create(self, user_id: int, now: dt.datetime, ttl: dt.timedelta) -> str:
@@ -92,7 +92,7 @@ class WebLinkRepo:
 
 
 class WebSessionRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def open(

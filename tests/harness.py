@@ -138,15 +138,24 @@ async def harness(
     admins: tuple[str, ...] = ("admin",),
     today: str = "2021-10-15",
     db_name: str = "h.sqlite3",
+    database_url: str | None = None,
 ) -> AsyncIterator[Harness]:
+    """The bot's core with a test channel; on SQLite in ``tmp_path`` unless ``database_url``
+    names a PostgreSQL database."""
     import os
 
     os.environ["NTM_DB_PATH"] = str(tmp_path / db_name)
+    os.environ.pop("NTM_DATABASE_URL", None)
+    if database_url is not None:
+        os.environ["NTM_DATABASE_URL"] = database_url
     settings = load_settings()
     clock = Clock(settings.tz, dt.date.fromisoformat(today))
     async with open_app(settings, clock=clock, extra_admins={(CHANNEL, a) for a in admins}) as app:
-        yield Harness(app, clock)
-        await app.deps.flush()
+        try:
+            yield Harness(app, clock)
+            await app.deps.flush()
+        finally:
+            os.environ.pop("NTM_DATABASE_URL", None)
 
 
 async def add_report(

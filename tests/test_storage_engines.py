@@ -243,3 +243,26 @@ async def test_concurrent_units_of_work_do_not_mix(db: Any) -> None:
 
     await asyncio.gather(*(one(n) for n in range(20)))
     assert await db.fetchval("SELECT count(*) FROM users") == 40
+
+
+async def test_two_senders_claim_disjoint_deliveries_at_once(db: Any) -> None:
+    admin, _officer, _commune = await _people(db)
+    recipients = [Recipient("telegram", str(n), None, {"replies": []}) for n in range(60)]
+    await SendingRepo(db).create_job("digest", "digest:w43", "W43", recipients, NOW)
+    other: Any = PgDatabase(db.url) if isinstance(db, PgDatabase) else Database(db.path)
+    async with other:
+        repos = [SendingRepo(db), SendingRepo(other)]
+        lease = dt.timedelta(minutes=5)
+
+        async def take(repo: SendingRepo, owner: str) -> list[int]:
+            taken: list[int] = []
+            while batch := await repo.claim({"telegram"}, owner, NOW, lease, limit=7):
+                taken += [d.id for d in batch]
+                for delivery in batch:
+                    await repo.finish(delivery.id, "sent", NOW)
+            return taken
+
+        first, second = await asyncio.gather(take(repos[0], "a"), take(repos[1], "b"))
+    assert set(first).isdisjoint(second)
+    assert len(first) + len(second) == 60
+    del admin

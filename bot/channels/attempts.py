@@ -6,14 +6,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from storage.db import Database, StorageError
+from storage.db import StorageError, Store
 from storage.deadletters import DeadLetters
 
 log = logging.getLogger(__name__)
 DELAYS = (0.2, 1.0)  # between the attempts: a passing fault (a locked database) clears
 
 
-async def set_aside(db: Database, channel: str, key: str | None, error: str, raw: str) -> None:
+async def set_aside(db: Store, channel: str, key: str | None, error: str, raw: str) -> None:
     """Record an update that cannot be handled; never raises (the channel must go on)."""
     try:
         await DeadLetters(db).add(channel, key, error, raw, attempts=1)
@@ -22,7 +22,7 @@ async def set_aside(db: Database, channel: str, key: str | None, error: str, raw
 
 
 async def handle_or_set_aside(
-    db: Database,
+    db: Store,
     channel: str,
     key: str | None,
     raw: Callable[[], str],

@@ -43,7 +43,7 @@ from bot.channels.throttle import Throttle
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupStopped
 from handlers.core import ADMIN, GUEST, OFFICER, Conversation, Processor
-from storage.db import Database
+from storage.db import Store
 from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class CarefulRequestHandler(SimpleRequestHandler):
     an update of an unexpected shape is set aside as a dead letter and acknowledged, so that
     Telegram does not deliver it again and again."""
 
-    def __init__(self, db: Database, **kwargs: Any) -> None:
+    def __init__(self, db: Store, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.db = db
 

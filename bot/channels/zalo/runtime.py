@@ -21,7 +21,7 @@ from bot.channels.zalo.service import ZaloService
 from bot.files import FileLinks
 from bot.settings import Settings
 from handlers.core import Processor
-from storage.db import Database, StorageError
+from storage.db import StorageError, Store
 from storage.inbox import Inbox
 from storage.oauth import TokenPair, TokenRepo
 
@@ -42,7 +42,7 @@ def bot_transport(
 
 async def oa_transport(
     settings: Settings,
-    db: Database,
+    db: Store,
     session: aiohttp.ClientSession,
     links: FileLinks | None,
     now: Any,

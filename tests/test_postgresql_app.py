@@ -1,0 +1,100 @@
+"""The whole bot on PostgreSQL: the conversations, reports, tasks, office views and exports
+run unchanged on the second engine; `ntm-bot db migrate`, `db backup` and `db copy` work on it."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from storage.pg import PgDatabase
+from tests.cli_util import run_cli
+from tests.conftest import fresh_pg_database
+from tests.harness import harness
+
+pytestmark = pytest.mark.slow  # a PostgreSQL cluster
+
+
+async def test_a_district_day_on_postgresql(pg_cluster: str, tmp_path: Path) -> None:
+    async with fresh_pg_database(pg_cluster) as url, harness(tmp_path, database_url=url) as h:
+        assert isinstance(h.app.db, PgDatabase)
+        await h.register("admin", "o1", "Dân Lực", name="Lê Văn An")
+        await h.say("o1", "/baocao")
+        await h.tap("o1", "Tỷ lệ người dân tham gia BHYT")
+        await h.say("o1", "12.500")
+        await h.say("o1", "10.600")
+        await h.tap("o1", "Gửi báo cáo")
+        assert "Đã nhận báo cáo số BC-000001" in h.last("o1")
+        await h.say("o1", "/baocao bhyt")  # a correction: version 2 of the series
+        await h.say("o1", "12.500")
+        await h.say("o1", "11.000")
+        await h.tap("o1", "Gửi báo cáo")
+        assert "thay cho báo cáo BC-000001" in h.last("o1")
+        await h.say("o1", "/viec")
+        await h.tap_with("o1", "Hoàn thành quy hoạch")
+        await h.tap("o1", "Đã hoàn thành")
+        assert "đã hoàn thành" in h.last("o1")
+        summary = "\n".join(r.text for r in await h.say("admin", "/tonghop"))
+        assert "Đã báo cáo trong tuần: 1/34 xã, thị trấn" in summary and "Dân Lực: 88%" in summary
+        await h.say("admin", "/xa Dân Lực")
+        assert "12.500 người" in h.last("admin") and "Lê Văn An" in h.last("admin")
+        replies = await h.say("admin", "/xuat")
+        xlsx = next(r.document.data for r in replies if r.document is not None)
+        book = load_workbook(io.BytesIO(xlsx))
+        rows = list(book["Tỷ lệ tham gia BHYT"].iter_rows(min_row=2, values_only=True))
+        assert len(rows) == 2
+        await h.say("o1", "hạn BHYT")
+        assert "30/09/2021" in h.last("o1")
+
+
+async def test_the_cli_migrates_backs_up_and_copies_a_district(
+    pg_cluster: str, tmp_path: Path
+) -> None:
+    sqlite = tmp_path / "district.sqlite3"
+    async with harness(tmp_path, db_name="district.sqlite3") as h:  # a district on SQLite
+        await h.register("admin", "o1", "Thọ Dân")
+        await h.say("o1", "/baocao bhyt")
+        await h.say("o1", "9.000")
+        await h.say("o1", "8.000")
+        await h.tap("o1", "Gửi báo cáo")
+        assert "BC-000001" in h.last("o1")
+    async with fresh_pg_database(pg_cluster) as url:
+        env = {"NTM_DATABASE_URL": url}
+        done = run_cli("db", "migrate", env=env)
+        assert done.returncode == 0, done.stderr
+        assert "lược đồ CSDL ở phiên bản 13: PostgreSQL" in done.stdout
+        assert "postgres@" not in done.stdout  # the address, not the credentials
+
+        copied = run_cli("db", "copy", "--to", url, env={"NTM_DB_PATH": str(sqlite)})
+        assert copied.returncode == 0, copied.stderr
+        assert "reports: 1 dòng" in copied.stdout and "số dòng khớp" in copied.stdout
+        again = run_cli("db", "copy", "--to", url, env={"NTM_DB_PATH": str(sqlite)})
+        assert again.returncode != 0 and "not empty" in again.stderr  # never over a district
+
+        async with harness(tmp_path, database_url=url) as h:  # the district, now on PostgreSQL
+            await h.say("admin", "/xa Thọ Dân")
+            assert "BC-000001" in h.last("admin") and "9.000 người" in h.last("admin")
+            await h.say("o1", "/cuatoi")  # the officer kept their role and commune
+            assert "Xã Thọ Dân" in h.last("o1")
+            await h.say("o1", "/baocao bhyt")  # new ids continue after the copied ones
+            await h.say("o1", "9.100")
+            await h.say("o1", "8.100")
+            await h.tap("o1", "Gửi báo cáo")
+            assert "BC-000002" in h.last("o1")
+
+        backup = tmp_path / "district.dump"
+        dumped = run_cli("db", "backup", str(backup), env=env)
+        assert dumped.returncode == 0, dumped.stderr
+        listing = subprocess.run(
+            ["pg_restore", "--list", str(backup)], capture_output=True, text=True, check=True
+        )
+        assert "TABLE DATA public reports" in listing.stdout
+
+
+def test_a_wrong_database_url_is_explained() -> None:
+    done = run_cli("db", "migrate", env={"NTM_DATABASE_URL": "mysql://x"})
+    assert done.returncode != 0
+    assert "NTM_DATABASE_URL" in done.stderr and "postgresql://" in done.stderr
