@@ -534,6 +534,10 @@ class Processor:
             return None
         try:
             async with deps.db.transaction():
+                if deps.db.dialect.name != "sqlite":
+                    # Several instances: one chat's updates in order, never two at once; the
+                    # update recorded in this unit of work (redelivered elsewhere: skipped).
+                    await deps.db.serialize(f"chat:{incoming.channel}:{incoming.chat_id}")
                 replies = await self.conversation.handle(incoming)
                 payload = replies_to_payload(replies, context)
                 if deps.db.untouched:  # changed nothing: recorded with the next batch

@@ -162,6 +162,10 @@ class Store(Protocol):
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
 
+    async def serialize(self, key: str) -> None:
+        """Inside a unit of work: no other unit of work with the same key runs until this one
+        ends, in any process sharing the database (one chat's updates, in order)."""
+
 
 class Database:
     """Connection manager: WAL, foreign keys, busy timeout, serialised transactions.
@@ -385,6 +389,9 @@ class Database:
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
+
+    async def serialize(self, key: str) -> None:
+        """Nothing to do: SQLite runs one writing unit of work at a time (one bot process)."""
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

@@ -204,6 +204,13 @@ class PgDatabase:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def serialize(self, key: str) -> None:
+        """A transaction-scoped advisory lock on the key: released when the unit of work
+        commits or rolls back, whichever instance holds it."""
+        if not self.in_transaction:
+            raise StorageError("serialize() belongs inside a unit of work")
+        await self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+
 
 def _translate(exc: Exception) -> Exception:
     import asyncpg

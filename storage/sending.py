@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import DuplicateKey, Row, Store
+from storage.db import Row, Store
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -135,14 +135,15 @@ class SendingRepo:
     ) -> int | None:
         """The job and every delivery, in one transaction; ``None`` if the key exists already."""
         async with self.db.transaction():
-            try:
-                job_id = await self.db.insert(
-                    "INSERT INTO jobs (kind, key, title, created_by, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (kind, key, title, created_by, utc_iso(now)),
-                )
-            except DuplicateKey:
+            # Another instance may create the same job at the same moment: one of them does.
+            created = await self.db.write_returning(
+                "INSERT INTO jobs (kind, key, title, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id",
+                (kind, key, title, created_by, utc_iso(now)),
+            )
+            if not created:
                 return None
+            job_id = int(created[0][0])
             await self.db.executemany(
                 "INSERT INTO deliveries (job_id, channel, chat_id, user_id, payload)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -98,3 +98,58 @@ def test_a_wrong_database_url_is_explained() -> None:
     done = run_cli("db", "migrate", env={"NTM_DATABASE_URL": "mysql://x"})
     assert done.returncode != 0
     assert "NTM_DATABASE_URL" in done.stderr and "postgresql://" in done.stderr
+
+
+async def test_instances_on_one_database_handle_an_update_once_and_a_chat_in_order(
+    pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from bot.app import open_app
+    from bot.settings import load_settings
+    from handlers.types import Incoming
+
+    async with fresh_pg_database(pg_cluster) as url:
+        monkeypatch.setenv("NTM_DATABASE_URL", url)
+        monkeypatch.setenv("NTM_TODAY", "2021-10-15")
+        async with open_app(load_settings()) as one, open_app(load_settings()) as two:
+            # the same update delivered to both instances at once: answered once
+            update = Incoming("telegram", "500", "500", text="hạn BHYT", update_key="u-1")
+            results = await asyncio.gather(
+                one.processor.process(update), two.processor.process(update)
+            )
+            answered = [r for r in results if r is not None]
+            assert len(answered) == 1 and "30/09/2021" in answered[0].replies[0].text
+            count = "SELECT count(*) FROM processed_updates WHERE update_key = 'u-1'"
+            assert await one.db.fetchval(count) == 1
+
+            # one chat's units of work never overlap across instances
+            entered = asyncio.Event()
+            release = asyncio.Event()
+
+            async def first() -> None:
+                async with one.db.transaction():
+                    await one.db.serialize("chat:telegram:500")
+                    entered.set()
+                    await release.wait()
+
+            holder = asyncio.ensure_future(first())
+            await entered.wait()
+
+            async def second() -> None:
+                async with two.db.transaction():
+                    await two.db.serialize("chat:telegram:500")
+
+            waiting = asyncio.ensure_future(second())
+            other_chat = asyncio.ensure_future(_other_chat(two))
+            await asyncio.wait_for(other_chat, 10)  # another chat is not held up
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # the same chat waits for the first unit of work
+            release.set()
+            await asyncio.wait_for(asyncio.gather(holder, waiting), 10)
+
+
+async def _other_chat(app: object) -> None:
+    db = app.db  # type: ignore[attr-defined]
+    async with db.transaction():
+        await db.serialize("chat:telegram:501")

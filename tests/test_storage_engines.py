@@ -266,3 +266,18 @@ async def test_two_senders_claim_disjoint_deliveries_at_once(db: Any) -> None:
     assert set(first).isdisjoint(second)
     assert len(first) + len(second) == 60
     del admin
+
+
+async def test_two_instances_create_a_send_out_once(db: Any) -> None:
+    await _people(db)
+    other: Any = PgDatabase(db.url) if isinstance(db, PgDatabase) else Database(db.path)
+    recipients = [Recipient("telegram", str(n), None, {"replies": []}) for n in range(3)]
+    async with other:
+        made = await asyncio.gather(
+            *(
+                SendingRepo(store).create_job("digest", "digest:w44", "W44", recipients, NOW)
+                for store in (db, other, db, other)
+            )
+        )
+    assert len([m for m in made if m is not None]) == 1
+    assert await db.fetchval("SELECT count(*) FROM deliveries") == 3
