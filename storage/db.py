@@ -391,7 +391,12 @@ class Database:
         return rows[0] if rows else None
 
     async def serialize(self, key: str) -> None:
-        """Nothing to do: SQLite runs one writing unit of work at a time (one bot process)."""
+        """SQLite has one writer at a time: inside a unit of work, take the write lock now
+        (``BEGIN IMMEDIATE``), so what it reads next no other process changes before it ends."""
+        if self._state() is None:
+            raise StorageError("serialize() belongs inside a unit of work")
+        async with self._access(write=True):
+            pass
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

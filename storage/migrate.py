@@ -16,7 +16,6 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
 
 from storage.db import StorageError, Store
 from storage.dialect import SQLITE, Dialect
@@ -25,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 FOREIGN_KEYS_OFF = "-- migrate: foreign_keys=off"
+MIGRATION_LOCK = "ntm:migrations"
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def available_migrations(dialect: Dialect = SQLITE) -> list[Migration]:
     return found
 
 
-async def current_version(db: Store | Any) -> int:
+async def current_version(db: Store) -> int:
     if db.dialect.name == "sqlite":
         exists = await db.fetchval(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
@@ -69,13 +69,15 @@ async def current_version(db: Store | Any) -> int:
     return int(await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
-async def migrate(db: Store | Any, *, up_to: int | None = None) -> list[Migration]:
+async def migrate(db: Store, *, up_to: int | None = None) -> list[Migration]:
     """Apply pending migrations (up to ``up_to``, all by default); returns those applied
     (empty when the schema is current)."""
-    await db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
+    async with db.transaction():
+        await db.serialize(MIGRATION_LOCK)  # instances starting together migrate one by one
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
     applied: list[Migration] = []
     for migration in available_migrations(db.dialect):
         if up_to is not None and migration.version > up_to:
@@ -88,22 +90,25 @@ async def migrate(db: Store | Any, *, up_to: int | None = None) -> list[Migratio
         if rebuild:
             await db.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
         try:
-            await _apply(db, migration)
+            done_here = await _apply(db, migration)
         finally:
             if rebuild:
                 await db.execute("PRAGMA foreign_keys = ON")
-        log.info("applied migration %04d_%s", migration.version, migration.name)
-        applied.append(migration)
+        if done_here:
+            log.info("applied migration %04d_%s", migration.version, migration.name)
+            applied.append(migration)
     return applied
 
 
-async def _apply(db: Store | Any, migration: Migration) -> None:
+async def _apply(db: Store, migration: Migration) -> bool:
+    """Apply one migration; ``False`` if another process applied it meanwhile."""
     async with db.transaction():
+        await db.serialize(MIGRATION_LOCK)
         done = await db.fetchval(
             "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
         )
         if done:
-            return
+            return False
         for statement in split_statements(migration.sql):
             await db.execute(statement)
         if migration.rebuilds_tables and db.dialect.name == "sqlite":
@@ -120,6 +125,7 @@ async def _apply(db: Store | Any, migration: Migration) -> None:
         )
         if db.dialect.name == "sqlite":
             await db.execute(f"PRAGMA user_version = {migration.version}")
+    return True
 
 
 def split_statements(sql: str) -> list[str]:

@@ -44,3 +44,26 @@ def test_healthcheck_uses_a_real_command() -> None:
 def test_dockerignore_keeps_secrets_and_data_out() -> None:
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {".env", "data", ".git", ".venv"} <= set(ignored)
+
+
+def test_the_compose_file_runs_two_instances_on_postgresql_behind_caddy() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    bots = {name: s for name, s in services.items() if name.startswith("bot")}
+    assert len(bots) == 2
+    instance_ids = {s["environment"]["NTM_INSTANCE_ID"] for s in bots.values()}
+    assert len(instance_ids) == 2  # each instance named: one holds a lease at a time
+    for service in bots.values():
+        env = service["environment"]
+        assert env["NTM_DATABASE_URL"].startswith("postgresql://")
+        assert env["TELEGRAM_WEBHOOK_URL"].startswith("https://")  # webhooks, not polling
+        assert env["ZALO_BOT_MODE"] == "webhook"
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["postgres"]["image"].startswith("postgres:15")
+    caddyfile = (REPO / "deploy" / "Caddyfile").read_text(encoding="utf-8")
+    for name in bots:
+        assert f"{name}:8080" in caddyfile
+    assert "health_uri /healthz" in caddyfile
+    assert "POSTGRES_PASSWORD" not in (REPO / "compose.yaml").read_text().split("${")[0]

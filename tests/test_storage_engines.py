@@ -281,3 +281,20 @@ async def test_two_instances_create_a_send_out_once(db: Any) -> None:
         )
     assert len([m for m in made if m is not None]) == 1
     assert await db.fetchval("SELECT count(*) FROM deliveries") == 3
+
+
+async def test_instances_starting_together_migrate_once(engine: str | None, tmp_path: Path) -> None:
+    if engine is None:
+        stores: list[Any] = [Database(tmp_path / "m.sqlite3") for _ in range(3)]
+        async with stores[0], stores[1], stores[2]:
+            results = await asyncio.gather(*(migrate(s) for s in stores))
+            assert sum(len(r) for r in results) == len(available_migrations())
+        return
+    async with fresh_pg_database(engine) as url:
+        pools = [PgDatabase(url) for _ in range(3)]
+        async with pools[0], pools[1], pools[2]:
+            results = await asyncio.gather(*(migrate(p) for p in pools))
+            from storage.dialect import POSTGRESQL
+
+            assert sum(len(r) for r in results) == len(available_migrations(POSTGRESQL))
+            assert await current_version(pools[0]) == len(available_migrations(POSTGRESQL))
