@@ -19,6 +19,7 @@ from handlers.reporting import ReportDialog
 from knowledge.base import KnowledgeBase
 from knowledge.loader import load_knowledge
 from storage.db import Database, Store
+from storage.leases import instance_name
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ async def open_app(
             default_lang=settings.lang,
             dialog_ttl=dt.timedelta(hours=settings.dialog_ttl_hours),
             invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
+            instance=instance_name(settings.instance_id),
+            reply_lease=dt.timedelta(seconds=settings.reply_lease_seconds),
         )
         conversation = build_conversation(deps)
         yield App(settings, clock, db, kb, deps, conversation, Processor(conversation))

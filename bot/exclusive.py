@@ -9,35 +9,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
-import socket
 from collections.abc import Awaitable, Callable
 
 from storage.db import Store
-from storage.leases import LeaseRepo
+from storage.leases import LeaseRepo, process_gone
 
 log = logging.getLogger(__name__)
 TTL = dt.timedelta(seconds=60)
 RENEW_EVERY = 15.0
-
-
-def instance_name(configured: str | None = None) -> str:
-    """This instance: ``NTM_INSTANCE_ID`` if set, else ``host:pid``."""
-    return configured or f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _gone(holder: str) -> bool:
-    """A holder that was a process on this machine and no longer runs (a crash, a kill)."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _now() -> dt.datetime:
@@ -64,7 +43,7 @@ async def poll_exclusively(
         holder = await leases.acquire(lease, owner, _now(), ttl)
         if (
             holder is not None
-            and _gone(holder)
+            and process_gone(holder)
             and await leases.take_from(lease, holder, owner, _now(), ttl)
         ):
             holder = None

@@ -38,7 +38,8 @@ class Runtime:
         self._app_context: Any = None
         self.sender: Any = None
         self.scheduler: Any = None
-        self.retry_every = 30.0  # seconds between retries of replies that could not be sent
+        # seconds between looks for replies not sent (failed, or left by an instance that died)
+        self.retry_every = settings.reply_retry_seconds
 
     async def __aenter__(self) -> Runtime:
         settings = self.settings
@@ -171,13 +172,14 @@ class Runtime:
                 return
             for send_pending in senders:
                 try:
-                    await send_pending(failed_only=True)
+                    await send_pending(failed_only=False)
                 except Exception as exc:  # the database or the network: next round
                     log.warning("retrying unsent replies failed: %s", exc)
 
     def _poll(self, name: str, poll: Callable[[asyncio.Event], Awaitable[None]]) -> Awaitable[None]:
         """Polling, by one instance at a time among those sharing the database."""
-        from bot.exclusive import instance_name, poll_exclusively
+        from bot.exclusive import poll_exclusively
+        from storage.leases import instance_name
 
         assert self.app is not None
         owner = instance_name(self.settings.instance_id)

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     # This instance's name where several share a database (default host:pid): the instance
     # polling a platform holds a lease under it.
     instance_id: str | None = Field(None, max_length=80, validation_alias="NTM_INSTANCE_ID")
+    # Replies an instance recorded but did not send (it died) are sent by another after this
+    # many seconds; unsent replies are looked for every NTM_REPLY_RETRY_SECONDS.
+    reply_lease_seconds: float = Field(
+        60, ge=1, le=3600, validation_alias="NTM_REPLY_LEASE_SECONDS"
+    )
+    reply_retry_seconds: float = Field(
+        30, ge=0.5, le=3600, validation_alias="NTM_REPLY_RETRY_SECONDS"
+    )
 
     # --- the office's web view (served by the same HTTP server, signed in from the chat) ----
     web_enabled: bool = Field(True, validation_alias="NTM_WEB_ENABLED")

@@ -73,6 +73,10 @@ class Deps:
     # (``NTM_PUBLIC_URL`` + ``/web``), and how long a link works.
     web_url: str | None = None
     web_link_ttl: dt.timedelta = dt.timedelta(minutes=10)
+    # This instance's name where several share a database (default host:pid), and how long
+    # its claim on replies it is sending holds before another instance may send them.
+    instance: str | None = None
+    reply_lease: dt.timedelta = dt.timedelta(seconds=60)
 
     def __post_init__(self) -> None:
         from handlers.qa import QA
@@ -80,7 +84,8 @@ class Deps:
         self.qa = QA(self.kb, self.translator)
         self.users = UserRepo(self.db)
         self.communes = CommuneRepo(self.db)
-        self.updates = ProcessedUpdates(self.db)
+        self.updates = ProcessedUpdates(self.db, self.instance)
+        self.updates.lease = self.reply_lease
         self.dialogs = DialogRepo(self.db)
         self.menus = MenuRepo(self.db)
 

@@ -49,6 +49,12 @@ class Dialect:
             return f"group_concat({expr})"
         return f"string_agg(({expr})::text, ',')"
 
+    def contains(self, haystack: str, needle: str) -> str:
+        """Whether the text ``haystack`` contains ``needle`` (both SQL expressions)."""
+        if self.name == "sqlite":
+            return f"instr({haystack}, {needle}) > 0"
+        return f"strpos({haystack}, {needle}) > 0"
+
     def skip_locked(self) -> str:
         """Rows another transaction has locked are skipped, not waited for (PostgreSQL; on
         SQLite one writer at a time makes it moot)."""

@@ -4,6 +4,8 @@ held, taken over once expired."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 
 from storage.db import Store
 from storage.timeutil import utc_iso
@@ -39,3 +41,22 @@ class LeaseRepo:
 
     async def release(self, name: str, owner: str) -> None:
         await self.db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+
+def instance_name(configured: str | None = None) -> str:
+    """This instance: ``NTM_INSTANCE_ID`` if set, else ``host:pid``."""
+    return configured or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_gone(holder: str) -> bool:
+    """A holder that was a process on this machine and no longer runs (a crash, a kill)."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -7,12 +7,14 @@ update can never take effect twice. The row then holds the replies until they ar
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from storage.db import DuplicateKey, SoonFlush, Store
+from storage.leases import instance_name, process_gone
 from storage.timeutil import utc_iso
 
 
@@ -24,6 +26,11 @@ class PendingUpdate:
     chat_id: str
     replies: dict[str, Any]
     attempts: int
+
+
+# Replies are sent within moments of being recorded: one claimed longer ago than this was left
+# by an instance that died before sending it.
+REPLY_LEASE = dt.timedelta(seconds=60)
 
 
 class ProcessedUpdates:
@@ -39,8 +46,11 @@ class ProcessedUpdates:
     RECENT = 20_000
     FLUSH_DELAY = 0.05
 
-    def __init__(self, db: Store) -> None:
+    def __init__(self, db: Store, owner: str | None = None) -> None:
         self.db = db
+        # The instance handling updates here: it claims the replies it records and sends them.
+        self.owner = owner or instance_name()
+        self.lease = REPLY_LEASE
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._later: dict[tuple[str, str], list[Any]] = {}
         self._acks: list[tuple[str, str, str]] = []
@@ -55,10 +65,19 @@ class ProcessedUpdates:
         the caller must then roll the transaction back.
         """
         try:
+            now = utc_iso()
             row_id = await self.db.finish(
-                "INSERT INTO processed_updates"
-                " (channel, update_key, chat_id, replies, created_at) VALUES (?, ?, ?, ?, ?)",
-                (channel, update_key, chat_id, json.dumps(replies, ensure_ascii=False), utc_iso()),
+                "INSERT INTO processed_updates (channel, update_key, chat_id, replies,"
+                " created_at, claimed_by, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    channel,
+                    update_key,
+                    chat_id,
+                    json.dumps(replies, ensure_ascii=False),
+                    now,
+                    self.owner,
+                    now,
+                ),
             )
         except DuplicateKey:
             return None
@@ -74,6 +93,7 @@ class ProcessedUpdates:
         key = (channel, update_key)
         self._remember(key)
         self._later[key] = [channel, update_key, chat_id, replies, utc_iso(), "pending", None]
+        # (written with the batch, claimed by this instance like a recorded update)
         self._soon.request()
 
     def _remember(self, key: tuple[str, str]) -> None:
@@ -94,6 +114,55 @@ class ProcessedUpdates:
         )
 
     # -- delivery --------------------------------------------------------------------------
+    async def take_over(self, channel: str, update_key: str) -> PendingUpdate | bool:
+        """For a redelivered update: its replies if they are unsent and their claim ran out
+        (the instance that handled it died: they are now this instance's to send); ``True``
+        when they went out (or gave up for good); ``False`` while their sender may still be
+        at it."""
+        row = await self.db.fetchone(
+            "SELECT id, status, claimed_by, claimed_at FROM processed_updates"
+            " WHERE channel = ? AND update_key = ?",
+            (channel, update_key),
+        )
+        if row is None or row["status"] != "pending":
+            return True
+        holder, since = row["claimed_by"], row["claimed_at"]
+        now = dt.datetime.now(dt.UTC)
+        abandoned = (  # this instance's own are on their way (or retried when they fail)
+            holder is None
+            or process_gone(str(holder))
+            or (since is not None and since < utc_iso(now - self.lease))
+        )
+        if not abandoned:
+            return False
+        taken = await self.db.write_returning(
+            "UPDATE processed_updates SET claimed_by = ?, claimed_at = ? WHERE id = ?"
+            " AND status = 'pending' AND claimed_by IS NOT DISTINCT FROM ?"
+            " RETURNING id, channel, update_key, chat_id, replies, attempts",
+            (self.owner, utc_iso(now), row["id"], holder),
+        )
+        if not taken:
+            return False  # another instance took it first
+        r = taken[0]
+        return PendingUpdate(
+            r["id"], r["channel"], r["update_key"], r["chat_id"], json.loads(r["replies"]),
+            r["attempts"],
+        )  # fmt: skip
+
+    async def confirm_sent(self, channel: str, update_key: str) -> None:
+        """The replies went out. With several instances on a shared database (PostgreSQL)
+        this is written at once: another instance takes over replies still marked unsent
+        after their claim's lease, and a batched mark could come too late. On SQLite (one
+        process) it goes with the next batch (:meth:`mark_sent`)."""
+        if self.db.dialect.name == "sqlite" or (channel, update_key) in self._later:
+            self.mark_sent(channel, update_key)
+            return
+        await self.db.execute(
+            "UPDATE processed_updates SET status = 'sent', sent_at = ?, attempts = attempts + 1"
+            " WHERE channel = ? AND update_key = ?",
+            (utc_iso(), channel, update_key),
+        )
+
     def mark_sent(self, channel: str, update_key: str) -> None:
         """Record that the replies went out (written with the next batch).
 
@@ -115,13 +184,14 @@ class ProcessedUpdates:
             try:
                 await self.db.executemany(
                     "INSERT INTO processed_updates (channel, update_key, chat_id,"
-                    " replies, created_at, status, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT DO NOTHING",
+                    " replies, created_at, status, sent_at, claimed_by, claimed_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [
-                        (c, k, chat, json.dumps(r, ensure_ascii=False), at, status, sent)
+                        (c, k, chat, json.dumps(r, ensure_ascii=False), at, status, sent,
+                         self.owner, at)
                         for c, k, chat, r, at, status, sent in records
                     ],
-                )
+                )  # fmt: skip
             except Exception:
                 for record in records:  # kept for the next flush
                     self._later.setdefault((record[0], record[1]), record)
@@ -149,15 +219,48 @@ class ProcessedUpdates:
         )
 
     async def pending(
-        self, channel: str, limit: int = 500, *, failed_only: bool = False
+        self,
+        channel: str,
+        limit: int = 500,
+        *,
+        failed_only: bool = False,
     ) -> list[PendingUpdate]:
-        """Replies recorded but not confirmed sent, oldest first; ``failed_only``: only those
-        whose sending already failed (the others may be on their way right now)."""
-        rows = await self.db.fetchall(
-            "SELECT id, channel, update_key, chat_id, replies, attempts FROM processed_updates"
-            " WHERE channel = ? AND status = 'pending' AND attempts >= ? ORDER BY id LIMIT ?",
-            (channel, 1 if failed_only else 0, limit),
+        """Claim replies recorded but not confirmed sent, oldest first: those nobody is
+        sending (unclaimed; claimed by a process of this machine that is gone; or claimed
+        longer ago than ``lease`` by an instance that died) and this instance's own whose
+        sending failed. ``failed_only``: only those whose sending already failed.
+        (``lease``: how long a claim holds, ``REPLY_LEASE`` unless configured.)"""
+        owners = await self.db.fetchall(
+            "SELECT DISTINCT claimed_by FROM processed_updates WHERE channel = ?"
+            " AND status = 'pending' AND claimed_by IS NOT NULL AND claimed_by <> ?",
+            (channel, self.owner),
         )
+        for row in owners:
+            if process_gone(str(row[0])):
+                await self.db.execute(
+                    "UPDATE processed_updates SET claimed_by = NULL WHERE channel = ?"
+                    " AND status = 'pending' AND claimed_by = ?",
+                    (channel, row[0]),
+                )
+        now = dt.datetime.now(dt.UTC)
+        rows = await self.db.write_returning(
+            "UPDATE processed_updates SET claimed_by = ?, claimed_at = ? WHERE id IN ("  # noqa: S608
+            " SELECT id FROM processed_updates WHERE channel = ? AND status = 'pending'"
+            " AND attempts >= ? AND (claimed_by IS NULL OR claimed_at < ?"
+            " OR (claimed_by = ? AND attempts >= 1))"
+            f" ORDER BY id LIMIT ?{self.db.dialect.skip_locked()})"
+            " RETURNING id, channel, update_key, chat_id, replies, attempts",
+            (
+                self.owner,
+                utc_iso(now),
+                channel,
+                1 if failed_only else 0,
+                utc_iso(now - self.lease),
+                self.owner,
+                limit,
+            ),
+        )
+        rows = sorted(rows, key=lambda r: r["id"])
         return [
             PendingUpdate(
                 r["id"],

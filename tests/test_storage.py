@@ -92,16 +92,24 @@ async def test_concurrent_transactions_are_serialised(tmp_path: Path) -> None:
 async def test_an_update_is_recorded_once(tmp_path: Path) -> None:
     async with Database(tmp_path / "n.sqlite3") as db:
         await migrate(db)
-        updates = ProcessedUpdates(db)
+        import socket
+
+        # recorded by a process that then crashed (a process number nothing can have) …
+        dead = f"{socket.gethostname()}:{int(Path('/proc/sys/kernel/pid_max').read_text()) + 1}"
+        crashed = ProcessedUpdates(db, dead)
         async with db.transaction():
-            first = await updates.record("telegram", "42", "7", {"replies": []})
+            first = await crashed.record("telegram", "42", "7", {"replies": []})
         assert first is not None
         async with db.transaction():
-            assert await updates.record("telegram", "42", "7", {"replies": []}) is None
+            assert await crashed.record("telegram", "42", "7", {"replies": []}) is None
         async with db.transaction():
-            assert await updates.record("zalo_bot", "42", "7", {"replies": []}) is not None
-        assert await updates.seen("telegram", "42")
+            assert await crashed.record("zalo_bot", "42", "7", {"replies": []}) is not None
+        assert await crashed.seen("telegram", "42")
+        # … the bot restarted sends its unsent replies at once; one still being sent by a
+        # live instance is left to it
+        updates = ProcessedUpdates(db, "restarted")
         assert [p.id for p in await updates.pending("telegram")] == [first]
+        assert await ProcessedUpdates(db, "other").pending("telegram") == []  # claimed now
         updates.mark_sent("telegram", "42")
         await updates.flush()
         assert await updates.pending("telegram") == []
@@ -360,7 +368,7 @@ def test_a_dead_process_on_this_machine_holds_nothing() -> None:
     import os
     import socket
 
-    from bot.exclusive import _gone
+    from storage.leases import process_gone as _gone
 
     # a process number no process can have (above the kernel's maximum)
     dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -67,7 +68,30 @@ class ReplySender:
             log.error("%s: message to %s not sent yet: %s", self.channel, delivery.chat_id, exc)
             await updates.mark_failed(self.channel, delivery.update_key, str(exc), final=False)
             return
-        updates.mark_sent(self.channel, delivery.update_key)
+        await updates.confirm_sent(self.channel, delivery.update_key)
+
+    async def settle_redelivery(self, incoming: Incoming) -> None:
+        """An update handled before arrived again. With several instances (PostgreSQL) the
+        one that handled it may have died before its replies went out: wait until they are
+        confirmed sent, or send them here once their claim has run out. The platform gets
+        its answer (and the person's next message) only then, so answers keep their order."""
+        updates = self.deps.updates
+        key = incoming.update_key
+        if key is None or self.deps.db.dialect.name == "sqlite":
+            return  # one process: its own replies are on their way, or resent at restart
+        deadline = time.monotonic() + updates.lease.total_seconds() + 5
+        while time.monotonic() < deadline:
+            state = await updates.take_over(self.channel, key)
+            if state is True:
+                return
+            if state is not False:
+                replies, context = replies_from_payload(state.replies)
+                log.info(
+                    "%s: sending the replies of %s left by another instance", self.channel, key
+                )
+                await self.deliver(Delivery(self.channel, key, state.chat_id, replies, context))
+                return
+            await asyncio.sleep(0.1)
 
     async def send_part(self, chat_id: str, part: Any) -> None:
         """One message, waiting out short rate limits and network hiccups."""

@@ -42,6 +42,8 @@ class TelegramChannel:
             return
         if delivery is not None:
             await self.replies.deliver(delivery)
+        else:
+            await self.replies.settle_redelivery(incoming)
 
     async def send_pending(self, *, failed_only: bool = False) -> int:
         """Send replies that were written but not confirmed sent (e.g. before a crash);

@@ -22,12 +22,11 @@ import aiohttp
 
 from bot.channels.zalo.shape import obj
 from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, split_text, text_with_numbered_choices
-from bot.exclusive import instance_name
 from bot.files import FileLinks
 from bot.logging_setup import redacting_filter
 from bot.sender import Rejected, RetryLater, Unreachable
 from handlers.types import Attachment, Incoming, Reply
-from storage.leases import LeaseRepo
+from storage.leases import LeaseRepo, instance_name
 from storage.oauth import TokenPair, TokenRepo
 
 CHANNEL = "zalo_oa"

@@ -119,6 +119,8 @@ class ZaloService:
             return
         if delivery is not None:
             await self.replies.deliver(delivery)
+        else:
+            await self.replies.settle_redelivery(incoming)
 
     async def replay(self) -> None:
         """Handle updates a crash left in the inbox, then send replies left unsent."""
