@@ -65,6 +65,12 @@ BENCHMARKS: dict[str, tuple[str, str, dict[str, Any]]] = {
             "overview_10000_ms": lambda v: v <= 500,
         },
     ),
+    "instances": (
+        "updates/s through 1, 2, 3 instances on one PostgreSQL (webhooks, a round-robin "
+        "forwarder) and one on PostgreSQL vs. one on SQLite; every answer counted",
+        "nothing lost or duplicated",
+        {"lost": lambda v: v == 0, "duplicated": lambda v: v == 0},
+    ),
     "load": (
         "200 users, 10,000 updates, the bot as its own process: latency, errors, peak RSS",
         "0 errors, peak RSS ≤ 150 MB",
