@@ -2,9 +2,10 @@
 database (webhook mode, behind the round-robin forwarder of ``tests/test_instances.py``), and
 one instance on PostgreSQL against one on the embedded SQLite, in the same run.
 
-``--users`` people each ask ``--per-user`` questions one after another (a person waits for the
-answer); every answer is counted: ``lost`` (an update never answered) and ``duplicated`` (an
-answer sent twice) must be 0. The fake Telegram server and the forwarder run in this process.
+``--users`` people each ask ``--per-user`` questions one after another ("tiêu chí xã 1", "… 2":
+one per commune criterion, so at most 19; a person waits for the answer); every answer is
+counted: ``lost`` (an update never answered) and ``duplicated`` (an answer sent twice) must be
+0. The fake Telegram server and the forwarder run in this process.
 
 Last line: ``{"pg_vs_sqlite", "two_vs_one", "three_vs_one", "lost", "duplicated"}`` plus the
 rates. On one machine the instances share its cores: more instances add availability, not
@@ -109,6 +110,7 @@ async def main(users: int, per_user: int) -> dict[str, float]:
         tmp = Path(scratch)
         sqlite = {"NTM_DB_PATH": str(tmp / "bench.sqlite3")}
         rate, lo, du = await run(1, sqlite, users, per_user, tmp)
+        print(f"1 instance on SQLite: {rate:.0f} updates/s, lost {lo}, duplicated {du}")
         results["sqlite_1_ups"] = round(rate, 1)
         lost, duplicated = lost + lo, duplicated + du
         for count in (1, 2, 3):
@@ -116,8 +118,11 @@ async def main(users: int, per_user: int) -> dict[str, float]:
                 rate, lo, du = await run(count, {"NTM_DATABASE_URL": url}, users, per_user, tmp)
             results[f"pg_{count}_ups"] = round(rate, 1)
             lost, duplicated = lost + lo, duplicated + du
-            print(f"{count} instance(s) on PostgreSQL: {rate:.0f} updates/s", flush=True)
-    print(f"1 instance on SQLite: {results['sqlite_1_ups']:.0f} updates/s", flush=True)
+            print(
+                f"{count} instance(s) on PostgreSQL: {rate:.0f} updates/s, lost {lo},"
+                f" duplicated {du}",
+                flush=True,
+            )
     one = results["pg_1_ups"]
     return {
         "pg_vs_sqlite": round(one / results["sqlite_1_ups"], 2),
@@ -132,6 +137,8 @@ async def main(users: int, per_user: int) -> dict[str, float]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--per-user", type=int, default=20)
+    parser.add_argument("--per-user", type=int, default=19, help="1–19: one per criterion")
     args = parser.parse_args()
+    if not 1 <= args.per_user <= 19:  # each question names a criterion: there are 19
+        parser.error("--per-user must be from 1 to 19")
     print(json.dumps(asyncio.run(main(args.users, args.per_user))))
