@@ -15,7 +15,7 @@ TABLES = (
     "communes", "users", "dialogs", "menus", "processed_updates", "inbox", "invites",
     "reports", "audit_log", "subscriptions", "jobs", "deliveries", "blobs", "scheduler_state",
     "oauth_tokens", "shared_files", "invite_attempts", "dead_letters", "task_progress",
-    "web_links", "web_sessions", "web_attempts", "leases",
+    "web_links", "web_sessions", "web_attempts", "leases", "throttle",
 )  # fmt: skip
 BATCH = 2000
 

@@ -298,3 +298,22 @@ async def test_instances_starting_together_migrate_once(engine: str | None, tmp_
 
             assert sum(len(r) for r in results) == len(available_migrations(POSTGRESQL))
             assert await current_version(pools[0]) == len(available_migrations(POSTGRESQL))
+
+
+async def test_flood_control_holds_across_instances_on_one_database(db: Any) -> None:
+    from bot.channels.throttle import Throttle
+    from storage.throttle import SharedBuckets
+
+    buckets = SharedBuckets(db)
+    # a burst of 3, then one message per 10 s, whichever instance the messages reach
+    taken = [await buckets.take("telegram:42", 1000.0 + i * 0.1, interval=10, burst=3)
+             for i in range(5)]  # fmt: skip
+    assert taken == [True, True, True, False, False]
+    assert await buckets.take("telegram:43", 1000.5, interval=10, burst=3)  # another person
+    assert not await buckets.take("telegram:42", 1005.0, interval=10, burst=3)
+    assert await buckets.take("telegram:42", 1011.0, interval=10, burst=3)  # refilled one
+    one = Throttle(0.5, burst=2, channel="telegram", shared=SharedBuckets(db))
+    two = Throttle(0.5, burst=2, channel="telegram", shared=SharedBuckets(db))
+    verdicts = [await one.check(7), await two.check(7), await one.check(7), await two.check(7)]
+    assert [v.allowed for v in verdicts] == [True, True, False, False]
+    assert verdicts[2].notify and verdicts[3].notify  # each instance tells the person once

@@ -13,6 +13,9 @@ import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from storage.db import Store
+from storage.throttle import SharedBuckets
+
 log = logging.getLogger(__name__)
 FORGET_AFTER = 60.0  # seconds a full bucket is kept once the map grows large
 
@@ -34,13 +37,36 @@ class Verdict:
 
 class Throttle:
     def __init__(
-        self, interval: float, *, burst: int = 5, notice_every: float = 10.0, channel: str = ""
+        self,
+        interval: float,
+        *,
+        burst: int = 5,
+        notice_every: float = 10.0,
+        channel: str = "",
+        shared: SharedBuckets | None = None,
     ) -> None:
         self.interval = interval
         self.burst = burst
         self.notice_every = notice_every
         self.channel = channel
+        # Several instances on one database: the buckets live there, so the limit holds
+        # whichever instance a person's messages reach.
+        self.shared = shared
         self._buckets: dict[Hashable, _Bucket] = {}
+
+    async def check(self, user: Hashable) -> Verdict:
+        """:meth:`allow`, against the shared buckets when there are several instances."""
+        if self.shared is None or self.interval <= 0:
+            return self.allow(user)
+        key = f"{self.channel}:{user}"
+        if await self.shared.take(key, time.time(), interval=self.interval, burst=self.burst):
+            return Verdict(True, False)
+        now = time.monotonic()
+        bucket = self._buckets.setdefault(user, _Bucket(0.0, now))
+        notify = now - bucket.warned >= self.notice_every
+        if notify:
+            bucket.warned = now
+        return Verdict(False, notify)
 
     def allow(self, user: Hashable, now: float | None = None) -> Verdict:
         if self.interval <= 0:
@@ -82,3 +108,9 @@ class Throttle:
                 if bucket.dropped:
                     self._summarise(user, bucket, now)
                 del self._buckets[user]
+
+
+def shared_buckets(db: Store) -> SharedBuckets | None:
+    """The shared buckets when instances may share the database (PostgreSQL); one process on
+    SQLite keeps its buckets in memory (no write per message)."""
+    return SharedBuckets(db) if db.dialect.name != "sqlite" else None

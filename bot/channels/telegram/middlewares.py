@@ -46,7 +46,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        verdict = self.throttle.allow(user.id)
+        verdict = await self.throttle.check(user.id)
         if verdict.allowed:
             return await handler(event, data)
         notice = self.i18n.gettext(THROTTLED)

@@ -39,7 +39,7 @@ from bot.channels.telegram.middlewares import (
 from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.router import build_router
 from bot.channels.telegram.service import TelegramChannel
-from bot.channels.throttle import Throttle
+from bot.channels.throttle import Throttle, shared_buckets
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupStopped
 from handlers.core import ADMIN, GUEST, OFFICER, Conversation, Processor
@@ -139,7 +139,9 @@ class TelegramRuntime:
         self.dp = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
         self.dp.update.outer_middleware(SkipRedeliveredMiddleware(deps))
         UserLanguageMiddleware(i18n, deps).setup(self.dp)
-        throttle = ThrottlingMiddleware(i18n, Throttle(settings.throttle_rate, channel="telegram"))
+        buckets = shared_buckets(deps.db)
+        limit = Throttle(settings.throttle_rate, channel="telegram", shared=buckets)
+        throttle = ThrottlingMiddleware(i18n, limit)
         self.dp.message.outer_middleware(throttle)
         self.dp.callback_query.outer_middleware(throttle)
         self.dp.include_router(build_router(self.channel, i18n))

@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.backoff import Backoff
-from bot.channels.throttle import Throttle
+from bot.channels.throttle import Throttle, shared_buckets
 from bot.channels.zalo import bot_api, oa_api
 from bot.channels.zalo.bot_api import ZaloBotClient, ZaloBotError, ZaloBotTransport
 from bot.channels.zalo.oa_api import TokenKeeper, ZaloOAClient, ZaloOATransport
@@ -83,7 +83,11 @@ class ZaloBotRuntime:
             Inbox(processor.deps.db),
             bot_api.incoming_of,
             bot_api.update_key,
-            Throttle(settings.throttle_rate, channel=bot_api.CHANNEL),
+            Throttle(
+                settings.throttle_rate,
+                channel=bot_api.CHANNEL,
+                shared=shared_buckets(processor.deps.db),
+            ),
         )
         secret = settings.zalo_bot_webhook_secret
         self._secret = secret.get_secret_value().encode() if secret else b""
@@ -197,7 +201,11 @@ class ZaloOARuntime:
             Inbox(processor.deps.db),
             oa_api.incoming_of,
             oa_api.event_key,
-            Throttle(settings.throttle_rate, channel=oa_api.CHANNEL),
+            Throttle(
+                settings.throttle_rate,
+                channel=oa_api.CHANNEL,
+                shared=shared_buckets(processor.deps.db),
+            ),
         )
 
     def register_webhook(self, app: web.Application) -> None:

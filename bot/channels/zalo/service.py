@@ -94,7 +94,7 @@ class ZaloService:
         if incoming is None:  # an event the bot does not answer, or set aside above
             self.inbox.done(self.channel, key)
             return
-        verdict = self.throttle.allow(incoming.user_id) if fresh else None
+        verdict = await self.throttle.check(incoming.user_id) if fresh else None
         if verdict is not None and not verdict.allowed:  # dropped; the user is told now and then
             self.inbox.done(self.channel, key)
             if verdict.notify:
