@@ -26,6 +26,9 @@ class _WriteThroughCache:
     def __init__(self, db: Store) -> None:
         self.db = db
         self._cache: dict[int, Any] = {}
+        # Instances sharing the database (PostgreSQL) each see the others' writes only in
+        # the database: the cache is then written but never trusted for reads.
+        self.trust_cache = db.dialect.name == "sqlite"
 
     def _set(self, user_id: int, value: Any) -> None:
         if len(self._cache) > 100_000:
@@ -39,7 +42,7 @@ class _WriteThroughCache:
 
 class DialogRepo(_WriteThroughCache):
     async def get(self, user_id: int) -> DialogRow | None:
-        if user_id in self._cache:
+        if self.trust_cache and user_id in self._cache:
             cached: DialogRow | None = self._cache[user_id]
             return cached
         row = await self.db.fetchone("SELECT * FROM dialogs WHERE user_id = ?", (user_id,))
@@ -70,7 +73,7 @@ class DialogRepo(_WriteThroughCache):
         )
 
     async def delete(self, user_id: int) -> None:
-        if user_id in self._cache and self._cache[user_id] is None:
+        if self.trust_cache and user_id in self._cache and self._cache[user_id] is None:
             return
         self._set(user_id, None)
         await self.db.execute("DELETE FROM dialogs WHERE user_id = ?", (user_id,))
@@ -96,7 +99,7 @@ class MenuRepo(_WriteThroughCache):
         self._soon = SoonFlush(self.flush, self.FLUSH_DELAY)
 
     async def get(self, user_id: int) -> tuple[list[tuple[str, str]], dt.datetime] | None:
-        if user_id in self._cache:
+        if self.trust_cache and user_id in self._cache:
             cached: tuple[list[tuple[str, str]], dt.datetime] | None = self._cache[user_id]
             return cached
         row = await self.db.fetchone("SELECT * FROM menus WHERE user_id = ?", (user_id,))
@@ -110,12 +113,16 @@ class MenuRepo(_WriteThroughCache):
     async def save(self, user_id: int, choices: list[tuple[str, str]], now: dt.datetime) -> None:
         self._cache[user_id] = (list(choices), now)
         self._write(user_id, ("save", json.dumps(choices, ensure_ascii=False), utc_iso(now)))
+        if not self.trust_cache:  # another instance may get the person's answer to it
+            await self.flush()
 
     async def clear(self, user_id: int, now: dt.datetime) -> None:
-        if user_id in self._cache and self._cache[user_id] is None:
+        if self.trust_cache and user_id in self._cache and self._cache[user_id] is None:
             return
         self._cache[user_id] = None
         self._write(user_id, ("clear", None, utc_iso(now)))
+        if not self.trust_cache:
+            await self.flush()
 
     def _write(self, user_id: int, write: tuple[str, str | None, str]) -> None:
         self._writes[user_id] = write

@@ -68,6 +68,9 @@ class UserRepo:
     def __init__(self, db: Store) -> None:
         self.db = db
         self._cache: dict[tuple[str, str], User] = {}
+        # Several instances on one database (PostgreSQL): a role changed by another instance
+        # must count at once, so people are read from the database every time.
+        self.trust_cache = db.dialect.name == "sqlite"
 
     def _remember(self, user: User) -> User:
         if len(self._cache) > 100_000:
@@ -85,7 +88,7 @@ class UserRepo:
                 del self._cache[key]
 
     async def get(self, channel: str, external_id: str) -> User | None:
-        cached = self._cache.get((channel, external_id))
+        cached = self._cache.get((channel, external_id)) if self.trust_cache else None
         if cached is not None:
             return cached
         row = await self.db.fetchone(
@@ -106,7 +109,7 @@ class UserRepo:
         display_name: str | None = None,
     ) -> User:
         """The user's row, created on first contact; name and chat are kept current."""
-        cached = self._cache.get((channel, external_id))
+        cached = self._cache.get((channel, external_id)) if self.trust_cache else None
         if (
             cached is not None
             and (chat_id is None or cached.chat_id == chat_id)

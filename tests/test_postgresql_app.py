@@ -156,3 +156,56 @@ async def _other_chat(app: object) -> None:
     db = app.db  # type: ignore[attr-defined]
     async with db.transaction():
         await db.serialize("chat:telegram:501")
+
+
+async def test_a_report_dialog_moves_between_instances_and_is_stored_once(
+    pg_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each message of a person's report reaches another instance; the dialog lives in the
+    database, and the confirmation delivered to both at once stores one report."""
+    import asyncio
+    import itertools
+
+    from bot.app import open_app
+    from bot.settings import load_settings
+    from handlers.types import Incoming
+    from storage.reports import ReportRepo
+
+    async with fresh_pg_database(pg_cluster) as url:
+        monkeypatch.setenv("NTM_DATABASE_URL", url)
+        monkeypatch.setenv("NTM_TODAY", "2021-10-15")
+        async with open_app(load_settings()) as one, open_app(load_settings()) as two:
+            communes = {c.name: c.id for c in await one.deps.communes.all()}
+            officer = await one.deps.users.ensure("telegram", "900", chat_id="900")
+            await one.deps.users.register(officer.id, "officer", communes["Dân Lực"])
+            await one.deps.users.set_profile(officer.id, "Lê Văn An", "Công chức")
+            keys = (f"r-{n}" for n in itertools.count())
+
+            async def say(app: object, text: str) -> str:
+                incoming = Incoming("telegram", "900", "900", text=text, update_key=next(keys))
+                delivery = await app.processor.process(incoming)  # type: ignore[attr-defined]
+                assert delivery is not None
+                return "\n".join(r.text for r in delivery.replies)
+
+            assert "Câu 1/2" in await say(one, "/baocao bhyt")
+            assert "Câu 2/2" in await say(two, "12.500")
+            summary_delivery = await one.processor.process(
+                Incoming("telegram", "900", "900", text="10.600", update_key=next(keys))
+            )
+            assert summary_delivery is not None
+            send = next(
+                c.action
+                for r in summary_delivery.replies
+                for c in r.flat_choices()
+                if c.label.startswith("Gửi báo cáo")
+            )
+            tap = Incoming("telegram", "900", "900", action=send, kind="action", update_key="tap")
+            results = await asyncio.gather(one.processor.process(tap), two.processor.process(tap))
+            done = [r for r in results if r is not None]
+            assert len(done) == 1 and "BC-000001" in done[0].replies[0].text
+            reports = await ReportRepo(one.db).all()
+            assert [(r.version, r.answers["population"]) for r in reports] == [(1, 12500)]
+            await say(two, "/cuatoi")  # the other instance has seen this person as an officer
+            await one.deps.users.revoke(officer.id)  # revoked on one instance …
+            denied = await say(two, "/baocao")  # … counts on the other at once
+            assert "chưa đăng ký là cán bộ xã" in denied
