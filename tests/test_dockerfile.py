@@ -68,3 +68,27 @@ def test_the_compose_file_runs_two_instances_on_postgresql_behind_caddy() -> Non
     assert "health_uri /healthz" in caddyfile
     password = services["postgres"]["environment"]["POSTGRES_PASSWORD"]
     assert password.startswith("${POSTGRES_PASSWORD")  # from .env, never written here
+
+
+def test_every_data_file_of_the_packages_is_installed() -> None:
+    """A plain ``pip install .`` (the image) carries every template, style sheet, migration
+    (both engines), data file and catalog: each matches a package-data pattern."""
+    import fnmatch
+    import subprocess
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]
+    tracked = subprocess.run(
+        ["git", "ls-files", "bot", "handlers", "knowledge", "storage", "locales"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    missing = []
+    for path in tracked:
+        if path.endswith((".py", ".pyi")):
+            continue
+        package, _, inner = path.partition("/")
+        globs = patterns.get(package, [])
+        if not any(fnmatch.fnmatch(inner, g.replace("**/", "*")) for g in globs):
+            missing.append(path)
+    assert missing == []
