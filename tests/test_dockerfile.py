@@ -73,9 +73,13 @@ def test_the_compose_file_runs_two_instances_on_postgresql_behind_caddy() -> Non
 def test_every_data_file_of_the_packages_is_installed() -> None:
     """A plain ``pip install .`` (the image) carries every template, style sheet, migration
     (both engines), data file and catalog: each matches a package-data pattern."""
-    import fnmatch
+    import re
     import subprocess
     import tomllib
+
+    def matches(path: str, glob: str) -> bool:  # as setuptools globs: * stays in one folder
+        regex = re.escape(glob).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*")
+        return re.fullmatch(regex, path) is not None
 
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]
@@ -89,6 +93,6 @@ def test_every_data_file_of_the_packages_is_installed() -> None:
             continue
         package, _, inner = path.partition("/")
         globs = patterns.get(package, [])
-        if not any(fnmatch.fnmatch(inner, g.replace("**/", "*")) for g in globs):
+        if not any(matches(inner, g) for g in globs):
             missing.append(path)
     assert missing == []
