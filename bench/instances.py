@@ -34,7 +34,7 @@ from tests import pg_util  # noqa: E402
 from tests.cli_util import start_bot  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 from tests.telegram_util import free_port  # noqa: E402
-from tests.test_instances import ANSWER, SECRET, Forwarder, update_for  # noqa: E402
+from tests.test_instances import ANSWER, Forwarder, instance_env, update_for  # noqa: E402
 
 
 async def run(
@@ -46,18 +46,7 @@ async def run(
     processes = []
     try:
         for n, port in enumerate(ports):
-            env = {
-                "TELEGRAM_BOT_TOKEN": fake.token,
-                "TELEGRAM_API_BASE": fake.base_url,
-                "TELEGRAM_WEBHOOK_URL": "https://ntm.example.org/tg/hook",
-                "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "NTM_WEBHOOK_HOST": "127.0.0.1",
-                "NTM_WEBHOOK_PORT": str(port),
-                "NTM_INSTANCE_ID": f"bot{n}",
-                "NTM_TODAY": "2021-10-15",
-                "NTM_THROTTLE_SECONDS": "0",
-                **database,
-            }
+            env = instance_env(fake, port, n, **database)
             processes.append(await start_bot(env, tmp / f"bot{count}-{n}.log"))
         forwarder = Forwarder(ports)
         async with aiohttp.ClientSession() as http:

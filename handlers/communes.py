@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Set
+
 from rapidfuzz import fuzz, process
 
+from knowledge.engine import QueryEngine
 from knowledge.normalize import fold
 from storage.communes import Commune
 
@@ -32,3 +36,10 @@ def find_commune(text: str, communes: list[Commune]) -> tuple[Commune | None, li
     found = process.extract(wanted, by_name, scorer=fuzz.ratio, score_cutoff=70, limit=5)
     ranked = [next(c for c in communes if c.id == key) for _, _, key in found]
     return None, ranked
+
+
+def find_unit(engine: QueryEngine, text: str, today: dt.date, among: Set[str]) -> str | None:
+    """The one district unit (of ``among``) the words name, matched as questions are:
+    without diacritics, abbreviations, typos; ``None`` when none or several."""
+    found = [u for u in engine.analyze(text, today).units if u in among]
+    return found[0] if len(found) == 1 else None

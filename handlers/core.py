@@ -539,7 +539,7 @@ class Processor:
             return None
         try:
             async with deps.db.transaction():
-                if deps.db.dialect.name != "sqlite":
+                if deps.db.dialect.shared:
                     # Several instances: one chat's updates in order, never two at once; the
                     # update recorded in this unit of work (redelivered elsewhere: skipped).
                     await deps.db.serialize(f"chat:{incoming.channel}:{incoming.chat_id}")

@@ -18,7 +18,7 @@ from babel.dates import format_date
 
 from handlers import basic, profile
 from handlers.broadcast import send_notice
-from handlers.communes import find_commune
+from handlers.communes import find_commune, find_unit
 from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.richtext import Doc, b, it
@@ -250,8 +250,7 @@ async def invite(ctx: Context, args: str) -> None:
 def _unit_named(ctx: Context, text: str) -> str | None:
     """The one district unit the words name, if its staff can be invited."""
     staffed = {u.key for u in ctx.deps.kb.staffed_units}
-    found = [u for u in ctx.deps.qa.engine.analyze(text, ctx.today).units if u in staffed]
-    return found[0] if len(found) == 1 else None
+    return find_unit(ctx.deps.qa.engine, text, ctx.today, staffed)
 
 
 def _confirm_commune(ctx: Context, commune_id: int, name: str) -> None:

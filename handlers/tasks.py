@@ -17,7 +17,7 @@ from typing import Literal
 from babel.dates import format_date
 from pydantic import BaseModel, Field, ValidationError
 
-from handlers.communes import find_commune
+from handlers.communes import find_commune, find_unit
 from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
 from handlers.criteria_status import load_board, owned_indicators
 from handlers.criteria_view import unit_criteria
@@ -146,9 +146,8 @@ async def list_tasks(ctx: Context, args: str) -> None:
 
 
 def _unit_named(ctx: Context, text: str) -> str | None:
-    units = ctx.deps.qa.engine.analyze(text, ctx.today).units
-    found = [u for u in units if u != COMMUNES]
-    return found[0] if len(found) == 1 else None
+    units = {u.key for u in ctx.deps.kb.units if u.key != COMMUNES}
+    return find_unit(ctx.deps.qa.engine, text, ctx.today, units)
 
 
 def _line(ctx: Context, task: TaskEntry, mark: TaskMark | None) -> list[Part]:

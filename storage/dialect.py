@@ -20,6 +20,13 @@ def _key(key: str) -> str:
 class Dialect:
     name: str
 
+    @property
+    def shared(self) -> bool:
+        """Several bot instances may use the database at once (PostgreSQL): what one process
+        keeps in memory (caches, flood-control buckets, batched marks) must live in the
+        database instead. SQLite serves one process."""
+        return self.name != "sqlite"
+
     def newest_ids(self, source: str, where: str = "") -> str:
         """``SELECT … AS newest``: the id of the current report of each (commune, form,
         subject) in ``source``: the latest period, its latest version."""

@@ -28,7 +28,7 @@ class _WriteThroughCache:
         self._cache: dict[int, Any] = {}
         # Instances sharing the database (PostgreSQL) each see the others' writes only in
         # the database: the cache is then written but never trusted for reads.
-        self.trust_cache = db.dialect.name == "sqlite"
+        self.trust_cache = not db.dialect.shared
 
     def _set(self, user_id: int, value: Any) -> None:
         if len(self._cache) > 100_000:

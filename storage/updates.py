@@ -154,7 +154,7 @@ class ProcessedUpdates:
         this is written at once: another instance takes over replies still marked unsent
         after their claim's lease, and a batched mark could come too late. On SQLite (one
         process) it goes with the next batch (:meth:`mark_sent`)."""
-        if self.db.dialect.name == "sqlite" or (channel, update_key) in self._later:
+        if not self.db.dialect.shared or (channel, update_key) in self._later:
             self.mark_sent(channel, update_key)
             return
         await self.db.execute(

@@ -70,7 +70,7 @@ class UserRepo:
         self._cache: dict[tuple[str, str], User] = {}
         # Several instances on one database (PostgreSQL): a role changed by another instance
         # must count at once, so people are read from the database every time.
-        self.trust_cache = db.dialect.name == "sqlite"
+        self.trust_cache = not db.dialect.shared
 
     def _remember(self, user: User) -> User:
         if len(self._cache) > 100_000:

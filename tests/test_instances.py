@@ -69,6 +69,22 @@ class Forwarder:
         raise AssertionError(f"no instance took update {update['update_id']}")
 
 
+def instance_env(fake: FakeTelegram, port: int, n: int, **extra: str) -> dict[str, str]:
+    """One webhook-mode instance on ``port`` (named ``bot<n>``) talking to the fake server."""
+    return {
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE": fake.base_url,
+        "TELEGRAM_WEBHOOK_URL": "https://ntm.example.org/tg/hook",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "NTM_WEBHOOK_HOST": "127.0.0.1",
+        "NTM_WEBHOOK_PORT": str(port),
+        "NTM_INSTANCE_ID": f"bot{n}",
+        "NTM_TODAY": "2021-10-15",
+        "NTM_THROTTLE_SECONDS": "0",
+        **extra,
+    }
+
+
 def update_for(user: int, n: int, update_id: int) -> dict[str, Any]:
     person = {"id": user, "is_bot": False, "first_name": f"U{user}"}
     return {
@@ -90,21 +106,13 @@ async def test_three_instances_answer_every_update_in_order_and_lose_nothing(
         ports = [free_port() for _ in range(3)]
         processes = []
         for n, port in enumerate(ports):
-            env = {
-                "TELEGRAM_BOT_TOKEN": fake_telegram.token,
-                "TELEGRAM_API_BASE": fake_telegram.base_url,
-                "TELEGRAM_WEBHOOK_URL": "https://ntm.example.org/tg/hook",
-                "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "NTM_DATABASE_URL": url,
-                "NTM_WEBHOOK_HOST": "127.0.0.1",
-                "NTM_WEBHOOK_PORT": str(port),
-                "NTM_INSTANCE_ID": f"bot{n}",
-                "NTM_TODAY": "2021-10-15",
-                "NTM_THROTTLE_SECONDS": "0",
+            env = instance_env(
+                fake_telegram, port, n,
+                NTM_DATABASE_URL=url,
                 # the killed instance's unsent replies go out within seconds, not a minute
-                "NTM_REPLY_LEASE_SECONDS": "10",
-                "NTM_REPLY_RETRY_SECONDS": "0.5",
-            }
+                NTM_REPLY_LEASE_SECONDS="10",
+                NTM_REPLY_RETRY_SECONDS="0.5",
+            )  # fmt: skip
             processes.append(await start_bot(env, tmp_path / f"bot{n}.log"))
         forwarder = Forwarder(ports)
         try:

@@ -77,7 +77,7 @@ class ReplySender:
         its answer (and the person's next message) only then, so answers keep their order."""
         updates = self.deps.updates
         key = incoming.update_key
-        if key is None or self.deps.db.dialect.name == "sqlite":
+        if key is None or not self.deps.db.dialect.shared:
             return  # one process: its own replies are on their way, or resent at restart
         deadline = time.monotonic() + updates.lease.total_seconds() + 5
         while time.monotonic() < deadline:

@@ -113,4 +113,4 @@ class Throttle:
 def shared_buckets(db: Store) -> SharedBuckets | None:
     """The shared buckets when instances may share the database (PostgreSQL); one process on
     SQLite keeps its buckets in memory (no write per message)."""
-    return SharedBuckets(db) if db.dialect.name != "sqlite" else None
+    return SharedBuckets(db) if db.dialect.shared else None
