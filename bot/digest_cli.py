@@ -100,6 +100,7 @@ async def _send(settings: Settings) -> int:
                 rate=settings.send_rate,
                 per_chat=settings.per_chat_interval,
                 now=app.clock.now,
+                lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
             )
             await sender.drain()
             stats = sender.stats

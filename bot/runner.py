@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import socket
@@ -148,9 +149,8 @@ class Runtime:
             rate=self.settings.send_rate,
             per_chat=self.settings.per_chat_interval,
             now=self.app.clock.now,
-            # The bot on this machine: restarted after a crash, it takes its own claims back
-            # at once (another machine's bot, or a `digest --send`, waits out the lease).
-            owner=f"{socket.gethostname()}:bot",
+            lease=dt.timedelta(seconds=self.settings.delivery_lease_seconds),
+            owner=self._sender_owner(),
         )
         self.app.deps.on_job_created = self.sender.poke
         self.scheduler = Scheduler(self.app.deps, self.settings, self.app.clock, self.sender.poke)
@@ -158,6 +158,20 @@ class Runtime:
             self._spawn("sender", self.sender.run(self.stop_event))
             self._spawn("scheduler", self.scheduler.run(self.stop_event))
             self._spawn("reply-retry", self._retry_replies())
+
+    def _sender_owner(self) -> str:
+        """Whose claims the sender's are. The one bot on a machine (the SQLite default) keeps
+        one name, so restarted after a crash it takes its own claims back at once; where
+        several instances share a database each has its own (``NTM_INSTANCE_ID``, or
+        ``host:pid``, whose claims are freed as soon as that process is gone)."""
+        from storage.leases import instance_name
+
+        assert self.app is not None
+        if self.settings.instance_id:
+            return f"{self.settings.instance_id}:sender"
+        if self.app.db.dialect.shared:
+            return instance_name()
+        return f"{socket.gethostname()}:bot"
 
     async def _retry_replies(self) -> None:
         """Replies whose sending failed (a long outage, a rate limit) are tried again."""

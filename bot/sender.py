@@ -130,6 +130,7 @@ class Sender:
         """Claim a batch of pending deliveries and send them; returns how many were handled.
         Another sender on the same database (another instance, ``ntm-bot digest --send``)
         claims others: no message goes out twice."""
+        await self.repo.release_abandoned()
         pending = await self.repo.claim(
             set(self.transports), self.owner, self.now(), self.lease, CLAIM_BATCH
         )

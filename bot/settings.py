@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     reply_retry_seconds: float = Field(
         30, ge=0.5, le=3600, validation_alias="NTM_REPLY_RETRY_SECONDS"
     )
+    # Digest, reminder and announcement messages a sender claimed but did not send (its
+    # instance died on another machine) are taken over by another sender after this long.
+    delivery_lease_seconds: float = Field(
+        300, ge=1, le=3600, validation_alias="NTM_DELIVERY_LEASE_SECONDS"
+    )
 
     # --- the office's web view (served by the same HTTP server, signed in from the chat) ----
     web_enabled: bool = Field(True, validation_alias="NTM_WEB_ENABLED")

@@ -49,8 +49,10 @@ def instance_name(configured: str | None = None) -> str:
 
 
 def process_gone(holder: str) -> bool:
-    """A holder that was a process on this machine and no longer runs (a crash, a kill)."""
-    host, _, pid = holder.rpartition(":")
+    """A holder named ``host:pid`` (or ``host:pid:…``, several holders in one process) that
+    was a process on this machine and no longer runs (a crash, a kill)."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:

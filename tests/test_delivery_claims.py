@@ -89,3 +89,30 @@ async def test_a_sender_whose_claim_was_taken_over_stops(tmp_path: Path) -> None
         for delivery in pending:
             await slow._deliver(delivery)
         assert slow_sent == []  # nothing sent twice: the other sender has them now
+
+
+async def test_the_claims_of_a_dead_sender_on_this_machine_are_freed_at_once(
+    tmp_path: Path,
+) -> None:
+    """Another instance on the same machine (or a killed ``digest --send``): its process is
+    gone, so its claims need not wait out the lease."""
+    import os
+    import socket
+
+    async with harness(tmp_path, today="2021-10-18") as h:
+        await add_officers(h, 4)
+        await create_digest_job(h.app.deps, h.clock.today(), "digest:w42")
+        repo = SendingRepo(h.app.db)
+        host = socket.gethostname()
+        dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+        now = h.clock.now()
+        assert len(await repo.claim({"test"}, f"{host}:{dead}:a1b2c3", now, LEASE, 2)) == 2
+        assert len(await repo.claim({"test"}, f"{host}:{os.getpid()}:running", now, LEASE, 1)) == 1
+        assert len(await repo.claim({"test"}, "elsewhere:77:x", now, LEASE, 1)) == 1
+        sent: list[tuple[str, str]] = []
+        sender = Sender(h.app.db, {"test": Slow(sent)}, rate=1000, per_chat=0, now=h.clock.now)
+        await sender.drain()
+        assert len(sent) == 2  # the dead process's two; the live one's and the other machine's wait
+        job = await repo.job("digest:w42")
+        assert job is not None
+        assert await repo.outcome(job.id) == {"sent": 2, "pending": 2}

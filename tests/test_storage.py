@@ -377,3 +377,6 @@ def test_a_dead_process_on_this_machine_holds_nothing() -> None:
     assert not _gone(f"{host}:{os.getpid()}")  # this one runs
     assert not _gone(f"another-host:{dead}")  # elsewhere: only the lease's expiry decides
     assert not _gone("first")  # a configured instance name
+    assert _gone(f"{host}:{dead}:a1b2c3")  # one of several holders in that process
+    assert not _gone(f"{host}:{os.getpid()}:a1b2c3")
+    assert not _gone("bot1:sender")
