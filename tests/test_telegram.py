@@ -268,6 +268,54 @@ async def test_webhook_checks_the_secret(
                 assert (await health.json())["status"] == "ok"
 
 
+async def test_a_button_tap_delivered_twice_by_webhook_is_handled_once_and_quietly(
+    monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """Telegram retries a tap whose webhook call it thinks failed: one reply, the button
+    answered once, no apology, nothing set aside for the office. (Two instances receiving it
+    at once, where the second finds out only in the unit of work and its answer to the tap
+    is refused, is in ``test_instances``.)"""
+    secret = "the-webhook-secret_42"
+    async with running_bot(
+        monkeypatch,
+        fake_telegram,
+        tmp_path,
+        TELEGRAM_WEBHOOK_URL="https://ntm.example.org/tg/hook",
+        TELEGRAM_WEBHOOK_SECRET=secret,
+    ) as runtime:
+        url = f"http://127.0.0.1:{runtime.web.port}/tg/hook"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        question = {
+            "update_id": 80,
+            "message": {
+                "message_id": 5,
+                "date": 1634000000,
+                "text": "/tieuchi",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+                "chat": {"id": USER, "type": "private", "first_name": "A"},
+                "from": {"id": USER, "is_bot": False, "first_name": "A"},
+            },
+        }
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=question, headers=headers) as response:
+                assert response.status == 200
+            [menu] = await fake_telegram.wait_for(USER, 1)
+            _, data = menu.buttons[0]
+            tap = {"update_id": 81, **fake_telegram.callback_query(USER, menu, data)}
+
+            async def deliver() -> int:
+                async with http.post(url, json=tap, headers=headers) as response:
+                    return response.status
+
+            assert await asyncio.gather(deliver(), deliver()) == [200, 200]
+        assert runtime.app is not None
+        dead = await runtime.app.db.fetchall("SELECT * FROM dead_letters")
+    assert len(fake_telegram.answered_callbacks) == 1
+    assert not any("lỗi" in m.text for m in fake_telegram.sent(USER))
+    assert dead == []
+    assert menu.edits + len(fake_telegram.sent(USER)) == 2  # one reply to the tap
+
+
 def test_webhook_url_without_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.settings import ConfigError, load_settings
 

@@ -256,25 +256,28 @@ class FakeTelegram:
         return self._push({"message": message})
 
     def push_callback(self, user_id: int, message: SentMessage, data: str) -> int:
+        return self._push(self.callback_query(user_id, message, data))
+
+    def callback_query(self, user_id: int, message: SentMessage, data: str) -> dict[str, Any]:
+        """A tap on a button of ``message`` (an update body without its id), which the bot
+        may answer once: for a webhook test to post itself."""
         query_id = str(next(self._callback_ids))
         self._pending_callbacks.add(query_id)
-        return self._push(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": self._user(user_id),
-                    "chat_instance": f"ci{user_id}",
-                    "data": data,
-                    "message": {
-                        "message_id": message.message_id,
-                        "from": {"id": self.bot_id, "is_bot": True, "first_name": "NTM"},
-                        "chat": self._chat(message.chat_id, "private"),
-                        "date": int(message.sent_at),
-                        "text": message.text,
-                    },
-                }
+        return {
+            "callback_query": {
+                "id": query_id,
+                "from": self._user(user_id),
+                "chat_instance": f"ci{user_id}",
+                "data": data,
+                "message": {
+                    "message_id": message.message_id,
+                    "from": {"id": self.bot_id, "is_bot": True, "first_name": "NTM"},
+                    "chat": self._chat(message.chat_id, "private"),
+                    "date": int(message.sent_at),
+                    "text": message.text,
+                },
             }
-        )
+        }
 
     def press(self, user_id: int, message: SentMessage, label: str) -> int:
         """Tap the button whose label starts with ``label``."""

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
 from aiogram.utils.i18n import I18n
 
@@ -25,6 +26,16 @@ def _kind(message: Message) -> str:
     if message.photo:
         return "photo"
     return "other"
+
+
+async def _answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the button's spinner. A tap Telegram delivered twice (its first delivery already
+    answered, perhaps by another instance) or answered late cannot be answered again: that
+    is no failure of the update, whose replies went out as messages."""
+    try:
+        await query.answer(text)
+    except TelegramAPIError as exc:
+        log.info("button tap %s not answered: %s", query.id, exc)
 
 
 def build_router(channel: TelegramChannel, i18n: I18n) -> Router:
@@ -73,11 +84,11 @@ def build_router(channel: TelegramChannel, i18n: I18n) -> Router:
         try:
             await channel.handle(incoming, context)
         finally:
-            await query.answer()
+            await _answer(query)
 
     @router.callback_query(F.data)
     async def on_stale_button(query: CallbackQuery) -> None:
-        await query.answer(i18n.gettext("Nút này đã cũ. Gõ /help để bắt đầu lại."))
+        await _answer(query, i18n.gettext("Nút này đã cũ. Gõ /help để bắt đầu lại."))
 
     @router.errors()
     async def on_error(event: ErrorEvent, bot: Bot) -> bool:
