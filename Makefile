@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run chat test test-fast test-shuffled test-explore lint typecheck unit browser postgres bench i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test test-fast test-shuffled test-explore lint typecheck unit browser postgres compose bench i18n-extract i18n-update i18n-compile clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cần Python 3.11 trở lên / Python 3.11+ is required")'
@@ -36,8 +36,8 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev browser postgres
-	NTM_REQUIRE_BROWSER=1 NTM_REQUIRE_POSTGRES=1 $(BIN)/pytest
+unit: $(VENV)/.dev browser postgres compose
+	NTM_REQUIRE_BROWSER=1 NTM_REQUIRE_POSTGRES=1 NTM_REQUIRE_COMPOSE=1 $(BIN)/pytest
 
 ## postgres: Debian's PostgreSQL 15 for the storage tests on both engines (when missing); the
 ## tests start a throwaway cluster of their own (initdb in a temp dir, as the postgres user)
@@ -47,6 +47,16 @@ postgres:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-15 >/dev/null; \
+	fi
+
+## compose: Debian's docker-compose, to check compose.yaml with Compose's own parser (when
+## missing; `config` needs no Docker engine)
+compose:
+	@if ! command -v docker-compose >/dev/null; then \
+		echo "installing docker-compose to check compose.yaml (apt-get install docker-compose)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq docker-compose >/dev/null; \
 	fi
 
 ## browser: Debian's Chromium and chromedriver for the web view's browser test (when missing)
@@ -64,10 +74,10 @@ test-fast: $(VENV)/.dev
 
 ## test-shuffled: the whole suite in shuffled orders (fixed seeds: a failure is reproducible)
 SEEDS ?= 1 2 3
-test-shuffled: $(VENV)/.dev browser postgres
+test-shuffled: $(VENV)/.dev browser postgres compose
 	@set -e; for seed in $(SEEDS); do \
 		echo "== pytest in a shuffled order, seed $$seed"; \
-		NTM_REQUIRE_BROWSER=1 NTM_REQUIRE_POSTGRES=1 $(BIN)/pytest -p randomly -p no:cacheprovider --randomly-seed=$$seed; \
+		NTM_REQUIRE_BROWSER=1 NTM_REQUIRE_POSTGRES=1 NTM_REQUIRE_COMPOSE=1 $(BIN)/pytest -p randomly -p no:cacheprovider --randomly-seed=$$seed; \
 	done
 
 ## test-explore: property tests with a fresh random search and a larger budget (not for CI)
