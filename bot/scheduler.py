@@ -21,11 +21,11 @@ from bot.settings import Settings
 from handlers.broadcast import create_digest_job, create_reminder_job, due_reminders, week_key
 from handlers.core import Deps
 from storage.db import StorageError
-from storage.retention import Pruned, prune
+from storage.retention import Pruned, prune, take_pruning_turn
 from storage.sending import SendingRepo
 
 log = logging.getLogger(__name__)
-PRUNE_EVERY = 3600.0  # seconds between two prunings (the first one at start)
+PRUNE_EVERY = 3600.0  # seconds between two prunings (at start unless another instance just did)
 
 
 class Scheduler:
@@ -88,7 +88,11 @@ class Scheduler:
                 await self.tick()
                 if time.monotonic() - last_prune >= prune_every:
                     last_prune = time.monotonic()
-                    await self.prune()
+                    interval = dt.timedelta(seconds=prune_every)
+                    # real time, not the (possibly pinned) clock: the mark must only move on
+                    wall = dt.datetime.now(dt.UTC)
+                    if await take_pruning_turn(self.deps.db, wall, interval):
+                        await self.prune()
             except StorageError as exc:
                 log.error("scheduler could not check what is due: %s", exc)
             with contextlib.suppress(TimeoutError):

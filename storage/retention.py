@@ -35,6 +35,19 @@ class Pruned:
         )
 
 
+async def take_pruning_turn(db: Store, now: dt.datetime, every: dt.timedelta) -> bool:
+    """Whether this instance prunes now: the one whose single statement moves the shared
+    "last pruned" mark forward. Of several instances on one database, one prunes per
+    ``every``; the others find the mark recent and skip."""
+    taken = await db.write_returning(
+        "INSERT INTO scheduler_state (name, value) VALUES ('last_prune', ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        " WHERE scheduler_state.value <= ? RETURNING name",
+        (utc_iso(now), utc_iso(now - every)),
+    )
+    return bool(taken)
+
+
 async def prune(
     db: Store,
     now: dt.datetime,

@@ -283,6 +283,24 @@ async def test_two_instances_create_a_send_out_once(db: Any) -> None:
     assert await db.fetchval("SELECT count(*) FROM deliveries") == 3
 
 
+async def test_one_instance_prunes_per_hour(db: Any) -> None:
+    """Instances checking at the same moment: one takes the pruning turn; an hour later one
+    does again."""
+    from storage.retention import take_pruning_turn
+
+    other: Any = PgDatabase(db.url) if isinstance(db, PgDatabase) else Database(db.path)
+    hour = dt.timedelta(hours=1)
+    async with other:
+        stores = (db, other, db, other)
+        first = await asyncio.gather(*(take_pruning_turn(s, NOW, hour) for s in stores))
+        soon = await take_pruning_turn(other, NOW + hour / 2, hour)
+        later = NOW + hour + dt.timedelta(seconds=1)
+        again = await asyncio.gather(*(take_pruning_turn(s, later, hour) for s in stores))
+    assert sorted(first) == [False, False, False, True]
+    assert soon is False
+    assert sorted(again) == [False, False, False, True]
+
+
 async def test_instances_starting_together_migrate_once(engine: str | None, tmp_path: Path) -> None:
     if engine is None:
         stores: list[Any] = [Database(tmp_path / "m.sqlite3") for _ in range(3)]
