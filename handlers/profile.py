@@ -119,6 +119,18 @@ async def _save(ctx: Context) -> None:
     ctx.reply(_("Đã lưu: {who}. Gõ /toi nếu cần sửa.", who=shown))
 
 
+def _a_question(ctx: Context, typed: str) -> bool:
+    """A question typed where a name is asked ("ai phụ trách tiêu chí 17.4?", "tiêu chí xã
+    5"): a question mark, or a number the question engine reads as a criterion, a cue or a
+    topic (a name with a digit, which no real name has, is otherwise left to the name check)."""
+    if "?" in typed:
+        return True
+    if not any(ch.isdigit() for ch in typed) or not _LETTERS.search(typed):
+        return False
+    found = ctx.deps.qa.engine.analyze(typed, ctx.today)
+    return bool(found.codes or found.cues or found.topics)
+
+
 class ProfileDialog:
     kind = KIND
 
@@ -131,6 +143,12 @@ class ProfileDialog:
         typed = clean(ctx.incoming.text or text)
         step = state.get("step")
         if step == "name":
+            if _a_question(ctx, typed):  # answered; the name is still awaited
+                from handlers.basic import ask
+
+                await ask(ctx, typed)
+                ctx.reply(it(_("Xin cho biết họ và tên của bạn (gõ /huy để để sau).")))
+                return
             if not 2 <= len(typed) <= MAX_NAME or not _LETTERS.search(typed) or typed[0].isdigit():
                 ctx.reply(
                     _(

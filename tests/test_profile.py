@@ -92,3 +92,23 @@ async def test_a_group_message_never_answers_a_private_dialog(tmp_path: Path) ->
         assert "30/09/2021" in h.last("o1")  # answered as a question in the group
         await h.say("o1", "Lê Thị Mai")  # the private dialog is still waiting for the name
         assert "Chức vụ" in h.last("o1")
+
+
+async def test_a_question_typed_when_the_name_is_asked_is_answered_not_saved(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        code = await h.invite("admin", "Dân Lực")
+        await h.say("o1", f"/start {code}")
+        assert "họ và tên" in h.last("o1")
+        replies = await h.say("o1", "ai phụ trách tiêu chí 17.4?")
+        text = "\n".join(r.text for r in replies)
+        assert "Phòng Kinh tế và Hạ tầng" in text  # answered …
+        assert "họ và tên" in h.last("o1")  # … and the name is still awaited
+        replies = await h.say("o1", "tiêu chí xã 5")  # no question mark, still a question
+        assert "Tiêu chí 5 (cấp xã)" in "\n".join(r.text for r in replies)
+        assert "họ và tên" in h.last("o1")
+        await h.say("o1", "Lê Thị Mai")
+        assert "Chức vụ" in h.last("o1")
+        await h.say("o1", "bỏ qua")
+        assert "Họ tên: Lê Thị Mai" in h.last("o1")
