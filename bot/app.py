@@ -108,6 +108,10 @@ async def run_console(
 ) -> int:
     from bot.channels.console import CHANNEL, ConsoleChannel
 
+    if "log_level" not in settings.model_fields_set:
+        # The terminal is the conversation: the log says only what went wrong there, unless
+        # NTM_LOG_LEVEL asks for more (the database being created is no news to the user).
+        logging.getLogger().setLevel(logging.WARNING)
     admins = {(CHANNEL, user)} if admin else set()
     async with open_app(settings, extra_admins=admins) as app:
         if lang is not None:

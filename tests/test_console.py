@@ -45,6 +45,12 @@ def test_run_without_token_explains_and_falls_back(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
     assert "30/09/2021" in result.stdout
     assert (tmp_path / "db.sqlite3").exists()
+    # the conversation is not interleaved with log lines (the database being created) …
+    assert "INFO" not in result.stderr and "migration" not in result.stderr
+    # … unless the operator asks for them
+    env |= {"NTM_LOG_LEVEL": "INFO", "NTM_DB_PATH": str(tmp_path / "other.sqlite3")}
+    verbose = run_cli("run", env=env, input="hạn BHYT\n", cwd=tmp_path)
+    assert "applied migration 0001_initial" in verbose.stderr
 
 
 def test_console_render_numbers_choices() -> None:
