@@ -174,16 +174,27 @@ class Runtime:
         return f"{socket.gethostname()}:bot"
 
     async def _retry_replies(self) -> None:
-        """Replies whose sending failed (a long outage, a rate limit) are tried again."""
+        """Replies whose sending failed (a long outage, a rate limit) are tried again; where
+        instances share the database, Zalo updates a dead instance acknowledged but left
+        unhandled are taken over (Telegram's webhook is answered only once handled)."""
+        assert self.app is not None
         senders = []
         if self.telegram is not None:
             senders.append(self.telegram.channel.send_pending)
-        senders += [z.service.replies.send_pending for z in (self.zalo_bot, self.zalo_oa) if z]
+        zalo = [z.service for z in (self.zalo_bot, self.zalo_oa) if z]
+        senders += [service.replies.send_pending for service in zalo]
+        shared = self.app.db.dialect.shared
+        adopters = [service.adopt_abandoned for service in zalo] if shared else []
         while not self.stop_event.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), timeout=self.retry_every)
             if self.stop_event.is_set():
                 return
+            for adopt in adopters:
+                try:
+                    await adopt()
+                except Exception as exc:  # the database: next round
+                    log.warning("looking for abandoned updates failed: %s", exc)
             for send_pending in senders:
                 try:
                     await send_pending(failed_only=False)

@@ -6,10 +6,11 @@ deleted once every update in it was handled, so the queue costs two statements p
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 
-from storage.db import SoonFlush, Store
+from storage.db import Row, SoonFlush, Store
 from storage.timeutil import utc_iso
 
 
@@ -64,20 +65,55 @@ class Inbox:
                 self._finished = batch + self._finished
                 raise
 
-    async def left_over(self, channel: str) -> list[tuple[str, str]]:
+    async def left_over(
+        self, channel: str, received_before: dt.datetime | None = None
+    ) -> list[tuple[str, str]]:
         """Updates of batches a crash left unfinished, in arrival order (some may have been
-        handled already; the processed-updates record makes handling them again harmless)."""
-        rows = await self.db.fetchall(
-            "SELECT update_key, body FROM inbox WHERE channel = ? ORDER BY id", (channel,)
+        handled already; the processed-updates record makes handling them again harmless).
+        ``received_before``: only those (where other instances share the database, newer
+        batches are theirs, being handled)."""
+        sql, params = "SELECT update_key, body FROM inbox WHERE channel = ?", [channel]
+        if received_before is not None:
+            sql, params = sql + " AND received_at < ?", [channel, utc_iso(received_before)]
+        rows = await self.db.fetchall(sql + " ORDER BY id", params)
+        return [update for row in rows for update in _unpack(row)]
+
+    async def clear_left_over(
+        self, channel: str, received_before: dt.datetime | None = None
+    ) -> None:
+        if received_before is None:
+            await self.db.execute("DELETE FROM inbox WHERE channel = ?", (channel,))
+        else:
+            await self.db.execute(
+                "DELETE FROM inbox WHERE channel = ? AND received_at < ?",
+                (channel, utc_iso(received_before)),
+            )
+
+    async def adopt(self, channel: str, received_before: dt.datetime) -> list[tuple[str, str]]:
+        """Batches stored before ``received_before`` and still unfinished: their instance
+        acknowledged them to the platform and died. This instance takes them (one statement
+        moves their time to now, so no other instance takes them too) and deletes each batch
+        once it has handled every update in it, as with its own."""
+        rows = await self.db.write_returning(
+            "UPDATE inbox SET received_at = ? WHERE channel = ? AND received_at < ?"
+            " RETURNING id, update_key, body",
+            (utc_iso(), channel, utc_iso(received_before)),
         )
         updates: list[tuple[str, str]] = []
-        for row in rows:
-            try:
-                batch = json.loads(row["body"])
-                updates.extend((str(key), json.dumps(raw)) for key, raw in batch)
-            except (ValueError, TypeError):  # damaged: handed on whole, to be set aside
-                updates.append((row["update_key"], row["body"]))
+        for row in sorted(rows, key=lambda r: int(r["id"])):
+            batch = (channel, str(row["update_key"]))
+            items = _unpack(row)
+            self._open[batch] = {key for key, _ in items}
+            for key, _ in items:
+                self._batch_of[(channel, key)] = batch
+            updates += items
         return updates
 
-    async def clear_left_over(self, channel: str) -> None:
-        await self.db.execute("DELETE FROM inbox WHERE channel = ?", (channel,))
+
+def _unpack(row: Row) -> list[tuple[str, str]]:
+    """A stored batch's ``(update_key, body)`` pairs."""
+    try:
+        batch = json.loads(row["body"])
+        return [(str(key), json.dumps(raw)) for key, raw in batch]
+    except (ValueError, TypeError):  # damaged: handed on whole, to be set aside
+        return [(str(row["update_key"]), str(row["body"]))]

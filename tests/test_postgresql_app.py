@@ -209,3 +209,77 @@ async def test_a_report_dialog_moves_between_instances_and_is_stored_once(
             await one.deps.users.revoke(officer.id)  # revoked on one instance …
             denied = await say(two, "/baocao")  # … counts on the other at once
             assert "chưa đăng ký là cán bộ xã" in denied
+
+
+async def test_a_zalo_update_a_dead_instance_acknowledged_is_handled_by_another(
+    pg_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Zalo webhook is answered once the update is stored, before it is handled. If that
+    instance then dies (its machine gone, never restarted), another takes the update over once
+    the lease has passed: handled once, answered, and the stored copy removed."""
+    import asyncio
+    import datetime as dt
+    import json
+    from typing import Any
+
+    from bot.app import open_app
+    from bot.channels.zalo import bot_api
+    from bot.channels.zalo.service import ZaloService
+    from bot.settings import load_settings
+    from handlers.types import Reply
+    from storage.inbox import Inbox
+    from storage.timeutil import utc_iso
+
+    class Recorder:
+        channel = bot_api.CHANNEL
+
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, str]] = []
+
+        def parts(self, reply: Reply) -> list[Any]:
+            return [reply.text]
+
+        async def send_part(self, chat_id: str, part: Any) -> None:
+            self.sent.append((chat_id, part))
+
+    update = {
+        "event_name": "message.text.received",
+        "message": {
+            "message_id": "zm-1",
+            "date": 1634280000000,
+            "text": "hạn BHYT",
+            "from": {"id": "zu-7", "display_name": "A", "is_bot": False},
+            "chat": {"id": "zu-7", "chat_type": "PRIVATE"},
+        },
+    }
+    async with fresh_pg_database(pg_cluster) as url:
+        monkeypatch.setenv("NTM_DATABASE_URL", url)
+        monkeypatch.setenv("NTM_TODAY", "2021-10-15")
+        async with open_app(load_settings()) as dead, open_app(load_settings()) as alive:
+            # what the first instance did before it was killed: stored, acknowledged to Zalo
+            await Inbox(dead.db).store(bot_api.CHANNEL, [("zm-1", json.dumps(update))])
+
+            def service(app: Any, transport: Recorder) -> ZaloService:
+                return ZaloService(
+                    bot_api.CHANNEL, app.processor, transport, Inbox(app.db),
+                    bot_api.incoming_of, bot_api.update_key,
+                )  # fmt: skip
+
+            here, elsewhere = Recorder(), Recorder()
+            taker, other = service(alive, here), service(alive, elsewhere)
+            assert await taker.adopt_abandoned() == 0  # too recent: it may still be handling it
+            await taker.replay()  # an instance starting now leaves it alone too
+            assert await alive.db.fetchval("SELECT count(*) FROM inbox") == 1
+            # two minutes on (the lease is one): nobody handled it
+            await alive.db.execute(
+                "UPDATE inbox SET received_at = ?",
+                (utc_iso(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)),),
+            )
+            adopted = await asyncio.gather(taker.adopt_abandoned(), other.adopt_abandoned())
+            assert sorted(adopted) == [0, 1]  # taken by one instance
+            for each in (taker, other):
+                await each.queue.drain()
+                await each.inbox.flush()
+            sent = here.sent + elsewhere.sent
+            assert len(sent) == 1 and sent[0][0] == "zu-7" and "30/09/2021" in sent[0][1]
+            assert await alive.db.fetchval("SELECT count(*) FROM inbox") == 0

@@ -24,6 +24,7 @@ from storage.pg import PgDatabase, to_dollar
 from storage.reports import AuditLog, ReportRepo
 from storage.sending import Recipient, SendingRepo, SubscriptionRepo
 from storage.tasks import TaskProgressRepo, TaskStatus
+from storage.timeutil import utc_iso
 from storage.users import UserRepo
 from storage.web import LinkProblem, WebLinkRepo, WebSessionRepo
 from tests.conftest import fresh_pg_database
@@ -299,6 +300,30 @@ async def test_one_instance_prunes_per_hour(db: Any) -> None:
     assert sorted(first) == [False, False, False, True]
     assert soon is False
     assert sorted(again) == [False, False, False, True]
+
+
+async def test_a_dead_instances_inbox_is_adopted_once(db: Any) -> None:
+    from storage.inbox import Inbox
+
+    other: Any = PgDatabase(db.url) if isinstance(db, PgDatabase) else Database(db.path)
+    async with other:
+        await Inbox(db).store("zalo_bot", [("a", '{"n": 1}'), ("b", '{"n": 2}')])
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        assert await Inbox(other).left_over("zalo_bot", before) == []  # not left yet
+        assert await Inbox(other).adopt("zalo_bot", before) == []
+        stored = utc_iso(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2))
+        await db.execute("UPDATE inbox SET received_at = ?", (stored,))  # two minutes on
+        mine, theirs = Inbox(db), Inbox(other)
+        taken = await asyncio.gather(
+            mine.adopt("zalo_bot", before), theirs.adopt("zalo_bot", before)
+        )
+        assert sorted(len(t) for t in taken) == [0, 2]  # one instance takes the batch
+        taker = mine if taken[0] else theirs
+        assert [key for key, _ in taken[0] or taken[1]] == ["a", "b"]
+        taker.done("zalo_bot", "a")
+        taker.done("zalo_bot", "b")
+        await taker.flush()
+        assert await db.fetchval("SELECT count(*) FROM inbox") == 0
 
 
 async def test_instances_starting_together_migrate_once(engine: str | None, tmp_path: Path) -> None:

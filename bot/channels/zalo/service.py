@@ -9,6 +9,7 @@ sent at the next start. A redelivered ``message_id``/``msg_id`` takes effect onc
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -123,20 +124,41 @@ class ZaloService:
             await self.replies.settle_redelivery(incoming)
 
     async def replay(self) -> None:
-        """Handle updates a crash left in the inbox, then send replies left unsent."""
-        left = await self.inbox.left_over(self.channel)
+        """Handle updates a crash left in the inbox, then send replies left unsent. Where
+        instances share the database, only those older than the lease: newer ones belong to
+        running instances (:meth:`adopt_abandoned` takes them if their instance died)."""
+        before = self._abandoned_before() if self.deps.db.dialect.shared else None
+        left = await self.inbox.left_over(self.channel, before)
         if left:
             log.info("%s: handling %d updates received before the restart", self.channel, len(left))
-            for key, body in left:
-                try:
-                    update = json.loads(body)
-                except ValueError as exc:
-                    await set_aside(self.deps.db, self.channel, key, f"bad JSON: {exc}", body)
-                    continue
-                await self._schedule(key, update, body, fresh=False)
+            await self._schedule_again(left)
             await self.queue.drain()
-            await self.inbox.clear_left_over(self.channel)
+            await self.inbox.clear_left_over(self.channel, before)
         await self.replies.send_pending()
+
+    async def adopt_abandoned(self) -> int:
+        """Updates another instance acknowledged to Zalo and stored but never handled (it
+        died, its machine is gone): handled here, once. Returns how many."""
+        left = await self.inbox.adopt(self.channel, self._abandoned_before())
+        if left:
+            log.warning("%s: handling %d updates a dead instance left", self.channel, len(left))
+            await self._schedule_again(left)
+        return len(left)
+
+    def _abandoned_before(self) -> dt.datetime:
+        """An update is handled within moments of being stored; one stored longer ago than
+        the lease (``NTM_REPLY_LEASE_SECONDS``) was left by an instance that died."""
+        return dt.datetime.now(dt.UTC) - self.deps.reply_lease
+
+    async def _schedule_again(self, left: list[tuple[str, str]]) -> None:
+        for key, body in left:
+            try:
+                update = json.loads(body)
+            except ValueError as exc:
+                await set_aside(self.deps.db, self.channel, key, f"bad JSON: {exc}", body)
+                self.inbox.done(self.channel, key)
+                continue
+            await self._schedule(key, update, body, fresh=False)
 
     async def drain(self) -> None:
         await self.queue.drain()
