@@ -65,6 +65,14 @@ class PgDatabase:
             f"ntm_pg_tx_{id(self)}", default=None
         )
 
+    @property
+    def where(self) -> str:
+        """``host:port/database``, for messages (never the user or the password)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
+
     # -- lifecycle ------------------------------------------------------------------------
     async def open(self) -> PgDatabase:
         import asyncpg
@@ -75,7 +83,10 @@ class PgDatabase:
                     self.url, min_size=self.min_size, max_size=self.max_size
                 )
             except (OSError, asyncpg.PostgresError) as exc:
-                raise StorageUnavailable(f"PostgreSQL: {type(exc).__name__}") from exc
+                raise StorageUnavailable(
+                    f"không kết nối được PostgreSQL ở {self.where}"
+                    f" ({type(exc).__name__}: {exc})"
+                ) from exc
         return self
 
     async def close(self) -> None:

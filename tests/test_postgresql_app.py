@@ -103,6 +103,26 @@ def test_a_wrong_database_url_is_explained() -> None:
     assert "NTM_DATABASE_URL" in done.stderr and "postgresql://" in done.stderr
 
 
+def test_a_database_that_cannot_be_reached_is_named_without_the_password(
+    pg_cluster: str,
+) -> None:
+    from tests.telegram_util import free_port
+
+    port = free_port()  # nothing listens there
+    done = run_cli(
+        "db",
+        "migrate",
+        env={"NTM_DATABASE_URL": f"postgresql://ntm:s3cret-pw@127.0.0.1:{port}/ntm"},
+    )
+    assert done.returncode == 1
+    assert f"không kết nối được PostgreSQL ở 127.0.0.1:{port}/ntm" in done.stderr
+    missing = pg_cluster.rsplit("/", 1)[0].replace("postgres@", "postgres:s3cret-pw@") + "/nowhere"
+    done = run_cli("db", "migrate", env={"NTM_DATABASE_URL": missing})
+    assert done.returncode == 1 and 'database "nowhere" does not exist' in done.stderr
+    for output in (done.stderr, done.stdout):
+        assert "s3cret-pw" not in output and "Traceback" not in output
+
+
 async def test_instances_on_one_database_handle_an_update_once_and_a_chat_in_order(
     pg_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
