@@ -84,8 +84,7 @@ class PgDatabase:
                 )
             except (OSError, asyncpg.PostgresError) as exc:
                 raise StorageUnavailable(
-                    f"không kết nối được PostgreSQL ở {self.where}"
-                    f" ({type(exc).__name__}: {exc})"
+                    f"không kết nối được PostgreSQL ở {self.where} ({type(exc).__name__}: {exc})"
                 ) from exc
         return self
 

@@ -158,6 +158,11 @@ class ReportRepo:
         )
         return [Report.from_row(r) for r in rows]
 
+    async def added_since(self, after_id: int) -> list[Report]:
+        """Reports stored with an id above ``after_id``, in id order."""
+        rows = await self.db.fetchall("SELECT * FROM reports WHERE id > ? ORDER BY id", (after_id,))
+        return [Report.from_row(r) for r in rows]
+
     async def latest_of(
         self, series: Iterable[tuple[int, str, str]], *, before: dt.date
     ) -> dict[tuple[int, str, str], Report]:

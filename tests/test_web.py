@@ -293,3 +293,85 @@ def test_rows_sort_with_the_missing_last_and_pages_hold_a_hundred() -> None:
     page = page_of(ordered, 3)
     assert len(page.rows) == 100 and page.pages == 100 and page.number == 3
     assert page_of(ordered, 999).number == 100
+
+
+def test_reports_added_to_the_current_ones_give_what_reading_them_all_gives() -> None:
+    """The overview keeps each commune's current reports and adds new ones as they come: the
+    result must be what reading every report gives (newest period, then newest version)."""
+    import random
+
+    from bot.webview.tables import current_by_commune, with_reports
+    from storage.reports import Report
+
+    rng = random.Random(20261201)
+    when = dt.datetime(2021, 10, 1, tzinfo=dt.UTC)
+    reports = []
+    versions: dict[tuple[int, str, str, str], int] = {}
+    for n in range(1, 2_001):
+        series = (rng.randint(1, 8), rng.choice(["bhyt", "tieu-chi"]), "", rng.choice(["a", "b"]))
+        commune, form, _, period = series
+        subject = rng.choice(["xa:5", "xa:17"]) if form == "tieu-chi" else ""
+        key = (commune, form, subject, period)
+        versions[key] = versions.get(key, 0) + 1
+        reports.append(
+            Report(n, commune, form, subject, period, versions[key], None, {}, {}, None, 1,
+                   "test", when + dt.timedelta(minutes=n), when.date())
+        )  # fmt: skip
+
+    def ids(current: dict[tuple[int, str], list[Report]]) -> dict[tuple[int, str], set[int]]:
+        return {key: {r.id for r in held} for key, held in current.items()}
+
+    whole = current_by_commune(reports)
+    for cut in (0, 1, 500, 1_999, 2_000):
+        before = current_by_commune(reports[:cut])
+        kept = ids(before)
+        assert ids(with_reports(before, reports[cut:])) == ids(whole)
+        assert ids(before) == kept  # what a page may still be reading is left as it was
+    step = current_by_commune([])
+    for report in reports:  # one at a time, as they arrive
+        step = with_reports(step, [report])
+    assert ids(step) == ids(whole)
+
+
+async def test_the_overview_after_new_reports_is_the_one_built_from_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New reports update the rows of their communes only (reading every report again takes
+    seconds for a province): the page is the one a fresh server builds from everything."""
+    from storage.reports import ReportRepo
+
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        await district(h)
+        await add_report(h, "Dân Lực", "tieu-chi", "2021-10-10", status="dang", subject="xa:17")
+        await add_report(h, "Xuân Thọ", "tieu-chi", "2021-10-10", status="chua", subject="xa:5")
+        warm = await signed_in(h, server, "admin")
+        fresh_app = web.Application()
+        setup_web_view(fresh_app, h.app.deps, h.app.conversation, h.app.settings)
+        fresh_server = TestServer(fresh_app)
+        await fresh_server.start_server()
+        fresh = await signed_in(h, fresh_server, "admin")
+        try:
+            assert (await warm.get("/web/")).status == 200  # built from every report
+            await add_report(h, "Dân Lực", "bhyt", "2021-10-15", rate=95.5)  # a new version
+            await add_report(h, "Dân Lực", "bhyt", "2021-09-30", rate=10.0)  # an older period
+            await add_report(h, "Dân Lực", "tieu-chi", "2021-10-15", status="dat", subject="xa:17")
+            await add_report(h, "Xuân Thọ", "tieu-chi", "2021-10-15", status="dat", subject="xa:5")
+            await add_report(h, "Xuân Thọ", "bhyt", "2021-10-15", rate=88.0)  # its first
+
+            async def everything_read_again(*args: object, **kwargs: object) -> None:
+                raise AssertionError("the whole district was read again")
+
+            with monkeypatch.context() as patched:
+                patched.setattr(ReportRepo, "latest", everything_read_again)
+                for query in ("/web/?sort=bhyt.rate&dir=desc", "/web/?sort=criteria.met"):
+                    response = await warm.get(query)
+                    assert response.status == 200
+            for query in ("/web/?sort=bhyt.rate&dir=desc", "/web/?sort=criteria.met&dir=desc"):
+                pages = [await (await c.get(query)).text() for c in (warm, fresh)]
+                updated, built = (p[p.index('id="overview"') : p.index("</main>")] for p in pages)
+                assert updated == built
+            assert "95,5" in updated or "95.5" in updated
+        finally:
+            await warm.close()
+            await fresh.close()
+            await fresh_server.close()

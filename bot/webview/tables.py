@@ -53,7 +53,10 @@ class Page:
     total: int
 
 
-def current_by_commune(reports: Iterable[Report]) -> dict[tuple[int, str], list[Report]]:
+Current = dict[tuple[int, str], list[Report]]
+
+
+def current_by_commune(reports: Iterable[Report]) -> Current:
     """The current reports (one per series: the newest period's newest version), per commune
     and form."""
     newest: dict[tuple[int, str, str], Report] = {}
@@ -62,9 +65,34 @@ def current_by_commune(reports: Iterable[Report]) -> dict[tuple[int, str], list[
         held = newest.get(series)
         if held is None or (report.period, report.version) > (held.period, held.version):
             newest[series] = report
-    out: dict[tuple[int, str], list[Report]] = {}
+    out: Current = {}
     for report in newest.values():
         out.setdefault((report.commune_id, report.form_id), []).append(report)
+    return out
+
+
+def with_reports(current: Current, reports: Iterable[Report]) -> Current:
+    """``current`` once ``reports`` are added, as :func:`current_by_commune` would have it:
+    each takes its series' place if it is newer (period, then version). A new mapping;
+    ``current`` and its lists stay as they were (a page may be reading them)."""
+    out = dict(current)
+    copied: set[tuple[int, str]] = set()
+    for report in reports:
+        key = (report.commune_id, report.form_id)
+        held = out.get(key, [])
+        same = next((i for i, r in enumerate(held) if r.subject == report.subject), None)
+        if same is not None and (report.period, report.version) <= (
+            held[same].period,
+            held[same].version,
+        ):
+            continue
+        if key not in copied:
+            held = out[key] = list(held)
+            copied.add(key)
+        if same is None:
+            held.append(report)
+        else:
+            held[same] = report
     return out
 
 
@@ -95,7 +123,7 @@ def _numeric(form: Form, key: str) -> bool:
 def rows(
     forms: Sequence[Form],
     communes: Sequence[Commune],
-    current: dict[tuple[int, str], list[Report]],
+    current: Current,
     names: dict[int, str],
     board: CriteriaBoard,
 ) -> list[Row]:
