@@ -58,11 +58,13 @@ BENCHMARKS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "web": (
         "the web view's district overview, server side: 34 communes and 10,000 (a page of 100 "
-        "sorted); the first page after the data changed; /healthz as the baseline",
-        "34 communes ≤ 100 ms, a 10,000-commune page ≤ 500 ms",
+        "sorted); the first page (every report read); the page after one more report (its "
+        "commune's row rebuilt); /healthz as the baseline",
+        "34 communes ≤ 100 ms, a 10,000-commune page ≤ 500 ms, also after a report",
         {
             "overview_34_ms": lambda v: v <= 100,
             "overview_10000_ms": lambda v: v <= 500,
+            "overview_10000_after_report_ms": lambda v: v <= 500,
         },
     ),
     "instances": (
