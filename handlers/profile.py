@@ -121,14 +121,15 @@ async def _save(ctx: Context) -> None:
 
 def _a_question(ctx: Context, typed: str) -> bool:
     """A question typed where a name is asked ("ai phụ trách tiêu chí 17.4?", "tiêu chí xã
-    5"): a question mark, or a number the question engine reads as a criterion, a cue or a
-    topic (a name with a digit, which no real name has, is otherwise left to the name check)."""
+    5"): a question mark, or a number the question engine reads as a criterion named as such
+    ("tiêu chí 5") or with a question word ("hạn"). Anything else, a stray number included,
+    is left to the name check (a loose topic match is no sign: "Cán bộ 12" matches one)."""
     if "?" in typed:
         return True
     if not any(ch.isdigit() for ch in typed) or not _LETTERS.search(typed):
         return False
     found = ctx.deps.qa.engine.analyze(typed, ctx.today)
-    return bool(found.codes or found.cues or found.topics)
+    return any(code.explicit for code in found.codes) or bool(found.cues)
 
 
 class ProfileDialog:
