@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+from collections.abc import Sequence
+from typing import Any
 
 from storage.db import Store
 from storage.timeutil import utc_iso
@@ -62,3 +64,26 @@ def process_gone(holder: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+async def free_claims_of_gone(
+    db: Store, table: str, scope: str = "", params: Sequence[Any] = ()
+) -> int:
+    """Free the claims (``claimed_by``) on the pending rows of ``table`` (replies,
+    deliveries) held by processes of this machine that are gone: they need not wait out
+    their lease. ``scope``: more conditions (`` AND channel = ?``) with their ``params``.
+    Returns how many rows were freed."""
+    holders = await db.fetchall(
+        f"SELECT DISTINCT claimed_by FROM {table}"  # noqa: S608 - the code's own names
+        f" WHERE status = 'pending' AND claimed_by IS NOT NULL{scope}",
+        tuple(params),
+    )
+    freed = 0
+    for row in holders:
+        if process_gone(str(row["claimed_by"])):
+            freed += await db.execute(
+                f"UPDATE {table} SET claimed_by = NULL"  # noqa: S608 - the code's own names
+                f" WHERE status = 'pending' AND claimed_by = ?{scope}",
+                (row["claimed_by"], *params),
+            )
+    return freed

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Row, Store
-from storage.leases import process_gone
+from storage.leases import free_claims_of_gone
 from storage.timeutil import parse_iso, utc_iso
 
 
@@ -190,21 +190,9 @@ class SendingRepo:
         return sorted((PendingDelivery.from_row(r) for r in rows), key=lambda d: d.id)
 
     async def release_abandoned(self) -> int:
-        """Free the claims of senders that ran on this machine and are gone (killed, crashed),
-        so their deliveries need not wait out the lease; returns how many were freed."""
-        holders = await self.db.fetchall(
-            "SELECT DISTINCT claimed_by FROM deliveries"
-            " WHERE status = 'pending' AND claimed_by IS NOT NULL"
-        )
-        freed = 0
-        for row in holders:
-            if process_gone(str(row["claimed_by"])):
-                freed += await self.db.execute(
-                    "UPDATE deliveries SET claimed_by = NULL"
-                    " WHERE status = 'pending' AND claimed_by = ?",
-                    (row["claimed_by"],),
-                )
-        return freed
+        """Free the claims of senders that ran on this machine and are gone (killed,
+        crashed), so their deliveries need not wait out the lease."""
+        return await free_claims_of_gone(self.db, "deliveries")
 
     async def renew(self, delivery_id: int, owner: str, now: dt.datetime) -> bool:
         """Keep the claim alive; ``False`` if another sender has taken the delivery over (or

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import DuplicateKey, SoonFlush, Store
-from storage.leases import instance_name, process_gone
+from storage.leases import free_claims_of_gone, instance_name, process_gone
 from storage.timeutil import utc_iso
 
 
@@ -230,18 +230,7 @@ class ProcessedUpdates:
         longer ago than ``lease`` by an instance that died) and this instance's own whose
         sending failed. ``failed_only``: only those whose sending already failed.
         (``lease``: how long a claim holds, ``REPLY_LEASE`` unless configured.)"""
-        owners = await self.db.fetchall(
-            "SELECT DISTINCT claimed_by FROM processed_updates WHERE channel = ?"
-            " AND status = 'pending' AND claimed_by IS NOT NULL AND claimed_by <> ?",
-            (channel, self.owner),
-        )
-        for row in owners:
-            if process_gone(str(row[0])):
-                await self.db.execute(
-                    "UPDATE processed_updates SET claimed_by = NULL WHERE channel = ?"
-                    " AND status = 'pending' AND claimed_by = ?",
-                    (channel, row[0]),
-                )
+        await free_claims_of_gone(self.db, "processed_updates", " AND channel = ?", (channel,))
         now = dt.datetime.now(dt.UTC)
         rows = await self.db.write_returning(
             "UPDATE processed_updates SET claimed_by = ?, claimed_at = ? WHERE id IN ("  # noqa: S608

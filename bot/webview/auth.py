@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from handlers.core import ADMIN, GUEST, OFFICER, STAFF, UNIT, Context, Conversation, Deps
+from handlers.core import GUEST, Context, Conversation, Deps
 from handlers.types import Incoming
 from storage.reports import AuditLog
 from storage.users import User
@@ -33,30 +33,28 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-OFFICE = frozenset({ADMIN, STAFF})
 
 
 @dataclass
 class Viewer:
-    """The signed-in person as of this request, with a chat ``Context`` so the pages render
-    with the same wording, numbers and dates as the chat."""
+    """The signed-in person as of this request, with a chat ``Context`` (their role, language,
+    today) so the pages render with the same wording, numbers and dates as the chat."""
 
     user: User
-    role: str
     session: WebSession
     ctx: Context
 
     @property
     def is_office(self) -> bool:
-        return self.role in OFFICE
+        return self.ctx.is_office
 
     @property
     def is_officer(self) -> bool:
-        return self.role == OFFICER
+        return self.ctx.is_officer
 
     @property
     def is_unit(self) -> bool:
-        return self.role == UNIT
+        return self.ctx.is_unit
 
 
 class Stop(Exception):
@@ -170,7 +168,7 @@ class Auth:
         lang = lang if lang in ("vi", "en") else self.deps.default_lang
         incoming = Incoming("web", str(user.id), f"web:{user.id}")
         ctx = Context(self.deps, self.conversation, incoming, user, role, lang, now)
-        return Viewer(user, role, session, ctx)
+        return Viewer(user, session, ctx)
 
     async def sign_out(self, request: web.Request, viewer: Viewer) -> bool:
         """End this session if the form carries its CSRF token."""
