@@ -34,7 +34,13 @@ from tests import pg_util  # noqa: E402
 from tests.cli_util import start_bot  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 from tests.telegram_util import free_port  # noqa: E402
-from tests.test_instances import ANSWER, Forwarder, instance_env, update_for  # noqa: E402
+from tests.test_instances import (  # noqa: E402
+    ANSWER,
+    Forwarder,
+    instance_env,
+    update_for,
+    wait_healthy,
+)
 
 
 async def run(
@@ -50,15 +56,8 @@ async def run(
             processes.append(await start_bot(env, tmp / f"bot{count}-{n}.log"))
         forwarder = Forwarder(ports)
         async with aiohttp.ClientSession() as http:
-            for port in ports:
-                for _ in range(600):
-                    try:
-                        async with http.get(f"http://127.0.0.1:{port}/healthz") as ok:
-                            if ok.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    await asyncio.sleep(0.1)
+            for n, port in enumerate(ports):
+                await wait_healthy(http, port, tmp / f"bot{count}-{n}.log")
             ids = itertools.count(1)
 
             async def person(user: int) -> None:

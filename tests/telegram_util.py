@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +22,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def text_update(user: int, text: str, update_id: int) -> dict[str, Any]:
+    """A private message from ``user`` as Telegram posts it to a webhook (a command marked
+    as one)."""
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "text": text,
+        "chat": {"id": user, "type": "private", "first_name": f"U{user}"},
+        "from": {"id": user, "is_bot": False, "first_name": f"U{user}"},
+    }
+    if text.startswith("/"):
+        length = len(text.split()[0])
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return {"update_id": update_id, "message": message}
 
 
 def bot_env(fake: FakeTelegram, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -34,7 +34,7 @@ import pytest
 from tests.cli_util import start_bot
 from tests.conftest import fresh_pg_database
 from tests.fakes.telegram import FakeTelegram, SentMessage
-from tests.telegram_util import free_port
+from tests.telegram_util import free_port, text_update
 
 pytestmark = pytest.mark.slow  # three processes, a PostgreSQL cluster
 
@@ -90,20 +90,6 @@ def instance_env(fake: FakeTelegram, port: int, n: int, **extra: str) -> dict[st
         "NTM_THROTTLE_SECONDS": "0",
         **extra,
     }
-
-
-def text_update(user: int, text: str, update_id: int) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "message_id": update_id,
-        "date": int(time.time()),
-        "text": text,
-        "chat": {"id": user, "type": "private", "first_name": f"U{user}"},
-        "from": {"id": user, "is_bot": False, "first_name": f"U{user}"},
-    }
-    if text.startswith("/"):
-        length = len(text.split()[0])
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-    return {"update_id": update_id, "message": message}
 
 
 def update_for(user: int, n: int, update_id: int) -> dict[str, Any]:

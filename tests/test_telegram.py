@@ -14,7 +14,7 @@ from bot.channels.telegram.render import html_chunks
 from handlers.richtext import Doc, b
 from handlers.types import Reply
 from tests.fakes.telegram import FakeTelegram, parse_html
-from tests.telegram_util import running_bot
+from tests.telegram_util import running_bot, text_update
 
 pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
 
@@ -285,17 +285,7 @@ async def test_a_button_tap_delivered_twice_by_webhook_is_handled_once_and_quiet
     ) as runtime:
         url = f"http://127.0.0.1:{runtime.web.port}/tg/hook"
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
-        question = {
-            "update_id": 80,
-            "message": {
-                "message_id": 5,
-                "date": 1634000000,
-                "text": "/tieuchi",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
-                "chat": {"id": USER, "type": "private", "first_name": "A"},
-                "from": {"id": USER, "is_bot": False, "first_name": "A"},
-            },
-        }
+        question = text_update(USER, "/tieuchi", 80)
         async with aiohttp.ClientSession() as http:
             async with http.post(url, json=question, headers=headers) as response:
                 assert response.status == 200
