@@ -162,15 +162,12 @@ class Runtime:
     def _sender_owner(self) -> str:
         """Whose claims the sender's are. The one bot on a machine (the SQLite default) keeps
         one name, so restarted after a crash it takes its own claims back at once; where
-        several instances share a database each has its own (``NTM_INSTANCE_ID``, or
-        ``host:pid``, whose claims are freed as soon as that process is gone)."""
-        from storage.leases import instance_name
-
+        several instances share a database each claims under its own instance name (that
+        of its replies: ``NTM_INSTANCE_ID``, or ``host:pid``, freed once that process is
+        gone)."""
         assert self.app is not None
-        if self.settings.instance_id:
-            return f"{self.settings.instance_id}:sender"
-        if self.app.db.dialect.shared:
-            return instance_name()
+        if self.settings.instance_id or self.app.db.dialect.shared:
+            return f"{self.app.deps.instance}:sender"
         return f"{socket.gethostname()}:bot"
 
     async def _retry_replies(self) -> None:
