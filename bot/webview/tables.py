@@ -59,40 +59,29 @@ Current = dict[tuple[int, str], list[Report]]
 def current_by_commune(reports: Iterable[Report]) -> Current:
     """The current reports (one per series: the newest period's newest version), per commune
     and form."""
-    newest: dict[tuple[int, str, str], Report] = {}
-    for report in reports:
-        series = (report.commune_id, report.form_id, report.subject)
-        held = newest.get(series)
-        if held is None or (report.period, report.version) > (held.period, held.version):
-            newest[series] = report
-    out: Current = {}
-    for report in newest.values():
-        out.setdefault((report.commune_id, report.form_id), []).append(report)
-    return out
+    return with_reports({}, reports)
 
 
 def with_reports(current: Current, reports: Iterable[Report]) -> Current:
-    """``current`` once ``reports`` are added, as :func:`current_by_commune` would have it:
-    each takes its series' place if it is newer (period, then version). A new mapping;
-    ``current`` and its lists stay as they were (a page may be reading them)."""
+    """``current`` once ``reports`` are added: each takes its series' place if it is newer
+    (period, then version). A new mapping; ``current`` and its lists stay as they were (a
+    page may be reading them)."""
     out = dict(current)
-    copied: set[tuple[int, str]] = set()
+    places: dict[tuple[int, str], dict[str, int]] = {}  # per list copied here: subject → index
     for report in reports:
         key = (report.commune_id, report.form_id)
-        held = out.get(key, [])
-        same = next((i for i, r in enumerate(held) if r.subject == report.subject), None)
-        if same is not None and (report.period, report.version) <= (
-            held[same].period,
-            held[same].version,
-        ):
-            continue
-        if key not in copied:
-            held = out[key] = list(held)
-            copied.add(key)
-        if same is None:
-            held.append(report)
+        place = places.get(key)
+        if place is None:
+            held = out[key] = list(out.get(key, []))
+            place = places[key] = {r.subject: i for i, r in enumerate(held)}
         else:
-            held[same] = report
+            held = out[key]
+        index = place.get(report.subject)
+        if index is None:
+            place[report.subject] = len(held)
+            held.append(report)
+        elif (report.period, report.version) > (held[index].period, held[index].version):
+            held[index] = report
     return out
 
 
