@@ -204,17 +204,6 @@ class SendingRepo:
         )
         return changed == 1
 
-    async def pending(self, channels: set[str], limit: int = 500) -> list[PendingDelivery]:
-        if not channels:
-            return []
-        marks = ",".join("?" for _ in channels)
-        rows = await self.db.fetchall(
-            f"SELECT * FROM deliveries WHERE status = 'pending' AND channel IN ({marks})"  # noqa: S608
-            " ORDER BY id LIMIT ?",
-            [*sorted(channels), limit],
-        )
-        return [PendingDelivery.from_row(r) for r in rows]
-
     async def cancel_for(self, user_id: int, channel: str, chat_id: str | None) -> int:
         """Cancel what is still waiting to go to a person (by user, or to their own chat)."""
         return await self.db.execute(
