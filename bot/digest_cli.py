@@ -41,10 +41,10 @@ async def _preview(settings: Settings, commune_name: str | None, out: Path) -> i
             highlight = commune.name
         else:
             print(district_digest(app.kb, data, tr, app.kb.meta.district).plain())
-        chart = digest_chart(data, tr, highlight)
+        chart = digest_chart(app.kb, data, tr, highlight)
     print()
     if chart is None:
-        print("(Chưa có báo cáo BHYT nào nên chưa vẽ biểu đồ.)")
+        print("(Chưa có báo cáo nào cho biểu đồ nên chưa vẽ biểu đồ.)")
     else:
         await asyncio.to_thread(_write, out, chart)
         print(f"Biểu đồ: {out}")

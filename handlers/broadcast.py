@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from handlers.core import Deps
-from handlers.criteria_status import load_board, owned_indicators
 from handlers.digest import (
     DigestData,
     commune_digest,
@@ -81,7 +80,7 @@ async def create_digest_job(
 
     async def chart(lang: str) -> Attachment | None:
         if lang not in charts:  # drawing takes a while: not on the event loop
-            drawn = await asyncio.to_thread(digest_chart, data, Tr(deps.translator, lang))
+            drawn = await asyncio.to_thread(digest_chart, deps.kb, data, Tr(deps.translator, lang))
             if drawn is not None:
                 blobs[drawn] = await FileStore(deps.db).put(drawn)
             charts[lang] = drawn
@@ -120,18 +119,13 @@ async def create_digest_job(
         if u.chat_id and u.unit_key and deps.kb.has_unit(u.unit_key)
     ]
     if staff:
-        units = {u.unit_key for u in staff if u.unit_key}
-        codes = {i.code for unit in units for i in owned_indicators(deps.kb, unit)}
-        board = await load_board(
-            deps.kb, deps.db, today, deps.clock.now().tzinfo, list(communes), codes=codes
-        )
         per_unit: dict[tuple[str, str], dict[str, Any]] = {}
         for person in staff:
             assert person.unit_key is not None and person.chat_id is not None
             lang = person.lang or deps.default_lang
             if (person.unit_key, lang) not in per_unit:
                 tr = Tr(deps.translator, lang)
-                doc = unit_digest(deps.kb, data, person.unit_key, tr, board)
+                doc = unit_digest(deps.kb, data, person.unit_key, tr)
                 per_unit[person.unit_key, lang] = replies_to_payload([Reply(doc)])
             payload = per_unit[person.unit_key, lang]
             recipients.append(Recipient(person.channel, person.chat_id, person.id, payload))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from knowledge.collation import vi_key
+
 MAX_BARS = 80
 LABEL_SIZE = 8
 TARGET_COLOUR = "#c0392b"
@@ -97,9 +99,9 @@ def _bars(
     figure = Figure(figsize=(7.5, max(2.8, 0.26 * rows + 1.6)))
     axes = figure.subplots()
     # communes without a report at the top, as gaps with a word, then lowest to highest
-    all_names = names + sorted(missing)
+    all_names = names + sorted(missing, key=vi_key)
     axes.set_yticks(range(len(all_names)), all_names)
-    for row, _name in enumerate(sorted(missing), start=len(names)):
+    for row, _name in enumerate(sorted(missing, key=vi_key), start=len(names)):
         axes.text(1, row, missing_label, va="center", fontsize=7, color="#7f8c8d", style="italic")
     colours = [BELOW if value <= target else ABOVE for value in values]
     bars = axes.barh(range(len(names)), values, color=colours)

@@ -16,15 +16,23 @@ from babel.numbers import format_decimal
 
 from handlers.chart import coverage_chart
 from handlers.core import Deps
-from handlers.criteria_status import CriteriaBoard, derive_board
-from handlers.criteria_view import district_criteria, unit_criteria
-from handlers.i18n import N_, Tr
+from handlers.criteria_view import (
+    communes_tally,
+    district_criteria,
+    legend,
+    tally_text,
+    unit_criteria,
+)
+from handlers.i18n import Tr
 from handlers.qa import PlanWriter
-from handlers.report_view import period_label
+from handlers.readmodel.criteria import Basis, CriteriaBoard, Standing, load_board
+from handlers.report_view import figure_name, figure_text, period_label, target_phrase
 from handlers.richtext import Doc, b, it
 from handlers.task_board import tasks_board
 from handlers.task_view import Progress, load_progress, state_phrase, task_title, unit_name
 from knowledge.base import COMMUNES, KnowledgeBase
+from knowledge.form_rules import target_met
+from knowledge.forms import Form, Target
 from knowledge.results import Calendar
 from knowledge.temporal import DateRange
 from storage.communes import Commune
@@ -33,8 +41,6 @@ from storage.reports import Report, ReportRepo
 SOON_DAYS = 14
 MAX_ITEMS = 10
 MAX_NAMES = 60  # communes named in one list; the rest are counted
-BHYT_FORM = "bhyt"
-CRITERION_FORM = "tieu-chi"
 
 
 @dataclass
@@ -45,20 +51,33 @@ class DigestData:
     first: dt.date
     last: dt.date
     communes: list[Commune]
-    bhyt: dict[int, Report]  # each commune's current BHYT report
-    statuses: dict[int, Counter[str]]  # each commune's criteria by current reported status
+    board: CriteriaBoard  # every criterion's standing (the one read model)
+    chart_form: Form | None  # the form whose figure is listed and charted per commune (BHYT)
+    charted: dict[int, Report]  # each commune's current report of that form
     previous: dict[tuple[int, str, str], Report]  # before this week, for the recent series
     reported: set[int]
     recent: list[Report]
-    target: float = 85.0
     problems: list[str] = field(default_factory=list)
-    in_progress: list[Report] = field(default_factory=list)  # current "đang thực hiện" reports
-    commune_criteria: int = 19  # how many criteria a commune must meet (from the plan)
     progress: Progress | None = None  # the tasks' marks: a finished deadline is not overdue
 
+    @property
+    def figure(self) -> str | None:
+        return self.chart_form.chart if self.chart_form is not None else None
+
+    @property
+    def target(self) -> Target | None:
+        return self.chart_form.chart_target if self.chart_form is not None else None
+
+    def value(self, report: Report | None) -> float | None:
+        """The charted figure of a report (``None`` without one)."""
+        if report is None or self.figure is None:
+            return None
+        raw = {**report.answers, **report.computed}.get(self.figure)
+        return float(raw) if isinstance(raw, int | float) else None
+
     def rate_change(self, commune_id: int) -> float | None:
-        """Coverage now minus a week ago, when both are known and differ."""
-        now = self.bhyt.get(commune_id)
+        """The charted figure now minus a week ago, when both are known and differ."""
+        now = self.charted.get(commune_id)
         if now is None:
             return None
         # a report older than the week is what stood a week ago too: no change to show
@@ -66,10 +85,10 @@ class DigestData:
         before = self.previous.get((commune_id, now.form_id, now.subject))
         if before is None or before.id == now.id or now.id not in recent:
             return None
-        new, old = now.computed.get("rate"), before.computed.get("rate")
+        new, old = self.value(now), self.value(before)
         if new is None or old is None or abs(new - old) < 0.05:
             return None
-        return float(new) - float(old)
+        return new - old
 
     recent_by_commune: dict[int, list[Report]] = field(init=False)
 
@@ -79,6 +98,12 @@ class DigestData:
             self.recent_by_commune.setdefault(report.commune_id, []).append(report)
 
 
+def chart_form(kb: KnowledgeBase) -> Form | None:
+    """The form whose ``chart`` figure the digest lists and charts (the first one declaring
+    it)."""
+    return next((f for f in kb.forms.values() if f.chart is not None), None)
+
+
 async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
     """Reads only what the digest shows, so it grows with the communes, not the history."""
     repo = ReportRepo(deps.db)
@@ -86,29 +111,26 @@ async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
     last = first + dt.timedelta(days=6)
     since = today - dt.timedelta(days=7)  # "what changed": the last 7 days against before them
     recent = await repo.submitted_since(since)
-    target = 85.0
-    form = deps.kb.forms.get(BHYT_FORM)
-    if form is not None:
-        for rule in form.targets:
-            if rule.field == "rate" and rule.value is not None:
-                target = rule.value
-    statuses, in_progress = await repo.answer_counts_keeping(CRITERION_FORM, "status", "dang")
+    communes = await deps.communes.all()
+    tz = deps.clock.now().tzinfo
+    form = chart_form(deps.kb)
+    charted = (
+        {r.commune_id: r for r in await repo.latest(form_id=form.id)} if form is not None else {}
+    )
     return DigestData(
         today=today,
         first=first,
         last=last,
-        communes=await deps.communes.all(),
-        bhyt={r.commune_id: r for r in await repo.latest(form_id=BHYT_FORM)},
-        statuses=statuses,
+        communes=communes,
+        board=await load_board(deps.kb, deps.db, today, tz, communes),
+        chart_form=form,
+        charted=charted,
         previous=await repo.latest_of(
             ((r.commune_id, r.form_id, r.subject) for r in recent), before=since
         ),
         reported=await repo.communes_reporting_between(first, last),
         recent=recent,
-        target=target,
-        in_progress=in_progress,
-        commune_criteria=len(deps.kb.criteria.xa),
-        progress=await load_progress(deps.db, deps.clock.now().tzinfo),
+        progress=await load_progress(deps.db, tz),
     )
 
 
@@ -124,15 +146,25 @@ def _signed(tr: Tr, value: float) -> str:
     )
 
 
-def _rate(tr: Tr, value: float | None) -> str:
-    return "—" if value is None else format_decimal(value, locale=tr.lang) + "%"
+def _figure(tr: Tr, kb: KnowledgeBase, data: DigestData, report: Report | None) -> str:
+    """The charted figure of a report as people read it ("84,8%"), "—" without one."""
+    form, key = data.chart_form, data.figure
+    if report is None or form is None or key is None or data.value(report) is None:
+        return "—"
+    return figure_text(tr, kb, form, key, {**report.answers, **report.computed})
 
 
 def _deadlines(
-    kb: KnowledgeBase, tr: Tr, doc: Doc, data: DigestData, owner: str | None = None
+    kb: KnowledgeBase,
+    tr: Tr,
+    doc: Doc,
+    data: DigestData,
+    owner: str | None = None,
+    commune_id: int | None = None,
 ) -> None:
     """What falls due in the next ``SOON_DAYS`` days and what is overdue, as the Q&A lists it
-    (only ``owner``'s own tasks when given: a commune's digest lists what the communes do)."""
+    (only ``owner``'s own tasks when given: a commune's digest lists what the communes do, in
+    the state of ``commune_id``'s own share; the district's goals are not a commune's task)."""
     today = data.today
     # Two weeks ahead, to the end of that week: a Friday's 14 days must not stop the day
     # before the month's big deadline.
@@ -140,10 +172,14 @@ def _deadlines(
     end = horizon + dt.timedelta(days=6 - horizon.weekday())
     days = (end - today).days
     span = DateRange(today, end, "days", days=days)
-    relevant = [d for d in kb.deadlines if owner is None or owner in d.responsible]
+    relevant = [
+        d
+        for d in kb.deadlines
+        if owner is None or (owner in d.responsible and not (d.goal and owner == COMMUNES))
+    ]
     due = tuple(d for d in relevant if span.contains(d.due))
     overdue = tuple(d for d in relevant if d.due < today)
-    writer = PlanWriter(kb, tr, today, data.progress)
+    writer = PlanWriter(kb, tr, today, data.progress, commune_id=commune_id)
     writer.r_calendar(Calendar(span, due, overdue, include_overdue=True))
     doc.blank()
     doc.extend(writer.doc)
@@ -168,35 +204,52 @@ def _changes(
     changes = [
         (report, before)
         for key, report in newest.items()
-        if _changed(report, before := data.previous.get(key))
+        if _changed(kb, data, report, before := data.previous.get(key))
     ]
     for report, before in changes[:MAX_NAMES]:
-        doc.bullet(_change_line(tr, report, before, names))
+        doc.bullet(_change_line(kb, data, tr, report, before, names))
     if len(changes) > MAX_NAMES:
         doc.add(it(tr("… và {count} thay đổi khác.", count=len(changes) - MAX_NAMES)))
     return doc
 
 
-def _changed(report: Report, before: Report | None) -> bool:
-    """Whether a recent report is worth a line: a new or changed BHYT rate, a criterion met."""
-    if report.form_id == BHYT_FORM:
-        return before is None or report.computed.get("rate") != before.computed.get("rate")
-    return (
-        report.form_id == CRITERION_FORM
-        and report.answers.get("status") == "dat"
-        and (before is None or before.answers.get("status") != "dat")
-    )
+def _met_status(kb: KnowledgeBase, report: Report | None) -> bool:
+    """Whether an indicator-status report says its indicator is met."""
+    form = kb.forms.get(report.form_id) if report is not None else None
+    if report is None or form is None or form.standing is None:
+        return False
+    return report.answers.get(form.standing.field) in form.standing.met
 
 
-def _change_line(tr: Tr, report: Report, before: Report | None, names: dict[int, str]) -> str:
+def _changed(kb: KnowledgeBase, data: DigestData, report: Report, before: Report | None) -> bool:
+    """Whether a recent report is worth a line: a new or changed charted figure, an indicator
+    reported met."""
+    if data.chart_form is not None and report.form_id == data.chart_form.id:
+        return before is None or data.value(report) != data.value(before)
+    return _met_status(kb, report) and not _met_status(kb, before)
+
+
+def _change_line(
+    kb: KnowledgeBase,
+    data: DigestData,
+    tr: Tr,
+    report: Report,
+    before: Report | None,
+    names: dict[int, str],
+) -> str:
     where = names.get(report.commune_id, "?")
-    if report.form_id == BHYT_FORM:
-        old_rate = before.computed.get("rate") if before else None
-        now_rate = _rate(tr, report.computed.get("rate"))
-        if old_rate is None:
-            return tr("{commune}: BHYT {rate}", commune=where, rate=now_rate)
+    form, key = data.chart_form, data.figure
+    if form is not None and key is not None and report.form_id == form.id:
+        figure = figure_name(tr, form, key)
+        now = _figure(tr, kb, data, report)
+        if before is None or data.value(before) is None:
+            return tr("{commune}: {figure} {value}", commune=where, figure=figure, value=now)
         return tr(
-            "{commune}: BHYT {old} → {new}", commune=where, old=_rate(tr, old_rate), new=now_rate
+            "{commune}: {figure} {old} → {new}",
+            commune=where,
+            figure=figure,
+            old=_figure(tr, kb, data, before),
+            new=now,
         )
     code = report.subject.split(":")[-1]
     return tr("{commune}: tiêu chí {code} báo cáo đạt", commune=where, code=code)
@@ -213,111 +266,111 @@ def not_reported(data: DigestData, tr: Tr) -> Doc:
     return doc
 
 
-def bhyt_by_commune(data: DigestData, tr: Tr) -> Doc:
-    """Each commune's current BHYT coverage, lowest first, those under the target marked."""
+def chart_by_commune(kb: KnowledgeBase, data: DigestData, tr: Tr) -> Doc:
+    """Each commune's current charted figure (BHYT coverage), lowest first, those under the
+    target marked."""
+    form, key, target = data.chart_form, data.figure, data.target
+    doc = Doc()
+    if form is None or key is None or target is None:
+        return doc
     names = {c.id: c.name for c in data.communes}
-    doc = Doc().add(
+    figure = figure_name(tr, form, key)
+    doc.add(
         b(
             tr(
-                "Tỷ lệ tham gia BHYT theo xã (mục tiêu trên {target}%)",
-                target=format_decimal(data.target, locale=tr.lang),
+                "{figure} theo xã (mục tiêu {target})",
+                figure=figure,
+                target=target_phrase(tr, form, target),
             )
         )
     )
     rows = sorted(
-        (r for r in data.bhyt.values() if r.commune_id in names),
-        key=lambda r: r.computed.get("rate") or 0.0,
+        (r for r in data.charted.values() if r.commune_id in names),
+        key=lambda r: data.value(r) or 0.0,
     )
     for report in rows[: MAX_ITEMS * 4]:
-        rate = report.computed.get("rate")
-        below = rate is None or rate <= data.target
+        met = target_met(target, {**report.answers, **report.computed})
         change = data.rate_change(report.commune_id)
         moved = f" ({_signed(tr, change)} " + tr("so với tuần trước") + ")" if change else ""
         doc.bullet(
             f"{names[report.commune_id]}: ",
-            b(_rate(tr, rate)),
+            b(_figure(tr, kb, data, report)),
             moved,
-            " ⚠️ " + tr("dưới mục tiêu") if below else " ✅",
+            " ⚠️ " + tr("dưới mục tiêu") if not met else " ✅",
             f" ({report.number}, {period_label(report.period, tr)})",
         )
     if len(rows) > MAX_ITEMS * 4:
         doc.add(it(tr("… và {count} xã khác.", count=len(rows) - MAX_ITEMS * 4)))
+    title = form.title_en if tr.en else form.title
     if not rows:
-        doc.add(tr("Chưa có xã nào báo cáo BHYT."))
+        doc.add(tr("Chưa có xã nào gửi báo cáo “{form}”.", form=title))
     elif len(data.communes) > len(rows):
-        doc.add(it(tr("{count} xã chưa có báo cáo BHYT.", count=len(data.communes) - len(rows))))
+        doc.add(
+            it(
+                tr(
+                    "{count} xã chưa có báo cáo “{form}”.",
+                    count=len(data.communes) - len(rows),
+                    form=title,
+                )
+            )
+        )
     return doc
 
 
-def _status_counts(tr: Tr, statuses: Counter[str], text: str) -> str:
-    return tr(
-        text,
-        dat=statuses.get("dat", 0),
-        dang=statuses.get("dang", 0),
-        chua=statuses.get("chua", 0),
-    )
-
-
-def criteria_overview(data: DigestData, tr: Tr) -> Doc:
-    """How many criteria the communes' current reports give as met, in progress, not met."""
-    statuses: Counter[str] = Counter()
-    for counts in data.statuses.values():
-        statuses.update(counts)
-    doc = Doc().add(b(tr("Tình trạng tiêu chí (theo báo cáo mới nhất)")))
-    doc.add(
-        _status_counts(tr, statuses, N_("Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}"))
-    )
-    doc.extend(in_progress_lines(data, tr, data.in_progress))
-    return doc.extend(status_by_commune(data, tr))
-
-
-def status_by_commune(data: DigestData, tr: Tr) -> Doc:
-    """Per commune: criteria met / in progress / not met / not reported — where to push
-    before the appraisal (most to do first)."""
-    doc = Doc()
-    rows = []
+def criteria_overview(kb: KnowledgeBase, data: DigestData, tr: Tr) -> Doc:
+    """How the communes' criteria stand (the board), the goal, which commune works on which
+    criterion expecting it when, and each commune's tally."""
+    board = data.board
+    totals: Counter[Standing] = Counter()
     for commune in data.communes:
-        counts = data.statuses.get(commune.id)
-        if not counts:
-            continue
-        met, doing, not_met = counts.get("dat", 0), counts.get("dang", 0), counts.get("chua", 0)
-        silent = max(0, data.commune_criteria - met - doing - not_met)
-        rows.append((not_met + doing + silent, commune.name, met, doing, not_met, silent))
-    if not rows:
-        return doc
-    doc.add(b(tr("Theo xã (✅ đạt · ⏳ đang thực hiện · ❌ chưa đạt · ❔ chưa báo cáo):")))
-    for _todo, name, met, doing, not_met, silent in sorted(rows, key=lambda r: (-r[0], r[1]))[
-        : MAX_ITEMS * 2
-    ]:
-        doc.bullet(f"{name}: ✅ {met} · ⏳ {doing} · ❌ {not_met} · ❔ {silent}")
-    if len(rows) > MAX_ITEMS * 2:
-        doc.add(it(tr("… và {count} xã khác.", count=len(rows) - MAX_ITEMS * 2)))
-    return doc
+        totals.update(board.tally(commune.id))
+    doc = Doc().add(b(tr("Tình trạng tiêu chí của các xã")))
+    doc.add(
+        tr(
+            "Cả huyện ({communes} xã × {criteria} tiêu chí): ",
+            communes=len(data.communes),
+            criteria=len(board.criteria),
+        ),
+        tally_text(tr, totals),
+    )
+    doc.extend(in_progress_lines(kb, data, tr, data.communes))
+    return doc.extend(communes_tally(tr, board, data.communes, MAX_ITEMS * 2))
 
 
-def in_progress_lines(data: DigestData, tr: Tr, reports: list[Report]) -> Doc:
-    """Which commune works on which criterion, expected when (nearest first)."""
+def in_progress_lines(kb: KnowledgeBase, data: DigestData, tr: Tr, communes: list[Commune]) -> Doc:
+    """Which commune works on which indicator and expects it met when (nearest first): the
+    board's cells a report put in progress."""
     doc = Doc()
-    names = {c.id: c.name for c in data.communes}
-    ordered = sorted(reports, key=lambda r: (str(r.answers.get("expected") or "9999"), r.id))
-    for report in ordered[:MAX_ITEMS]:
-        expected = report.answers.get("expected")
-        when = (
-            tr("dự kiến đạt {date}", date=_date(tr, dt.date.fromisoformat(str(expected))))
-            if expected
+    found: list[tuple[dt.date, str, str, str]] = []
+    for commune in communes:
+        cells = data.board.communes.get(commune.id, {})
+        for code, cell in cells.items():
+            if (
+                cell.standing is Standing.IN_PROGRESS
+                and cell.basis is Basis.REPORT
+                and cell.report is not None
+                and cell.report.subject == code
+            ):
+                label = kb.indicators[code].label
+                when = dt.date.max if cell.expected is None else cell.expected
+                found.append((when, commune.name, label, code))
+    found.sort(key=lambda f: f[0])
+    for when, name, label, _code in found[:MAX_ITEMS]:
+        expected = (
+            tr("dự kiến đạt {date}", date=_date(tr, when))
+            if when != dt.date.max
             else tr("chưa có ngày dự kiến")
         )
-        code = str(report.answers.get("indicator", "")).split(":")[-1]
         doc.bullet(
             tr(
                 "Đang thực hiện: {commune} — tiêu chí {code}, {when}",
-                commune=names.get(report.commune_id, "?"),
-                code=code,
-                when=when,
+                commune=name,
+                code=label,
+                when=expected,
             )
         )
-    if len(ordered) > MAX_ITEMS:
-        doc.add(it(tr("… và {count} tiêu chí khác.", count=len(ordered) - MAX_ITEMS)))
+    if len(found) > MAX_ITEMS:
+        doc.add(it(tr("… và {count} tiêu chí khác.", count=len(found) - MAX_ITEMS)))
     return doc
 
 
@@ -326,8 +379,7 @@ def tasks_section(kb: KnowledgeBase, data: DigestData, tr: Tr) -> Doc:
     progress = data.progress or Progress({}, 0, None)
     since = dt.datetime.combine(data.today - dt.timedelta(days=7), dt.time(), tzinfo=progress.tz)
     doc = tasks_board(kb, tr, progress, data.today, data.communes, since)
-    board = derive_board(kb, progress, [], [], data.today)
-    return doc.blank().extend(district_criteria(tr, kb, board))
+    return doc.blank().extend(district_criteria(tr, kb, data.board))
 
 
 def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) -> Doc:
@@ -354,8 +406,10 @@ def district_digest(kb: KnowledgeBase, data: DigestData, tr: Tr, district: str) 
         )
     )
     doc.extend(not_reported(data, tr))
-    doc.blank().extend(bhyt_by_commune(data, tr))
-    doc.blank().extend(criteria_overview(data, tr))
+    chart = chart_by_commune(kb, data, tr)
+    if chart:
+        doc.blank().extend(chart)
+    doc.blank().extend(criteria_overview(kb, data, tr))
     doc.blank()
     doc.extend(_changes(kb, data, tr, data.recent, names))
     doc.blank().extend(tasks_section(kb, data, tr))
@@ -384,43 +438,50 @@ def commune_digest(kb: KnowledgeBase, data: DigestData, commune: Commune, tr: Tr
         doc.add("✅ ", tr("Xã đã gửi báo cáo trong tuần này."))
     else:
         doc.add("⚠️ ", tr("Xã chưa gửi báo cáo nào trong tuần này — gõ /baocao."))
-    report = data.bhyt.get(commune.id)
-    if report is not None:
-        rate = report.computed.get("rate")
-        mark = "✅" if report.meets_target else "⚠️"
-        doc.add(
-            tr("Tỷ lệ tham gia BHYT: "),
-            b(_rate(tr, rate)),
-            f" {mark} ",
-            tr(
-                "(mục tiêu trên {target}%, {period})",
-                target=format_decimal(data.target, locale=tr.lang),
-                period=period_label(report.period, tr),
-            ),
-        )
-    else:
-        doc.add(tr("Chưa có báo cáo BHYT."))
-    statuses = data.statuses.get(commune.id)
-    if statuses:
-        doc.add(
-            _status_counts(
-                tr,
-                statuses,
-                N_("Tiêu chí đã báo cáo — Đạt: {dat} · Đang thực hiện: {dang} · Chưa đạt: {chua}"),
+    form, key, target = data.chart_form, data.figure, data.target
+    if form is not None and key is not None and target is not None:
+        report = data.charted.get(commune.id)
+        figure = figure_name(tr, form, key)
+        if report is not None:
+            met = target_met(target, {**report.answers, **report.computed})
+            doc.add(
+                f"{figure}: ",
+                b(_figure(tr, kb, data, report)),
+                f" {'✅' if met else '⚠️'} ",
+                tr(
+                    "(mục tiêu {target}, {period})",
+                    target=target_phrase(tr, form, target),
+                    period=period_label(report.period, tr),
+                ),
             )
-        )
-        mine = [r for r in data.in_progress if r.commune_id == commune.id]
-        doc.extend(in_progress_lines(data, tr, mine))
+        else:
+            title = form.title_en if tr.en else form.title
+            doc.add(tr("Chưa có báo cáo “{form}”.", form=title))
+    if commune.id in data.board.communes:
+        counts = data.board.tally(commune.id)
+        doc.add(tr("Tiêu chí của xã ({legend}): ", legend=legend(tr)), b(tally_text(tr, counts)))
+        doc.extend(in_progress_lines(kb, data, tr, [commune]))
+        for goal in data.board.goals:
+            deadline = kb.deadline_by_id[goal.deadline]
+            what = deadline.what_en if tr.en else deadline.what
+            doc.add(
+                "🎯 ",
+                tr(
+                    "Mục tiêu của huyện: {what} (hạn {date}); xã đã đạt {met}/{total} tiêu chí.",
+                    what=what,
+                    date=_date(tr, deadline.due),
+                    met=counts[Standing.MET],
+                    total=len(data.board.criteria),
+                ),
+            )
     recent = data.recent_by_commune.get(commune.id, [])
     doc.blank()
     doc.extend(_changes(kb, data, tr, recent, {commune.id: commune.name}))
-    _deadlines(kb, tr, doc, data, COMMUNES)
+    _deadlines(kb, tr, doc, data, COMMUNES, commune.id)
     return doc
 
 
-def unit_digest(
-    kb: KnowledgeBase, data: DigestData, unit: str, tr: Tr, board: CriteriaBoard
-) -> Doc:
+def unit_digest(kb: KnowledgeBase, data: DigestData, unit: str, tr: Tr) -> Doc:
     """A district unit's week: its tasks with their state, the criteria it answers for."""
     doc = Doc().add(
         b(
@@ -443,39 +504,46 @@ def unit_digest(
         )
     if not tasks:
         doc.add(it(tr("Kế hoạch không giao việc có thời hạn nào cho đơn vị này.")))
-    criteria = unit_criteria(tr, kb, board, unit)
+    criteria = unit_criteria(tr, kb, data.board, unit)
     if criteria.lines:
         doc.blank().extend(criteria)
     return doc.add(it(tr("Gõ /viec để cập nhật tình trạng khi đã xong hoặc có vướng mắc.")))
 
 
-def digest_chart(data: DigestData, tr: Tr, highlight: str | None = None) -> bytes | None:
-    """The coverage chart, or ``None`` while no commune has reported BHYT."""
+def digest_chart(
+    kb: KnowledgeBase, data: DigestData, tr: Tr, highlight: str | None = None
+) -> bytes | None:
+    """The chart of the charted figure per commune (BHYT coverage), or ``None`` while no
+    commune has reported it."""
+    form, key, target = data.chart_form, data.figure, data.target
+    if form is None or key is None or target is None or target.value is None:
+        return None
     names = {c.id: c.name for c in data.communes}
     rates = [
-        (names[cid], float(r.computed["rate"]))
-        for cid, r in data.bhyt.items()
-        if cid in names and r.computed.get("rate") is not None
+        (names[cid], value)
+        for cid, r in data.charted.items()
+        if cid in names and (value := data.value(r)) is not None
     ]
     if not rates:
         return None
     reported = {name for name, _ in rates}
     changes = {
         names[cid]: change
-        for cid in data.bhyt
+        for cid in data.charted
         if cid in names and (change := data.rate_change(cid)) is not None
     }
     return coverage_chart(
         rates,
-        data.target,
+        target.value,
         missing=[c.name for c in data.communes if c.name not in reported],
         missing_label=tr("chưa báo cáo"),
         changes=changes,
         title=tr(
-            "Tỷ lệ tham gia BHYT theo xã — tuần {first} – {last}",
+            "{figure} theo xã — tuần {first} – {last}",
+            figure=figure_name(tr, form, key),
             first=_date(tr, data.first),
             last=_date(tr, data.last),
         ),
-        target_label=tr("Mục tiêu {target}%", target=format_decimal(data.target, locale=tr.lang)),
+        target_label=tr("Mục tiêu {target}", target=target_phrase(tr, form, target)),
         highlight=highlight,
     )

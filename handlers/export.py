@@ -24,6 +24,7 @@ from handlers.cells import append_row, csv_row, finish, sheet_name
 from handlers.core import Context
 from handlers.export_tasks import TaskExport, add_task_sheets
 from handlers.report_view import period_label
+from knowledge.collation import vi_key
 from knowledge.forms import Computed, Form, FormField
 from storage.communes import Commune
 from storage.reports import Report, report_number
@@ -245,7 +246,7 @@ class Exporter:
                 plan.append((form, chosen))
             headers.append(f"{title}: " + _("ngày báo cáo"))
         append_row(sheet, headers)
-        for commune in sorted(self.communes.values(), key=lambda c: c.name):
+        for commune in sorted(self.communes.values(), key=lambda c: vi_key(c.name)):
             if not commune.active:
                 continue
             row: list[tuple[Any, str | None]] = [(commune.name, None)]

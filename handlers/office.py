@@ -15,10 +15,9 @@ from babel.numbers import format_decimal
 
 from handlers.communes import find_commune
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
-from handlers.criteria_status import load_board
 from handlers.criteria_view import commune_criteria
 from handlers.digest import (
-    bhyt_by_commune,
+    chart_by_commune,
     criteria_overview,
     load_digest_data,
     not_reported,
@@ -27,6 +26,7 @@ from handlers.digest import (
 from handlers.export import export_reports
 from handlers.export_tasks import TaskExport
 from handlers.i18n import N_
+from handlers.readmodel.criteria import load_board
 from handlers.report_view import changed_values, display_value, period_label
 from handlers.richtext import Doc, b, it
 from handlers.types import Attachment, Choice
@@ -98,8 +98,10 @@ async def summary(ctx: Context, args: str) -> None:
         )
     )
     doc.extend(not_reported(data, ctx.tr))
-    doc.blank().extend(bhyt_by_commune(data, ctx.tr))
-    doc.blank().extend(criteria_overview(data, ctx.tr))
+    chart = chart_by_commune(ctx.deps.kb, data, ctx.tr)
+    if chart:
+        doc.blank().extend(chart)
+    doc.blank().extend(criteria_overview(ctx.deps.kb, data, ctx.tr))
     for line in await _delivery_problems(ctx):
         doc.add(*line)
     week_ago = ctx.now - dt.timedelta(days=7)
@@ -178,8 +180,10 @@ async def show_commune(ctx: Context, commune: Commune) -> None:
     officers = await ctx.deps.users.officers_of(commune.id)
     doc = Doc().add(b(_("Xã {commune}", commune=commune.name)))
     doc.add(_("Cán bộ đã đăng ký: {count}", count=len(officers)))
-    board = await load_board(ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, [commune.id])
-    doc.blank().extend(commune_criteria(ctx.tr, board.communes[commune.id], ctx.deps.kb))
+    board = await load_board(ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, [commune])
+    doc.blank().extend(
+        commune_criteria(ctx.tr, ctx.deps.kb, board, commune.id, ctx.today, ctx.now.tzinfo)
+    )
     if not latest:
         doc.add(_("Chưa có báo cáo nào."))
         ctx.reply(doc)
@@ -292,7 +296,7 @@ async def build_export(ctx: Context) -> tuple[bytes, bytes, int]:
     communes = {c.id: c for c in await ctx.deps.communes.all(active_only=False)}
     history = await TaskProgressRepo(ctx.deps.db).all()
     names = await _names(ctx, [r.submitted_by for r in reports] + [m.by_user for m in history])
-    active = [c.id for c in communes.values() if c.active]
+    active = [c for c in communes.values() if c.active]
     board = await load_board(ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, active)
     tasks = TaskExport(history, names, board)
     xlsx, csv_bytes = export_reports(ctx, reports, communes, names, tasks)

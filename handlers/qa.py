@@ -21,7 +21,7 @@ from handlers.richtext import Doc, Part, b, it
 from handlers.task_view import Progress, is_done, state_phrase
 from handlers.types import Choice
 from knowledge import results as r
-from knowledge.base import DeadlineLink, Indicator, KnowledgeBase
+from knowledge.base import COMMUNES, DeadlineLink, Indicator, KnowledgeBase
 from knowledge.engine import Analysis, QueryEngine
 from knowledge.models import Deadline, Duty, Fact
 from knowledge.passages import CLOSING, LEGAL_BASES, TITLE, Passage
@@ -153,12 +153,19 @@ class PlanWriter:
     and the deadline lines of the digest and the reminders, read the same everywhere."""
 
     def __init__(
-        self, kb: KnowledgeBase, tr: Tr, today: dt.date, progress: Progress | None = None
+        self,
+        kb: KnowledgeBase,
+        tr: Tr,
+        today: dt.date,
+        progress: Progress | None = None,
+        *,
+        commune_id: int | None = None,
     ) -> None:
         self.kb = kb
         self._ = tr
         self.today = today
         self.progress = progress  # tasks' marks: a finished task is not "overdue"
+        self.commune_id = commune_id  # whose share of the communes' tasks is told
         self.doc = Doc()
         self.departments: dict[str, None] = {}
         self.criteria: dict[str, None] = {}
@@ -262,10 +269,29 @@ class PlanWriter:
         return self._("có văn bản thẩm tra, thẩm định đánh giá đạt của Sở, ngành cấp tỉnh")
 
     def unit_task(self, deadline: Deadline, unit: str) -> TaskMark | None:
-        """The newest mark of the unit's task for this deadline (units only, not communes)."""
-        if self.progress is None or not self.kb.is_department(unit):
+        """The newest mark of the unit's task for this deadline: a district unit's own, or for
+        the communes the share of the commune this is written for (none for the district)."""
+        if self.progress is None:
             return None
-        return self.progress.of(task_id(deadline.id, unit))
+        if self.kb.is_department(unit):
+            return self.progress.of(task_id(deadline.id, unit))
+        if self.commune_id is None:
+            return None
+        return self.progress.of(task_id(deadline.id, unit), self.commune_id)
+
+    def concerned(self, deadline: Deadline) -> tuple[str, ...]:
+        """The units a deadline's line speaks of: written for one commune, the communes' share
+        when they have one (its state is that commune's); otherwise every responsible unit."""
+        if self.commune_id is not None and COMMUNES in deadline.responsible:
+            return (COMMUNES,)
+        return tuple(deadline.responsible)
+
+    def finished(self, deadline: Deadline) -> bool:
+        """Every concerned unit has marked its task done (a commune: its own share)."""
+        if self.progress is None:
+            return False
+        marks = [self.unit_task(deadline, u) for u in self.concerned(deadline)]
+        return bool(marks) and all(is_done(m) for m in marks)
 
     def deadline_state(self, deadline: Deadline, units: tuple[str, ...]) -> str:
         """ "đã hoàn thành 12/11/2021" once every unit bound by it has marked its task done;
@@ -539,7 +565,7 @@ class PlanWriter:
         self.doc.add(b(self.range_title(span)))
         if result.due:
             for deadline in result.due[: MAX_LIST * 2]:
-                self.deadline_item(DeadlineLink(deadline, tuple(deadline.responsible)))
+                self.deadline_item(DeadlineLink(deadline, self.concerned(deadline)))
         else:
             self.doc.add(_("Không có việc nào đến hạn trong khoảng thời gian này."))
             later = [d for d in self.kb.deadlines if d.due > span.end]
@@ -558,7 +584,10 @@ class PlanWriter:
 
     def overdue_lines(self, result: r.Calendar) -> None:
         _ = self._
-        overdue = sorted(result.overdue, key=lambda d: d.due, reverse=True)
+        # what every concerned unit has finished is not overdue, whatever its date
+        overdue = sorted(
+            (d for d in result.overdue if not self.finished(d)), key=lambda d: d.due, reverse=True
+        )
         if not overdue:
             if result.overdue_first:
                 self.doc.add(b(_("Không có việc nào đã quá hạn.")))
@@ -574,7 +603,7 @@ class PlanWriter:
             )
         )
         for deadline in overdue[:MAX_LIST]:
-            self.deadline_item(DeadlineLink(deadline, tuple(deadline.responsible)))
+            self.deadline_item(DeadlineLink(deadline, self.concerned(deadline)))
         if len(overdue) > MAX_LIST:
             self.doc.add(_("… và {count} việc khác.", count=len(overdue) - MAX_LIST))
 

@@ -13,12 +13,13 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from handlers.core import Context
-from handlers.i18n import Tr
+from handlers.i18n import N_, Tr
 from handlers.richtext import b
 from handlers.types import Choice
+from knowledge.base import KnowledgeBase
 from knowledge.form_actions import PickIndicator, encode
 from knowledge.form_rules import target_met
-from knowledge.forms import Form, FormField
+from knowledge.forms import Form, FormField, Target
 
 
 def period_label(period: str, tr: Tr) -> str:
@@ -43,46 +44,90 @@ def capital(text: str) -> str:
 
 
 def display_value(ctx: Context, item: FormField, value: Any) -> str:
-    _ = ctx.tr
-    en = ctx.lang == "en"
+    return value_text(ctx.tr, ctx.deps.kb, item, value)
+
+
+def value_text(tr: Tr, kb: KnowledgeBase, item: FormField, value: Any) -> str:
+    """One answer as people read it: the option's label, the indicator's name, a date
+    dd/mm/yyyy, a number with its unit."""
+    en = tr.en
     if value is None:
-        return _("(bỏ qua)")
+        return tr("(bỏ qua)")
     if item.type == "choice":
         option = next((o for o in item.options if o.value == value), None)
         return (option.label_en if en else option.label) if option else str(value)
     if item.type == "indicator":
-        ind = ctx.deps.kb.indicator(str(value))
+        ind = kb.indicator(str(value))
         if ind is None:
             return str(value)
         return f"{ind.label}. {ind.name_en if en else ind.name}"
     if item.type == "date":
-        return format_date(dt.date.fromisoformat(str(value)), "dd/MM/yyyy", locale=ctx.lang)
+        return format_date(dt.date.fromisoformat(str(value)), "dd/MM/yyyy", locale=tr.lang)
     if item.type in ("integer", "number", "percent"):
         unit = item.unit_en if en else item.unit
-        shown = format_decimal(value, locale=ctx.lang)
+        shown = format_decimal(value, locale=tr.lang)
         return f"{shown}{'%' if item.type == 'percent' else ''}" + (f" {unit}" if unit else "")
     return str(value)
 
 
 def figure_label(ctx: Context, form: Form, key: str) -> str:
-    en = ctx.lang == "en"
+    return figure_name(ctx.tr, form, key)
+
+
+def figure_name(tr: Tr, form: Form, key: str) -> str:
     computed = next((c for c in form.computed if c.key == key), None)
     if computed is not None:
-        return computed.label_en if en else computed.label
+        return computed.label_en if tr.en else computed.label
     item = form.field(key)
-    return item.label_en if en else item.label
+    return item.label_en if tr.en else item.label
 
 
 def figure_value(ctx: Context, form: Form, key: str, values: dict[str, Any]) -> str:
+    return figure_text(ctx.tr, ctx.deps.kb, form, key, values)
+
+
+def figure_text(tr: Tr, kb: KnowledgeBase, form: Form, key: str, values: dict[str, Any]) -> str:
+    """A field's or computed value's value with its unit ("84,8%", "12.500 người")."""
     computed = next((c for c in form.computed if c.key == key), None)
     if computed is not None:
-        number = format_decimal(round(float(values[key]), computed.decimals), locale=ctx.lang)
+        number = format_decimal(round(float(values[key]), computed.decimals), locale=tr.lang)
         return (
             f"{number}{computed.unit or ''}"
             if computed.unit == "%"
             else (f"{number} {computed.unit}" if computed.unit else number)
         )
-    return display_value(ctx, form.field(key), values[key])
+    return value_text(tr, kb, form.field(key), values[key])
+
+
+_TARGET_WORDS = {
+    ">": N_("trên {value}"),
+    ">=": N_("từ {value} trở lên"),
+    "<": N_("dưới {value}"),
+    "<=": N_("không quá {value}"),
+    "==": N_("bằng {value}"),
+}
+
+
+def target_phrase(tr: Tr, form: Form, target: Target) -> str:
+    """A target in a few words: "trên 85%", "từ 4 lần trở lên", "Đã được phê duyệt"."""
+    if target.op == "in":
+        item = next((f for f in form.fields if f.key == target.field), None)
+        labels = [
+            (o.label_en if tr.en else o.label)
+            for o in (item.options if item is not None else [])
+            if o.value in target.values
+        ]
+        return " / ".join(labels or target.values)
+    assert target.value is not None
+    number = format_decimal(target.value, locale=tr.lang)
+    computed = next((c for c in form.computed if c.key == target.field), None)
+    if computed is not None:
+        unit = computed.unit
+    else:
+        item = form.field(target.field)
+        unit = "%" if item.type == "percent" else (item.unit_en if tr.en else item.unit)
+    shown = f"{number}%" if unit == "%" else (f"{number} {unit}" if unit else number)
+    return tr(_TARGET_WORDS[target.op], value=shown)
 
 
 def changed_values(ctx: Context, form: Form, old: dict[str, Any], new: dict[str, Any]) -> list[str]:

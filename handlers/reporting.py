@@ -22,6 +22,7 @@ from babel.numbers import format_decimal
 from handlers.broadcast import send_notice
 from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
 from handlers.i18n import N_, Tr
+from handlers.report_evidence import record_report_evidence
 from handlers.report_state import Check, Mode, ReportState
 from handlers.report_validation import Given, Invalid, validate
 from handlers.report_view import (
@@ -37,6 +38,7 @@ from handlers.report_view import (
     target_lines,
 )
 from handlers.richtext import Doc, b, it
+from handlers.task_view import task_title
 from handlers.types import Choice
 from knowledge.form_actions import (
     Do,
@@ -62,6 +64,7 @@ from knowledge.forms import Form
 from knowledge.normalize import find_phrase, fold, words
 from storage.communes import Commune
 from storage.reports import AuditLog, Report, ReportRepo, report_number
+from storage.tasks import TaskStatus
 
 KIND = "report"
 REPORTERS = frozenset({ADMIN, STAFF, OFFICER})
@@ -645,9 +648,18 @@ class ReportDialog:
             },
             ctx.now,
         )
+        marks = await record_report_evidence(ctx.deps.kb, ctx.deps.db, ctx.tr, form, report)
         await ctx.end_dialog()
         commune = await ctx.deps.communes.get(commune_id)
-        ctx.reply(self.receipt(ctx, form, report, commune.name if commune else "?"))
+        receipt = self.receipt(ctx, form, report, commune.name if commune else "?")
+        for mark in marks:  # what the report changed in the commune's tasks
+            task = ctx.deps.kb.task(mark.task_id)
+            title = task_title(task, ctx.tr) if task else mark.task_id
+            if mark.status is TaskStatus.DONE:
+                receipt.add("☑️ ", _("Việc “{task}” của xã được ghi là đã hoàn thành.", task=title))
+            else:
+                receipt.add("⏳ ", _("Việc “{task}” của xã vẫn đang thực hiện.", task=title))
+        ctx.reply(receipt)
         # Looked up only for a correction (the same transaction: nothing changed in between).
         replaced = await repo.get(report.supersedes) if report.supersedes else None
         if replaced is not None and replaced.submitted_by != ctx.user.id:

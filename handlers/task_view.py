@@ -15,6 +15,7 @@ from handlers.i18n import Tr
 from knowledge.base import KnowledgeBase
 from knowledge.models import TaskEntry
 from storage.db import Store
+from storage.reports import report_number
 from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
 
 
@@ -37,6 +38,9 @@ def state_phrase(
     """The task's state in a few words; an open task says how much time is left."""
     if mark is not None and mark.status is TaskStatus.DONE:
         day = format_date(local_date(mark, tz), "dd/MM/yyyy", locale=tr.lang)
+        if mark.report_id is not None:  # completed by a report meeting its targets
+            return tr("đã hoàn thành {date} (theo báo cáo {number})", date=day,
+                      number=report_number(mark.report_id))  # fmt: skip
         return tr("đã hoàn thành {date}", date=day)
     timing = days_phrase(tr, due, today)
     if mark is None or mark.status is TaskStatus.OPEN:
@@ -45,6 +49,8 @@ def state_phrase(
         return tr("vướng mắc: {reason} ({timing})", reason=mark.note or "", timing=timing)
     if mark.percent is not None:
         return tr("đang thực hiện ({percent}%), {timing}", percent=mark.percent, timing=timing)
+    if mark.note:  # what was said of it (a figure under target, for a report's mark)
+        return tr("đang thực hiện ({note}), {timing}", note=mark.note, timing=timing)
     return tr("đang thực hiện, {timing}", timing=timing)
 
 

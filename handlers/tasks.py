@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from handlers.communes import find_commune, find_unit
 from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
-from handlers.criteria_status import load_board, owned_indicators
 from handlers.criteria_view import unit_criteria
 from handlers.i18n import N_
+from handlers.readmodel.criteria import load_board
 from handlers.richtext import Doc, Part, b, it
 from handlers.task_view import is_done, owner_name, state_phrase, task_title, unit_name
 from handlers.types import Choice
@@ -213,10 +213,7 @@ def _unit_tasks(
 async def _unit_criteria(ctx: Context, unit: str) -> Doc:
     """How the criteria the unit answers for stand across the communes."""
     communes = await ctx.deps.communes.all()
-    codes = [i.code for i in owned_indicators(ctx.deps.kb, unit)]
-    board = await load_board(
-        ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, [c.id for c in communes], codes=codes
-    )
+    board = await load_board(ctx.deps.kb, ctx.deps.db, ctx.today, ctx.now.tzinfo, communes)
     return unit_criteria(ctx.tr, ctx.deps.kb, board, unit)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.evidence import Evidence
 from knowledge.forms import Form
 from knowledge.models import (
     CommunesFile,
@@ -68,6 +69,7 @@ class KnowledgeBase:
     forms: dict[str, Form] = field(default_factory=dict)
     passages: list[Passage] = field(default_factory=list)  # the plan's full text
     tasks: list[TaskEntry] = field(default_factory=list)  # who delivers what by when
+    evidence: Evidence | None = None  # what shows each criterion's standing (evidence.yaml)
     unit_by_key: dict[str, Unit] = field(init=False)
     indicators: dict[str, Indicator] = field(init=False)
     deadline_by_id: dict[str, Deadline] = field(init=False)
@@ -137,6 +139,7 @@ class KnowledgeBase:
             "xã, thị trấn": len(self.communes.communes),
             "mẫu báo cáo": len(self.forms),
             "việc được giao": len(self.tasks),
+            "quy tắc căn cứ": self.evidence.declared if self.evidence else 0,
             "đoạn văn bản Kế hoạch": len(self.passages),
         }
 

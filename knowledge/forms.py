@@ -30,6 +30,7 @@ from knowledge.form_actions import (
     encode,
     fits,
 )
+from knowledge.yamlfile import describe, read_yaml
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -145,6 +146,24 @@ class Target(_Strict):
         return self
 
 
+class StandingMap(_Strict):
+    """For a form whose ``role`` is ``indicator-status``: the answer that says where the
+    indicator stands (its option values sorted into met / in progress / not met) and the date
+    field that says when it is expected to be met."""
+
+    field: Key
+    met: list[str] = Field(min_length=1)
+    in_progress: list[str] = Field(default_factory=list)
+    not_met: list[str] = Field(default_factory=list)
+    expected: Key | None = None
+
+
+# What a form's reports are evidence of (knowledge/evidence.py, evidence.yaml):
+# ``measure``           figures compared with the form's ``targets``;
+# ``indicator-status``  the standing of the indicator chosen in ``subject_field``.
+Role = Literal["measure", "indicator-status"]
+
+
 class Form(_Strict):
     id: Ref
     title: Text
@@ -153,7 +172,11 @@ class Form(_Strict):
     intro_en: Text
     period: Literal["none", "week", "month", "quarter", "year"]
     subject_field: Key | None = None  # reports are kept per value of this field (a criterion)
-    criteria: list[str] = Field(default_factory=list)
+    role: Role = "measure"
+    standing: StandingMap | None = None  # ``indicator-status`` forms only
+    # The figure the weekly digest lists and charts per commune against its target (a field
+    # or computed value with a numeric target), e.g. BHYT coverage.
+    chart: Key | None = None
     fields: list[FormField] = Field(min_length=1)
     computed: list[Computed] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
@@ -227,7 +250,48 @@ class Form(_Strict):
                 raise ValueError(f"targets: unknown field '{target.field}'")
         if self.subject_field is not None and self.subject_field not in seen:
             raise ValueError(f"subject_field: unknown field '{self.subject_field}'")
+        if self.chart is not None and self.chart_target is None:
+            raise ValueError(f"chart: '{self.chart}' has no numeric target in targets")
+        self._check_role(seen)
         return self
+
+    def _check_role(self, seen: dict[str, FormField]) -> None:
+        if self.role == "measure":
+            if self.standing is not None:
+                raise ValueError("standing: only for role indicator-status")
+            return
+        subject = seen.get(self.subject_field or "")
+        if subject is None or subject.type != "indicator":
+            raise ValueError("role indicator-status: subject_field must be an indicator field")
+        if self.standing is None:
+            raise ValueError("role indicator-status: standing is required")
+        status = seen.get(self.standing.field)
+        if status is None or status.type != "choice":
+            raise ValueError(f"standing.field: '{self.standing.field}' is not a choice field")
+        values = [o.value for o in status.options]
+        sorted_out = self.standing.met + self.standing.in_progress + self.standing.not_met
+        for value in sorted_out:
+            if value not in values:
+                raise ValueError(f"standing: '{value}' is not an option of '{status.key}'")
+        for value in values:
+            if sorted_out.count(value) != 1:
+                raise ValueError(
+                    f"standing: option '{value}' must be in exactly one of met, in_progress,"
+                    " not_met"
+                )
+        expected = self.standing.expected
+        if expected is not None and (expected not in seen or seen[expected].type != "date"):
+            raise ValueError(f"standing.expected: '{expected}' is not a date field")
+
+    @property
+    def chart_target(self) -> Target | None:
+        """The numeric target the ``chart`` figure is compared with."""
+        return next(
+            (t for t in self.targets if t.field == self.chart and t.value is not None), None
+        )
+
+    def targets_on(self, key: str) -> list[Target]:
+        return [t for t in self.targets if t.field == key]
 
     def field(self, key: str) -> FormField:
         return next(f for f in self.fields if f.key == key)
@@ -297,8 +361,6 @@ def evaluate(expr: str, values: dict[str, float]) -> float | None:
 
 
 def load_forms(directory: Path) -> dict[str, Form]:
-    from knowledge.loader import describe, read_yaml
-
     forms: dict[str, Form] = {}
     if not directory.is_dir():
         return forms

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from knowledge.errors import KnowledgeError
 from knowledge.normalize import words
+from knowledge.yamlfile import describe, read_yaml
 
 INTENT_CUES = (
     "help",
@@ -82,14 +83,10 @@ class Lexicon:
 
 
 def load_lexicon(path: Path | None = None) -> Lexicon:
-    from knowledge.loader import read_yaml
-
     source = path or Path(str(resources.files("knowledge").joinpath("lexicon.yaml")))
     try:
         raw = _LexiconFile.model_validate(read_yaml(source))
     except ValidationError as exc:
-        from knowledge.loader import describe
-
         raise KnowledgeError(describe(source, exc)) from None
     cues: dict[str, tuple[Phrase, ...]] = {}
     for name in INTENT_CUES:

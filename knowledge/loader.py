@@ -10,11 +10,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.base import KnowledgeBase
 from knowledge.errors import KnowledgeError
+from knowledge.evidence import load_evidence
 from knowledge.forms import Form, load_forms
 from knowledge.models import (
     CODE_RE,
@@ -29,13 +29,9 @@ from knowledge.models import (
 )
 from knowledge.passages import read_passages
 from knowledge.tasks import generate_tasks
+from knowledge.yamlfile import describe, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
-
-try:  # the C loader is several times faster; fall back where libyaml is missing
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
 
 
 def default_data_dir() -> Path:
@@ -78,6 +74,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     )
     _check_tasks(kb, tasks)
     kb.tasks = sorted(tasks, key=lambda t: (kb.due(t), t.id))
+    kb.evidence = load_evidence(base, kb)
     return kb
 
 
@@ -100,26 +97,14 @@ def _check_tasks(kb: KnowledgeBase, tasks: list[TaskEntry]) -> None:
     covered = {(t.deadline, t.owner) for t in tasks}
     for deadline in kb.deadlines:
         for owner in deadline.responsible:
-            bound = not deadline.applies_to_owned or kb.owned_by(owner)
+            bound = (not deadline.applies_to_owned or kb.owned_by(owner)) and not (
+                deadline.goal and not kb.is_department(owner)
+            )
             if bound and (deadline.id, owner) not in covered:
                 raise KnowledgeError(
                     f"{TASKS_FILE}: thời hạn '{deadline.id}' giao cho '{owner}' nhưng không có "
                     "việc nào tương ứng (ntm-bot kb tasks in danh sách đề xuất)"
                 )
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file; syntax errors name the file and the line."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_Loader)  # noqa: S506 - safe loader
-    except FileNotFoundError:
-        raise KnowledgeError(f"{path}: không tìm thấy tệp") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (dòng {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise KnowledgeError(f"{path}{where}: YAML không hợp lệ: {problem}") from None
 
 
 def _load(base: Path, name: str, model: type[M]) -> M:
@@ -129,26 +114,6 @@ def _load(base: Path, name: str, model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise KnowledgeError(describe(path, exc)) from None
-
-
-def describe(path: Path | str, exc: ValidationError) -> str:
-    """``file: field.path: message`` for the first error (and how many more there are)."""
-    errors = exc.errors(include_url=False, include_input=False)
-    first = errors[0]
-    loc = _format_loc(first["loc"])
-    more = f" (và {len(errors) - 1} lỗi khác)" if len(errors) > 1 else ""
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    return f"{path}: {loc or '(gốc)'}: {msg}{more}"
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _check_references(

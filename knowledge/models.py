@@ -130,6 +130,9 @@ class Deadline(Strict):
     responsible: list[Key] = Field(min_length=1)
     criteria: list[str] = Field(default_factory=list)
     applies_to_owned: bool = False
+    # A goal of the district that the communes reach together ("32/32 xã đạt chuẩn"): followed
+    # by counting the communes that meet it (evidence.yaml, goals), never a task of each commune.
+    goal: bool = False
     what: Text
     what_en: Text
     quote: Text

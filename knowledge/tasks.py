@@ -27,6 +27,8 @@ def generate_tasks(kb: KnowledgeBase) -> list[TaskEntry]:
     tasks: list[TaskEntry] = []
     for deadline in kb.deadlines:
         for owner in deadline.responsible:
+            if deadline.goal and not kb.is_department(owner):
+                continue  # the communes reach a goal together: counted, not a task each
             task = _task(kb, deadline, owner)
             if task is not None:
                 tasks.append(task)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from knowledge.normalize import fold
+from knowledge.collation import vi_key
 from storage.db import Row, Store
 
 
@@ -46,8 +46,8 @@ class CommuneRepo:
         if active_only:
             sql += " WHERE active = 1"
         rows = await self.db.fetchall(sql)
-        # Alphabetical the Vietnamese way: compare without diacritics, Đ with D.
-        return sorted((Commune.from_row(r) for r in rows), key=lambda c: (fold(c.name), c.name))
+        # Alphabetical the Vietnamese way (knowledge.collation): "Dân Lực" before "Dân Lý".
+        return sorted((Commune.from_row(r) for r in rows), key=lambda c: vi_key(c.name))
 
     async def get(self, commune_id: int) -> Commune | None:
         row = await self.db.fetchone("SELECT * FROM communes WHERE id = ?", (commune_id,))

@@ -134,12 +134,19 @@ class ReportRepo:
         *,
         commune_id: int | None = None,
         form_id: str | None = None,
+        forms: Iterable[str] | None = None,
         before: dt.date | None = None,
     ) -> list[Report]:
         """The current report of every commune, form and subject: the newest period's newest
-        version (of one commune or form; as it stood before the date ``before``)."""
+        version (of one commune, one form or these forms; as it stood before ``before``)."""
         conditions: list[str] = []
         params: list[Any] = []
+        if forms is not None:
+            wanted = sorted(set(forms))
+            if not wanted:
+                return []
+            conditions.append(f"form_id IN ({', '.join('?' for _ in wanted)})")
+            params.extend(wanted)
         if before is not None:
             conditions.append("report_date < ?")
             params.append(before.isoformat())

@@ -32,6 +32,7 @@ class TaskMark:
     by_user: int
     channel: str
     at: dt.datetime
+    report_id: int | None = None  # the report that made this mark (evidence.yaml completions)
 
     @property
     def key(self) -> TaskKey:
@@ -49,6 +50,7 @@ class TaskMark:
             by_user=row["by_user"],
             channel=row["channel"],
             at=parse_iso(row["at"]),
+            report_id=row["report_id"],
         )
 
 
@@ -66,15 +68,38 @@ class TaskProgressRepo:
         now: dt.datetime,
         percent: int | None = None,
         note: str | None = None,
+        report_id: int | None = None,
     ) -> TaskMark:
         """Record a change (call inside the update's transaction)."""
         task_id, commune_id = key
         mark_id = await self.db.insert(
             "INSERT INTO task_progress (task_id, commune_id, status, percent, note, by_user,"
-            " channel, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (task_id, commune_id, status.value, percent, note, by_user, channel, utc_iso(now)),
+            " channel, at, report_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                task_id,
+                commune_id,
+                status.value,
+                percent,
+                note,
+                by_user,
+                channel,
+                utc_iso(now),
+                report_id,
+            ),
         )
-        return TaskMark(mark_id, task_id, commune_id, status, percent, note, by_user, channel, now)
+        return TaskMark(
+            mark_id, task_id, commune_id, status, percent, note, by_user, channel, now, report_id
+        )
+
+    async def current_of(self, key: TaskKey) -> TaskMark | None:
+        """The newest mark of one task (of one commune's share)."""
+        task_id, commune_id = key
+        row = await self.db.fetchone(
+            "SELECT * FROM task_progress WHERE task_id = ? AND commune_id IS NOT DISTINCT FROM ?"
+            " ORDER BY id DESC LIMIT 1",
+            (task_id, commune_id),
+        )
+        return TaskMark.from_row(row) if row else None
 
     async def current(self) -> dict[TaskKey, TaskMark]:
         """The newest mark of every task that has one."""

@@ -275,13 +275,14 @@ async def test_the_district_digest_shows_progress_changes_and_who_is_behind(
         assert coverage.index("Thọ Ngọc: 72%") < coverage.index("Dân Lực: 86,2%")  # worst first
         assert "Thọ Ngọc: 72% ⚠️ dưới mục tiêu" in coverage
         assert "Dân Lực: 86,2% (+6,2 điểm so với tuần trước) ✅" in coverage  # vs 80% on 04/10
-        assert "Đạt: 1 · Đang thực hiện: 0 · Chưa đạt: 1" in text  # current status per criterion
+        assert "• Xuân Thọ: ✅ 1 · ⏰ 1 · ⏳ 1 · ❔ 16" in text  # the criteria board, per commune
         changes = text.split("Thay đổi trong 7 ngày qua")[1].split("Thời hạn")[0]
-        assert "Dân Lực: BHYT 80% → 86,2%" in changes  # against before the 7 days, newest only
-        assert "Thọ Ngọc: BHYT 72%" in changes and "Xuân Thọ: tiêu chí 17 báo cáo đạt" in changes
+        assert "Dân Lực: Tỷ lệ tham gia BHYT 80% → 86,2%" in changes  # vs before the 7 days
+        assert "Thọ Ngọc: Tỷ lệ tham gia BHYT 72%" in changes
+        assert "Xuân Thọ: tiêu chí 17 báo cáo đạt" in changes
         assert "Xuân Thọ: tiêu chí 5" not in changes
         one = commune_digest(h.app.deps.kb, data, await commune_named(h, "Xuân Thọ"), tr).plain()
-        assert "Đạt: 1 · Đang thực hiện: 0 · Chưa đạt: 1" in one and "Dân Lực" not in one
+        assert "✅ 1 · ⏰ 1 · ⏳ 1 · ❔ 16" in one and "Dân Lực" not in one
 
 
 async def commune_named(h: Harness, name: str) -> Commune:
@@ -444,11 +445,11 @@ async def test_criteria_status_by_commune_shows_where_to_push(tmp_path: Path) ->
         data = await load_digest_data(h.app.deps, h.clock.today())
         tr = Tr(h.app.deps.translator, "vi")
         text = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
-        assert "• Xuân Thọ: ✅ 2 · ⏳ 0 · ❌ 1 · ❔ 16" in text
-        assert "• Dân Lực: ✅ 0 · ⏳ 1 · ❌ 0 · ❔ 18" in text
+        assert "• Xuân Thọ: ✅ 2 · ⏰ 1 · ⏳ 1 · ❔ 15" in text
+        assert "• Dân Lực: ✅ 0 · ⏰ 1 · ⏳ 1 · ❔ 17" in text
         assert text.index("Dân Lực: ✅ 0") < text.index("Xuân Thọ: ✅ 2")  # most to do first
         summary, board = (r.text for r in await h.say("admin", "/tonghop"))
-        assert "Xuân Thọ: ✅ 2 · ⏳ 0 · ❌ 1 · ❔ 16" in summary
+        assert "Xuân Thọ: ✅ 2 · ⏰ 1 · ⏳ 1 · ❔ 15" in summary
         assert "Việc được giao theo Kế hoạch" in board
 
 
@@ -496,9 +497,10 @@ async def test_the_digest_shows_a_finished_task_as_done_not_overdue(tmp_path: Pa
                 by_user=marker.id, channel="test", now=h.clock.now())  # fmt: skip
         data = await load_digest_data(h.app.deps, h.clock.today())
         after = district_digest(h.app.deps.kb, data, tr, "Triệu Sơn").plain()
-        dossier = [line for line in after.splitlines() if "trình tỉnh thẩm tra" in line]
-        assert dossier and "đã hoàn thành 01/11/2021" in dossier[0]
-        assert "đã quá hạn 2 ngày" not in dossier[0]
+        overdue = after.split("Đã quá hạn:")[1]
+        assert "trình tỉnh thẩm tra" not in overdue  # finished: not overdue any more
+        done = after.split("Hoàn thành trong 7 ngày qua (1):")[1].splitlines()[1]
+        assert "01/11" in done and "Văn phòng Điều phối" in done
 
 
 async def test_unit_staff_are_reminded_of_their_own_open_task_only(tmp_path: Path) -> None:

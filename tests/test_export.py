@@ -139,7 +139,7 @@ async def test_the_workbook_has_the_tasks_their_history_and_the_criteria(tmp_pat
         await h.tap("o1", "Gửi báo cáo")
         xlsx, _ = await exports(h)
     book = load_workbook(io.BytesIO(xlsx))
-    assert book.sheetnames[-3:] == ["Việc", "Lịch sử việc", "Tiêu chí"]
+    assert book.sheetnames[-4:] == ["Việc", "Lịch sử việc", "Tiêu chí xã", "Tiêu chí huyện"]
 
     tasks = book["Việc"]
     header = [c.value for c in tasks[1]]
@@ -168,10 +168,16 @@ async def test_the_workbook_has_the_tasks_their_history_and_the_criteria(tmp_pat
     ]  # nothing overwritten
     assert [r[5] for r in history if r[1] == "van-ban-danh-gia.tp"] == [40, None]
 
-    criteria = book["Tiêu chí"]
+    criteria = book["Tiêu chí xã"]
     header = [c.value for c in criteria[1]]
-    assert header[0] == "Xã" and header[1] == "Tiêu chí 1" and len(header) == 20
-    by_commune = {r[0].value: [c.value for c in r] for r in criteria.iter_rows(min_row=2)}
-    assert by_commune["Dân Lực"][1] == "Đạt"
-    assert by_commune["Thọ Dân"][1] == "Chưa có số liệu"
-    assert "Tiêu chí huyện" in by_commune
+    assert header[:3] == ["Xã", "Tiêu chí đạt", "TC 1"] and len(header) == 21  # short headers
+    assert criteria.cell(row=1, column=3).comment.text == "1. Quy hoạch"  # the name: a comment
+    rows = list(criteria.iter_rows(min_row=2))
+    by_commune = {r[0].value: r for r in rows}
+    assert [r[0].value for r in rows][:4] == ["An Nông", "Bình Sơn", "Dân Lực", "Dân Lý"]
+    assert by_commune["Dân Lực"][2].value == "✅ Đạt" and by_commune["Dân Lực"][1].value == "1/19"
+    assert by_commune["Dân Lực"][2].fill.start_color.rgb.endswith("C6EFCE")  # and coloured
+    assert by_commune["Thọ Dân"][2].value == "❔ Chưa có số liệu"
+    assert "Tiêu chí huyện" not in by_commune  # the district has its own sheet
+    district = [[c.value for c in r] for r in book["Tiêu chí huyện"].iter_rows(min_row=2)]
+    assert district[0][0] == "1. Quy hoạch" and district[0][1] == "❔ Chưa có số liệu"

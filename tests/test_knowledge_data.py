@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -162,7 +165,9 @@ def test_every_deadline_binds_its_units_through_tasks(kb: KnowledgeBase) -> None
     pairs = {(t.deadline, t.owner) for t in kb.tasks}
     for deadline in kb.deadlines:
         for unit in deadline.responsible:
-            if not deadline.applies_to_owned or kb.owned_by(unit):
+            if deadline.goal and not kb.is_department(unit):
+                assert (deadline.id, unit) not in pairs  # a goal is counted, not each one's task
+            elif not deadline.applies_to_owned or kb.owned_by(unit):
                 assert (deadline.id, unit) in pairs
     # the appraisal dossier names exactly what the unit owns
     tp = kb.task("van-ban-danh-gia.tp")
@@ -187,3 +192,116 @@ def test_without_tasks_yaml_tasks_are_generated_and_the_cli_writes_them(data_cop
     written = run_cli("kb", "tasks", "--dir", str(data_copy), "--write")
     assert written.returncode == 0, written.stderr
     assert [t.id for t in load_knowledge(data_copy).tasks] == [t.id for t in shipped]
+
+
+def _rule(data: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(
+        r for section in ("commune", "district") for r in data[section] if r["indicator"] == code
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "bad", "message"),
+    [
+        (
+            lambda d: _rule(d, "xa:15.1")["reports"][0].update(form="bao-hiem"),
+            "reports[0].form",
+            "bao-hiem",
+            "không có mẫu báo cáo 'bao-hiem'",
+        ),
+        (
+            lambda d: _rule(d, "xa:15.1")["reports"][0].update(field="ratio"),
+            "reports[0].field",
+            "ratio",
+            "không có trường 'ratio'",
+        ),
+        (
+            lambda d: _rule(d, "xa:15.1")["reports"][0].update(field="population"),
+            "reports[0].field",
+            "population",
+            "không có mục tiêu (targets) cho 'population'",
+        ),
+        (
+            lambda d: _rule(d, "xa:17.8").update(tasks=["attp.khong-co"]),
+            "tasks[0]",
+            "attp.khong-co",
+            "không có việc 'attp.khong-co'",
+        ),
+        (  # a district unit's dossier never makes a commune's criterion met
+            lambda d: _rule(d, "xa:18").update(tasks=["van-ban-danh-gia.tp"]),
+            "tasks[0]",
+            "van-ban-danh-gia.tp",
+            "không làm thay đổi tình trạng tiêu chí của xã nào",
+        ),
+        (
+            lambda d: _rule(d, "huyen:9").update(tasks=["noi-dung-khac.cac-xa"]),
+            "tasks[0]",
+            "noi-dung-khac.cac-xa",
+            "phần việc của các xã",
+        ),
+        (
+            lambda d: _rule(d, "xa:19").update(due="khong-co"),
+            "due",
+            "khong-co",
+            "không có thời hạn 'khong-co'",
+        ),
+        (
+            lambda d: _rule(d, "xa:19").update(indicator="xa:20"),
+            "indicator",
+            "xa:20",
+            "không có tiêu chí 'xa:20'",
+        ),
+        (
+            lambda d: d["completions"][0].update(form="bhyt-cu"),
+            "form",
+            "bhyt-cu",
+            "không có mẫu báo cáo 'bhyt-cu'",
+        ),
+    ],
+)
+def test_kb_check_refuses_a_broken_evidence_rule_with_file_and_line(
+    data_copy: Path, change: object, field: str, bad: str, message: str
+) -> None:
+    from tests.cli_util import run_cli
+
+    path = data_copy / "evidence.yaml"
+    _edit(path, change)
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(data_copy)
+    text = str(caught.value)
+    found = re.match(rf"{re.escape(str(path))}:(\d+): (\S+): (.*)", text)
+    assert found is not None, text
+    line, where, said = int(found[1]), found[2], found[3]
+    assert where.endswith(field) and message in said
+    assert bad in path.read_text(encoding="utf-8").splitlines()[line - 1]  # the very line
+    checked = run_cli("kb", "check", "--dir", str(data_copy))
+    assert checked.returncode == 1 and f"evidence.yaml:{line}:" in checked.stderr
+
+
+def test_every_indicator_needs_evidence(data_copy: Path) -> None:
+    path = data_copy / "evidence.yaml"
+    _edit(path, lambda d: d["commune"].remove(_rule(d, "xa:17.8")))
+    with pytest.raises(KnowledgeError, match=r"'xa:17\.8' chưa có căn cứ nào"):
+        load_knowledge(data_copy)
+
+
+def test_a_form_declares_the_role_its_reports_play(data_copy: Path) -> None:
+    path = data_copy / "forms" / "2-tieu-chi.yaml"
+    _edit(path, lambda d: d["standing"].update(met=["xong"]))
+    with pytest.raises(KnowledgeError, match=r"2-tieu-chi\.yaml:\d+: .*'xong' is not an option"):
+        load_knowledge(data_copy)
+    _edit(path, lambda d: d["standing"].update(met=["dat"], not_met=[]))
+    with pytest.raises(KnowledgeError, match="option 'chua' must be in exactly one"):
+        load_knowledge(data_copy)
+
+
+def test_the_evidence_rules_cover_every_indicator(kb: KnowledgeBase) -> None:
+    assert kb.evidence is not None
+    assert set(kb.evidence.rules) == set(kb.indicators)
+    bhyt = kb.evidence.rule("xa:15.1")
+    assert [(s.form, s.field) for s in bhyt.reports] == [("bhyt", "rate")]
+    assert bhyt.tasks == ("bhyt.cac-xa",) and bhyt.due == dt.date(2021, 9, 30)
+    for rule in kb.evidence.rules.values():  # a commune's standing never rests on a unit's task
+        tasks = [kb.task(t) for t in rule.tasks]
+        communal = {kb.is_commune_task(t) for t in tasks if t is not None}
+        assert communal <= ({True} if rule.place == "commune" else {False}), rule.code

@@ -50,7 +50,7 @@ def setup_web_view(
         web.post(f"{PREFIX}/dang-xuat", pages.sign_out),
         web.get(f"{PREFIX}/lang/{{lang}}", pages.switch_lang),
         web.get(f"{PREFIX}/", pages.overview),
-        web.get(f"{PREFIX}/bhyt.png", pages.chart),
+        web.get(f"{PREFIX}/chart.png", pages.chart),
         web.get(f"{PREFIX}/xa/{{id}}", pages.commune),
         web.get(f"{PREFIX}/viec", pages.tasks),
         web.get(f"{PREFIX}/gui", pages.sending),

@@ -17,20 +17,19 @@ from babel.numbers import format_decimal
 from bot.webview import tables
 from bot.webview.auth import LANG_COOKIE, Auth, Stop, Viewer
 from handlers.core import Context
-from handlers.criteria_status import (
-    CRITERIA_FORM,
+from handlers.criteria_view import MARKS, reason, standing_word
+from handlers.digest import chart_form, digest_chart, load_digest_data
+from handlers.i18n import Tr
+from handlers.office import build_export, export_name
+from handlers.readmodel.criteria import (
     ORDER,
     CriteriaBoard,
     Standing,
-    criterion_codes,
     derive_board,
-    owned_indicators,
-    standing_word,
+    evidence_forms,
+    with_communes,
 )
-from handlers.digest import digest_chart, load_digest_data
-from handlers.i18n import Tr
-from handlers.office import build_export, export_name
-from handlers.report_view import changed_values, display_value, period_label
+from handlers.report_view import changed_values, display_value, figure_name, period_label
 from handlers.task_board import completed_since, unit_tallies
 from handlers.task_view import Progress, is_done, load_progress, state_phrase, task_title, unit_name
 from knowledge.base import COMMUNES
@@ -92,7 +91,7 @@ class District:
     board: CriteriaBoard
     progress: Progress
     never: int
-    has_bhyt: bool
+    has_chart: bool
     current: tables.Current  # each commune's current reports per form
     names: dict[int, str]  # who sent them
 
@@ -104,6 +103,7 @@ def _assembled(
     progress: Progress,
     current: tables.Current,
     names: dict[int, str],
+    charted: str | None,
 ) -> District:
     reported = {commune for commune, _form in current}
     return District(
@@ -112,7 +112,7 @@ def _assembled(
         board=board,
         progress=progress,
         never=len([row for row in rows if row.commune.id not in reported]),
-        has_bhyt=any(form == "bhyt" for _commune, form in current),
+        has_chart=charted is not None and any(form == charted for _commune, form in current),
         current=current,
         names=names,
     )
@@ -224,18 +224,19 @@ class Pages:
         page = tables.page_of(rows, _int(request.query.get("page"), 1))
         tables.write_text(ctx, forms, page.rows)
         board = district.board
-        codes = criterion_codes(deps.kb, "xa")
+        codes = board.criteria
         matrix = [
             (
                 row.commune,
                 [
-                    (deps.kb.indicators[c].label, CSS_CLASS[s], standing_word(ctx.tr, s))
+                    (deps.kb.indicators[c].label, s.value, CSS_CLASS[s], MARKS[s],
+                     standing_word(ctx.tr, s))
                     for c in codes
-                    for s in [board.communes[row.commune.id][c]]
+                    for s in [board.communes[row.commune.id][c].standing]
                 ],
             )
             for row in page.rows
-        ]
+        ]  # fmt: skip
         first = ctx.today - dt.timedelta(days=ctx.today.weekday())
         last = first + dt.timedelta(days=6)
         reporting = await ReportRepo(deps.db).communes_reporting_between(first, last)
@@ -261,10 +262,11 @@ class Pages:
             descending=descending,
             matrix=matrix,
             criteria=[deps.kb.indicators[c].label for c in codes],
-            legend=[(CSS_CLASS[s], standing_word(ctx.tr, s)) for s in ORDER],
+            legend=[(CSS_CLASS[s], MARKS[s], standing_word(ctx.tr, s)) for s in ORDER],
             late=self._late(viewer, progress),
             never=district.never,
-            has_bhyt=district.has_bhyt,
+            has_chart=district.has_chart,
+            chart_title=_chart_title(ctx, deps.kb),
             today=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),
         )
 
@@ -307,16 +309,16 @@ class Pages:
         reports = await ReportRepo(deps.db).latest()
         current = tables.current_by_commune(reports)
         names = await deps.users.names_of(r.submitted_by for r in reports)
-        board = derive_board(
-            deps.kb,
-            progress,
-            (r for r in reports if r.form_id == CRITERIA_FORM),
-            [c.id for c in communes],
-            ctx.today,
-        )
+        board = derive_board(deps.kb, progress, reports, communes, ctx.today)
         rows = tables.rows(forms, communes, current, names, board)
-        self._district_cache = _assembled(key, rows, board, progress, current, names)
+        self._district_cache = _assembled(
+            key, rows, board, progress, current, names, self._charted()
+        )
         return self._district_cache
+
+    def _charted(self) -> str | None:
+        form = chart_form(self.deps.kb)
+        return form.id if form is not None else None
 
     async def _with_added(
         self,
@@ -329,21 +331,21 @@ class Pages:
         """``cached`` with the reports ``added`` since: their communes' rows and standings."""
         current = tables.with_reports(cached.current, added)
         names = {**cached.names, **await self.deps.users.names_of(r.submitted_by for r in added)}
-        shown = {row.commune.id for row in cached.rows}
-        touched = {r.commune_id for r in added} & shown
-        criteria = [r for c in touched for r in current.get((c, CRITERIA_FORM), [])]
-        partial = derive_board(self.deps.kb, cached.progress, criteria, touched, ctx.today)
-        board = CriteriaBoard(
-            communes={**cached.board.communes, **partial.communes},
-            district=cached.board.district,
-        )
+        shown = {row.commune.id: row.commune for row in cached.rows}
+        touched = [shown[c] for c in dict.fromkeys(r.commune_id for r in added) if c in shown]
+        wanted = set(evidence_forms(self.deps.kb))
+        evidence = [r for c in touched for f in wanted for r in current.get((c.id, f), [])]
+        partial = derive_board(self.deps.kb, cached.progress, evidence, touched, ctx.today)
+        communes = [row.commune for row in cached.rows]
+        board = with_communes(self.deps.kb, cached.board, partial, communes)
+        ids = {c.id for c in touched}
         rows = [
             tables.rows(forms, [row.commune], current, names, board)[0]
-            if row.commune.id in touched
+            if row.commune.id in ids
             else row
             for row in cached.rows
         ]
-        return _assembled(key, rows, board, cached.progress, current, names)
+        return _assembled(key, rows, board, cached.progress, current, names, self._charted())
 
     def _late(self, viewer: Viewer, progress: Any) -> list[TaskLine]:
         ctx = viewer.ctx
@@ -389,7 +391,7 @@ class Pages:
         key = (version, ctx.lang, ctx.today)
         if key not in self._charts:
             data = await load_digest_data(self.deps, ctx.today)
-            self._charts = {key: await asyncio.to_thread(digest_chart, data, ctx.tr)}
+            self._charts = {key: await asyncio.to_thread(digest_chart, self.deps.kb, data, ctx.tr)}
         png = self._charts[key]
         if png is None:
             raise web.HTTPNotFound()
@@ -409,15 +411,20 @@ class Pages:
         history = await repo.history(commune.id, limit=500)
         names = await self.deps.users.names_of(r.submitted_by for r in history)
         progress = await load_progress(self.deps.db, ctx.now.tzinfo)
-        criteria_reports = [r for r in history if r.form_id == CRITERIA_FORM]
-        board = derive_board(self.deps.kb, progress, criteria_reports, [commune.id], ctx.today)
+        current = await repo.latest(commune_id=commune.id, forms=evidence_forms(self.deps.kb))
+        board = derive_board(self.deps.kb, progress, current, [commune], ctx.today)
+        cells = board.communes[commune.id]
         standings = [
-            (
-                self.deps.kb.indicators[code],
-                CSS_CLASS[standing],
-                standing_word(ctx.tr, standing),
-            )
-            for code, standing in board.communes[commune.id].items()
+            {
+                "indicator": self.deps.kb.indicators[code],
+                "standing": cells[code].standing.value,
+                "css": CSS_CLASS[cells[code].standing],
+                "mark": MARKS[cells[code].standing],
+                "word": standing_word(ctx.tr, cells[code].standing),
+                "why": reason(ctx.tr, self.deps.kb, cells[code], ctx.today, ctx.now.tzinfo),
+            }
+            for code in board.criteria
+            for code in (code, *self.deps.kb.indicators[code].children)
         ]
         series = self._series(viewer, history, names)
         tasks = [
@@ -537,24 +544,24 @@ class Pages:
         criteria: list[tuple[str, str, str]] = []
         if viewer.is_unit and viewer.user.unit_key:
             communes = await self.deps.communes.all()
-            owned = owned_indicators(kb, viewer.user.unit_key)
-            reports = await ReportRepo(self.deps.db).latest(form_id=CRITERIA_FORM)
-            board = derive_board(
-                kb, progress, reports, [c.id for c in communes], ctx.today,
-                codes=[i.code for i in owned],
-            )  # fmt: skip
+            owned = kb.owned_by(viewer.user.unit_key)
+            reports = await ReportRepo(self.deps.db).latest(forms=evidence_forms(kb))
+            board = derive_board(kb, progress, reports, communes, ctx.today)
             for ind in owned:
                 if ind.level == "xa":
                     counts = board.count(ind.code)
                     spread = ", ".join(
-                        f"{standing_word(ctx.tr, s)}: {counts[s]}" for s in ORDER if counts[s]
+                        f"{MARKS[s]} {standing_word(ctx.tr, s)}: {counts[s]}"
+                        for s in ORDER
+                        if counts[s]
                     )
                     criteria.append((ind.label, ind.name_en if ctx.tr.en else ind.name, spread))
                 else:
-                    standing = board.district.get(ind.code, Standing.NO_DATA)
+                    standing = board.district[ind.code].standing
                     label = ctx.tr("huyện {label}", label=ind.label)
                     name = ind.name_en if ctx.tr.en else ind.name
-                    criteria.append((label, name, standing_word(ctx.tr, standing)))
+                    word = f"{MARKS[standing]} {standing_word(ctx.tr, standing)}"
+                    criteria.append((label, name, word))
         done_week = []
         if viewer.is_office:
             since = ctx.now - dt.timedelta(days=7)
@@ -607,6 +614,14 @@ class Pages:
             )
             jobs.append({"title": job.title, "when": when, "outcome": outcome, "missed": missed})
         return self.render("sending.html", request, viewer, jobs=jobs)
+
+
+def _chart_title(ctx: Context, kb: Any) -> str:
+    """The chart's heading: the charted figure of its form ("Tỷ lệ tham gia BHYT theo xã")."""
+    form = chart_form(kb)
+    if form is None or form.chart is None:
+        return ""
+    return ctx.tr("{figure} theo xã", figure=figure_name(ctx.tr, form, form.chart))
 
 
 def _groups(columns: list[tables.Column]) -> list[tuple[str, int]]:

@@ -13,8 +13,9 @@ from typing import Any
 from babel.dates import format_date
 
 from handlers.core import Context
-from handlers.criteria_status import CriteriaBoard, Standing
+from handlers.readmodel.criteria import CriteriaBoard, Standing
 from handlers.report_view import figure_label, figure_value
+from knowledge.collation import vi_key
 from knowledge.form_rules import compute_all
 from knowledge.forms import Form
 from storage.communes import Commune
@@ -120,15 +121,15 @@ def rows(
     rows a page shows (:func:`write_text`): a province's 10,000 rows are sorted, not printed."""
     out: list[Row] = []
     for commune in communes:
-        row = Row(commune, {"xa": Cell(commune.name, commune.name.casefold())})
+        row = Row(commune, {"xa": Cell(commune.name, vi_key(commune.name))})
         for form in forms:
             reports = current.get((commune.id, form.id), [])
             if reports:
                 _form_cells(form, reports, names, row)
-        standings = board.communes.get(commune.id, {})
-        met = sum(1 for s in standings.values() if s is Standing.MET)
-        late = sum(1 for s in standings.values() if s is Standing.LATE)
-        row.cells["criteria.met"] = Cell(f"{met}/{len(standings)}", met)
+        counts = board.tally(commune.id) if commune.id in board.communes else {}
+        met = counts.get(Standing.MET, 0)
+        late = counts.get(Standing.LATE, 0)
+        row.cells["criteria.met"] = Cell(f"{met}/{len(board.criteria)}", met)
         row.cells["criteria.late"] = Cell(str(late), late)
         out.append(row)
     return out
@@ -149,7 +150,7 @@ def _form_cells(form: Form, reports: list[Report], names: dict[int, str], row: R
                 row.cells[f"{form.id}.{key}"] = Cell(sort=sort)
     row.cells[f"{form.id}.date"] = Cell(sort=newest.report_date, title=newest.number)
     who = names.get(newest.submitted_by, "")
-    row.cells[f"{form.id}.who"] = Cell(who, who.casefold(), newest.channel)
+    row.cells[f"{form.id}.who"] = Cell(who, vi_key(who), newest.channel)
 
 
 def _values(form: Form, report: Report) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def _date_or_text(value: str) -> Any:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        return value.casefold()
+        return vi_key(value)
 
 
 def sort_rows(table: list[Row], key: str, descending: bool) -> list[Row]:
@@ -191,8 +192,10 @@ def sort_rows(table: list[Row], key: str, descending: bool) -> list[Row]:
     for row in table:
         cell = row.cells.get(key)
         (present if cell is not None and cell.sort is not None else absent).append(row)
-    present.sort(key=lambda r: (_comparable(r.cells[key].sort), r.commune.name), reverse=descending)
-    absent.sort(key=lambda r: r.commune.name)
+    present.sort(
+        key=lambda r: (_comparable(r.cells[key].sort), vi_key(r.commune.name)), reverse=descending
+    )
+    absent.sort(key=lambda r: vi_key(r.commune.name))
     return present + absent
 
 
@@ -202,7 +205,9 @@ def _comparable(value: Any) -> tuple[int, Any]:
         return (0, float(value))
     if isinstance(value, dt.date):
         return (1, value.toordinal())
-    return (2, str(value))
+    if isinstance(value, tuple):  # a Vietnamese sort key (knowledge.collation)
+        return (2, value)
+    return (2, vi_key(str(value)))
 
 
 def page_of(table: list[Row], number: int, size: int = PAGE_SIZE) -> Page:

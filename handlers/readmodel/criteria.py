@@ -1,0 +1,431 @@
+"""The one truth about every criterion: where each (commune or district, indicator) stands, why,
+and on what evidence — computed from the reports, the task marks and the plan's evidence rules
+(``knowledge/data/evidence.yaml``, :mod:`knowledge.evidence`).
+
+Every view reads this board: ``/xa``, ``/cuatoi``, ``/tonghop``, ``/viec``, the answers, the
+reminders, the digest, ``/xuat`` and the web view. None of them derives a standing, a count or
+an order on its own.
+
+The rules, for one indicator without sub-indicators at a commune:
+
+- the **reports** that show it are its rule's measures (a form's target on a field) and the
+  reports of a form whose role is ``indicator-status`` on it or on its criterion; the newest of
+  them decides: met, or not met (with the figure, or the status and expected date);
+- the commune's own **tasks** it needs (its shares, marked in ``/viec``): all done is met; a
+  report decides over them, unless every task was marked done after it;
+- not met: **late** once its due date (or the date a report expected it met) has passed,
+  else **in progress** when anything is known, else **no data**.
+
+At the district an indicator stands on the district units' tasks its rule names. A criterion
+with sub-indicators is met when all of them are, late when one is, in progress when any is met
+or in progress.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from handlers.task_view import Progress, load_progress
+from knowledge.base import KnowledgeBase
+from knowledge.evidence import Evidence, Rule
+from knowledge.form_rules import target_met
+from knowledge.forms import Form
+from storage.communes import Commune
+from storage.db import Store
+from storage.reports import Report, ReportRepo
+from storage.tasks import TaskMark, TaskStatus
+
+
+class Standing(StrEnum):
+    MET = "met"
+    IN_PROGRESS = "in_progress"
+    LATE = "late"
+    NO_DATA = "no_data"
+
+
+# In the order the office reads them: what needs chasing first.
+ORDER = (Standing.LATE, Standing.IN_PROGRESS, Standing.NO_DATA, Standing.MET)
+
+
+class Basis(StrEnum):
+    """What a standing rests on."""
+
+    REPORT = "report"  # a report decided: ``report``, with ``figure`` for a measure
+    TASKS = "tasks"  # the task marks decided: ``mark`` is the newest of them
+    DUE = "due"  # nothing known, and ``due`` has passed
+    NOTHING = "nothing"  # nothing known yet
+    PARTS = "parts"  # a criterion: from its sub-indicators, ``parts`` = (met, all)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Where one indicator stands at one place, and why."""
+
+    standing: Standing
+    basis: Basis
+    due: dt.date | None = None
+    report: Report | None = None
+    figure: str | None = None  # the field or computed value of ``report`` that decided
+    expected: dt.date | None = None  # when the report expected it met
+    mark: TaskMark | None = None
+    parts: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    """A goal the communes reach together: how many of them meet every commune criterion."""
+
+    deadline: str
+    met: int
+    total: int
+
+
+@dataclass
+class CriteriaBoard:
+    """Every commune indicator at every commune, every district indicator, the goals."""
+
+    criteria: tuple[str, ...]  # the commune criteria (top level), in the plan's order
+    district_criteria: tuple[str, ...]
+    communes: dict[int, Mapping[str, Cell]] = field(default_factory=dict)
+    district: Mapping[str, Cell] = field(default_factory=dict)
+    goals: tuple[GoalProgress, ...] = ()
+
+    def cell(self, commune_id: int, code: str) -> Cell:
+        return self.communes[commune_id][code]
+
+    def standing(self, commune_id: int, code: str) -> Standing:
+        return self.communes[commune_id][code].standing
+
+    def tally(self, commune_id: int) -> Counter[Standing]:
+        """How a commune's criteria stand (the top-level ones: 19 for the commune set)."""
+        cells = self.communes[commune_id]
+        return Counter(cells[code].standing for code in self.criteria)
+
+    def count(self, code: str) -> Counter[Standing]:
+        """How the communes stand on one commune indicator."""
+        return Counter(cells[code].standing for cells in self.communes.values())
+
+    def meets_all(self, commune_id: int) -> bool:
+        cells = self.communes[commune_id]
+        return all(cells[code].standing is Standing.MET for code in self.criteria)
+
+
+# -- the computation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    met: bool
+    at: tuple[dt.datetime, int]
+    report: Report | None = None
+    figure: str | None = None
+    expected: dt.date | None = None
+    mark: TaskMark | None = None
+
+
+class _Deriver:
+    """Holds the plan's side of the computation (rules, indexes, the cell of a place with no
+    evidence) so that a board for 10,000 communes computes only what evidence touches."""
+
+    def __init__(self, kb: KnowledgeBase, progress: Progress, today: dt.date) -> None:
+        evidence = kb.evidence
+        assert evidence is not None, "the plan has no evidence rules"
+        self.kb = kb
+        self.evidence: Evidence = evidence
+        self.progress = progress
+        self.today = today
+        self.forms: dict[str, Form] = kb.forms
+        codes = list(kb.indicators)
+        self.commune_codes = [c for c in codes if kb.indicators[c].level == "xa"]
+        self.district_codes = [c for c in codes if kb.indicators[c].level == "huyen"]
+        self.leaves = {c for c in codes if not kb.indicators[c].children}
+        # Which leaves a piece of evidence can touch.
+        self.by_form: dict[str, set[str]] = {}
+        self.by_task: dict[str, set[str]] = {}
+        for code in self.commune_codes:
+            if code not in self.leaves:
+                continue
+            rule = evidence.rule(code)
+            for source in rule.reports:
+                self.by_form.setdefault(source.form, set()).add(code)
+            for task_id in rule.tasks:
+                self.by_task.setdefault(task_id, set()).add(code)
+        self.blank = self._blank()
+
+    def _blank(self) -> dict[str, Cell]:
+        """A commune with no evidence at all: late where the due date has passed."""
+        cells: dict[str, Cell] = {}
+        for code in self.commune_codes:
+            if code in self.leaves:
+                cells[code] = self._nothing(self.evidence.rule(code))
+        for code in self.commune_codes:
+            if code not in self.leaves:
+                cells[code] = self._aggregate(code, cells)
+        return cells
+
+    def _nothing(self, rule: Rule) -> Cell:
+        if rule.due is not None and rule.due < self.today:
+            return Cell(Standing.LATE, Basis.DUE, due=rule.due)
+        return Cell(Standing.NO_DATA, Basis.NOTHING, due=rule.due)
+
+    # -- a commune ----------------------------------------------------------------------------
+    def commune(
+        self,
+        commune_id: int,
+        measures: Mapping[str, Report],
+        statuses: Mapping[str, Report],
+    ) -> Mapping[str, Cell]:
+        """One commune's cells: ``measures`` its current report per form, ``statuses`` its
+        current indicator-status report per indicator."""
+        touched: set[str] = set()
+        for form_id in measures:
+            touched |= self.by_form.get(form_id, set())
+        for code in statuses:
+            ind = self.kb.indicators.get(code)
+            if ind is not None:
+                touched |= {code} if not ind.children else set(ind.children)
+        for task_id, codes in self.by_task.items():
+            if self.progress.of(task_id, commune_id) is not None:
+                touched |= codes
+        if not touched:
+            return self.blank
+        cells = dict(self.blank)
+        parents: set[str] = set()
+        for code in touched:
+            if code not in self.leaves:
+                continue
+            cells[code] = self._leaf(commune_id, code, measures, statuses)
+            parent = self.kb.indicators[code].parent
+            if parent is not None:
+                parents.add(parent)
+        for parent in parents:
+            cells[parent] = self._aggregate(parent, cells)
+        return cells
+
+    def _leaf(
+        self,
+        commune_id: int,
+        code: str,
+        measures: Mapping[str, Report],
+        statuses: Mapping[str, Report],
+    ) -> Cell:
+        rule = self.evidence.rule(code)
+        verdicts = [v for v in self._report_verdicts(rule, measures, statuses) if v is not None]
+        report = max(verdicts, key=lambda v: v.at) if verdicts else None
+        tasks = self._task_verdict(rule, commune_id)
+        decider = report
+        if report is None or (
+            not report.met and tasks is not None and tasks.met and tasks.at > report.at
+        ):
+            decider = tasks
+        if decider is None:
+            return self._nothing(rule)
+        basis = Basis.REPORT if decider.report is not None else Basis.TASKS
+        common: dict[str, Any] = {
+            "due": rule.due,
+            "report": decider.report,
+            "figure": decider.figure,
+            "expected": decider.expected,
+            "mark": decider.mark,
+        }
+        if decider.met:
+            return Cell(Standing.MET, basis, **common)
+        passed = rule.due is not None and rule.due < self.today
+        if passed or (decider.expected is not None and decider.expected < self.today):
+            return Cell(Standing.LATE, basis, **common)
+        return Cell(Standing.IN_PROGRESS, basis, **common)
+
+    def _report_verdicts(
+        self, rule: Rule, measures: Mapping[str, Report], statuses: Mapping[str, Report]
+    ) -> Iterable[_Verdict | None]:
+        for source in rule.reports:
+            report = measures.get(source.form)
+            if report is not None:
+                yield self._measure(report, source.field)
+        ind = self.kb.indicators[rule.code]
+        for code in (rule.code, ind.parent):
+            report = statuses.get(code) if code else None
+            if report is not None:
+                yield self._status(report)
+
+    def _measure(self, report: Report, key: str) -> _Verdict | None:
+        form = self.forms.get(report.form_id)
+        if form is None:
+            return None
+        values = {**report.answers, **report.computed}
+        results = [target_met(t, values) for t in form.targets_on(key)]
+        if not results or any(r is None for r in results):
+            return None
+        return _Verdict(all(results), (report.submitted_at, report.id), report, key)
+
+    def _status(self, report: Report) -> _Verdict | None:
+        form = self.forms.get(report.form_id)
+        if form is None or form.standing is None:
+            return None
+        value = report.answers.get(form.standing.field)
+        known = form.standing.met + form.standing.in_progress + form.standing.not_met
+        if value not in known:
+            return None
+        expected = None
+        if form.standing.expected is not None:
+            expected = _date(report.answers.get(form.standing.expected))
+        met = value in form.standing.met
+        return _Verdict(met, (report.submitted_at, report.id), report, expected=expected)
+
+    def _task_verdict(self, rule: Rule, commune_id: int | None) -> _Verdict | None:
+        """All the rule's tasks done: met (as of the last of them); some started: not met."""
+        marks = [self.progress.of(t, commune_id) for t in rule.tasks]
+        known = [m for m in marks if m is not None and m.status is not TaskStatus.OPEN]
+        if not known:
+            return None
+        newest = max(known, key=lambda m: m.id)
+        done = all(m is not None and m.status is TaskStatus.DONE for m in marks)
+        return _Verdict(done, (newest.at, newest.id), mark=newest)
+
+    def _aggregate(self, code: str, cells: Mapping[str, Cell]) -> Cell:
+        kids = [cells[k] for k in self.kb.indicators[code].children]
+        met = sum(1 for c in kids if c.standing is Standing.MET)
+        parts = (met, len(kids))
+        due = min((c.due for c in kids if c.due is not None), default=None)
+        if met == len(kids):
+            standing = Standing.MET
+        elif any(c.standing is Standing.LATE for c in kids):
+            standing = Standing.LATE
+        elif met or any(c.standing is Standing.IN_PROGRESS for c in kids):
+            standing = Standing.IN_PROGRESS
+        else:
+            standing = Standing.NO_DATA
+        return Cell(standing, Basis.PARTS, due=due, parts=parts)
+
+    # -- the district -------------------------------------------------------------------------
+    def district(self) -> dict[str, Cell]:
+        cells: dict[str, Cell] = {}
+        for code in self.district_codes:
+            if code in self.leaves:
+                cells[code] = self._district_leaf(self.evidence.rule(code))
+        for code in self.district_codes:
+            if code not in self.leaves:
+                cells[code] = self._aggregate(code, cells)
+        return cells
+
+    def _district_leaf(self, rule: Rule) -> Cell:
+        verdict = self._task_verdict(rule, None)
+        if verdict is not None and verdict.met:
+            return Cell(Standing.MET, Basis.TASKS, due=rule.due, mark=verdict.mark)
+        if rule.due is not None and rule.due < self.today:
+            if verdict is None:
+                return Cell(Standing.LATE, Basis.DUE, due=rule.due)
+            return Cell(Standing.LATE, Basis.TASKS, due=rule.due, mark=verdict.mark)
+        if verdict is not None:
+            return Cell(Standing.IN_PROGRESS, Basis.TASKS, due=rule.due, mark=verdict.mark)
+        return Cell(Standing.NO_DATA, Basis.NOTHING, due=rule.due)
+
+
+def _date(raw: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def _newer(a: Report, b: Report) -> bool:
+    return (a.submitted_at, a.id) > (b.submitted_at, b.id)
+
+
+def evidence_forms(kb: KnowledgeBase) -> list[str]:
+    """The forms whose reports are evidence of some standing (what the board reads)."""
+    assert kb.evidence is not None
+    measured = {s.form for r in kb.evidence.rules.values() for s in r.reports}
+    return sorted(measured | set(kb.evidence.status_forms))
+
+
+def derive_board(
+    kb: KnowledgeBase,
+    progress: Progress,
+    reports: Iterable[Report],
+    communes: Sequence[Commune],
+    today: dt.date,
+) -> CriteriaBoard:
+    """The board for these communes, from their current reports (other reports are ignored:
+    pass the current ones, e.g. ``ReportRepo.latest``)."""
+    deriver = _Deriver(kb, progress, today)
+    evidence = deriver.evidence
+    status_forms = set(evidence.status_forms)
+    measures: dict[int, dict[str, Report]] = {}
+    statuses: dict[int, dict[str, Report]] = {}
+    for report in reports:
+        if report.form_id in status_forms:
+            held = statuses.setdefault(report.commune_id, {})
+            now = held.get(report.subject)
+            if now is None or _newer(report, now):
+                held[report.subject] = report
+        elif report.form_id in deriver.by_form:
+            held = measures.setdefault(report.commune_id, {})
+            now = held.get(report.form_id)
+            if now is None or (report.period, report.version) > (now.period, now.version):
+                held[report.form_id] = report
+    criteria = tuple(c for c in deriver.commune_codes if kb.indicators[c].parent is None)
+    board = CriteriaBoard(
+        criteria=criteria,
+        district_criteria=tuple(
+            c for c in deriver.district_codes if kb.indicators[c].parent is None
+        ),
+    )
+    empty: dict[str, Report] = {}
+    for commune in communes:
+        board.communes[commune.id] = deriver.commune(
+            commune.id, measures.get(commune.id, empty), statuses.get(commune.id, empty)
+        )
+    board.district = deriver.district()
+    board.goals = _goals(kb, board, communes)
+    return board
+
+
+def with_communes(
+    kb: KnowledgeBase, board: CriteriaBoard, partial: CriteriaBoard, communes: Sequence[Commune]
+) -> CriteriaBoard:
+    """``board`` with the communes ``partial`` was derived for replaced (new reports there), the
+    goals counted again over ``communes``: a new report rebuilds its commune, not every one."""
+    merged = CriteriaBoard(
+        criteria=board.criteria,
+        district_criteria=board.district_criteria,
+        communes={**board.communes, **partial.communes},
+        district=board.district,
+    )
+    merged.goals = _goals(kb, merged, communes)
+    return merged
+
+
+def _goals(
+    kb: KnowledgeBase, board: CriteriaBoard, communes: Sequence[Commune]
+) -> tuple[GoalProgress, ...]:
+    assert kb.evidence is not None
+    out = []
+    for goal in kb.evidence.goals:
+        counted = [c for c in communes if goal.communes == "all" or c.kind == goal.communes]
+        met = sum(1 for c in counted if board.meets_all(c.id))
+        out.append(GoalProgress(goal.deadline, met, len(counted)))
+    return tuple(out)
+
+
+async def load_board(
+    kb: KnowledgeBase,
+    db: Store,
+    today: dt.date,
+    tz: dt.tzinfo | None,
+    communes: Sequence[Commune],
+) -> CriteriaBoard:
+    """The board as the database has it now, for these communes."""
+    forms = evidence_forms(kb)
+    repo = ReportRepo(db)
+    if len(communes) == 1:
+        reports = await repo.latest(commune_id=communes[0].id, forms=forms)
+    else:
+        reports = await repo.latest(forms=forms) if communes else []
+    progress = await load_progress(db, tz)
+    return derive_board(kb, progress, reports, communes, today)
