@@ -40,7 +40,8 @@ class Column:
     """One value of a report: a field or a computed value."""
 
     key: str
-    header: str
+    header: str  # short, for a column's head ("Số dân (người)")
+    full: str  # the question as the officer was asked it, in the head's comment
     field: FormField | None = None
     computed: Computed | None = None
 
@@ -73,16 +74,46 @@ class Exporter:
     def columns(self, form: Form) -> list[Column]:
         columns = [
             Column(
-                f.key, self.header(f.label_en if self.en else f.label, _field_unit(f, self.en)), f
+                f.key,
+                self.header(self.short(f), _field_unit(f, self.en)),
+                self.header(f.label_en if self.en else f.label, _field_unit(f, self.en)),
+                f,
             )
             for f in form.fields
             if f.repeat_of is None
         ]
         columns += [
-            Column(c.key, self.header(c.label_en if self.en else c.label, c.unit), computed=c)
+            Column(
+                c.key,
+                self.header(c.label_en if self.en else c.label, c.unit),
+                self.header(c.label_en if self.en else c.label, c.unit),
+                computed=c,
+            )
             for c in form.computed
         ]
         return columns
+
+    def short(self, item: FormField) -> str:
+        """A field's short name as a heading: "Số dân", "Thi đua giữa các thôn"."""
+        name = item.name_en.removeprefix("the ") if self.en else item.name
+        return name[:1].upper() + name[1:]
+
+    def period(self, report: Report) -> str:
+        """The period a report covers; a report without one stands as of its date."""
+        label = period_label(report.period, self.ctx.tr)
+        if label:
+            return label
+        day = report.report_date.strftime("%d/%m/%Y")
+        return self._("đến {date}", date=day)
+
+    @staticmethod
+    def explain(sheet: Any, heads: Sequence[tuple[str, str]]) -> None:
+        """The long text of each short heading of the first row, as the heading's comment."""
+        from openpyxl.comments import Comment
+
+        for column, (short, full) in enumerate(heads, start=1):
+            if full and full != short:
+                sheet.cell(row=1, column=column).comment = Comment(full, "Trợ lý NTM")
 
     def label(self, item: FormField | Computed) -> str:
         return item.label_en if self.en else item.label
@@ -180,6 +211,9 @@ class Exporter:
         if repeated:
             headers.append(_("Chi tiết lặp lại"))
         append_row(sheet, headers)
+        self.explain(sheet, [(h, "") for h in self.meta_headers()] + [
+            (c.header, c.full) for c in columns
+        ])  # fmt: skip
         for report in (r for r in self.reports if r.form_id == form.id):
             current = self.current(report)
             met = {True: _("Đạt"), False: _("Chưa đạt"), None: ""}[report.meets_target]
@@ -188,7 +222,7 @@ class Exporter:
                 (report.number, None),
                 (self.commune_name(report), None),
                 (subject, None),
-                (period_label(report.period, self.ctx.tr), None),
+                (self.period(report), None),
                 (report.version, "0"),
                 (report_number(report.supersedes) if report.supersedes else "", None),
                 (_("Có") if current else _("Không (đã được sửa)"), None),
@@ -230,22 +264,27 @@ class Exporter:
             if self.current(report) and report.period == newest_period.get(series):
                 current.setdefault((report.commune_id, report.form_id), []).append(report)
         headers = [_("Xã")]
+        fulls = [""]
         plan: list[tuple[Form, list[Column]]] = []
         for form in forms:
-            title = self.form_title(form)
+            title = (form.sheet_en if self.en else form.sheet) or self.form_title(form)
             if form.subject_field:
                 headers += [
                     f"{title}: " + _("đạt mục tiêu"),
                     f"{title}: " + _("đã báo cáo"),
                 ]
+                fulls += [self.form_title(form)] * 2
                 plan.append((form, []))
             else:
                 figures = {c.key: c for c in self.columns(form)}
                 chosen = [figures[k] for k in form.figures if k in figures]
                 headers += [f"{title}: {c.header}" for c in chosen]
+                fulls += [f"{self.form_title(form)}: {c.full}" for c in chosen]
                 plan.append((form, chosen))
             headers.append(f"{title}: " + _("ngày báo cáo"))
+            fulls.append("")
         append_row(sheet, headers)
+        self.explain(sheet, list(zip(headers, fulls, strict=True)))
         for commune in sorted(self.communes.values(), key=lambda c: vi_key(c.name)):
             if not commune.active:
                 continue
@@ -308,10 +347,10 @@ class Exporter:
                 self.commune_name(report),
                 self.form_title(form),
                 report.subject.split(":")[-1] if report.subject else "",
-                period_label(report.period, self.ctx.tr),
+                self.period(report),
                 report.number,
                 report.version,
-                1 if self.current(report) else 0,
+                _("Có") if self.current(report) else _("Không"),
             ]
             tail = [
                 self.local(report.submitted_at).isoformat(sep=" ", timespec="minutes"),

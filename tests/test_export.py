@@ -48,7 +48,8 @@ async def test_numbers_are_numbers_with_units_in_the_header(tmp_path: Path) -> N
 
     sheet = book["Tỷ lệ tham gia BHYT"]
     header = [c.value for c in sheet[1]]
-    population = header.index("Số dân của xã (người)")
+    population = header.index("Số dân (người)")  # short; the question in the comment
+    assert sheet.cell(row=1, column=population + 1).comment.text == "Số dân của xã (người)"
     rate = header.index("Tỷ lệ tham gia BHYT (%)")
     current = header.index("Hiện hành")
     rows = list(sheet.iter_rows(min_row=2))
@@ -67,9 +68,10 @@ async def test_numbers_are_numbers_with_units_in_the_header(tmp_path: Path) -> N
     header = [c.value for c in status[1]]
     row = [c for c in next(status.iter_rows(min_row=2))]
     assert row[header.index("Tình trạng")].value == "Đang thực hiện"  # the label, not "dang"
-    expected = row[header.index("Ngày dự kiến đạt")]
+    expected = row[header.index("Ngày dự kiến")]
     assert expected.value == dt.datetime(2021, 11, 30) and expected.is_date
-    assert row[header.index("Tiêu chí hoặc chỉ tiêu")].value.startswith("17.4.")
+    assert row[header.index("Tiêu chí")].value.startswith("17.4.")
+    assert row[header.index("Kỳ báo cáo")].value == "đến 15/10/2021"  # filled: as of its date
 
     table = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     head = table[0]
@@ -79,8 +81,8 @@ async def test_numbers_are_numbers_with_units_in_the_header(tmp_path: Path) -> N
     ]  # fmt: skip
     rates = [r for r in table[1:] if r[7] == "Tỷ lệ tham gia BHYT"]
     assert [(r[5], r[6], r[8], r[9]) for r in rates] == [
-        ("1", "0", "84.8", "%"),
-        ("2", "1", "88", "%"),
+        ("1", "Không", "84.8", "%"),
+        ("2", "Có", "88", "%"),
     ]
     assert text.startswith("\ufeff".encode())
     dates = [r[8] for r in table[1:] if r[7] == "Ngày dự kiến đạt"]
@@ -98,10 +100,10 @@ async def test_the_latest_sheet_lists_every_commune(tmp_path: Path) -> None:
     header = [c.value for c in sheet[1]]
     rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
     assert set(rows) == {c.name for c in communes}  # those that never reported too
-    rate = header.index("Tỷ lệ người dân tham gia BHYT: Tỷ lệ tham gia BHYT (%)")
+    rate = header.index("Tỷ lệ tham gia BHYT: Tỷ lệ tham gia BHYT (%)")
     assert abs(rows["Dân Lực"][rate].value - 88.0) < 0.01  # the correction, not the first
     assert rows["Thọ Dân"][rate].value is None
-    date = header.index("Tỷ lệ người dân tham gia BHYT: ngày báo cáo")
+    date = header.index("Tỷ lệ tham gia BHYT: ngày báo cáo")
     assert rows["Dân Lực"][date].is_date
 
 

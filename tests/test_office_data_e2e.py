@@ -228,14 +228,9 @@ async def the_office_can_rely_on_what_it_receives(chat: Chat, runtime: Runtime) 
     header = [c.value for c in latest[1]]
     rows = {r[0].value: r for r in latest.iter_rows(min_row=2)}
     assert set(rows) == {c.name for c in await app.deps.communes.all()}
-    population = rows["Dân Lực"][
-        header.index("Tỷ lệ người dân tham gia BHYT: Số dân của xã (người)")
-    ]
+    population = rows["Dân Lực"][header.index("Tỷ lệ tham gia BHYT: Số dân (người)")]
     assert population.value == 9000 and population.data_type == "n"
-    assert (
-        rows["Thọ Dân"][header.index("Tỷ lệ người dân tham gia BHYT: Số dân của xã (người)")].value
-        is None
-    )
+    assert rows["Thọ Dân"][header.index("Tỷ lệ tham gia BHYT: Số dân (người)")].value is None
     sheet = book["Tỷ lệ tham gia BHYT"]
     head = [c.value for c in sheet[1]]
     versions = [
@@ -247,8 +242,8 @@ async def the_office_can_rely_on_what_it_receives(chat: Chat, runtime: Runtime) 
     table = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     insured = [r for r in table[1:] if r[0] == "Dân Lực" and r[7].startswith("Số người tham gia")]
     assert [(r[5], r[6], r[8], r[9]) for r in insured] == [
-        ("1", "0", "10600", "người"),
-        ("2", "1", "8600", "người"),
+        ("1", "Không", "10600", "người"),
+        ("2", "Có", "8600", "người"),
     ]
 
     # §5: the district digest names who has not reported and shows the corrected figure.
