@@ -44,18 +44,6 @@ class Dialect:
             " ORDER BY commune_id, form_id, subject, period DESC, version DESC"
         )
 
-    def json_text(self, column: str, key: str) -> str:
-        """One top-level value of a JSON text column, as text."""
-        if self.name == "sqlite":
-            return f"json_extract({column}, '$.{_key(key)}')"
-        return f"({column}::jsonb ->> '{_key(key)}')"
-
-    def comma_list(self, expr: str) -> str:
-        """The group's non-null values joined with commas."""
-        if self.name == "sqlite":
-            return f"group_concat({expr})"
-        return f"string_agg(({expr})::text, ',')"
-
     def contains(self, haystack: str, needle: str) -> str:
         """Whether the text ``haystack`` contains ``needle`` (both SQL expressions)."""
         if self.name == "sqlite":

@@ -109,7 +109,7 @@ async def _apply(db: Store, migration: Migration) -> bool:
         )
         if done:
             return False
-        for statement in split_statements(migration.sql):
+        for statement in split_statements(migration.sql, db.dialect.name):
             await db.execute(statement)
         if migration.rebuilds_tables and db.dialect.name == "sqlite":
             broken = await db.fetchall("PRAGMA foreign_key_check")
@@ -128,9 +128,16 @@ async def _apply(db: Store, migration: Migration) -> bool:
     return True
 
 
-def split_statements(sql: str) -> list[str]:
-    """Split a migration into statements (``sqlite3.complete_statement`` knows about quotes)."""
+def split_statements(sql: str, dialect: str = "sqlite") -> list[str]:
+    """Split a migration into statements: SQLite's by ``sqlite3.complete_statement`` (it knows
+    quotes and trigger bodies), PostgreSQL's at a line ending in ``;`` outside a ``$$`` body."""
     import sqlite3
+
+    def complete(text: str) -> bool:
+        if dialect == "sqlite":
+            return sqlite3.complete_statement(text)
+        code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+        return code.count("$$") % 2 == 0 and code.rstrip().endswith(";")
 
     statements: list[str] = []
     buffer = ""
@@ -138,7 +145,7 @@ def split_statements(sql: str) -> list[str]:
         if not buffer and line.strip().startswith("--"):
             continue
         buffer += line
-        if sqlite3.complete_statement(buffer):
+        if complete(buffer):
             if buffer.strip():
                 statements.append(buffer.strip())
             buffer = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -147,16 +146,23 @@ class ReportRepo:
                 return []
             conditions.append(f"form_id IN ({', '.join('?' for _ in wanted)})")
             params.extend(wanted)
-        if before is not None:
-            conditions.append("report_date < ?")
-            params.append(before.isoformat())
         if commune_id is not None:
             conditions.append("commune_id = ?")
             params.append(commune_id)
         if form_id is not None:
             conditions.append("form_id = ?")
             params.append(form_id)
-        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+        if before is None:  # kept current by a trigger (migration 0017): one row per series
+            where = (" WHERE " + " AND ".join(f"c.{c}" for c in conditions)) if conditions else ""
+            rows = await self.db.fetchall(
+                "SELECT r.* FROM reports_current c JOIN reports r ON r.id = c.report_id"  # noqa: S608
+                f"{where} ORDER BY r.submitted_at DESC",
+                params,
+            )
+            return [Report.from_row(r) for r in rows]
+        conditions.insert(0, "report_date < ?")
+        params.insert(0, before.isoformat())
+        where = " WHERE " + " AND ".join(conditions)
         newest = self.db.dialect.newest_ids("reports", where)
         rows = await self.db.fetchall(
             f"SELECT r.* FROM reports r JOIN ({newest}) m ON r.id = m.newest"  # noqa: S608
@@ -186,45 +192,6 @@ class ReportRepo:
         )
         reports = (Report.from_row(r) for r in rows)
         return {(r.commune_id, r.form_id, r.subject): r for r in reports}
-
-    async def answer_counts(self, form_id: str, field: str) -> dict[int, Counter[str]]:
-        """Per commune, how many current reports of a form give each value of one answer
-        (e.g. criteria reported met / in progress / not met), counted in SQL."""
-        counts, _ = await self.answer_counts_keeping(form_id, field, None)
-        return counts
-
-    async def answer_counts_keeping(
-        self, form_id: str, field: str, keep: str | None
-    ) -> tuple[dict[int, Counter[str]], list[Report]]:
-        """:meth:`answer_counts`, and the current reports whose answer is ``keep`` (e.g. the
-        criteria in progress), from one pass over the form's history."""
-        dialect = self.db.dialect
-        value = dialect.json_text("r.answers", field)
-        kept_ids = dialect.comma_list(f"CASE WHEN {value} = ? THEN r.id END")
-        newest = dialect.newest_ids("reports", " WHERE form_id = ?")
-        rows = await self.db.fetchall(
-            f"SELECT r.commune_id, {value} AS value, count(*) AS n, {kept_ids} AS kept"  # noqa: S608
-            f" FROM reports r JOIN ({newest}) m ON r.id = m.newest"
-            f" GROUP BY r.commune_id, {value}",
-            (keep, form_id),
-        )
-        counts: dict[int, Counter[str]] = {}
-        kept: list[int] = []
-        for row in rows:
-            if row["value"] is not None:
-                counts.setdefault(row["commune_id"], Counter())[str(row["value"])] = row["n"]
-            if row["kept"]:
-                kept.extend(int(i) for i in str(row["kept"]).split(","))
-        reports: list[Report] = []
-        for start in range(0, len(kept), 500):
-            chunk = kept[start : start + 500]
-            marks = ",".join("?" for _ in chunk)
-            found = await self.db.fetchall(
-                f"SELECT * FROM reports WHERE id IN ({marks})",  # noqa: S608 - placeholders
-                tuple(chunk),
-            )
-            reports.extend(Report.from_row(r) for r in found)
-        return counts, reports
 
     async def history(self, commune_id: int, limit: int = 20) -> list[Report]:
         rows = await self.db.fetchall(

@@ -135,10 +135,13 @@ async def test_reports_keep_history_and_the_current_one_is_found(db: Any) -> Non
     )
     assert before[commune, "bhyt", ""].answers == {"population": 110}
     assert before[commune, "tieu-chi", "xa:17"].answers == {"status": "dang"}
-    counts, kept = await repo.answer_counts_keeping("tieu-chi", "status", "dang")
-    assert counts[commune] == {"dat": 1, "dang": 1}
-    assert [r.subject for r in kept] == ["xa:5"]
-    assert len(await repo.history(commune, limit=10)) == 6
+    await add("bhyt", "", "2021-08", {"population": 90}, 3)  # an earlier period, stored later
+    latest = {(r.form_id, r.subject): r for r in await repo.latest(commune_id=commune)}
+    assert latest["bhyt", ""].answers == {"population": 120}
+    assert {r.id for r in await repo.latest(form_id="tieu-chi")} == {
+        r.id for r in latest.values() if r.form_id == "tieu-chi"
+    }
+    assert len(await repo.history(commune, limit=10)) == 7
     assert await repo.communes_reporting_between(
         NOW.date(), (NOW + dt.timedelta(days=1)).date()
     ) == {commune}
@@ -360,3 +363,46 @@ async def test_flood_control_holds_across_instances_on_one_database(db: Any) -> 
     verdicts = [await one.check(7), await two.check(7), await one.check(7), await two.check(7)]
     assert [v.allowed for v in verdicts] == [True, True, False, False]
     assert verdicts[2].notify and verdicts[3].notify  # each instance tells the person once
+
+
+@pytest.mark.parametrize("existing", [False, True])
+async def test_the_current_reports_are_what_the_history_says(
+    engine: str | None, tmp_path: Path, existing: bool
+) -> None:
+    """The table the trigger keeps (one current report per series) is, after any sequence of
+    inserts, what grouping the whole history gives; reports stored before the migration that
+    creates it are taken over by it (``existing``)."""
+    import random
+
+    async def check(db: Any) -> None:
+        rng = random.Random(20261206)
+        _admin, officer, commune = await _people(db)
+        other = await db.insert(
+            "INSERT INTO communes (code, name, kind, active) VALUES (?, ?, ?, 1)",
+            ("khac", "Xã khác", "xa"),
+        )
+        repo = ReportRepo(db)
+        for n in range(120):
+            async with db.transaction():
+                await repo.add(
+                    commune_id=rng.choice([commune, other]),
+                    form_id=rng.choice(["bhyt", "tieu-chi"]),
+                    subject=rng.choice(["", "xa:5"]), period=rng.choice(["2021-08", "2021-09", ""]),
+                    answers={"n": n}, computed={}, meets_target=None, submitted_by=officer,
+                    channel="test", now=NOW + dt.timedelta(minutes=n), report_date=NOW.date(),
+                )  # fmt: skip
+            if existing and n == 60:
+                await migrate(db)  # the table is created over the first half, then kept
+        grouped = {r.id for r in await repo.latest(before=dt.date(2100, 1, 1))}
+        assert {r.id for r in await repo.latest()} == grouped
+        assert len(grouped) == int(await db.fetchval("SELECT count(*) FROM reports_current"))
+
+    up_to = 16 if existing else None
+    if engine is None:
+        async with Database(tmp_path / "c.sqlite3") as store:
+            await migrate(store, up_to=up_to)
+            await check(store)
+        return
+    async with fresh_pg_database(engine) as url, PgDatabase(url) as pg:
+        await migrate(pg, up_to=up_to)
+        await check(pg)
