@@ -171,6 +171,29 @@ class ReportRepo:
         )
         return [Report.from_row(r) for r in rows]
 
+    async def current_for(
+        self, commune_ids: Iterable[int], *, forms: Iterable[str] | None = None
+    ) -> list[Report]:
+        """The current report of every form and subject of these communes (of these forms)."""
+        ids = sorted(set(commune_ids))
+        wanted = sorted(set(forms)) if forms is not None else None
+        if not ids or wanted == []:
+            return []
+        found: list[Report] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = (
+                "SELECT r.* FROM reports_current c JOIN reports r ON r.id = c.report_id"  # noqa: S608
+                f" WHERE c.commune_id IN ({', '.join('?' for _ in chunk)})"
+            )
+            params: list[Any] = list(chunk)
+            if wanted is not None:
+                sql += f" AND c.form_id IN ({', '.join('?' for _ in wanted)})"
+                params += wanted
+            rows = await self.db.fetchall(sql + " ORDER BY r.submitted_at DESC", params)
+            found.extend(Report.from_row(r) for r in rows)
+        return found
+
     async def added_since(self, after_id: int) -> list[Report]:
         """Reports stored with an id above ``after_id``, in id order."""
         rows = await self.db.fetchall("SELECT * FROM reports WHERE id > ? ORDER BY id", (after_id,))

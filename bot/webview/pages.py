@@ -16,6 +16,7 @@ from babel.numbers import format_decimal
 
 from bot.webview import tables
 from bot.webview.auth import LANG_COOKIE, Auth, Stop, Viewer
+from bot.webview.overview import Overview, state_of
 from handlers.core import Context
 from handlers.criteria_view import MARKS, reason, standing_word
 from handlers.digest import chart_form, digest_chart, load_digest_data
@@ -23,15 +24,13 @@ from handlers.i18n import Tr
 from handlers.office import build_export, export_name
 from handlers.readmodel.criteria import (
     ORDER,
-    CriteriaBoard,
     Standing,
     derive_board,
     evidence_forms,
-    with_communes,
 )
 from handlers.report_view import changed_values, display_value, figure_name, period_label
 from handlers.task_board import completed_since, unit_tallies
-from handlers.task_view import Progress, is_done, load_progress, state_phrase, task_title, unit_name
+from handlers.task_view import is_done, load_progress, state_phrase, task_title, unit_name
 from knowledge.base import COMMUNES
 from knowledge.form_rules import compute_all
 from knowledge.models import TaskEntry
@@ -60,70 +59,12 @@ class TaskLine:
     css: str
 
 
-@dataclass(frozen=True)
-class DataState:
-    """What the overview was built from: the newest report and how many there are (a report
-    committed late with a lower id changes the count), communes and people, the tasks' marks,
-    the day."""
-
-    newest: int
-    reports: int
-    communes_people: str
-    progress: int
-    today: dt.date
-
-    def same_but_reports(self, other: DataState) -> bool:
-        """Only reports were added since (none can be removed: they are the office's record)."""
-        return (
-            (self.communes_people, self.progress, self.today)
-            == (other.communes_people, other.progress, other.today)
-            and other.newest >= self.newest
-            and other.reports >= self.reports
-        )
-
-
-@dataclass(frozen=True)
-class District:
-    """The overview's data as of one state of the database (``key``)."""
-
-    key: DataState
-    rows: list[tables.Row]
-    board: CriteriaBoard
-    progress: Progress
-    never: int
-    has_chart: bool
-    current: tables.Current  # each commune's current reports per form
-    names: dict[int, str]  # who sent them
-
-
-def _assembled(
-    key: DataState,
-    rows: list[tables.Row],
-    board: CriteriaBoard,
-    progress: Progress,
-    current: tables.Current,
-    names: dict[int, str],
-    charted: str | None,
-) -> District:
-    reported = {commune for commune, _form in current}
-    return District(
-        key=key,
-        rows=rows,
-        board=board,
-        progress=progress,
-        never=len([row for row in rows if row.commune.id not in reported]),
-        has_chart=charted is not None and any(form == charted for _commune, form in current),
-        current=current,
-        names=names,
-    )
-
-
 class Pages:
     def __init__(self, auth: Auth) -> None:
         self.auth = auth
         self.deps = auth.deps
         self._charts: dict[tuple[str, str, dt.date], bytes | None] = {}
-        self._district_cache: District | None = None
+        self._overview: Overview | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
     def render(
@@ -213,18 +154,19 @@ class Pages:
         ctx = viewer.ctx
         deps = self.deps
         forms = list(deps.kb.forms.values())
-        district = await self._district(ctx)
-        progress = district.progress
+        overview = await self._overview_of(ctx)
+        progress = overview.progress
         columns = tables.columns(ctx, forms)
         keys = {c.key for c in columns}
         sort = request.query.get("sort", "xa")
         sort = sort if sort in keys else "xa"
         descending = request.query.get("dir") == "desc"
-        rows = tables.sort_rows(district.rows, sort, descending)
-        page = tables.page_of(rows, _int(request.query.get("page"), 1))
+        ordered = await overview.ordered(sort, descending)
+        shown = tables.page_of(ordered, _int(request.query.get("page"), 1))
+        page = tables.Page(await overview.rows(shown.rows), shown.number, shown.pages, shown.total)
         tables.write_text(ctx, forms, page.rows)
-        board = district.board
-        codes = board.criteria
+        codes = [c for c in deps.kb.indicators if deps.kb.indicators[c].level == "xa"]
+        codes = [c for c in codes if deps.kb.indicators[c].parent is None]
         matrix = [
             (
                 row.commune,
@@ -232,7 +174,7 @@ class Pages:
                     (deps.kb.indicators[c].label, s.value, CSS_CLASS[s], MARKS[s],
                      standing_word(ctx.tr, s))
                     for c in codes
-                    for s in [board.communes[row.commune.id][c].standing]
+                    for s in [overview.criteria(row.commune)[c].standing]
                 ],
             )
             for row in page.rows
@@ -240,8 +182,7 @@ class Pages:
         first = ctx.today - dt.timedelta(days=ctx.today.weekday())
         last = first + dt.timedelta(days=6)
         reporting = await ReportRepo(deps.db).communes_reporting_between(first, last)
-        silent = [row.commune.name for row in district.rows if row.commune.id not in reporting]
-        silent.sort()
+        silent = [c.name for c in overview.communes if c.id not in reporting]
         set_aside = await DeadLetters(deps.db).count_since(ctx.now - dt.timedelta(days=7))
         return self.render(
             "overview.html",
@@ -251,7 +192,7 @@ class Pages:
                 format_date(first, "dd/MM/yyyy", locale=ctx.lang),
                 format_date(last, "dd/MM/yyyy", locale=ctx.lang),
             ),
-            reported_week=len(district.rows) - len(silent),
+            reported_week=len(overview.communes) - len(silent),
             set_aside=set_aside,
             silent=silent[:MAX_NAMES],
             silent_more=max(0, len(silent) - MAX_NAMES),
@@ -264,88 +205,23 @@ class Pages:
             criteria=[deps.kb.indicators[c].label for c in codes],
             legend=[(CSS_CLASS[s], MARKS[s], standing_word(ctx.tr, s)) for s in ORDER],
             late=self._late(viewer, progress),
-            never=district.never,
-            has_chart=district.has_chart,
+            never=overview.never,
+            has_chart=overview.has_chart,
             chart_title=_chart_title(ctx, deps.kb),
             today=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),
         )
 
-    async def _district(self, ctx: Context) -> District:
-        """Every commune's row and the criteria board, built once per state of the data (a new
-        report, a task marked, a new day): sorting and paging reuse it. When only reports were
-        added, the rows of the communes they concern are rebuilt, not every row (a province's
-        10,000 communes take seconds to build from scratch)."""
-        deps = self.deps
-        progress = await load_progress(deps.db, ctx.now.tzinfo)
-        state = await deps.db.fetchone(
-            "SELECT (SELECT coalesce(max(id), 0) FROM reports) AS newest,"
-            " (SELECT count(*) FROM reports) AS reports,"
-            " (SELECT count(*) || ':' || coalesce(sum(id * active), 0) FROM communes) AS communes,"
-            " (SELECT max(updated_at) FROM users) AS people"
-        )
-        assert state is not None
-        key = DataState(
-            int(state["newest"]),
-            int(state["reports"]),
-            f"{state['communes']}/{state['people']}",
-            progress.version,
-            ctx.today,
-        )
-        cached = self._district_cache
-        if cached is not None and cached.key == key:
-            return cached
-        forms = list(deps.kb.forms.values())
-        if cached is not None and cached.key.same_but_reports(key):
-            added = [
-                r for r in await ReportRepo(deps.db).added_since(cached.key.newest)
-                if r.id <= key.newest
-            ]  # fmt: skip
-            # Every report counted is among them, unless one stored earlier (a lower id)
-            # was committed late, on PostgreSQL: then from scratch.
-            if cached.key.reports + len(added) == key.reports:
-                self._district_cache = await self._with_added(cached, key, forms, added, ctx)
-                return self._district_cache
-        communes = await deps.communes.all()
-        reports = await ReportRepo(deps.db).latest()
-        current = tables.current_by_commune(reports)
-        names = await deps.users.names_of(r.submitted_by for r in reports)
-        board = derive_board(deps.kb, progress, reports, communes, ctx.today)
-        rows = tables.rows(forms, communes, current, names, board)
-        self._district_cache = _assembled(
-            key, rows, board, progress, current, names, self._charted()
-        )
-        return self._district_cache
-
-    def _charted(self) -> str | None:
-        form = chart_form(self.deps.kb)
-        return form.id if form is not None else None
-
-    async def _with_added(
-        self,
-        cached: District,
-        key: DataState,
-        forms: list[Any],
-        added: list[Report],
-        ctx: Context,
-    ) -> District:
-        """``cached`` with the reports ``added`` since: their communes' rows and standings."""
-        current = tables.with_reports(cached.current, added)
-        names = {**cached.names, **await self.deps.users.names_of(r.submitted_by for r in added)}
-        shown = {row.commune.id: row.commune for row in cached.rows}
-        touched = [shown[c] for c in dict.fromkeys(r.commune_id for r in added) if c in shown]
-        wanted = set(evidence_forms(self.deps.kb))
-        evidence = [r for c in touched for f in wanted for r in current.get((c.id, f), [])]
-        partial = derive_board(self.deps.kb, cached.progress, evidence, touched, ctx.today)
-        communes = [row.commune for row in cached.rows]
-        board = with_communes(self.deps.kb, cached.board, partial, communes)
-        ids = {c.id for c in touched}
-        rows = [
-            tables.rows(forms, [row.commune], current, names, board)[0]
-            if row.commune.id in ids
-            else row
-            for row in cached.rows
-        ]
-        return _assembled(key, rows, board, cached.progress, current, names, self._charted())
+    async def _overview_of(self, ctx: Context) -> Overview:
+        """The overview's data as of now: kept while nothing changed, brought up to date when
+        only reports were added (their communes read again), read afresh otherwise."""
+        tz = ctx.now.tzinfo
+        state = await state_of(self.deps, ctx.today, tz)
+        cached = self._overview
+        if cached is None:
+            self._overview = await Overview.read(self.deps, ctx.today, tz)
+        else:
+            self._overview = await cached.after(state, tz)
+        return self._overview
 
     def _late(self, viewer: Viewer, progress: Any) -> list[TaskLine]:
         ctx = viewer.ctx

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from babel.dates import format_date
 
@@ -22,6 +23,7 @@ from storage.communes import Commune
 from storage.reports import Report
 
 PAGE_SIZE = 100
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Page:
-    rows: list[Row]
+class Page(Generic[T]):
+    rows: list[T]
     number: int
     pages: int
     total: int
@@ -117,25 +119,32 @@ def rows(
     names: dict[int, str],
     board: CriteriaBoard,
 ) -> list[Row]:
-    """Every commune's row with the values it sorts by; the text is written later, for the
-    rows a page shows (:func:`write_text`): a province's 10,000 rows are sorted, not printed."""
+    """These communes' rows with the values they sort by; the text is written later, for the
+    rows a page shows (:func:`write_text`)."""
     out: list[Row] = []
     for commune in communes:
         row = Row(commune, {"xa": Cell(commune.name, vi_key(commune.name))})
         for form in forms:
             reports = current.get((commune.id, form.id), [])
             if reports:
-                _form_cells(form, reports, names, row)
-        counts = board.tally(commune.id) if commune.id in board.communes else {}
-        met = counts.get(Standing.MET, 0)
-        late = counts.get(Standing.LATE, 0)
-        row.cells["criteria.met"] = Cell(f"{met}/{len(board.criteria)}", met)
-        row.cells["criteria.late"] = Cell(str(late), late)
+                form_cells(form, reports, names, row)
+        tally = board.tally(commune.id) if commune.id in board.communes else Counter()
+        row.cells |= criteria_cells(tally, board)
         out.append(row)
     return out
 
 
-def _form_cells(form: Form, reports: list[Report], names: dict[int, str], row: Row) -> None:
+def criteria_cells(tally: Mapping[Standing, int], board: CriteriaBoard) -> dict[str, Cell]:
+    """A commune's criteria columns: how many are met (of all), how many late."""
+    met, late = tally.get(Standing.MET, 0), tally.get(Standing.LATE, 0)
+    return {
+        "criteria.met": Cell(f"{met}/{len(board.criteria)}", met),
+        "criteria.late": Cell(str(late), late),
+    }
+
+
+def form_cells(form: Form, reports: list[Report], names: dict[int, str], row: Row) -> None:
+    """A form's cells in a commune's row: its key figures, date and sender (the newest)."""
     newest = max(reports, key=lambda r: (r.submitted_at, r.id))
     row.newest[form.id] = newest
     if form.subject_field:
@@ -210,8 +219,8 @@ def _comparable(value: Any) -> tuple[int, Any]:
     return (2, vi_key(str(value)))
 
 
-def page_of(table: list[Row], number: int, size: int = PAGE_SIZE) -> Page:
+def page_of(table: Sequence[T], number: int, size: int = PAGE_SIZE) -> Page[T]:
     pages = max(1, math.ceil(len(table) / size))
     number = min(max(1, number), pages)
     start = (number - 1) * size
-    return Page(table[start : start + size], number, pages, len(table))
+    return Page(list(table[start : start + size]), number, pages, len(table))

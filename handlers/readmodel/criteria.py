@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import NamedTuple
 
 from handlers.task_view import Progress, load_progress
 from knowledge.base import KnowledgeBase
@@ -62,9 +62,9 @@ class Basis(StrEnum):
     PARTS = "parts"  # a criterion: from its sub-indicators, ``parts`` = (met, all)
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """Where one indicator stands at one place, and why."""
+class Cell(NamedTuple):
+    """Where one indicator stands at one place, and why. (A named tuple: a province's board
+    has a million of them, made in a fraction of a dataclass's time.)"""
 
     standing: Standing
     basis: Basis
@@ -118,8 +118,7 @@ class CriteriaBoard:
 # -- the computation -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Verdict:
+class _Verdict(NamedTuple):
     met: bool
     at: tuple[dt.datetime, int]
     report: Report | None = None
@@ -144,6 +143,22 @@ class _Deriver:
         self.commune_codes = [c for c in codes if kb.indicators[c].level == "xa"]
         self.district_codes = [c for c in codes if kb.indicators[c].level == "huyen"]
         self.leaves = {c for c in codes if not kb.indicators[c].children}
+        self.rules = evidence.rules
+        self.parent = {c: kb.indicators[c].parent for c in codes}
+        # A status report on an indicator reaches it, or each of its sub-indicators.
+        self.reaches = {c: set(kb.indicators[c].children) or {c} for c in self.commune_codes}
+        # For each indicator-status form: its status field, value → met?, its expected date.
+        self.status_meaning: dict[str, tuple[str, dict[object, bool], str | None]] = {}
+        for form in kb.forms.values():
+            if form.standing is not None:
+                meaning: dict[object, bool] = {v: True for v in form.standing.met}
+                meaning |= {v: False for v in form.standing.in_progress + form.standing.not_met}
+                self.status_meaning[form.id] = (
+                    form.standing.field,
+                    meaning,
+                    form.standing.expected,
+                )
+        self._verdicts: dict[tuple[int, str | None], _Verdict | None] = {}
         # Which leaves a piece of evidence can touch.
         self.by_form: dict[str, set[str]] = {}
         self.by_task: dict[str, set[str]] = {}
@@ -186,9 +201,7 @@ class _Deriver:
         for form_id in measures:
             touched |= self.by_form.get(form_id, set())
         for code in statuses:
-            ind = self.kb.indicators.get(code)
-            if ind is not None:
-                touched |= {code} if not ind.children else set(ind.children)
+            touched |= self.reaches.get(code, set())
         for task_id, codes in self.by_task.items():
             if self.progress.of(task_id, commune_id) is not None:
                 touched |= codes
@@ -196,11 +209,13 @@ class _Deriver:
             return self.blank
         cells = dict(self.blank)
         parents: set[str] = set()
+        tasks: dict[tuple[str, ...], _Verdict | None] = {}
         for code in touched:
-            if code not in self.leaves:
-                continue
-            cells[code] = self._leaf(commune_id, code, measures, statuses)
-            parent = self.kb.indicators[code].parent
+            rule = self.rules[code]
+            if rule.tasks not in tasks:
+                tasks[rule.tasks] = self._task_verdict(rule, commune_id)
+            cells[code] = self._leaf(rule, measures, statuses, tasks[rule.tasks])
+            parent = self.parent[code]
             if parent is not None:
                 parents.add(parent)
         for parent in parents:
@@ -209,15 +224,22 @@ class _Deriver:
 
     def _leaf(
         self,
-        commune_id: int,
-        code: str,
+        rule: Rule,
         measures: Mapping[str, Report],
         statuses: Mapping[str, Report],
+        tasks: _Verdict | None,
     ) -> Cell:
-        rule = self.evidence.rule(code)
-        verdicts = [v for v in self._report_verdicts(rule, measures, statuses) if v is not None]
-        report = max(verdicts, key=lambda v: v.at) if verdicts else None
-        tasks = self._task_verdict(rule, commune_id)
+        report: _Verdict | None = None
+        for source in rule.reports:
+            held = measures.get(source.form)
+            verdict = self._measure(held, source.field) if held is not None else None
+            if verdict is not None and (report is None or verdict.at > report.at):
+                report = verdict
+        for code in (rule.code, self.parent[rule.code]):
+            held = statuses.get(code) if code is not None else None
+            verdict = self._status(held) if held is not None else None
+            if verdict is not None and (report is None or verdict.at > report.at):
+                report = verdict
         decider = report
         if report is None or (
             not report.met and tasks is not None and tasks.met and tasks.at > report.at
@@ -226,56 +248,51 @@ class _Deriver:
         if decider is None:
             return self._nothing(rule)
         basis = Basis.REPORT if decider.report is not None else Basis.TASKS
-        common: dict[str, Any] = {
-            "due": rule.due,
-            "report": decider.report,
-            "figure": decider.figure,
-            "expected": decider.expected,
-            "mark": decider.mark,
-        }
         if decider.met:
-            return Cell(Standing.MET, basis, **common)
-        passed = rule.due is not None and rule.due < self.today
-        if passed or (decider.expected is not None and decider.expected < self.today):
-            return Cell(Standing.LATE, basis, **common)
-        return Cell(Standing.IN_PROGRESS, basis, **common)
-
-    def _report_verdicts(
-        self, rule: Rule, measures: Mapping[str, Report], statuses: Mapping[str, Report]
-    ) -> Iterable[_Verdict | None]:
-        for source in rule.reports:
-            report = measures.get(source.form)
-            if report is not None:
-                yield self._measure(report, source.field)
-        ind = self.kb.indicators[rule.code]
-        for code in (rule.code, ind.parent):
-            report = statuses.get(code) if code else None
-            if report is not None:
-                yield self._status(report)
+            standing = Standing.MET
+        elif (rule.due is not None and rule.due < self.today) or (
+            decider.expected is not None and decider.expected < self.today
+        ):
+            standing = Standing.LATE
+        else:
+            standing = Standing.IN_PROGRESS
+        return Cell(standing, basis, rule.due, decider.report, decider.figure, decider.expected,
+                    decider.mark)  # fmt: skip
 
     def _measure(self, report: Report, key: str) -> _Verdict | None:
+        """Whether a report meets its form's targets on ``key`` (kept: one report serves
+        several indicators)."""
+        memo = (report.id, key)
+        known = self._verdicts.get(memo, _UNSEEN)
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
+        verdict = None
         form = self.forms.get(report.form_id)
-        if form is None:
-            return None
-        values = {**report.answers, **report.computed}
-        results = [target_met(t, values) for t in form.targets_on(key)]
-        if not results or any(r is None for r in results):
-            return None
-        return _Verdict(all(results), (report.submitted_at, report.id), report, key)
+        if form is not None:
+            values = {**report.answers, **report.computed}
+            results = [target_met(t, values) for t in form.targets_on(key)]
+            if results and all(r is not None for r in results):
+                verdict = _Verdict(all(results), (report.submitted_at, report.id), report, key)
+        self._verdicts[memo] = verdict
+        return verdict
 
     def _status(self, report: Report) -> _Verdict | None:
-        form = self.forms.get(report.form_id)
-        if form is None or form.standing is None:
-            return None
-        value = report.answers.get(form.standing.field)
-        known = form.standing.met + form.standing.in_progress + form.standing.not_met
-        if value not in known:
-            return None
-        expected = None
-        if form.standing.expected is not None:
-            expected = _date(report.answers.get(form.standing.expected))
-        met = value in form.standing.met
-        return _Verdict(met, (report.submitted_at, report.id), report, expected=expected)
+        """What an indicator-status report says (kept: a criterion's report serves each of its
+        sub-indicators)."""
+        memo = (report.id, None)
+        known = self._verdicts.get(memo, _UNSEEN)
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
+        verdict = None
+        meaning = self.status_meaning.get(report.form_id)
+        if meaning is not None:
+            field, values, expected_key = meaning
+            met = values.get(report.answers.get(field))
+            if met is not None:
+                expected = _date(report.answers.get(expected_key)) if expected_key else None
+                verdict = _Verdict(met, (report.submitted_at, report.id), report, None, expected)
+        self._verdicts[memo] = verdict
+        return verdict
 
     def _task_verdict(self, rule: Rule, commune_id: int | None) -> _Verdict | None:
         """All the rule's tasks done: met (as of the last of them); some started: not met."""
@@ -324,6 +341,9 @@ class _Deriver:
         if verdict is not None:
             return Cell(Standing.IN_PROGRESS, Basis.TASKS, due=rule.due, mark=verdict.mark)
         return Cell(Standing.NO_DATA, Basis.NOTHING, due=rule.due)
+
+
+_UNSEEN = object()
 
 
 def _date(raw: object) -> dt.date | None:
