@@ -58,14 +58,24 @@ BENCHMARKS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "web": (
         "the web view's district overview, server side: 34 communes and 10,000 (a page of 100 "
-        "sorted); the first page (every report read); the page after one more report (its "
-        "commune's row rebuilt); /healthz as the baseline",
-        "34 communes ≤ 100 ms, a 10,000-commune page ≤ 500 ms, also after a report",
+        "sorted); the first page after a start (what it shows read); the page after one more "
+        "report (its commune read again); the first page sorted by the criteria (every "
+        "commune's board); /healthz as the baseline",
+        "34 communes ≤ 100 ms, a 10,000-commune page ≤ 500 ms, also after a report; the "
+        "first page ≤ 1 s",
         {
             "overview_34_ms": lambda v: v <= 100,
             "overview_10000_ms": lambda v: v <= 500,
             "overview_10000_after_report_ms": lambda v: v <= 500,
+            "overview_10000_first_ms": lambda v: v <= 1000,
         },
+    ),
+    "readmodel": (
+        "the criteria read model (every commune × indicator from reports, task marks and the "
+        "evidence rules) for 34 and 10,000 communes with a year of reports and every task "
+        "share marked; reading its inputs as the baseline",
+        "34 communes ≤ 50 ms",
+        {"board_34_ms": lambda v: v <= 50},
     ),
     "instances": (
         "updates/s through 1, 2, 3 instances on one PostgreSQL (webhooks, a round-robin "

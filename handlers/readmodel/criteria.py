@@ -210,11 +210,23 @@ class _Deriver:
         cells = dict(self.blank)
         parents: set[str] = set()
         tasks: dict[tuple[str, ...], _Verdict | None] = {}
+        # Leaves that rest on the same tasks alone stand alike (the commune's share of "the
+        # other contents" serves forty of them): worked out once.
+        alike: dict[tuple[tuple[str, ...], dt.date | None], Cell] = {}
         for code in touched:
             rule = self.rules[code]
             if rule.tasks not in tasks:
                 tasks[rule.tasks] = self._task_verdict(rule, commune_id)
-            cells[code] = self._leaf(rule, measures, statuses, tasks[rule.tasks])
+            reported = code in statuses or self.parent[code] in statuses or any(
+                source.form in measures for source in rule.reports
+            )
+            if reported:
+                cells[code] = self._leaf(rule, measures, statuses, tasks[rule.tasks])
+            else:
+                shape = (rule.tasks, rule.due)
+                if shape not in alike:
+                    alike[shape] = self._leaf(rule, measures, statuses, tasks[rule.tasks])
+                cells[code] = alike[shape]
             parent = self.parent[code]
             if parent is not None:
                 parents.add(parent)
