@@ -15,6 +15,12 @@ REDACTED = "***"
 # Telegram/Zalo bot tokens have this shape even when the setting is not known to us.
 # No \b before the digits: in an API URL the token follows ".../bot" directly.
 _TOKEN_SHAPE = re.compile(r"(?<!\d)\d{6,}:[A-Za-z0-9_-]{20,}")
+# Credentials of the bot's own web server that show up in aiohttp's logs: the access log's
+# request line, a "Got more than 8190 bytes" error quoting an oversized header or address
+# (even cut short). The session cookie, a sign-in link's token, a file link's token.
+_WEB_SECRETS = re.compile(
+    r"(?P<keep>ntm_session=|[?&]t=|/files/)(?P<secret>[^;&\s\"'/\\]+)", re.IGNORECASE
+)
 
 
 class RedactingFilter(logging.Filter):
@@ -33,6 +39,7 @@ class RedactingFilter(logging.Filter):
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        text = _WEB_SECRETS.sub(lambda m: m["keep"] + REDACTED, text)
         return _TOKEN_SHAPE.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:

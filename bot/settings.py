@@ -50,6 +50,27 @@ def _split_ids(value: object) -> object:
     return value
 
 
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _check_postgresql_url(url: str) -> None:
+    """What the driver would only refuse with a traceback at the first connection: a port
+    that is no number or out of range, an unknown ``sslmode``. (The message never repeats the
+    address: it holds the password.)"""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("cổng (port) phải là một số từ 1 đến 65535") from None
+    if port == 0:
+        raise ValueError("cổng (port) phải là một số từ 1 đến 65535")
+    modes = parse_qs(parts.query).get("sslmode", [])
+    if any(mode not in SSL_MODES for mode in modes):
+        raise ValueError("sslmode phải là một trong: " + ", ".join(SSL_MODES))
+
+
 class Settings(BaseSettings):
     """Every setting the bot reads. Unknown environment variables are ignored."""
 
@@ -242,6 +263,8 @@ class Settings(BaseSettings):
         url = value.get_secret_value() if value is not None else ""
         if url and not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("phải là sqlite:///đường/dẫn hoặc postgresql://người_dùng@máy/csdl")
+        if url.startswith(("postgresql://", "postgres://")):
+            _check_postgresql_url(url)
         return value
 
     @field_validator("zalo_bot_webhook_secret")

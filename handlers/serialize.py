@@ -34,6 +34,8 @@ def reply_to_payload(reply: Reply, context: dict[str, Any] | None = None) -> dic
         ],
         "edit": reply.edit,
     }
+    if not reply.preview:
+        payload["preview"] = False
     for name in ("photo", "document"):
         attachment: Attachment | None = getattr(reply, name)
         if attachment is not None:
@@ -71,5 +73,6 @@ def reply_from_payload(payload: dict[str, Any]) -> tuple[Reply, dict[str, Any]]:
         photo=attachments.get("photo"),
         document=attachments.get("document"),
         edit=bool(payload.get("edit")),
+        preview=bool(payload.get("preview", True)),
     )
     return reply, dict(payload.get("context") or {})

@@ -40,6 +40,9 @@ class Reply:
     photo: Attachment | None = None
     document: Attachment | None = None
     edit: bool = False  # replace the message the choice came from, where the channel can
+    # Let the platform fetch the links in it to draw a preview (off for one-time links: the
+    # fetch would be the link's one use).
+    preview: bool = True
 
     @property
     def text(self) -> str:

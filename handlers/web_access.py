@@ -68,7 +68,7 @@ async def web(ctx: Context, args: str) -> None:
             browser = _browser(session.user_agent) or _("trình duyệt không rõ")
             doc.bullet(_("{browser}, lần cuối {time}", browser=browser, time=seen))
         choices.append([Choice(_("Đăng xuất mọi nơi"), "web:out")])
-    ctx.reply(doc, choices)
+    ctx.reply(doc, choices, preview=False)  # a preview's fetch must not touch the link
 
 
 def _browser(agent: str | None) -> str:

@@ -61,7 +61,7 @@ async def web_matrix(
     token = await WebLinkRepo(app.db).create(user.id, app.clock.now(), app.deps.web_link_ttl)
     base = f"http://127.0.0.1:{runtime.web.port}"
     async with aiohttp.ClientSession() as http:
-        signed = await http.get(f"{base}/web/login?t={token}", allow_redirects=False)
+        signed = await http.post(f"{base}/web/login", data={"t": token}, allow_redirects=False)
         assert signed.status == 303
         cookie = signed.headers["Set-Cookie"].split(";")[0]
         page = await (await http.get(f"{base}/web/", headers={"Cookie": cookie})).text()

@@ -219,3 +219,50 @@ async def test_no_secret_reaches_the_logs_even_when_everything_fails(
     assert "refreshed" in text and "getUpdates failed" in text
     leaked = [s for s in secrets if s in text or s.split(":")[-1] in text]
     assert not leaked, leaked
+
+
+async def test_oversized_requests_do_not_log_the_session_or_a_link_token() -> None:
+    """aiohttp quotes an oversized header or address in its error ("Got more than 8190
+    bytes …") and writes every request line to the access log: the session cookie, a sign-in
+    link's token and a file link's token are redacted there, even when cut short."""
+    from aiohttp import web as aioweb
+    from aiohttp.test_utils import TestServer
+
+    cookie, token, file_token = "Zq3" + "x" * 40, "Tk9" + "y" * 40, "Fl7" + "z" * 30
+    root = logging.getLogger()
+    level = root.level
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.addFilter(setup_logging("DEBUG"))
+    root.addHandler(handler)
+
+    async def page(_request: aioweb.Request) -> aioweb.Response:
+        return aioweb.Response(text="ok")
+
+    app = aioweb.Application()
+    app.router.add_get("/web/login", page)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        for head in (
+            b"GET /web/ HTTP/1.1\r\nHost: x\r\nCookie: ntm_session="
+            + cookie.encode()
+            + b"A" * 9000,
+            b"GET /web/login?t=" + token.encode() + b"B" * 9000 + b" HTTP/1.1\r\nHost: x",
+            b"GET /web/login?t=" + token.encode() + b" HTTP/1.1\r\nHost: x",
+            b"GET /files/" + file_token.encode() + b"/bao-cao.xlsx HTTP/1.1\r\nHost: x",
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(head + b"\r\n\r\n")
+            await writer.drain()
+            assert (await reader.read(100)).startswith(b"HTTP/1.")
+            writer.close()
+        await asyncio.sleep(0.1)
+    finally:
+        await server.close()
+        root.removeHandler(handler)
+        root.setLevel(level)
+    text = written.getvalue()
+    assert "Got more than 8190 bytes" in text and "/web/login?t=***" in text
+    for secret in (cookie[:3] + "xxxx", token[:3] + "yyyy", file_token[:3] + "zzzz"):
+        assert secret not in text, secret

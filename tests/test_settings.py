@@ -74,6 +74,10 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("NTM_LOG_LEVEL", "LOUD"),
         ("TELEGRAM_API_BASE", "ftp://example.org"),
         ("TELEGRAM_WEBHOOK_SECRET", "has spaces!"),
+        ("NTM_DATABASE_URL", "postgresql://ntm:pw-secret@db:99999/ntm"),
+        ("NTM_DATABASE_URL", "postgresql://ntm:pw-secret@db:54x/ntm"),
+        ("NTM_DATABASE_URL", "postgresql://ntm:pw-secret@db/ntm?sslmode=strict"),
+        ("NTM_DATABASE_URL", "mysql://ntm:pw-secret@db/ntm"),
     ],
 )
 def test_bad_value_names_the_variable(
@@ -85,6 +89,18 @@ def test_bad_value_names_the_variable(
     message = str(caught.value)
     assert name in message
     assert "\n" not in message
+    assert "pw-secret" not in message  # a database address is never repeated: it holds one
+
+
+def test_a_malformed_database_url_stops_the_cli_with_one_line() -> None:
+    from tests.cli_util import run_cli
+
+    done = run_cli("db", "migrate", env={"NTM_DATABASE_URL": "postgresql://u:pw-secret@h:70000/x"})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "Cấu hình không hợp lệ: NTM_DATABASE_URL: cổng (port) phải là một số từ 1 đến 65535"
+    ]
+    assert "Traceback" not in done.stderr + done.stdout and "pw-secret" not in done.stderr
 
 
 def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:

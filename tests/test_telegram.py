@@ -323,3 +323,20 @@ def test_long_replies_are_split_into_valid_messages() -> None:
     for chunk in chunks:
         plain = parse_html(chunk)  # raises like Telegram on malformed HTML
         assert len(plain.encode("utf-16-le")) // 2 <= 4096
+
+
+async def test_the_web_link_is_sent_without_a_preview(
+    monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """Telegram fetches a link to draw its preview; the one-time sign-in link goes without."""
+    from tests.telegram_util import ADMIN
+
+    env = {"NTM_PUBLIC_URL": "https://ntm.example.vn"}
+    async with running_bot(monkeypatch, fake_telegram, tmp_path, **env):
+        fake_telegram.push_text(ADMIN, "hạn BHYT")
+        [answer] = await fake_telegram.wait_for(ADMIN, 1)
+        assert answer.preview_disabled is False  # other answers keep previews
+        fake_telegram.push_text(ADMIN, "/web")
+        link = (await fake_telegram.wait_for(ADMIN, 2))[-1]
+        assert "https://ntm.example.vn/web/login?t=" in link.text
+        assert link.preview_disabled is True

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession, CookieJar, web
+from aiohttp import ClientResponse, ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
 from bot.webview import setup_web_view
@@ -52,9 +52,19 @@ def browser_for(server: TestServer) -> ClientSession:
     return ClientSession(base_url=str(server.make_url("/")), cookie_jar=CookieJar(unsafe=True))
 
 
+async def open_link(client: ClientSession, link: str) -> ClientResponse:
+    """What a person does with the link from the chat: open it (a page that spends nothing),
+    then press its button (a POST that signs in)."""
+    page = await client.get(link, allow_redirects=False)
+    assert page.status == 200, page.status
+    token = re.search(r'name="t" value="([^"]*)"', await page.text())
+    assert token is not None
+    return await client.post("/web/login", data={"t": token[1]}, allow_redirects=False)
+
+
 async def signed_in(h: Harness, server: TestServer, who: str) -> ClientSession:
     client = browser_for(server)
-    response = await client.get(await link_for(h, who), allow_redirects=False)
+    response = await open_link(client, await link_for(h, who))
     assert response.status == 303 and response.headers["Location"] == "/web/"
     return client
 
@@ -81,7 +91,7 @@ async def test_a_link_signs_in_once_and_the_page_is_the_district(
         link = await link_for(h, "admin")
         assert "Dùng được một lần trong 10 phút" in h.last("admin")
         async with browser_for(server) as browser:
-            first = await browser.get(link, allow_redirects=False)
+            first = await open_link(browser, link)
             assert first.status == 303 and first.headers["Location"] == "/web/"  # token gone
             cookie = first.headers["Set-Cookie"]
             assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/web" in cookie
@@ -106,12 +116,12 @@ async def test_a_link_signs_in_once_and_the_page_is_the_district(
             }.items():
                 assert page.headers[header] == value
             assert "<script" not in html
-            again = await browser.get(link, allow_redirects=False)
+            again = await open_link(browser, link)
             assert again.status == 400 and "đã được dùng" in await again.text()
             assert again.headers["Content-Security-Policy"] == CSP
         async with browser_for(server) as stranger:  # a used link signs nobody else in
             assert (await stranger.get("/web/")).status == 401
-            assert (await stranger.get(link, allow_redirects=False)).status == 400
+            assert (await open_link(stranger, link)).status == 400
 
 
 async def test_an_expired_or_forged_link_says_so_and_guessing_is_limited(
@@ -121,17 +131,17 @@ async def test_an_expired_or_forged_link_says_so_and_guessing_is_limited(
         link = await link_for(h, "admin")
         h.clock.advance(dt.timedelta(minutes=11))
         async with browser_for(server) as browser:
-            late = await browser.get(link, allow_redirects=False)
+            late = await open_link(browser, link)
             assert late.status == 400 and "đã hết hạn" in await late.text()
             for n in range(9):
-                forged = await browser.get(f"/web/login?t=forged{n}", allow_redirects=False)
+                forged = await open_link(browser, f"/web/login?t=forged{n}")
                 assert forged.status == 400 and "không đúng" in await forged.text()
             fresh = await link_for(h, "admin")  # even a good link waits now
-            locked = await browser.get(fresh, allow_redirects=False)
+            locked = await open_link(browser, fresh)
             assert locked.status == 429 and "15 phút" in await locked.text()
             h.clock.advance(dt.timedelta(minutes=16))  # the cool-down is over (and that link too)
             again = await link_for(h, "admin")
-            assert (await browser.get(again, allow_redirects=False)).status == 303
+            assert (await open_link(browser, again)).status == 303
 
 
 @pytest.mark.parametrize(
@@ -254,7 +264,7 @@ async def test_the_session_cookie_is_secure_behind_https(
         link = await link_for(h, "admin")
         assert "https://ntm.example.vn/web/login?t=" in h.last("admin")
         async with browser_for(server) as browser:
-            response = await browser.get(link, allow_redirects=False)
+            response = await open_link(browser, link)
             assert "Secure" in response.headers["Set-Cookie"]
 
 
@@ -388,3 +398,47 @@ async def test_the_overview_after_new_reports_is_the_one_built_from_scratch(
             await warm.close()
             await fresh.close()
             await fresh_server.close()
+
+
+async def test_odd_addresses_are_not_found_not_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        await district(h)
+        client = await signed_in(h, server, "admin")
+        try:
+            for path in (
+                "/web/xa/99999999999999999999",
+                "/web/xa/-99999999999999999999",
+                "/web/xa/0",
+                "/web/xa/abc",
+                "/web/xa/1e309",
+            ):
+                response = await client.get(path, allow_redirects=False)
+                assert response.status == 404, (path, response.status)
+            page = await client.get("/web/?page=99999999999999999999999&sort=xa")
+            assert page.status == 200  # the last page, not an error
+        finally:
+            await client.close()
+
+
+async def test_opening_the_link_spends_nothing_only_the_button_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram and Zalo fetch a link to draw its preview: that fetch must not use it up."""
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        link = await link_for(h, "admin")
+        replies = h.replies["admin"]
+        assert replies[-1].preview is False  # sent with previews off where the channel can
+        async with browser_for(server) as previewer:
+            for _ in range(3):  # a preview bot, a link checker, the person's first look
+                page = await previewer.get(link, allow_redirects=False)
+                assert page.status == 200 and "Set-Cookie" not in page.headers
+                assert 'method="post" action="/web/login"' in await page.text()
+        async with browser_for(server) as person:
+            assert (await open_link(person, link)).status == 303  # still good
+            assert (await person.get("/web/")).status == 200
+        async with browser_for(server) as stranger:
+            bare = await stranger.get("/web/login", allow_redirects=False)
+            assert bare.status == 400
+            assert (await stranger.post("/web/login", data={}, allow_redirects=False)).status == 400

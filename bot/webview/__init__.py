@@ -46,7 +46,8 @@ def setup_web_view(
     app.middlewares.append(security_headers)
     static = resources.files("bot.webview").joinpath("static")
     routes = [
-        web.get(f"{PREFIX}/login", pages.login),
+        web.get(f"{PREFIX}/login", pages.login_page),
+        web.post(f"{PREFIX}/login", pages.login),
         web.post(f"{PREFIX}/dang-xuat", pages.sign_out),
         web.get(f"{PREFIX}/lang/{{lang}}", pages.switch_lang),
         web.get(f"{PREFIX}/", pages.overview),

@@ -113,9 +113,12 @@ class Auth:
     def now(self) -> dt.datetime:
         return self.deps.clock.now()
 
-    async def sign_in(self, request: web.Request) -> web.HTTPSeeOther | LinkProblem | str:
-        """Open a session from ``?t=`` and the redirect that takes the token out of the
-        address bar; otherwise the problem ("locked": too many failed links from here)."""
+    async def sign_in(
+        self, request: web.Request, token: str
+    ) -> web.HTTPSeeOther | LinkProblem | str:
+        """Open a session from the link's ``token`` (posted by the sign-in page's button) and
+        the redirect to the overview; otherwise the problem ("locked": too many failed links
+        from here)."""
         db = self.deps.db
         now = self.now()
         client = client_of(request, self.behind_proxy)
@@ -123,7 +126,7 @@ class Auth:
         async with db.transaction():
             if await attempts.locked_until(client, now) is not None:
                 return "locked"
-            token = request.query.get("t", "")[:100]
+            token = token[:100]
             found = await WebLinkRepo(db).redeem(token, now) if token else LinkProblem.UNKNOWN
             if isinstance(found, LinkProblem):
                 await attempts.failed(client, now)

@@ -111,8 +111,20 @@ class Pages:
         )
 
     # -- signing in and out ------------------------------------------------------------------
+    async def login_page(self, request: web.Request) -> web.StreamResponse:
+        """The link from the chat opens a page whose button signs in: opening the link spends
+        nothing, so a chat app fetching it to draw a preview cannot use it up."""
+        token = request.query.get("t", "")[:100]
+        tr = _tr(self, request.cookies.get(LANG_COOKIE) or self.deps.default_lang)
+        if not token:
+            text = tr("Đường dẫn đăng nhập không đúng.") + " "
+            text += tr("Gõ /web trong chat để nhận đường dẫn mới.")
+            return self.message(request, None, tr("Không đăng nhập được"), text, 400)
+        return self.render("login.html", request, None, token=token)
+
     async def login(self, request: web.Request) -> web.StreamResponse:
-        outcome = await self.auth.sign_in(request)
+        form = await request.post()
+        outcome = await self.auth.sign_in(request, str(form.get("t", "")))
         if isinstance(outcome, web.HTTPSeeOther):
             raise outcome
         tr = _tr(self, request.cookies.get(LANG_COOKIE) or self.deps.default_lang)
@@ -511,11 +523,16 @@ def _groups(columns: list[tables.Column]) -> list[tuple[str, int]]:
     return groups
 
 
+MAX_ID = 2**63 - 1  # what a database integer holds: beyond it, nothing can be found
+
+
 def _int(value: str | None, default: int) -> int:
+    """A number from an address (a page, an id); ``default`` when it is none or out of range."""
     try:
-        return int(value) if value is not None else default
+        number = int(value) if value is not None else default
     except ValueError:
         return default
+    return number if -MAX_ID <= number <= MAX_ID else default
 
 
 def _number(ctx: Context, value: Any, unit: str | None) -> str:

@@ -217,8 +217,10 @@ class _Deriver:
             rule = self.rules[code]
             if rule.tasks not in tasks:
                 tasks[rule.tasks] = self._task_verdict(rule, commune_id)
-            reported = code in statuses or self.parent[code] in statuses or any(
-                source.form in measures for source in rule.reports
+            reported = (
+                code in statuses
+                or self.parent[code] in statuses
+                or any(source.form in measures for source in rule.reports)
             )
             if reported:
                 cells[code] = self._leaf(rule, measures, statuses, tasks[rule.tasks])

@@ -134,6 +134,7 @@ class SentMessage:
     file_name: str | None = None
     file_bytes: bytes | None = None
     edits: int = 0
+    preview_disabled: bool = False  # link_preview_options.is_disabled
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -353,7 +354,7 @@ class FakeTelegram:
                     params[part.name] = await part.text()  # type: ignore[union-attr]
         else:
             params.update(await request.post())
-        for key in ("reply_markup", "commands", "scope", "allowed_updates"):
+        for key in ("reply_markup", "commands", "scope", "allowed_updates", "link_preview_options"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         for key, value in list(params.items()):  # files are sent as "attach://<part name>"
@@ -527,8 +528,13 @@ class FakeTelegram:
         chat_id = self._chat_id(params)
         html, text = self._text(params)
         markup = self._check_markup(params.get("reply_markup"))
+        preview = params.get("link_preview_options") or {}
+        if not isinstance(preview, dict):
+            raise ApiError(400, "Bad Request: can't parse link preview options JSON object")
         self._check_rate(chat_id)
-        return self._store(chat_id, "text", html, text, markup)
+        return self._store(
+            chat_id, "text", html, text, markup, preview_disabled=bool(preview.get("is_disabled"))
+        )
 
     async def _send_file(self, params: dict[str, Any], field_name: str, kind: str) -> Any:
         chat_id = self._chat_id(params)

@@ -17,7 +17,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.channels.telegram.render import CAPTION_LIMIT, html_chunks, keyboard
 from bot.sender import Rejected, RetryLater, Unreachable
@@ -33,6 +33,7 @@ class Part:
     text: str = ""
     markup: InlineKeyboardMarkup | None = None
     file: Attachment | None = None
+    preview: bool = True
 
 
 class TelegramTransport:
@@ -45,7 +46,7 @@ class TelegramTransport:
         chunks = html_chunks(reply)
         markup = keyboard(reply.choices)
         parts: list[Any] = [
-            Part("text", chunk, markup if i == len(chunks) - 1 else None)
+            Part("text", chunk, markup if i == len(chunks) - 1 else None, preview=reply.preview)
             for i, chunk in enumerate(chunks)
         ]
         if reply.photo is not None:
@@ -79,12 +80,21 @@ class TelegramTransport:
             raise RetryLater(2.0, f"{type(exc).__name__}: {exc}") from exc
 
     async def _send_text(self, chat_id: int, part: Part) -> None:
+        preview = None if part.preview else LinkPreviewOptions(is_disabled=True)
         try:
-            await self.bot.send_message(chat_id, part.text, reply_markup=part.markup)
+            await self.bot.send_message(
+                chat_id, part.text, reply_markup=part.markup, link_preview_options=preview
+            )
         except TelegramBadRequest as exc:
             if "parse entities" not in exc.message:
                 raise
             # Never expected (every value is escaped); send it readable rather than not at all.
             log.error("Telegram rejected our HTML (%s); sending as plain text", exc.message)
             plain = html.unescape(re.sub(r"<[^>]+>", "", part.text))
-            await self.bot.send_message(chat_id, plain, parse_mode=None, reply_markup=part.markup)
+            await self.bot.send_message(
+                chat_id,
+                plain,
+                parse_mode=None,
+                reply_markup=part.markup,
+                link_preview_options=preview,
+            )
