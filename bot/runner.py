@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import signal
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,8 +18,10 @@ from bot.settings import Settings
 from bot.startup import StartupStopped
 from bot.web import WebServer
 from handlers.i18n import Catalogs, locales_dir
+from storage.timeutil import utc_iso
 
 log = logging.getLogger(__name__)
+HEALTH_CACHE_SECONDS = 5.0  # /healthz is asked every few seconds: one write per this
 
 
 class Runtime:
@@ -41,6 +44,7 @@ class Runtime:
         self.scheduler: Any = None
         # seconds between looks for replies not sent (failed, or left by an instance that died)
         self.retry_every = settings.reply_retry_seconds
+        self._db_health: tuple[float, tuple[bool, str]] | None = None
 
     async def __aenter__(self) -> Runtime:
         settings = self.settings
@@ -220,9 +224,25 @@ class Runtime:
         self.stop_event.set()  # a channel that cannot run is fatal: let the supervisor restart us
 
     async def _database_ok(self) -> tuple[bool, str]:
+        """Whether the database takes a write (a read alone says ok on a full disk or a
+        read-only file); the answer is kept a few seconds, health checks come often."""
         assert self.app is not None
-        await self.app.db.fetchval("SELECT 1")
-        return True, "ok"
+        now = time.monotonic()
+        if self._db_health is not None and now - self._db_health[0] < HEALTH_CACHE_SECONDS:
+            return self._db_health[1]
+        db = self.app.db
+        try:
+            async with db.transaction():
+                await db.execute(
+                    "INSERT INTO scheduler_state (name, value) VALUES ('health', ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (utc_iso(),),
+                )
+            result = (True, "ok")
+        except Exception as exc:  # the answer is the outcome, whatever went wrong
+            result = (False, f"degraded: cannot write ({type(exc).__name__})")
+        self._db_health = (now, result)
+        return result
 
     async def wait(self) -> None:
         await self.stop_event.wait()

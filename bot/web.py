@@ -36,7 +36,7 @@ class WebServer:
                 ok, detail = False, type(exc).__name__
             healthy = healthy and ok
             body[name] = detail
-        body["status"] = "ok" if healthy else "error"
+        body["status"] = "ok" if healthy else "degraded"
         return web.json_response(body, status=200 if healthy else 503)
 
     async def start(self) -> None:

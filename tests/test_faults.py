@@ -266,3 +266,31 @@ async def test_oversized_requests_do_not_log_the_session_or_a_link_token() -> No
     assert "Got more than 8190 bytes" in text and "/web/login?t=***" in text
     for secret in (cookie[:3] + "xxxx", token[:3] + "yyyy", file_token[:3] + "zzzz"):
         assert secret not in text, secret
+
+
+@pytest.mark.parametrize("fault", [read_only, disk_full], ids=["read-only", "disk-full"])
+async def test_healthz_says_degraded_while_the_database_cannot_be_written(
+    fault: Any, monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    import aiohttp
+
+    import bot.runner
+
+    monkeypatch.setattr(bot.runner, "HEALTH_CACHE_SECONDS", 0.0)
+    async with running_bot(monkeypatch, fake_telegram, tmp_path) as runtime:
+        app = runtime.app
+        assert app is not None
+        url = f"http://127.0.0.1:{runtime.web.port}/healthz"
+        async with aiohttp.ClientSession() as http:
+
+            async def health() -> tuple[int, dict[str, Any]]:
+                async with http.get(url) as response:
+                    return response.status, await response.json()
+
+            assert await health() == (200, {**(await health())[1], "status": "ok"})
+            async with fault(app.db):
+                status, body = await health()
+                assert status == 503 and body["status"] == "degraded"
+                assert body["database"].startswith("degraded: cannot write")
+            status, body = await health()
+            assert status == 200 and body["database"] == "ok"
