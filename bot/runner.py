@@ -60,6 +60,12 @@ class Runtime:
         self._app_context = open_app(settings, translator=i18n, clock=self.clock)
         self.app = await self._app_context.__aenter__()
         try:
+            if settings.instance_id:  # one process per name: refuse to start a second one
+                from bot.instance import InstanceGuard
+
+                guard = InstanceGuard(self.app.db, settings.instance_id)
+                await guard.claim()
+                self._spawn("instance-name", guard.keep(self.stop_event))
             self.web.add_check("database", self._database_ok)
             if settings.telegram_enabled:
                 from bot.channels.telegram.runtime import TelegramRuntime

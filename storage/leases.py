@@ -41,6 +41,11 @@ class LeaseRepo:
         )
         return changed == 1
 
+    async def expires(self, name: str) -> str | None:
+        """When the lease runs out (as stored): it moves each time its holder renews it."""
+        value = await self.db.fetchval("SELECT expires_at FROM leases WHERE name = ?", (name,))
+        return None if value is None else str(value)
+
     async def release(self, name: str, owner: str) -> None:
         await self.db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 

@@ -82,3 +82,34 @@ async def _holder(db: Database) -> str | None:
 
 async def _answered(fake: FakeTelegram, chat: int, count: int) -> bool:
     return len([m for m in fake.sent(chat) if m.text]) >= count
+
+
+async def test_a_second_process_with_the_same_instance_name_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """Two processes named alike would take each other's claims as their own: the second
+    one says so in one line and stops (exit 2); once the first has stopped, the name is
+    free again."""
+    from tests.cli_util import run_cli
+
+    env = bot_env(fake_telegram, tmp_path) | {"NTM_INSTANCE_ID": "web-1"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    first = Runtime(load_settings())
+    await first.__aenter__()
+    try:
+        started = time.monotonic()
+        second = await asyncio.to_thread(
+            run_cli, "run", env=env | {"NTM_WEBHOOK_PORT": str(free_port())}, timeout=60
+        )
+        assert second.returncode == 2, second.stderr
+        lines = [x for x in second.stderr.splitlines() if "NTM_INSTANCE_ID" in x]
+        assert lines[-1].startswith("NTM_INSTANCE_ID: tên “web-1” đang được một tiến trình khác")
+        assert "Traceback" not in second.stderr
+        assert time.monotonic() - started < 30
+    finally:
+        await first.__aexit__(None, None, None)
+    monkeypatch.setenv("NTM_WEBHOOK_PORT", str(free_port()))
+    again = Runtime(load_settings())  # the name was given back when the first stopped
+    await again.__aenter__()
+    await again.__aexit__(None, None, None)
