@@ -442,3 +442,37 @@ async def test_opening_the_link_spends_nothing_only_the_button_does(
             bare = await stranger.get("/web/login", allow_redirects=False)
             assert bare.status == 400
             assert (await stranger.post("/web/login", data={}, allow_redirects=False)).status == 400
+
+
+async def test_a_link_tried_again_and_again_is_locked_and_an_unknown_proxy_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Failures count per link as well as per client; requests through a proxy the bot was
+    not told of (every visitor would share its address) are named in the log, once."""
+    import logging
+
+    import bot.webview.auth
+
+    monkeypatch.setattr(bot.webview.auth, "_proxy_warned", False)
+    caplog.set_level(logging.WARNING, logger="bot.webview.auth")
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        link = await link_for(h, "admin")
+        async with browser_for(server) as first:
+            assert (await open_link(first, link)).status == 303
+        token = link.split("t=", 1)[1]
+        outcomes = []
+        for n in range(4):  # the used link, again and again (from "several" places)
+            async with browser_for(server) as other:
+                answer = await other.post(
+                    "/web/login",
+                    data={"t": token},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                    allow_redirects=False,
+                )
+                outcomes.append(answer.status)
+        assert outcomes == [400, 400, 400, 429]  # the link is locked after three failures
+        fresh = await link_for(h, "admin")
+        async with browser_for(server) as person:  # other links are not
+            assert (await open_link(person, fresh)).status == 303
+    warnings = [r.getMessage() for r in caplog.records if "NTM_WEB_BEHIND_PROXY" in r.getMessage()]
+    assert len(warnings) == 1 and "127.0.0.1" in warnings[0]

@@ -8,6 +8,7 @@ page checks the viewer's current role, as every chat step does.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from importlib import resources
 
 import aiohttp_jinja2
@@ -20,6 +21,7 @@ from bot.webview.pages import Pages
 from handlers.core import Conversation, Deps
 
 PREFIX = "/web"
+log = logging.getLogger(__name__)
 
 
 def setup_web_view(
@@ -37,6 +39,15 @@ def setup_web_view(
         behind_proxy=settings.web_behind_proxy,
     )
     pages = Pages(auth)
+    local = settings.webhook_host in ("127.0.0.1", "localhost", "::1")
+    if public.startswith("https://") and local and not settings.web_behind_proxy:
+        # https served on loopback: a reverse proxy terminates TLS in front of the bot
+        log.warning(
+            "NTM_PUBLIC_URL is https and the bot listens on %s: if a reverse proxy forwards "
+            "to it, set NTM_WEB_BEHIND_PROXY=true (otherwise every visitor shares the proxy's "
+            "address for the sign-in limit)",
+            settings.webhook_host,
+        )
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("bot.webview", "templates"),

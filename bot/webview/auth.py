@@ -4,6 +4,7 @@ checked on every request, sign-out, and the security headers every answer carrie
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -82,14 +83,35 @@ async def security_headers(
     return response
 
 
+_proxy_warned = False
+
+
 def client_of(request: web.Request, behind_proxy: bool) -> str:
     """The client's address (the first X-Forwarded-For hop when a proxy is trusted)."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
     if behind_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "")
         first = forwarded.split(",")[0].strip()
         if first:
             return first[:64]
+    elif forwarded:
+        warn_untrusted_proxy(request.remote or "?")
     return (request.remote or "?")[:64]
+
+
+def warn_untrusted_proxy(address: str) -> None:
+    """Requests come through a proxy the bot was not told of: every visitor then has the
+    proxy's address, and one stranger's failed sign-ins would lock everyone out. Said once."""
+    global _proxy_warned
+    if _proxy_warned:
+        return
+    _proxy_warned = True
+    log.warning(
+        "web requests come through a proxy (X-Forwarded-For, from %s) but "
+        "NTM_WEB_BEHIND_PROXY is not set: every visitor shares the proxy's address for the "
+        "sign-in limit, so one stranger's failures would lock the office out. Set "
+        "NTM_WEB_BEHIND_PROXY=true behind your reverse proxy.",
+        address,
+    )
 
 
 class Auth:
@@ -123,13 +145,19 @@ class Auth:
         now = self.now()
         client = client_of(request, self.behind_proxy)
         attempts = SignInAttempts(db, limit=10)
+        per_link = SignInAttempts(db, limit=3)  # a link tried again and again, from anywhere
+        token = token[:100]
+        link = "link:" + hashlib.sha256(token.encode()).hexdigest()[:32]
         async with db.transaction():
             if await attempts.locked_until(client, now) is not None:
                 return "locked"
-            token = token[:100]
+            if await per_link.locked_until(link, now) is not None:
+                return "locked"
             found = await WebLinkRepo(db).redeem(token, now) if token else LinkProblem.UNKNOWN
             if isinstance(found, LinkProblem):
                 await attempts.failed(client, now)
+                if token:
+                    await per_link.failed(link, now)
                 return found
             user = await self.deps.users.by_id(found)
             if user is None or self.conversation.role_of(user) == GUEST:
