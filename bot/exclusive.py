@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from storage.db import Store
+from storage.db import StorageError, Store
 from storage.leases import LeaseRepo, process_gone
 
 log = logging.getLogger(__name__)
@@ -40,13 +40,19 @@ async def poll_exclusively(
     lease = f"poll:{name}"
     waiting_for: str | None = None
     while not stop.is_set():
-        holder = await leases.acquire(lease, owner, _now(), ttl)
-        if (
-            holder is not None
-            and process_gone(holder)
-            and await leases.take_from(lease, holder, owner, _now(), ttl)
-        ):
-            holder = None
+        try:
+            holder = await leases.acquire(lease, owner, _now(), ttl)
+            if (
+                holder is not None
+                and process_gone(holder)
+                and await leases.take_from(lease, holder, owner, _now(), ttl)
+            ):
+                holder = None
+        except StorageError as exc:  # the database is away: ask again later
+            log.warning("%s: cannot ask who polls (%s); trying again", name, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), renew_every)
+            continue
         if holder is not None:
             if holder != waiting_for:
                 log.warning(
@@ -76,6 +82,7 @@ async def _poll_while_held(
     renew_every: float,
 ) -> None:
     halt = asyncio.Event()
+    unreachable = False
     polling = asyncio.ensure_future(poll(halt))
     stopping = asyncio.ensure_future(stop.wait())
     try:
@@ -85,7 +92,18 @@ async def _poll_while_held(
             )
             if polling.done() or stop.is_set():
                 break
-            holder = await leases.acquire(lease, owner, _now(), ttl)
+            try:
+                holder = await leases.acquire(lease, owner, _now(), ttl)
+            except StorageError as exc:
+                # The database is away: no other instance can take the lease meanwhile, and
+                # what is polled waits to be stored. Keep polling; renew when it is back.
+                if not unreachable:
+                    log.warning("cannot renew the polling lease (%s); polling on", exc)
+                unreachable = True
+                continue
+            if unreachable:
+                log.warning("the polling lease is renewed again")
+                unreachable = False
             if holder is not None:
                 log.error("lost the polling lease to %s; this instance stops polling", holder)
                 break
@@ -95,4 +113,5 @@ async def _poll_while_held(
         try:
             await polling  # its errors are the runtime's to see
         finally:
-            await leases.release(lease, owner)
+            with contextlib.suppress(StorageError):
+                await leases.release(lease, owner)

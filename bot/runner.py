@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.startup import StartupStopped
 from bot.web import WebServer
 from handlers.i18n import Catalogs, locales_dir
+from storage.db import StorageUnavailable
 from storage.timeutil import utc_iso
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,7 @@ class Runtime:
             i18n = I18n(path=locales_dir(), default_locale=settings.lang, domain="messages")
         else:
             i18n = Catalogs(locales_dir(), default_locale=settings.lang)
-        self._app_context = open_app(settings, translator=i18n, clock=self.clock)
-        self.app = await self._app_context.__aenter__()
+        self.app = await self._open_app(i18n)
         try:
             if settings.instance_id:  # one process per name: refuse to start a second one
                 from bot.instance import InstanceGuard
@@ -97,6 +97,26 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._shutdown()
+
+    async def _open_app(self, i18n: Any) -> App:
+        """Open the app; a PostgreSQL server that cannot be reached yet (started after the bot,
+        a power cut) is waited for with backoff (1 s doubling to 60 s), stoppable meanwhile."""
+        delay = 1.0
+        while True:
+            self._app_context = open_app(self.settings, translator=i18n, clock=self.clock)
+            try:
+                app: App = await self._app_context.__aenter__()
+                return app
+            except StorageUnavailable as exc:
+                self._app_context = None
+                if self.settings.postgresql_url is None:
+                    raise  # SQLite: a file that cannot be opened will not open by waiting
+                log.warning("%s; trying again in %.0f s", exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), timeout=delay)
+            if self.stop_event.is_set():
+                raise StartupStopped()
+            delay = min(delay * 2, 60.0)
 
     async def _setup_zalo(self) -> None:
         """Zalo clients, and their webhook routes (added before the server starts)."""

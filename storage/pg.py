@@ -50,6 +50,7 @@ class _Tx:
     tx: Any = None
     release: Callable[[], Any] | None = None
     active: bool = True
+    broken: bool = False  # the connection was lost: closed, not reused
     rollback_hooks: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -83,9 +84,10 @@ class PgDatabase:
                     self.url, min_size=self.min_size, max_size=self.max_size
                 )
             except (OSError, asyncpg.PostgresError) as exc:
-                raise StorageUnavailable(
-                    f"không kết nối được PostgreSQL ở {self.where} ({type(exc).__name__}: {exc})"
-                ) from exc
+                text = f"không kết nối được PostgreSQL ở {self.where} ({type(exc).__name__}: {exc})"
+                if isinstance(_translate(exc), StorageUnavailable):
+                    raise StorageUnavailable(text) from exc  # not there (yet): worth waiting
+                raise StorageError(text) from exc  # a wrong password or database: it will not do
         return self
 
     async def close(self) -> None:
@@ -140,7 +142,11 @@ class PgDatabase:
                 for hook in reversed(state.rollback_hooks):
                     hook()
                 if state.tx is not None:
-                    await state.tx.rollback()
+                    try:
+                        await state.tx.rollback()
+                    except Exception as exc:  # a lost connection: there is nothing to undo
+                        log.info("rollback failed (%s); the connection is dropped", exc)
+                        state.broken = True
                 raise
             if state.tx is not None:
                 try:
@@ -148,24 +154,48 @@ class PgDatabase:
                 except Exception as exc:
                     for hook in reversed(state.rollback_hooks):
                         hook()
+                    state.broken = True
                     raise _translate(exc) from exc
         finally:
             state.active = False
             self._tx.reset(token)
             if state.conn is not None:
-                await self.pool.release(state.conn)
+                await self._give_back(state.conn, broken=state.broken)
+
+    async def _give_back(self, conn: Any, *, broken: bool = False) -> None:
+        """Return a connection to the pool (a broken one is closed: the pool opens a new one
+        when the server is back)."""
+        if broken:
+            conn.terminate()
+        try:
+            await self.pool.release(conn)
+        except Exception as exc:  # the server went away meanwhile
+            log.info("releasing a connection failed: %s", exc)
+
+    async def _acquire(self) -> Any:
+        try:
+            return await self.pool.acquire()
+        except Exception as exc:  # the server is down or unreachable
+            raise _translate(exc) from exc
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:
         state = self._state()
         if state is None:
-            async with self.pool.acquire() as conn:
+            conn = await self._acquire()
+            try:
                 yield conn
+            finally:
+                await self._give_back(conn)
             return
         if state.conn is None:
-            state.conn = await self.pool.acquire()
+            state.conn = await self._acquire()
             state.tx = state.conn.transaction()
-            await state.tx.start()
+            try:
+                await state.tx.start()
+            except Exception as exc:
+                state.broken = True
+                raise _translate(exc) from exc
         yield state.conn
 
     # -- statements ---------------------------------------------------------------------------
@@ -222,20 +252,27 @@ class PgDatabase:
         await self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
 
 
-def _translate(exc: Exception) -> Exception:
+def _translate(exc: BaseException) -> Exception:
+    """asyncpg's errors as the store's: a lost or refused connection (the server stopped,
+    restarted, unreachable) is :class:`StorageUnavailable`, what the bot answers politely and
+    tries again after."""
     import asyncpg
 
     if isinstance(exc, asyncpg.UniqueViolationError):
         return DuplicateKey(str(exc))
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
         return StorageError(f"constraint failed: {exc}")
-    if isinstance(
-        exc, OSError | asyncpg.CannotConnectNowError | asyncpg.ConnectionDoesNotExistError
-    ):
+    lost = (
+        OSError,  # refused, reset, timed out
+        asyncpg.PostgresConnectionError,  # cannot connect now, connection does not exist
+        asyncpg.InterfaceError,  # the connection or the pool closed under us
+        asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown
+    )
+    if isinstance(exc, lost):
         return StorageUnavailable(f"PostgreSQL: {type(exc).__name__}")
-    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+    if isinstance(exc, asyncpg.PostgresError):
         return StorageError(str(exc))
-    return exc
+    return exc if isinstance(exc, Exception) else StorageError(str(exc))
 
 
 def _conforms(db: PgDatabase) -> Store:  # mypy checks that both engines offer the same

@@ -46,30 +46,54 @@ def _as_postgres(args: list[str]) -> list[str]:
     )
 
 
+class Cluster:
+    """A throwaway cluster that can be stopped and started again (a database outage)."""
+
+    def __init__(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="ntm-pg-"))
+        self.data = self.base / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres", "postgres")
+        self.port = free_port()
+        subprocess.run(
+            _as_postgres([str(BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A",
+                          "trust", "-E", "UTF8", "--locale=C.UTF-8"]),
+            check=True, capture_output=True,
+        )  # fmt: skip
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            _as_postgres([str(BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
+                          str(self.base / "log"), "-w", "start"]),
+            check=True, capture_output=True,
+        )  # fmt: skip
+
+    def stop(self, mode: str = "immediate") -> None:
+        subprocess.run(
+            _as_postgres([str(BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "stop"]),
+            check=False, capture_output=True,
+        )  # fmt: skip
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
 @contextmanager
 def cluster() -> Iterator[str]:
     """A running cluster; yields the URL of its ``postgres`` database."""
-    base = Path(tempfile.mkdtemp(prefix="ntm-pg-"))
-    data = base / "data"
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
-    port = free_port()
-    subprocess.run(
-        _as_postgres([str(BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                      "-E", "UTF8", "--locale=C.UTF-8"]),
-        check=True, capture_output=True,
-    )  # fmt: skip
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        _as_postgres([str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l",
-                      str(base / "log"), "-w", "start"]),
-        check=True, capture_output=True,
-    )  # fmt: skip
+    with stoppable_cluster() as running:
+        yield running.url
+
+
+@contextmanager
+def stoppable_cluster() -> Iterator[Cluster]:
+    """A running cluster the test may stop and start again."""
+    running = Cluster()
+    running.start()
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield running
     finally:
-        subprocess.run(
-            _as_postgres([str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            check=False, capture_output=True,
-        )  # fmt: skip
-        shutil.rmtree(base, ignore_errors=True)
+        running.remove()

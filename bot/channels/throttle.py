@@ -13,7 +13,7 @@ import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from storage.db import Store
+from storage.db import StorageError, Store
 from storage.throttle import SharedBuckets
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,13 @@ class Throttle:
         if self.shared is None or self.interval <= 0:
             return self.allow(user)
         key = f"{self.channel}:{user}"
-        if await self.shared.take(key, time.time(), interval=self.interval, burst=self.burst):
+        try:
+            allowed = await self.shared.take(
+                key, time.time(), interval=self.interval, burst=self.burst
+            )
+        except StorageError:  # the database is away: this instance's own bucket meanwhile
+            return self.allow(user)
+        if allowed:
             return Verdict(True, False)
         now = time.monotonic()
         bucket = self._buckets.setdefault(user, _Bucket(0.0, now))

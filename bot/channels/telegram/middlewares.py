@@ -12,6 +12,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.channels.throttle import Throttle
 from handlers.core import THROTTLED, Deps
+from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -28,7 +29,10 @@ class UserLanguageMiddleware(I18nMiddleware):
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data.get("event_from_user")
         if user is not None:
-            account = await self.deps.users.get(CHANNEL, str(user.id))
+            try:
+                account = await self.deps.users.get(CHANNEL, str(user.id))
+            except StorageError:  # the database is away: the default language will do
+                return self.deps.default_lang
             if account is not None and account.lang:
                 return account.lang
         return self.deps.default_lang
