@@ -40,6 +40,8 @@ from bot.app import open_app  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.web import WebServer  # noqa: E402
 from bot.webview import setup_web_view  # noqa: E402
+from handlers.i18n import Tr  # noqa: E402
+from handlers.report_evidence import record_report_evidence  # noqa: E402
 from storage.reports import ReportRepo  # noqa: E402
 from storage.web import WebLinkRepo  # noqa: E402
 
@@ -62,7 +64,7 @@ async def measure(tmp: Path, synthetic: int, runs: int) -> Measured:
         base = str(server.make_url("/"))
         try:
             async with ClientSession(base_url=base, cookie_jar=CookieJar(unsafe=True)) as http:
-                signed = await http.get(f"/web/login?t={token}", allow_redirects=False)
+                signed = await http.post("/web/login", data={"t": token}, allow_redirects=False)
                 assert signed.status == 303, signed.status
                 pages: list[float] = []
                 health: list[float] = []
@@ -109,11 +111,14 @@ async def measure(tmp: Path, synthetic: int, runs: int) -> Measured:
 
 
 async def _report_once(deps: Any, n: int) -> None:
-    """One BHYT report more, by the officer who sent the first commune's last one."""
+    """One BHYT report more, by the officer who sent the first commune's last one, stored as
+    the report dialog stores it (with the task marks it makes)."""
     repo = ReportRepo(deps.db)
-    [last] = await repo.latest(commune_id=(await deps.communes.all())[0].id, form_id="bhyt")
+    commune = (await deps.communes.all())[0]
+    [last] = await repo.latest(commune_id=commune.id, form_id="bhyt")
+    form = deps.kb.forms["bhyt"]
     async with deps.db.transaction():
-        await repo.add(
+        report = await repo.add(
             commune_id=last.commune_id,
             form_id="bhyt",
             subject="",
@@ -126,6 +131,8 @@ async def _report_once(deps: Any, n: int) -> None:
             now=last.submitted_at + dt.timedelta(minutes=n + 1),
             report_date=last.report_date,
         )
+        tr = Tr(deps.translator, "vi")
+        await record_report_evidence(deps.kb, deps.db, tr, form, report, commune)
 
 
 @dataclass(frozen=True)

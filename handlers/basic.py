@@ -30,7 +30,8 @@ async def ask(ctx: Context, text: str) -> None:
     """Free text is a question about the plan."""
     progress = await load_progress(ctx.deps.db, ctx.now.tzinfo)
     lang = ctx.lang if ctx.lang_explicit else None
-    answer = ctx.deps.qa.answer(text, ctx.today, lang, progress)
+    commune = ctx.user.commune_id if ctx.is_officer else None  # their share's state
+    answer = ctx.deps.qa.answer(text, ctx.today, lang, progress, commune)
     ctx.reply(answer.doc, answer.choices)
 
 

@@ -87,7 +87,7 @@ async def create_digest_job(
         png = charts[lang]
         if png is None:
             return None
-        return Attachment(f"bhyt-{week_key(today)}.png", png, "image/png")
+        return Attachment(f"bieu-do-{week_key(today)}.png", png, "image/png")
 
     recipients: list[Recipient] = []
     for channel, chat_id, lang, user_id in await _recipients_office(deps):
@@ -254,7 +254,8 @@ async def create_reminder_job(
                     person.channel, person.chat_id, person.id, replies_to_payload([Reply(doc)])
                 )
             )
-    communal = deadline.level == "xa" or COMMUNES in deadline.responsible
+    # A goal the communes reach together (32/32 xã) is no commune's own task to be reminded of.
+    communal = (deadline.level == "xa" or COMMUNES in deadline.responsible) and not deadline.goal
     if communal:
         for officer in await _officers(deps):
             assert officer.chat_id is not None

@@ -71,19 +71,18 @@ def reason(tr: Tr, kb: KnowledgeBase, cell: Cell, today: dt.date, tz: dt.tzinfo 
     if cell.basis is Basis.PARTS:
         met, total = cell.parts or (0, 0)
         return tr("{met}/{total} chỉ tiêu đạt", met=met, total=total)
+    if cell.basis in (Basis.DUE, Basis.NOTHING, Basis.TASKS) and cell.task is not None:
+        task = kb.task(cell.task)
+        title = task_title(task, tr) if task else cell.task
+        state = state_phrase(tr, cell.mark, kb.due(task) if task else (due or today), today, tz)
+        return tr("việc “{task}”: {state}", task=title, state=state)
     if cell.basis is Basis.DUE:
         assert due is not None
         return tr("chưa có báo cáo, hạn {date} đã qua", date=_date(tr, due))
-    if cell.basis is Basis.NOTHING:
+    if cell.basis is not Basis.REPORT:
         if due is None:
             return tr("chưa có báo cáo")
         return tr("chưa có báo cáo, hạn {date}", date=_date(tr, due))
-    if cell.basis is Basis.TASKS:
-        assert cell.mark is not None
-        task = kb.task(cell.mark.task_id)
-        title = task_title(task, tr) if task else cell.mark.task_id
-        state = state_phrase(tr, cell.mark, due or today, today, tz)
-        return tr("việc “{task}”: {state}", task=title, state=state)
     report = cell.report
     assert report is not None
     form = kb.forms.get(report.form_id)

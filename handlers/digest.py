@@ -104,8 +104,9 @@ def chart_form(kb: KnowledgeBase) -> Form | None:
     return next((f for f in kb.forms.values() if f.chart is not None), None)
 
 
-async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
-    """Reads only what the digest shows, so it grows with the communes, not the history."""
+async def load_digest_data(deps: Deps, today: dt.date, *, criteria: bool = True) -> DigestData:
+    """Reads only what the digest shows, so it grows with the communes, not the history
+    (``criteria=False``: without the criteria board, for the chart alone)."""
     repo = ReportRepo(deps.db)
     first = today - dt.timedelta(days=today.weekday())
     last = first + dt.timedelta(days=6)
@@ -122,7 +123,7 @@ async def load_digest_data(deps: Deps, today: dt.date) -> DigestData:
         first=first,
         last=last,
         communes=communes,
-        board=await load_board(deps.kb, deps.db, today, tz, communes),
+        board=await load_board(deps.kb, deps.db, today, tz, communes if criteria else []),
         chart_form=form,
         charted=charted,
         previous=await repo.latest_of(
@@ -343,17 +344,20 @@ def in_progress_lines(kb: KnowledgeBase, data: DigestData, tr: Tr, communes: lis
     doc = Doc()
     found: list[tuple[dt.date, str, str, str]] = []
     for commune in communes:
-        cells = data.board.communes.get(commune.id, {})
-        for code, cell in cells.items():
+        seen: set[int] = set()  # a criterion's report stands for each of its sub-indicators
+        for cell in data.board.communes.get(commune.id, {}).values():
+            report = cell.report
             if (
                 cell.standing is Standing.IN_PROGRESS
                 and cell.basis is Basis.REPORT
-                and cell.report is not None
-                and cell.report.subject == code
+                and report is not None
+                and report.id not in seen
+                and report.subject in kb.indicators
             ):
-                label = kb.indicators[code].label
+                seen.add(report.id)
+                label = kb.indicators[report.subject].label
                 when = dt.date.max if cell.expected is None else cell.expected
-                found.append((when, commune.name, label, code))
+                found.append((when, commune.name, label, report.subject))
     found.sort(key=lambda f: f[0])
     for when, name, label, _code in found[:MAX_ITEMS]:
         expected = (

@@ -65,8 +65,13 @@ class Exporter:
         self.tasks = tasks
         self._ = ctx.tr
         self.en = ctx.lang == "en"
-        self.reports = reports
         self.communes = communes
+        # Communes in Vietnamese order, each one's reports by form, subject, period, version.
+        self.reports = sorted(
+            reports,
+            key=lambda r: (vi_key(self.commune_name(r)), r.form_id, r.subject, r.period,
+                           r.version),
+        )  # fmt: skip
         self.names = names
         self.superseded = {r.supersedes for r in reports if r.supersedes}
 
@@ -104,7 +109,7 @@ class Exporter:
         if label:
             return label
         day = report.report_date.strftime("%d/%m/%Y")
-        return self._("đến {date}", date=day)
+        return self._("tính đến {date}", date=day)
 
     @staticmethod
     def explain(sheet: Any, heads: Sequence[tuple[str, str]]) -> None:

@@ -87,7 +87,9 @@ class QA:
         self.kb = kb
         self.engine = engine or QueryEngine(kb)
         self.translator = translator
-        self._cache: OrderedDict[tuple[str, str | None, dt.date, int], Answer] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str | None, dt.date, int, int | None], Answer] = (
+            OrderedDict()
+        )
 
     def answer(
         self,
@@ -95,14 +97,19 @@ class QA:
         today: dt.date,
         lang: str | None = None,
         progress: Progress | None = None,
+        commune_id: int | None = None,
     ) -> Answer:
-        key = (question, lang, today, progress.version if progress else -1)
+        """``commune_id``: an officer's commune, whose own share of the communes' tasks the
+        deadlines' states speak of."""
+        key = (question, lang, today, progress.version if progress else -1, commune_id)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached.copy()
         analysis, result = self.engine.ask(question, today, lang)
-        answer = self.render(result, analysis, today, lang or analysis.lang, progress)
+        answer = self.render(
+            result, analysis, today, lang or analysis.lang, progress, commune_id=commune_id
+        )
         self._cache[key] = answer.copy()
         if len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -115,8 +122,12 @@ class QA:
         today: dt.date,
         lang: str,
         progress: Progress | None = None,
+        *,
+        commune_id: int | None = None,
     ) -> Answer:
-        writer = PlanWriter(self.kb, Tr(self.translator, lang), today, progress)
+        writer = PlanWriter(
+            self.kb, Tr(self.translator, lang), today, progress, commune_id=commune_id
+        )
         writer.result(result)
         question = analysis.question if analysis else ""
         return Answer(
@@ -281,8 +292,12 @@ class PlanWriter:
 
     def concerned(self, deadline: Deadline) -> tuple[str, ...]:
         """The units a deadline's line speaks of: written for one commune, the communes' share
-        when they have one (its state is that commune's); otherwise every responsible unit."""
+        when they have one (its state is that commune's), the district units for a goal the
+        communes reach together; otherwise every responsible unit."""
         if self.commune_id is not None and COMMUNES in deadline.responsible:
+            if deadline.goal:
+                units = tuple(u for u in deadline.responsible if self.kb.is_department(u))
+                return units or tuple(deadline.responsible)
             return (COMMUNES,)
         return tuple(deadline.responsible)
 

@@ -64,7 +64,7 @@ from knowledge.forms import Form
 from knowledge.normalize import find_phrase, fold, words
 from storage.communes import Commune
 from storage.reports import AuditLog, Report, ReportRepo, report_number
-from storage.tasks import TaskStatus
+from storage.tasks import TaskMark, TaskStatus
 
 KIND = "report"
 REPORTERS = frozenset({ADMIN, STAFF, OFFICER})
@@ -648,9 +648,14 @@ class ReportDialog:
             },
             ctx.now,
         )
-        marks = await record_report_evidence(ctx.deps.kb, ctx.deps.db, ctx.tr, form, report)
-        await ctx.end_dialog()
         commune = await ctx.deps.communes.get(commune_id)
+        marks: list[TaskMark] = []
+        if commune is not None:  # notes in the district's language: the office reads them
+            district = Tr(ctx.deps.translator, ctx.deps.default_lang)
+            marks = await record_report_evidence(
+                ctx.deps.kb, ctx.deps.db, district, form, report, commune
+            )
+        await ctx.end_dialog()
         receipt = self.receipt(ctx, form, report, commune.name if commune else "?")
         for mark in marks:  # what the report changed in the commune's tasks
             task = ctx.deps.kb.task(mark.task_id)
@@ -658,7 +663,9 @@ class ReportDialog:
             if mark.status is TaskStatus.DONE:
                 receipt.add("☑️ ", _("Việc “{task}” của xã được ghi là đã hoàn thành.", task=title))
             else:
-                receipt.add("⏳ ", _("Việc “{task}” của xã vẫn đang thực hiện.", task=title))
+                receipt.add(
+                    "⏳ ", _("Việc “{task}” của xã được ghi là chưa hoàn thành.", task=title)
+                )
         ctx.reply(receipt)
         # Looked up only for a correction (the same transaction: nothing changed in between).
         replaced = await repo.get(report.supersedes) if report.supersedes else None

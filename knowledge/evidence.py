@@ -106,8 +106,13 @@ class Rule:
     place: Place
     reports: tuple[MeasureSource, ...]
     tasks: tuple[str, ...]
-    due: dt.date | None
-    due_deadline: str | None  # the deadline ``due`` comes from, for the reason shown
+    task_dues: tuple[dt.date, ...]  # each task's due date, in the order of ``tasks``
+    due: dt.date | None  # a date declared for the indicator itself (``due:``), if any
+
+    def first_due(self) -> dt.date | None:
+        """The earliest date it is due: its own, or its tasks'."""
+        dates = [*self.task_dues, *([self.due] if self.due else [])]
+        return min(dates) if dates else None
 
 
 @dataclass(frozen=True)
@@ -123,9 +128,9 @@ class Evidence:
     def rule(self, code: str) -> Rule:
         return self.rules[code]
 
-    def by_form(self, form_id: str) -> list[Rule]:
-        """The rules a report of this (measure) form is evidence for."""
-        return [r for r in self.rules.values() if any(s.form == form_id for s in r.reports)]
+    def serving(self, task_id: str) -> list[Rule]:
+        """The rules of the indicators (without sub-indicators) a task serves."""
+        return [r for r in self.rules.values() if task_id in r.tasks]
 
 
 def load_evidence(base: Path, kb: KnowledgeBase) -> Evidence:
@@ -166,6 +171,7 @@ class _Checker:
                     raise self.fail((*loc, "due"), f"không có thời hạn '{rule.due}'")
                 own[rule.indicator] = (rule, place, loc)
         rules = self._resolve(own)
+        self._tasks_name_their_criteria(own)
         completions: dict[str, list[str]] = {}
         for i, completion in enumerate(data.completions):
             loc = ("completions", i)
@@ -173,6 +179,15 @@ class _Checker:
             form = self._form(completion.form, (*loc, "form"))
             if not form.targets:
                 raise self.fail((*loc, "form"), f"mẫu '{form.id}' không có mục tiêu (targets)")
+            for rule in rules.values():
+                measured = any(source.form == form.id for source in rule.reports)
+                leaf = not self.kb.indicators[rule.code].children
+                if leaf and completion.task in rule.tasks and not measured:
+                    raise self.fail(
+                        (*loc, "task"),
+                        f"việc '{completion.task}' còn phục vụ '{rule.code}', mà báo cáo "
+                        f"'{form.id}' không đo: báo cáo đạt mục tiêu chưa đủ để coi việc là xong",
+                    )
             completions.setdefault(form.id, []).append(completion.task)
         goal_ids = set()
         for i, goal in enumerate(data.goals):
@@ -246,6 +261,30 @@ class _Checker:
         if place == "district" and communal:
             raise self.fail(loc, f"việc '{task_id}' là phần việc của các xã, không của huyện")
 
+    def _tasks_name_their_criteria(self, own: dict[str, tuple[IndicatorRule, Place, Loc]]) -> None:
+        """A task a rule names lists that indicator (or its criterion, or a sub-indicator)
+        among its ``criteria`` in tasks.yaml, and a communes' task's criteria all have a rule
+        naming it: the tasks sheet and the answers say what the read model counts."""
+        related = self.kb.related_codes
+        for code, (rule, _place, loc) in own.items():
+            for j, task_id in enumerate(rule.tasks):
+                if not related(code) & set(self.tasks[task_id].criteria):
+                    raise self.fail(
+                        (*loc, "tasks", j),
+                        f"việc '{task_id}' không ghi tiêu chí '{code}' trong tasks.yaml"
+                        " (criteria): hai tệp phải nói cùng một điều",
+                    )
+        for task in self.tasks.values():
+            if not self.kb.is_commune_task(task):
+                continue
+            named = {c for c, (r, _p, _l) in own.items() if task.id in r.tasks}
+            for code in task.criteria:
+                if not any(related(code) & related(c) for c in named):
+                    raise KnowledgeError(
+                        f"tasks.yaml: {task.id}.criteria: '{code}' không có quy tắc nào trong"
+                        f" {EVIDENCE_FILE} gắn với việc này"
+                    )
+
     def _resolve(self, own: dict[str, tuple[IndicatorRule, Place, Loc]]) -> dict[str, Rule]:
         rules: dict[str, Rule] = {}
         for code, ind in self.kb.indicators.items():
@@ -258,9 +297,6 @@ class _Checker:
             )
             tasks = tuple(dict.fromkeys(t for p in parts for t in p.tasks))
             due_id = next((p.due for p in parts if p.due is not None), None)
-            if due_id is None and tasks:
-                due_id = min(tasks, key=lambda t: (self.kb.due(self.tasks[t]), t))
-                due_id = self.tasks[due_id].deadline
             if not ind.children and not (reports or tasks):
                 where = mine[2] if mine else parent[2] if parent else (place,)
                 raise self.fail(
@@ -269,5 +305,6 @@ class _Checker:
                     " biết được nó đạt hay chậm",
                 )
             due = self.kb.deadline_by_id[due_id].due if due_id else None
-            rules[code] = Rule(code, place, reports, tasks, due, due_id)
+            dues = tuple(self.kb.due(self.tasks[t]) for t in tasks)
+            rules[code] = Rule(code, place, reports, tasks, dues, due)
         return rules

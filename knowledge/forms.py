@@ -251,37 +251,39 @@ class Form(_Strict):
         if self.subject_field is not None and self.subject_field not in seen:
             raise ValueError(f"subject_field: unknown field '{self.subject_field}'")
         if self.chart is not None and self.chart_target is None:
-            raise ValueError(f"chart: '{self.chart}' has no numeric target in targets")
+            raise ValueError(f"chart: '{self.chart}' chưa có mục tiêu bằng số trong targets")
         self._check_role(seen)
         return self
 
     def _check_role(self, seen: dict[str, FormField]) -> None:
         if self.role == "measure":
             if self.standing is not None:
-                raise ValueError("standing: only for role indicator-status")
+                raise ValueError("standing: chỉ dùng cho role indicator-status")
             return
         subject = seen.get(self.subject_field or "")
         if subject is None or subject.type != "indicator":
-            raise ValueError("role indicator-status: subject_field must be an indicator field")
+            raise ValueError("subject_field: role indicator-status cần một trường kiểu indicator")
         if self.standing is None:
-            raise ValueError("role indicator-status: standing is required")
+            raise ValueError("standing: role indicator-status cần khai standing")
         status = seen.get(self.standing.field)
         if status is None or status.type != "choice":
-            raise ValueError(f"standing.field: '{self.standing.field}' is not a choice field")
+            raise ValueError(
+                f"standing.field: '{self.standing.field}' không phải trường kiểu choice"
+            )
         values = [o.value for o in status.options]
         sorted_out = self.standing.met + self.standing.in_progress + self.standing.not_met
         for value in sorted_out:
             if value not in values:
-                raise ValueError(f"standing: '{value}' is not an option of '{status.key}'")
+                raise ValueError(f"standing: '{value}' không phải một lựa chọn của '{status.key}'")
         for value in values:
             if sorted_out.count(value) != 1:
                 raise ValueError(
-                    f"standing: option '{value}' must be in exactly one of met, in_progress,"
+                    f"standing: lựa chọn '{value}' phải nằm ở đúng một trong met, in_progress,"
                     " not_met"
                 )
         expected = self.standing.expected
         if expected is not None and (expected not in seen or seen[expected].type != "date"):
-            raise ValueError(f"standing.expected: '{expected}' is not a date field")
+            raise ValueError(f"standing.expected: '{expected}' không phải trường kiểu date")
 
     @property
     def chart_target(self) -> Target | None:

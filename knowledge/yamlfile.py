@@ -7,6 +7,7 @@ looked up only when something is wrong: loading stays one fast parse.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,21 +51,23 @@ def line_of(path: Path, loc: Loc) -> int | None:
         return None
     line: int = node.start_mark.line + 1
     for part in loc:
-        child = _child(node, part)
-        if child is None:
+        found = _child(node, part)
+        if found is None:
             break
-        node = child
-        line = node.start_mark.line + 1
+        node, line = found
     return line
 
 
-def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, int] | None:
+    """The node under ``part`` and the line that names it (a key's own line, not the first
+    line of the mapping it opens)."""
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == part:
-                return value  # type: ignore[no-any-return]
+                return value, key.start_mark.line + 1
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]  # type: ignore[no-any-return]
+        item = node.value[part]
+        return item, item.start_mark.line + 1
     return None
 
 
@@ -91,4 +94,12 @@ def describe(path: Path, exc: ValidationError) -> str:
     first = errors[0]
     more = f" (và {len(errors) - 1} lỗi khác)" if len(errors) > 1 else ""
     message = str(first["msg"]).removeprefix("Value error, ")
-    return str(problem(path, tuple(first["loc"]), message + more))
+    loc: Loc = tuple(first["loc"])
+    named = _NAMED.match(message)
+    if not loc and named:  # a check of the whole file names the field it is about
+        loc = tuple(named[1].split("."))
+        message = message[named.end() :]
+    return str(problem(path, loc, message + more))
+
+
+_NAMED = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*): ")

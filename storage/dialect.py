@@ -41,7 +41,7 @@ class Dialect:
         return (
             "SELECT DISTINCT ON (commune_id, form_id, subject) id AS newest"  # noqa: S608
             f" FROM {source}{where}"
-            " ORDER BY commune_id, form_id, subject, period DESC, version DESC"
+            ' ORDER BY commune_id, form_id, subject, period COLLATE "C" DESC, version DESC'
         )
 
     def contains(self, haystack: str, needle: str) -> str:

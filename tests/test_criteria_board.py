@@ -205,3 +205,34 @@ def test_what_a_unit_answers_for(kb: KnowledgeBase) -> None:
     kt = [i.code for i in kb.owned_by("kt")]
     assert "xa:1" in kt and "xa:2" in kt  # whole criteria it owns
     assert kb.owned_by("cac-xa") == []
+
+
+def test_with_several_tasks_it_is_late_only_on_an_unfinished_tasks_own_date(
+    kb: KnowledgeBase,
+) -> None:
+    """15.2 rests on "the other contents" (due 30/10) and the infrastructure (due 31/12); the
+    district's 5.3 on the schools (30/10) and the appraisal (15/11). What is late, and why,
+    follows the task still to finish, not the earliest date of all."""
+    tr = Tr(Catalogs(), "vi")
+    day = dt.date(2021, 11, 1)
+    places = [commune(1)]
+    first_done = progress(
+        mark("noi-dung-khac.cac-xa", TaskStatus.DONE, 1, "2021-10-20"),
+        mark("ha-tang.cac-xa", TaskStatus.IN_PROGRESS, 1, "2021-10-21"),
+    )
+    cell = derive_board(kb, first_done, [], places, day).cell(1, "xa:15.2")
+    assert cell.standing is Standing.IN_PROGRESS and cell.task == "ha-tang.cac-xa"
+    assert "còn 60 ngày" in reason(tr, kb, cell, day, UTC)
+    second_done = progress(mark("ha-tang.cac-xa", TaskStatus.DONE, 1, "2021-10-21"))
+    cell = derive_board(kb, second_done, [], places, day).cell(1, "xa:15.2")
+    assert cell.standing is Standing.LATE and cell.task == "noi-dung-khac.cac-xa"
+    why = reason(tr, kb, cell, day, UTC)
+    assert "Hoàn thành các nội dung khác" in why and "quá hạn 2 ngày" in why
+    schools = progress(mark("thpt.gd", TaskStatus.DONE, None, "2021-10-20"))
+    five = derive_board(kb, schools, [], [], day).district["huyen:5.3"]
+    assert five.standing is Standing.NO_DATA or five.standing is Standing.IN_PROGRESS
+    assert five.standing is not Standing.LATE and five.due == dt.date(2021, 11, 15)
+    assert (
+        derive_board(kb, schools, [], [], dt.date(2021, 11, 16)).district["huyen:5.3"].standing
+        is Standing.LATE
+    )

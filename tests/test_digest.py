@@ -448,6 +448,7 @@ async def test_criteria_status_by_commune_shows_where_to_push(tmp_path: Path) ->
         assert "• Xuân Thọ: ✅ 2 · ⏰ 1 · ⏳ 1 · ❔ 15" in text
         assert "• Dân Lực: ✅ 0 · ⏰ 1 · ⏳ 1 · ❔ 17" in text
         assert text.index("Dân Lực: ✅ 0") < text.index("Xuân Thọ: ✅ 2")  # most to do first
+        assert "Đang thực hiện: Dân Lực — tiêu chí 17, chưa có ngày dự kiến" in text  # whole
         summary, board = (r.text for r in await h.say("admin", "/tonghop"))
         assert "Xuân Thọ: ✅ 2 · ⏰ 1 · ⏳ 1 · ❔ 15" in summary
         assert "Việc được giao theo Kế hoạch" in board
@@ -623,3 +624,44 @@ async def test_each_units_staff_get_their_units_week(tmp_path: Path) -> None:
         justice = sent["staff-tp"]
         assert "Department of Justice" in justice and "Commune criterion 18.5" in justice
         assert "off0" in sent  # officers still get their commune's digest
+
+
+async def test_the_districts_goal_is_no_communes_task_nor_its_reminder(tmp_path: Path) -> None:
+    """32/32 xã đạt chuẩn is counted over the communes: an officer is not reminded of it,
+    and it is not listed as their commune's overdue work."""
+    from handlers.broadcast import create_reminder_job
+
+    async with harness(tmp_path, today="2021-09-23") as h:
+        await add_officers(h, 1)
+        await SubscriptionRepo(h.app.db).add("test", "office", "vi", 1, h.clock.now())
+        deadline = h.app.deps.kb.deadline_by_id["xa-dat-chuan"]
+        assert await create_reminder_job(h.app.deps, deadline, 7, h.clock.today()) is not None
+        recorder = Recorder()
+        await sender_for(h, recorder).drain()
+        reached = {c for c, p in recorder.sent if "32/32" in p}
+        assert "office" in reached and "off0" not in reached
+        h.clock.set(dt.datetime(2021, 10, 18, 8, 0))
+        data = await load_digest_data(h.app.deps, h.clock.today())
+        own = commune_digest(h.app.deps.kb, data, (await h.app.deps.communes.all())[0],
+                             Tr(h.app.deps.translator, "vi")).plain()  # fmt: skip
+        overdue = own.split("Đã quá hạn", 1)[1] if "Đã quá hạn" in own else ""
+        assert "32/32" not in overdue and "BHYT" in overdue
+
+
+async def test_an_officers_answers_speak_of_their_own_communes_share(tmp_path: Path) -> None:
+    """Once a commune has done its share of a deadline (a report met its target), its
+    officer is no longer told that deadline is overdue; the district still is, while other
+    communes have not."""
+    async with harness(tmp_path, today="2021-10-18") as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await h.say("o1", "/baocao bhyt")
+        await h.say("o1", "10.000")
+        await h.say("o1", "8.800")
+        await h.tap("o1", "Gửi báo cáo")
+        assert "được ghi là đã hoàn thành" in h.last("o1")
+        mine = "\n".join(r.text for r in await h.say("o1", "việc nào đã quá hạn"))
+        district = "\n".join(r.text for r in await h.say("admin", "việc nào đã quá hạn"))
+        assert "BHYT" in district.split("Đã quá hạn")[1].split("\n\n")[0]
+        overdue = mine.split("Đã quá hạn: ")[1].split("\n\n")[0]
+        assert overdue.startswith("1 việc") and "BHYT" not in overdue
+        assert "Ủy ban nhân dân huyện: Phấn đấu 32/32 xã" in overdue  # the goal: the district's

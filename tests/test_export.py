@@ -71,7 +71,7 @@ async def test_numbers_are_numbers_with_units_in_the_header(tmp_path: Path) -> N
     expected = row[header.index("Ngày dự kiến")]
     assert expected.value == dt.datetime(2021, 11, 30) and expected.is_date
     assert row[header.index("Tiêu chí")].value.startswith("17.4.")
-    assert row[header.index("Kỳ báo cáo")].value == "đến 15/10/2021"  # filled: as of its date
+    assert row[header.index("Kỳ báo cáo")].value == "tính đến 15/10/2021"  # filled: as of its date
 
     table = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     head = table[0]

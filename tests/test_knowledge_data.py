@@ -288,10 +288,15 @@ def test_every_indicator_needs_evidence(data_copy: Path) -> None:
 def test_a_form_declares_the_role_its_reports_play(data_copy: Path) -> None:
     path = data_copy / "forms" / "2-tieu-chi.yaml"
     _edit(path, lambda d: d["standing"].update(met=["xong"]))
-    with pytest.raises(KnowledgeError, match=r"2-tieu-chi\.yaml:\d+: .*'xong' is not an option"):
+    with pytest.raises(KnowledgeError) as caught:
         load_knowledge(data_copy)
+    found = re.match(
+        r".*2-tieu-chi\.yaml:(\d+): standing: 'xong' không phải một lựa chọn", str(caught.value)
+    )
+    assert found is not None, caught.value
+    assert path.read_text(encoding="utf-8").splitlines()[int(found[1]) - 1].startswith("standing")
     _edit(path, lambda d: d["standing"].update(met=["dat"], not_met=[]))
-    with pytest.raises(KnowledgeError, match="option 'chua' must be in exactly one"):
+    with pytest.raises(KnowledgeError, match="lựa chọn 'chua' phải nằm ở đúng một"):
         load_knowledge(data_copy)
 
 
@@ -300,8 +305,29 @@ def test_the_evidence_rules_cover_every_indicator(kb: KnowledgeBase) -> None:
     assert set(kb.evidence.rules) == set(kb.indicators)
     bhyt = kb.evidence.rule("xa:15.1")
     assert [(s.form, s.field) for s in bhyt.reports] == [("bhyt", "rate")]
-    assert bhyt.tasks == ("bhyt.cac-xa",) and bhyt.due == dt.date(2021, 9, 30)
+    assert bhyt.tasks == ("bhyt.cac-xa",) and bhyt.first_due() == dt.date(2021, 9, 30)
     for rule in kb.evidence.rules.values():  # a commune's standing never rests on a unit's task
         tasks = [kb.task(t) for t in rule.tasks]
         communal = {kb.is_commune_task(t) for t in tasks if t is not None}
         assert communal <= ({True} if rule.place == "commune" else {False}), rule.code
+
+
+def test_a_report_completes_only_a_task_whose_every_indicator_it_measures(
+    data_copy: Path,
+) -> None:
+    """The production report shows linkage models (13.2), not that the cooperatives follow the
+    2012 Law (13.1): it may not complete the production task, which serves both."""
+    path = data_copy / "evidence.yaml"
+    _edit(path, lambda d: d["completions"].append({"task": "san-xuat.cac-xa", "form": "san-xuat"}))
+    with pytest.raises(
+        KnowledgeError, match=r"evidence\.yaml:\d+: completions\[\d\]\.task: .*xa:13\.1"
+    ):
+        load_knowledge(data_copy)
+
+
+def test_tasks_and_evidence_rules_name_the_same_criteria(data_copy: Path) -> None:
+    tasks = data_copy / "tasks.yaml"
+    _edit(tasks, lambda d: next(t for t in d["tasks"] if t["id"] == "attp.cac-xa").update(
+        criteria=["xa:17.7"]))  # fmt: skip
+    with pytest.raises(KnowledgeError, match=r"không ghi tiêu chí 'xa:17\.8'"):
+        load_knowledge(data_copy)

@@ -31,6 +31,7 @@ from handlers.readmodel.criteria import CriteriaBoard, Standing, load_board
 from handlers.report_evidence import record_report_evidence
 from knowledge.form_rules import compute, compute_all, current_period, target_met
 from knowledge.loader import load_knowledge
+from storage.communes import Commune
 from storage.reports import ReportRepo
 from storage.tasks import TaskProgressRepo, TaskStatus
 from storage.web import WebLinkRepo
@@ -136,7 +137,7 @@ async def _play(h: Harness, today: dt.date, events: list[tuple[Any, ...]]) -> No
         moment = min(start + dt.timedelta(days=event[-1], minutes=n), last)
         async with h.app.db.transaction():
             if event[0] in ("status", "bhyt", "quy-hoach"):
-                await _report(h, repo, communes[event[1]].id, event, moment, person.id)
+                await _report(h, repo, communes[event[1]], event, moment, person.id)
             elif event[0] == "share":
                 await marks.mark((event[2], communes[event[1]].id), event[3], by_user=person.id,
                                  channel="test", now=moment, note="x")  # fmt: skip
@@ -146,7 +147,7 @@ async def _play(h: Harness, today: dt.date, events: list[tuple[Any, ...]]) -> No
 
 
 async def _report(
-    h: Harness, repo: ReportRepo, commune: int, event: tuple[Any, ...], moment: dt.datetime,
+    h: Harness, repo: ReportRepo, commune: Commune, event: tuple[Any, ...], moment: dt.datetime,
     user: int,
 ) -> None:  # fmt: skip
     kind = event[0]
@@ -173,7 +174,7 @@ async def _report(
     values = compute_all(form, answers)
     verdicts = [m for m in (target_met(t, values) for t in form.targets) if m is not None]
     report = await repo.add(
-        commune_id=commune,
+        commune_id=commune.id,
         form_id=form.id,
         subject=subject,
         period=current_period(form, moment.date()),
@@ -185,7 +186,7 @@ async def _report(
         now=moment,
         report_date=moment.date(),
     )
-    await record_report_evidence(KB, h.app.db, TR, form, report)
+    await record_report_evidence(KB, h.app.db, TR, form, report, commune)
 
 
 # -- reading the views back -----------------------------------------------------------------

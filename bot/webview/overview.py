@@ -10,6 +10,7 @@ their communes are read again, nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,11 +45,13 @@ class DataState:
     progress: int
     today: dt.date
 
-    def same_but_reports(self, other: DataState) -> bool:
-        """Only reports were added since (none can be removed: they are the office's record)."""
+    def same_but_reports(self, other: DataState, *, marks_too: bool = False) -> bool:
+        """Only reports were added since (none can be removed: they are the office's record);
+        ``marks_too``: and the task marks those reports made (evidence.yaml's completions)."""
+        progress = marks_too or self.progress == other.progress
         return (
-            (self.communes_people, self.progress, self.today)
-            == (other.communes_people, other.progress, other.today)
+            progress
+            and (self.communes_people, self.today) == (other.communes_people, other.today)
             and other.newest >= self.newest
             and other.reports >= self.reports
         )
@@ -100,16 +103,33 @@ class Overview:
         if state == self.state:
             return self
         repo = ReportRepo(self.deps.db)
-        if self.state.same_but_reports(state):
+        if self.state.same_but_reports(state, marks_too=True):
             added = [r for r in await repo.added_since(self.state.newest) if r.id <= state.newest]
             # Every report counted is among them, unless one stored earlier (a lower id) was
-            # committed late, on PostgreSQL: then from scratch.
-            if self.state.reports + len(added) == state.reports:
-                return await self._with_added(state, added)
+            # committed late, on PostgreSQL: then from scratch. Task marks made since must be
+            # those the added reports made (a report meeting its target completes a task).
+            ids = {r.id for r in added}
+            if self.state.reports + len(added) == state.reports and await self._marks_by(
+                ids, state
+            ):
+                progress = await load_progress(self.deps.db, tz)
+                return await self._with_added(state, added, progress)
         return await Overview.read(self.deps, state.today, tz)
 
-    async def _with_added(self, state: DataState, added: list[Report]) -> Overview:
-        fresh = Overview(self.deps, state, self.communes, self.progress)
+    async def _marks_by(self, reports: set[int], state: DataState) -> bool:
+        """The task marks made since this overview was read were all made by ``reports``."""
+        if state.progress == self.state.progress:
+            return True
+        rows = await self.deps.db.fetchall(
+            "SELECT report_id FROM task_progress WHERE id > ? AND id <= ?",
+            (self.state.progress, state.progress),
+        )
+        return all(row["report_id"] in reports for row in rows)
+
+    async def _with_added(
+        self, state: DataState, added: list[Report], progress: Progress
+    ) -> Overview:
+        fresh = Overview(self.deps, state, self.communes, progress)
         known = {c.id: c for c in self.communes}
         touched = [known[c] for c in dict.fromkeys(r.commune_id for r in added) if c in known]
         ids = {c.id for c in touched}
@@ -127,7 +147,7 @@ class Overview:
             fresh._by_form[form_id] |= await fresh._form_rows(form_id, touched, reports)
         if self._board is not None:
             evidence = await repo.current_for(ids, forms=evidence_forms(self.deps.kb))
-            partial = derive_board(self.deps.kb, self.progress, evidence, touched, state.today)
+            partial = derive_board(self.deps.kb, progress, evidence, touched, state.today)
             fresh._board = with_communes(self.deps.kb, self._board, partial, self.communes)
         await fresh._counts()
         return fresh
@@ -170,9 +190,10 @@ class Overview:
         """Every commune's criteria (sorting by them needs them all)."""
         if self._board is None:
             reports = await ReportRepo(self.deps.db).latest(forms=evidence_forms(self.deps.kb))
-            self._board = derive_board(
-                self.deps.kb, self.progress, reports, self.communes, self.state.today
-            )
+            self._board = await asyncio.to_thread(  # seconds for a province: off the loop
+                derive_board, self.deps.kb, self.progress, reports, self.communes,
+                self.state.today,
+            )  # fmt: skip
         return self._board
 
     async def _board_for(self, communes: list[Commune], reports: list[Report]) -> CriteriaBoard:

@@ -22,12 +22,7 @@ from handlers.criteria_view import MARKS, reason, standing_word
 from handlers.digest import chart_form, digest_chart, load_digest_data
 from handlers.i18n import Tr
 from handlers.office import build_export, export_name
-from handlers.readmodel.criteria import (
-    ORDER,
-    Standing,
-    derive_board,
-    evidence_forms,
-)
+from handlers.readmodel.criteria import ORDER, Standing, load_board
 from handlers.report_view import changed_values, display_value, figure_name, period_label
 from handlers.task_board import completed_since, unit_tallies
 from handlers.task_view import is_done, load_progress, state_phrase, task_title, unit_name
@@ -278,7 +273,7 @@ class Pages:
         )  # a report committed late with a lower id changes the count
         key = (version, ctx.lang, ctx.today)
         if key not in self._charts:
-            data = await load_digest_data(self.deps, ctx.today)
+            data = await load_digest_data(self.deps, ctx.today, criteria=False)
             self._charts = {key: await asyncio.to_thread(digest_chart, self.deps.kb, data, ctx.tr)}
         png = self._charts[key]
         if png is None:
@@ -299,8 +294,7 @@ class Pages:
         history = await repo.history(commune.id, limit=500)
         names = await self.deps.users.names_of(r.submitted_by for r in history)
         progress = await load_progress(self.deps.db, ctx.now.tzinfo)
-        current = await repo.latest(commune_id=commune.id, forms=evidence_forms(self.deps.kb))
-        board = derive_board(self.deps.kb, progress, current, [commune], ctx.today)
+        board = await load_board(self.deps.kb, self.deps.db, ctx.today, ctx.now.tzinfo, [commune])
         cells = board.communes[commune.id]
         standings = [
             {
@@ -433,8 +427,7 @@ class Pages:
         if viewer.is_unit and viewer.user.unit_key:
             communes = await self.deps.communes.all()
             owned = kb.owned_by(viewer.user.unit_key)
-            reports = await ReportRepo(self.deps.db).latest(forms=evidence_forms(kb))
-            board = derive_board(kb, progress, reports, communes, ctx.today)
+            board = await load_board(kb, self.deps.db, ctx.today, ctx.now.tzinfo, communes)
             for ind in owned:
                 if ind.level == "xa":
                     counts = board.count(ind.code)

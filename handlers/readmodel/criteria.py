@@ -23,6 +23,7 @@ or in progress.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -72,8 +73,9 @@ class Cell(NamedTuple):
     report: Report | None = None
     figure: str | None = None  # the field or computed value of ``report`` that decided
     expected: dt.date | None = None  # when the report expected it met
-    mark: TaskMark | None = None
+    mark: TaskMark | None = None  # the mark of ``task``
     parts: tuple[int, int] | None = None
+    task: str | None = None  # the task whose state says why (the first one due, not done)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,21 @@ class _Verdict(NamedTuple):
     figure: str | None = None
     expected: dt.date | None = None
     mark: TaskMark | None = None
+    task: str | None = None
+
+
+class _Tasks(NamedTuple):
+    """Where a rule's tasks stand at one place."""
+
+    verdict: _Verdict | None  # all done (met), some started (not met), or nothing marked
+    open_due: dt.date | None  # the earliest due date of those not done
+    first_open: str | None  # that task
+    first_mark: TaskMark | None  # and its mark
+
+
+def _earliest(*dates: dt.date | None) -> dt.date | None:
+    known = [d for d in dates if d is not None]
+    return min(known) if known else None
 
 
 class _Deriver:
@@ -183,10 +200,16 @@ class _Deriver:
                 cells[code] = self._aggregate(code, cells)
         return cells
 
-    def _nothing(self, rule: Rule) -> Cell:
-        if rule.due is not None and rule.due < self.today:
-            return Cell(Standing.LATE, Basis.DUE, due=rule.due)
-        return Cell(Standing.NO_DATA, Basis.NOTHING, due=rule.due)
+    def _nothing(self, rule: Rule, tasks: _Tasks | None = None) -> Cell:
+        """Nothing known: late once the first date it is due has passed."""
+        if tasks is not None:
+            due, first = _earliest(rule.due, tasks.open_due), tasks.first_open
+        else:
+            due = rule.first_due()
+            first = min(zip(rule.task_dues, rule.tasks, strict=True))[1] if rule.tasks else None
+        if due is not None and due < self.today:
+            return Cell(Standing.LATE, Basis.DUE, due=due, task=first)
+        return Cell(Standing.NO_DATA, Basis.NOTHING, due=due, task=first)
 
     # -- a commune ----------------------------------------------------------------------------
     def commune(
@@ -209,14 +232,14 @@ class _Deriver:
             return self.blank
         cells = dict(self.blank)
         parents: set[str] = set()
-        tasks: dict[tuple[str, ...], _Verdict | None] = {}
+        tasks: dict[tuple[str, ...], _Tasks] = {}
         # Leaves that rest on the same tasks alone stand alike (the commune's share of "the
         # other contents" serves forty of them): worked out once.
         alike: dict[tuple[tuple[str, ...], dt.date | None], Cell] = {}
         for code in touched:
             rule = self.rules[code]
             if rule.tasks not in tasks:
-                tasks[rule.tasks] = self._task_verdict(rule, commune_id)
+                tasks[rule.tasks] = self._tasks(rule, commune_id)
             reported = (
                 code in statuses
                 or self.parent[code] in statuses
@@ -241,7 +264,7 @@ class _Deriver:
         rule: Rule,
         measures: Mapping[str, Report],
         statuses: Mapping[str, Report],
-        tasks: _Verdict | None,
+        tasks: _Tasks,
     ) -> Cell:
         report: _Verdict | None = None
         for source in rule.reports:
@@ -254,24 +277,32 @@ class _Deriver:
             verdict = self._status(held) if held is not None else None
             if verdict is not None and (report is None or verdict.at > report.at):
                 report = verdict
+        marked = tasks.verdict
         decider = report
         if report is None or (
-            not report.met and tasks is not None and tasks.met and tasks.at > report.at
+            not report.met and marked is not None and marked.met and marked.at > report.at
         ):
-            decider = tasks
+            decider = marked
         if decider is None:
-            return self._nothing(rule)
+            return self._nothing(rule, tasks)
         basis = Basis.REPORT if decider.report is not None else Basis.TASKS
+        # By when: what is still to do; when every task is done but a newer report says it
+        # is not met, the date it was due all along.
+        due = _earliest(rule.due, tasks.open_due) or rule.first_due()
         if decider.met:
             standing = Standing.MET
-        elif (rule.due is not None and rule.due < self.today) or (
+        elif (due is not None and due < self.today) or (
             decider.expected is not None and decider.expected < self.today
         ):
             standing = Standing.LATE
         else:
             standing = Standing.IN_PROGRESS
-        return Cell(standing, basis, rule.due, decider.report, decider.figure, decider.expected,
-                    decider.mark)  # fmt: skip
+        if basis is Basis.TASKS and not decider.met:
+            mark, task = tasks.first_mark, tasks.first_open  # why: the first one due
+        else:
+            mark, task = decider.mark, decider.task
+        return Cell(standing, basis, due, decider.report, decider.figure, decider.expected, mark,
+                    None, task)  # fmt: skip
 
     def _measure(self, report: Report, key: str) -> _Verdict | None:
         """Whether a report meets its form's targets on ``key`` (kept: one report serves
@@ -308,15 +339,25 @@ class _Deriver:
         self._verdicts[memo] = verdict
         return verdict
 
-    def _task_verdict(self, rule: Rule, commune_id: int | None) -> _Verdict | None:
-        """All the rule's tasks done: met (as of the last of them); some started: not met."""
+    def _tasks(self, rule: Rule, commune_id: int | None) -> _Tasks:
+        """The rule's tasks at one place: all done is met (as of the last of them), some
+        started is not met; the first one due that is not done, and when."""
         marks = [self.progress.of(t, commune_id) for t in rule.tasks]
+        first: tuple[dt.date, str, TaskMark | None] | None = None
+        for task, due, mark in zip(rule.tasks, rule.task_dues, marks, strict=True):
+            if (mark is None or mark.status is not TaskStatus.DONE) and (
+                first is None or (due, task) < first[:2]
+            ):
+                first = (due, task, mark)
         known = [m for m in marks if m is not None and m.status is not TaskStatus.OPEN]
-        if not known:
-            return None
-        newest = max(known, key=lambda m: m.id)
-        done = all(m is not None and m.status is TaskStatus.DONE for m in marks)
-        return _Verdict(done, (newest.at, newest.id), mark=newest)
+        verdict = None
+        if known:
+            newest = max(known, key=lambda m: m.id)
+            verdict = _Verdict(first is None, (newest.at, newest.id), mark=newest,
+                               task=newest.task_id)  # fmt: skip
+        if first is None:
+            return _Tasks(verdict, None, None, None)
+        return _Tasks(verdict, first[0], first[1], first[2])
 
     def _aggregate(self, code: str, cells: Mapping[str, Cell]) -> Cell:
         kids = [cells[k] for k in self.kb.indicators[code].children]
@@ -345,16 +386,19 @@ class _Deriver:
         return cells
 
     def _district_leaf(self, rule: Rule) -> Cell:
-        verdict = self._task_verdict(rule, None)
+        tasks = self._tasks(rule, None)
+        verdict = tasks.verdict
         if verdict is not None and verdict.met:
-            return Cell(Standing.MET, Basis.TASKS, due=rule.due, mark=verdict.mark)
-        if rule.due is not None and rule.due < self.today:
-            if verdict is None:
-                return Cell(Standing.LATE, Basis.DUE, due=rule.due)
-            return Cell(Standing.LATE, Basis.TASKS, due=rule.due, mark=verdict.mark)
+            return Cell(Standing.MET, Basis.TASKS, due=rule.first_due(), mark=verdict.mark,
+                        task=verdict.task)  # fmt: skip
+        due = _earliest(rule.due, tasks.open_due)
+        mark, task = tasks.first_mark, tasks.first_open
+        if due is not None and due < self.today:
+            basis = Basis.TASKS if verdict is not None else Basis.DUE
+            return Cell(Standing.LATE, basis, due=due, mark=mark, task=task)
         if verdict is not None:
-            return Cell(Standing.IN_PROGRESS, Basis.TASKS, due=rule.due, mark=verdict.mark)
-        return Cell(Standing.NO_DATA, Basis.NOTHING, due=rule.due)
+            return Cell(Standing.IN_PROGRESS, Basis.TASKS, due=due, mark=mark, task=task)
+        return Cell(Standing.NO_DATA, Basis.NOTHING, due=due, mark=mark, task=task)
 
 
 _UNSEEN = object()
@@ -462,4 +506,10 @@ async def load_board(
     else:
         reports = await repo.latest(forms=forms) if communes else []
     progress = await load_progress(db, tz)
-    return derive_board(kb, progress, reports, communes, today)
+    if len(communes) < IN_THREAD_FROM:
+        return derive_board(kb, progress, reports, communes, today)
+    # A province's board takes seconds of Python: not on the event loop, where every chat waits
+    return await asyncio.to_thread(derive_board, kb, progress, reports, communes, today)
+
+
+IN_THREAD_FROM = 500  # communes

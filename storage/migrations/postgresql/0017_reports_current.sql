@@ -3,12 +3,16 @@
 -- the views read one row per series instead of grouping a commune's whole history (a year of
 -- weekly reports is 50 rows per series). Concurrent inserts of one series meet on its row
 -- (ON CONFLICT locks it): the newer one wins whatever the order of commits.
+-- No report may be stored between the backfill and the trigger (an instance still running the
+-- previous version): the table is locked against writes until this migration commits.
+LOCK TABLE reports IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE reports_current (
     commune_id  BIGINT NOT NULL,
     form_id     TEXT NOT NULL,
     subject     TEXT NOT NULL,
     report_id   BIGINT NOT NULL REFERENCES reports (id),
-    period      TEXT NOT NULL,
+    period      TEXT COLLATE "C" NOT NULL,  -- compared byte by byte, as SQLite and Python do
     version     BIGINT NOT NULL,
     PRIMARY KEY (commune_id, form_id, subject)
 );
@@ -18,7 +22,7 @@ INSERT INTO reports_current (commune_id, form_id, subject, report_id, period, ve
 SELECT DISTINCT ON (commune_id, form_id, subject)
     commune_id, form_id, subject, id, period, version
 FROM reports
-ORDER BY commune_id, form_id, subject, period DESC, version DESC;
+ORDER BY commune_id, form_id, subject, period COLLATE "C" DESC, version DESC;
 
 CREATE FUNCTION reports_current_track() RETURNS trigger AS $$
 BEGIN
