@@ -172,8 +172,7 @@ class Pages:
         shown = tables.page_of(ordered, _int(request.query.get("page"), 1))
         page = tables.Page(await overview.rows(shown.rows), shown.number, shown.pages, shown.total)
         tables.write_text(ctx, forms, page.rows)
-        codes = [c for c in deps.kb.indicators if deps.kb.indicators[c].level == "xa"]
-        codes = [c for c in codes if deps.kb.indicators[c].parent is None]
+        codes = [i.code for i in deps.kb.top_level("xa")]
         matrix = [
             (
                 row.commune,

@@ -447,12 +447,9 @@ def derive_board(
             now = held.get(report.form_id)
             if now is None or (report.period, report.version) > (now.period, now.version):
                 held[report.form_id] = report
-    criteria = tuple(c for c in deriver.commune_codes if kb.indicators[c].parent is None)
     board = CriteriaBoard(
-        criteria=criteria,
-        district_criteria=tuple(
-            c for c in deriver.district_codes if kb.indicators[c].parent is None
-        ),
+        criteria=tuple(i.code for i in kb.top_level("xa")),
+        district_criteria=tuple(i.code for i in kb.top_level("huyen")),
     )
     empty: dict[str, Report] = {}
     for commune in communes:
