@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from storage.db import Row, Store
 from storage.timeutil import parse_iso, utc_iso
@@ -19,6 +21,16 @@ class TaskStatus(StrEnum):
 
 # A task of every commune is tracked per commune; a unit's task has no commune.
 TaskKey = tuple[str, int | None]
+
+# The newest mark's id per database this process alone writes (SQLite): known without asking,
+# so a question (which reads the marks' version) does not touch the database and its update
+# is recorded with the next batch instead of a commit of its own. Several instances on one
+# database (PostgreSQL) ask every time: another one may have marked something.
+_newest: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
+
+
+def _forget(db: Store) -> None:
+    _newest.pop(db, None)
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,9 @@ class TaskProgressRepo:
                 report_id,
             ),
         )
+        if not self.db.dialect.shared:
+            _newest[self.db] = max(_newest.get(self.db, 0), mark_id)
+            self.db.on_rollback(partial(_forget, self.db))  # ask again
         return TaskMark(
             mark_id, task_id, commune_id, status, percent, note, by_user, channel, now, report_id
         )
@@ -112,7 +127,14 @@ class TaskProgressRepo:
 
     async def newest_id(self) -> int:
         """Changes whenever a mark is added (marks are never updated or deleted)."""
-        return int(await self.db.fetchval("SELECT coalesce(max(id), 0) FROM task_progress"))
+        known = None if self.db.dialect.shared else _newest.get(self.db)
+        if known is not None:
+            return known
+        newest = int(await self.db.fetchval("SELECT coalesce(max(id), 0) FROM task_progress"))
+        if not self.db.dialect.shared:
+            _newest[self.db] = newest
+            self.db.on_rollback(partial(_forget, self.db))  # it saw its own marks
+        return newest
 
     async def history(self, key: TaskKey) -> list[TaskMark]:
         task_id, commune_id = key

@@ -22,7 +22,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
@@ -136,7 +136,10 @@ class TelegramRuntime:
         self.bot = bot or create_bot(settings)
         self.channel = TelegramChannel(self.bot, processor)
         deps = processor.deps
-        self.dp = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
+        # No event isolation of aiogram's own: the poller already runs one chat's updates one
+        # after another (bot/channels/ordering.py) and the Processor's unit of work keeps
+        # them in order across instances; a lock per update more would only cost time.
+        self.dp = Dispatcher(storage=MemoryStorage())
         self.dp.update.outer_middleware(SkipRedeliveredMiddleware(deps))
         UserLanguageMiddleware(i18n, deps).setup(self.dp)
         buckets = shared_buckets(deps.db)
