@@ -72,6 +72,7 @@ async def _add_synthetic_communes(deps: Deps, count: int) -> None:
         await deps.db.executemany(
             "INSERT INTO communes (code, name, kind, active) VALUES (?, ?, ?, 1)", rows
         )
+    deps.communes.forget()
 
 
 async def _add_year_of_reports(deps: Deps, rng: random.Random) -> int:

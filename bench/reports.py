@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 
 from bench.common import echo_bot, percentile_ms, use_fake_telegram  # noqa: E402
-from bot.runner import Runtime  # noqa: E402
+from bot.runner import Runtime, settle_heap  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers.registration import ALPHABET  # noqa: E402
 from storage.invites import InviteRepo  # noqa: E402
@@ -179,6 +179,7 @@ async def one_round(officers_count: int, seed: int) -> Round:
             base = {c.id: rng.randint(3000, 20000) for c in communes}
             rate = {c.id: rng.uniform(0.75, 0.97) for c in communes}
             commune_of: dict[int, int] = {}
+            settle_heap()  # as ``ntm-bot`` does once it serves
             for n in range(officers_count):
                 code = "BENCH" + "".join(ALPHABET[(n // 32**i) % 32] for i in range(3))
                 commune = communes[n % len(communes)]

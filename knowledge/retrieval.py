@@ -1,6 +1,6 @@
 """The last resort before "not found": the passage of the plan's own text that answers.
 
-Passages (:mod:`knowledge.passages`) are ranked with BM25 (``rank-bm25``) over folded,
+Passages (:mod:`knowledge.passages`) are ranked with BM25 (:mod:`knowledge.bm25`) over folded,
 abbreviation-expanded tokens of the passage and its context (section heading, the bullet it
 belongs to). A passage is offered only when it explains most of the question: the words of the
 question that carry a topic (not "ai", "gì", "là"), weighted by how rare they are in the plan,
@@ -14,8 +14,8 @@ import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
+from knowledge.bm25 import BM25Okapi
 from knowledge.lexicon import Lexicon
 from knowledge.normalize import Typed, accent_agrees, typed_forms, words
 from knowledge.passages import Passage
@@ -39,10 +39,12 @@ class PlanSearch:
         self.stop = lexicon.question_words
         documents: list[list[str]] = []
         self._spelling: list[Typed] = []
+        shared: dict[frozenset[str], frozenset[str]] = {}  # most spellings recur: one copy each
         for passage in passages:
             text = f"{passage.context} {passage.text}"
             documents.append(lexicon.expand(words(text)) or ["_"])
-            self._spelling.append(typed_forms(text))
+            forms = typed_forms(text)
+            self._spelling.append({t: shared.setdefault(f, f) for t, f in forms.items()})
         self._tokens = [set(d) for d in documents]
         # Vietnamese words are often two syllables: "tỷ giá" is not "tỷ lệ" + "đánh giá".
         self._pairs = [set(itertools.pairwise(d)) for d in documents]
@@ -52,7 +54,7 @@ class PlanSearch:
         self._unknown_rarity = math.log((total + 1) / 0.5)
         self.vocabulary = frozenset(frequency)
         self._documents = documents
-        self._bm25: Any = None  # built at the first search: rank-bm25 imports numpy (~15 MB)
+        self._bm25 = BM25Okapi(self._documents) if self._documents else None
 
     def search(
         self,
@@ -75,10 +77,7 @@ class PlanSearch:
             return []
         if not query or not self._documents:
             return []
-        if self._bm25 is None:
-            from rank_bm25 import BM25Okapi
-
-            self._bm25 = BM25Okapi(self._documents)
+        assert self._bm25 is not None
         pairs = {(a, b) for a, b in itertools.pairwise(tokens) if content(a) and content(b)}
         scores = self._bm25.get_scores(query)
         weight = {t: self._rarity.get(t, self._unknown_rarity) for t in query}

@@ -23,8 +23,17 @@ class Commune:
 
 
 class CommuneRepo:
+    """Communes, read by id from an in-process cache on SQLite.
+
+    They change only when :meth:`sync` loads the plan's list (at start), so a report dialog
+    need not read the same row at every step. With several instances on one database
+    (PostgreSQL) another instance's start may rename one: every read goes to the database.
+    """
+
     def __init__(self, db: Store) -> None:
         self.db = db
+        self._by_id: dict[int, Commune] = {}
+        self.trust_cache = not db.dialect.shared
 
     async def sync(self, communes: Iterable[tuple[str, str, str]]) -> None:
         """Upsert ``(code, name, kind)`` rows; communes no longer listed become inactive.
@@ -32,6 +41,7 @@ class CommuneRepo:
         Rows are never deleted: reports and officers keep pointing at them.
         """
         items = list(communes)
+        self._by_id.clear()
         async with self.db.transaction():
             await self.db.execute("UPDATE communes SET active = 0")
             await self.db.executemany(
@@ -40,6 +50,7 @@ class CommuneRepo:
                 " kind = excluded.kind, active = 1",
                 items,
             )
+        self._by_id.clear()  # what was read meanwhile, too
 
     async def all(self, *, active_only: bool = True) -> list[Commune]:
         sql = "SELECT * FROM communes"
@@ -50,8 +61,20 @@ class CommuneRepo:
         return sorted((Commune.from_row(r) for r in rows), key=lambda c: vi_key(c.name))
 
     async def get(self, commune_id: int) -> Commune | None:
+        cached = self._by_id.get(commune_id) if self.trust_cache else None
+        if cached is not None:
+            return cached
         row = await self.db.fetchone("SELECT * FROM communes WHERE id = ?", (commune_id,))
-        return Commune.from_row(row) if row else None
+        if row is None:
+            return None
+        commune = Commune.from_row(row)
+        if self.trust_cache:
+            self._by_id[commune.id] = commune
+        return commune
+
+    def forget(self) -> None:
+        """Forget the cached rows (after communes were changed other than by :meth:`sync`)."""
+        self._by_id.clear()
 
     async def by_code(self, code: str) -> Commune | None:
         row = await self.db.fetchone("SELECT * FROM communes WHERE code = ?", (code,))

@@ -247,10 +247,10 @@ class Database:
                 raise
             if state.begun:
                 try:
-                    await self.conn.execute("COMMIT")
-                except sqlite3.Error as exc:
+                    await self._trip("run", "COMMIT", ())
+                except StorageError:
                     await self._rollback(state)
-                    raise _translate(exc) from exc
+                    raise
             state.rollback_hooks.clear()
         finally:
             # Tasks started inside the transaction copied this context; marking the state
@@ -288,43 +288,62 @@ class Database:
             return
         state.begun = False
         try:
-            await self.conn.execute("ROLLBACK")
-        except sqlite3.Error:  # already rolled back by SQLite (e.g. disk full)
+            await self._trip("run", "ROLLBACK", ())
+        except StorageError:  # already rolled back by SQLite (e.g. disk full)
             log.debug("rollback after failed transaction was a no-op")
 
-    @asynccontextmanager
-    async def _access(self, *, write: bool) -> AsyncIterator[aiosqlite.Connection]:
+    async def _statement(
+        self, kind: str, sql: str, params: Any, *, write: bool, commit: bool = False
+    ) -> Any:
+        """Run one statement in the current unit of work (or on its own outside one).
+
+        A transaction's ``BEGIN IMMEDIATE`` goes with its first write, and the ``COMMIT``
+        of :meth:`finish` with its last, in the same trip to the database thread: each trip
+        is a turn of the event loop with the lock held, and under load a turn is several
+        other people's work (bench/reports.py).
+        """
         state = self._state()
-        standalone = state is None or (state.finishing and not state.locked)
-        if standalone:  # a statement on its own, in autocommit mode
+        if state is None or (state.finishing and not state.locked):  # on its own: autocommit
             if self._lock.locked():  # a transaction is open: do not land inside it
                 async with self._lock:
-                    yield self.conn
-            else:
-                yield self.conn  # queued before this task yields: before any later BEGIN
-            return
-        assert state is not None
+                    return await self._trip(kind, sql, params)
+            # queued before this task yields: before any later BEGIN
+            return await self._trip(kind, sql, params)
         if not state.locked:
             await self._lock.acquire()
             state.locked = True
-        if write and not state.begun and not state.finishing:
-            try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise _translate(exc) from exc
-            state.begun = True
-        yield self.conn
+        begin = write and not state.begun and not state.finishing
+        if begin:
+            state.begun = True  # set first: if the statement fails, the rollback undoes BEGIN
+        return await self._trip(kind, sql, params, begin=begin, commit=commit)
+
+    async def _trip(
+        self, kind: str, sql: str, params: Any, *, begin: bool = False, commit: bool = False
+    ) -> Any:
+        conn = self.conn
+        try:
+            # aiosqlite's own way to run a function on the connection's thread (its execute
+            # and execute_fetchall are built on it; the pinned versions all have it).
+            return await conn._execute(  # type: ignore[no-untyped-call]
+                _in_thread, conn, kind, sql, params, begin, commit
+            )
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
 
     async def finish(self, sql: str, params: Params = ()) -> int:
-        """Run the last statement of the current transaction; returns its row id.
+        """Run the last statement of the current transaction and commit; returns its row id.
 
-        If nothing was written before it, it runs on its own (autocommit): one statement is
-        atomic, so no ``BEGIN``/``COMMIT`` round trips are needed. Nothing may be written in
-        the transaction after it.
+        If nothing was written before it, it runs on its own (autocommit: one statement is
+        atomic); otherwise ``COMMIT`` follows it in the same trip. Either way nothing may be
+        written in the transaction after it.
         """
         state = self._state()
-        if state is None or state.begun:
+        if state is None:
             return await self.insert(sql, params)
+        if state.begun:
+            rowcount, lastrowid = await self._statement("run", sql, params, write=True, commit=True)
+            state.begun = False  # committed
+            return _inserted(rowcount, lastrowid)
         state.finishing = True
         try:
             return await self.insert(sql, params)
@@ -334,57 +353,29 @@ class Database:
     # -- statements --------------------------------------------------------------------------
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
-        rowcount, _ = await self._run(sql, params)
-        return rowcount
+        rowcount, _ = await self._statement("run", sql, params, write=True)
+        return int(rowcount)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one ``INSERT``; returns the new row's id."""
-        rowcount, lastrowid = await self._run(sql, params)
-        if rowcount < 1 or lastrowid is None:
-            raise StorageError("insert did not add a row")
-        return lastrowid
-
-    async def _run(self, sql: str, params: Params) -> tuple[int, int | None]:
-        async with self._access(write=True) as conn:
-            try:
-                cursor = await conn.execute(sql, params)
-            except sqlite3.Error as exc:
-                raise _translate(exc) from exc
-            # Not closing the cursor saves a round trip to the database thread; a finished
-            # statement holds nothing and the cursor is freed with the object.
-            return int(cursor.rowcount), cursor.lastrowid
+        rowcount, lastrowid = await self._statement("run", sql, params, write=True)
+        return _inserted(rowcount, lastrowid)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        async with self._access(write=True) as conn:
-            try:
-                await conn.executemany(sql, rows)
-            except sqlite3.Error as exc:
-                raise _translate(exc) from exc
+        await self._statement("many", sql, list(rows), write=True)
 
     async def executescript(self, script: str) -> None:
-        async with self._access(write=True) as conn:
-            try:
-                await conn.executescript(script)
-            except sqlite3.Error as exc:
-                raise _translate(exc) from exc
+        await self._statement("script", script, (), write=True)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._access(write=False) as conn:
-            try:
-                rows = await conn.execute_fetchall(sql, params)
-            except sqlite3.Error as exc:
-                raise _translate(exc) from exc
-        return list(rows)
+        rows: list[Row] = await self._statement("rows", sql, params, write=False)
+        return rows
 
     async def write_returning(self, sql: str, params: Params = ()) -> list[Row]:
         """Run one writing statement with ``RETURNING`` and return its rows (on its own it
         is atomic: one statement, one write lock)."""
-        async with self._access(write=True) as conn:
-            try:
-                rows = await conn.execute_fetchall(sql, params)
-            except sqlite3.Error as exc:
-                raise _translate(exc) from exc
-        return list(rows)
+        rows: list[Row] = await self._statement("rows", sql, params, write=True)
+        return rows
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
@@ -393,14 +384,45 @@ class Database:
     async def serialize(self, key: str) -> None:
         """SQLite has one writer at a time: inside a unit of work, take the write lock now
         (``BEGIN IMMEDIATE``), so what it reads next no other process changes before it ends."""
-        if self._state() is None:
+        state = self._state()
+        if state is None:
             raise StorageError("serialize() belongs inside a unit of work")
-        async with self._access(write=True):
-            pass
+        if not state.begun:
+            await self._statement("rows", "SELECT 1", (), write=True)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+def _inserted(rowcount: int, lastrowid: int | None) -> int:
+    if rowcount < 1 or lastrowid is None:
+        raise StorageError("insert did not add a row")
+    return lastrowid
+
+
+def _in_thread(
+    conn: aiosqlite.Connection, kind: str, sql: str, params: Any, begin: bool, commit: bool
+) -> Any:
+    """One trip's work on the connection's own thread: ``BEGIN IMMEDIATE`` first if asked,
+    the statement, ``COMMIT`` after it if asked. ``kind``: "run" (row count and row id),
+    "many", "rows" (every row) or "script"."""
+    raw = conn._conn
+    if begin:
+        raw.execute("BEGIN IMMEDIATE")
+    result: Any = None
+    if kind == "rows":
+        result = raw.execute(sql, params).fetchall()
+    elif kind == "many":
+        raw.executemany(sql, params)
+    elif kind == "script":
+        raw.executescript(sql)
+    else:
+        cursor = raw.execute(sql, params)
+        result = (cursor.rowcount, cursor.lastrowid)
+    if commit:
+        raw.execute("COMMIT")
+    return result
 
 
 async def backup_database(source: Path, target: Path) -> int:

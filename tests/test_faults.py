@@ -10,7 +10,7 @@ import asyncio
 import io
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -43,25 +43,38 @@ async def read_only(db: Database) -> AsyncIterator[None]:
         await db.execute("PRAGMA query_only = 0")
 
 
+class _FullDisk:
+    """The sqlite3 connection as it behaves on a full disk: every write raises."""
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self._real = real
+
+    def _guard(self, sql: str) -> None:
+        if sql.lstrip().upper().startswith(WRITES):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        self._guard(sql)
+        return self._real.execute(sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        self._guard(sql)
+        return self._real.executemany(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
 @asynccontextmanager
 async def disk_full(db: Database) -> AsyncIterator[None]:
     """What SQLite raises when the disk is full, raised by the driver for every write."""
     conn: Any = db.conn
-    execute, executemany = conn.execute, conn.executemany
-
-    def failing(real: Callable[..., Any]) -> Callable[..., Any]:
-        def call(sql: str, *args: Any) -> Any:
-            if sql.lstrip().upper().startswith(WRITES):
-                raise sqlite3.OperationalError("database or disk is full")
-            return real(sql, *args)
-
-        return call
-
-    conn.execute, conn.executemany = failing(execute), failing(executemany)
+    real = conn._connection  # the sqlite3 connection aiosqlite's thread runs statements on
+    conn._connection = _FullDisk(real)
     try:
         yield
     finally:
-        conn.execute, conn.executemany = execute, executemany
+        conn._connection = real
 
 
 async def answer(tg: FakeTelegram, chat: int, text: str) -> str:
@@ -108,7 +121,12 @@ async def test_a_database_that_cannot_write_gets_a_polite_retry_and_loses_nothin
         await asyncio.sleep(0.4)
         assert "Đã nhận báo cáo số BC-000001" in tg.last(OFFICER).text
         async with fault(app.db):
-            assert BUSY in await answer(tg, OFFICER, "/baocao")
+            # Reading needs no write: the forms are offered; starting one is a write.
+            assert "Chọn mẫu báo cáo" in await answer(tg, OFFICER, "/baocao")
+            before = len(tg.sent(OFFICER))
+            tg.press(OFFICER, tg.last(OFFICER), "Tỷ lệ người dân tham gia BHYT")
+            await tg.wait_for(OFFICER, before + 1)
+            assert BUSY in tg.last(OFFICER).text
         [report] = await ReportRepo(app.db).all()
         assert report.answers == {"population": 10000, "insured": 9100}
 

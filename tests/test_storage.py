@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.communes import CommuneRepo
 from storage.db import Database, StorageError, backup_database
 from storage.migrate import available_migrations, current_version, migrate, split_statements
 from storage.updates import ProcessedUpdates
@@ -136,14 +137,31 @@ async def test_effects_and_record_roll_back_together(tmp_path: Path) -> None:
         async with db.transaction():
             await users.ensure("telegram", "1")
             await updates.record("telegram", "u1", "1", {"replies": []})
+        # A crash before the update is recorded (its last write) leaves nothing behind.
         with pytest.raises(RuntimeError):
             async with db.transaction():
                 await users.ensure("telegram", "2")
-                assert await updates.record("telegram", "u2", "2", {"replies": []}) is not None
                 raise RuntimeError("crash before commit")
         assert await users.get("telegram", "2") is None
         assert not await updates.seen("telegram", "u2")
         assert not updates.recently_claimed("telegram", "u2")
+        # A redelivered update: its record is refused and its effects roll back with it.
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                await users.ensure("telegram", "3")
+                assert await updates.record("telegram", "u1", "3", {"replies": []}) is None
+                raise RuntimeError("redelivered: roll back")
+        assert await users.get("telegram", "3") is None
+        # The record commits what came before it, in the same trip to the database.
+        async with db.transaction():
+            await users.ensure("telegram", "4")
+            assert await updates.record("telegram", "u4", "4", {"replies": []}) is not None
+            assert not db.untouched
+            other = sqlite3.connect(tmp_path / "n.sqlite3", timeout=0.1)
+            found = other.execute("SELECT count(*) FROM users WHERE external_id = '4'")
+            assert found.fetchone()[0] == 1  # committed already: visible to another reader
+            other.close()
+        assert await updates.seen("telegram", "u4")
 
 
 def _writer(path: Path, stop: threading.Event, written: list[int]) -> None:
@@ -380,3 +398,18 @@ def test_a_dead_process_on_this_machine_holds_nothing() -> None:
     assert _gone(f"{host}:{dead}:a1b2c3")  # one of several holders in that process
     assert not _gone(f"{host}:{os.getpid()}:a1b2c3")
     assert not _gone("bot1:sender")
+
+
+async def test_communes_are_read_once_and_forgotten_when_the_plan_reloads(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await migrate(db)
+        repo = CommuneRepo(db)
+        await repo.sync([("a", "Xã A", "xa")])
+        commune = await repo.get((await repo.by_code("a")).id)  # type: ignore[union-attr]
+        assert commune is not None and commune.name == "Xã A"
+        await db.execute("UPDATE communes SET name = 'changed behind its back'")
+        assert (await repo.get(commune.id)) == commune  # the cached row: no database trip
+        await repo.sync([("a", "Xã A mới", "xa")])
+        renamed = await repo.get(commune.id)
+        assert renamed is not None and renamed.name == "Xã A mới"
+        assert await repo.get(10_000) is None

@@ -406,3 +406,18 @@ async def test_the_current_reports_are_what_the_history_says(
     async with fresh_pg_database(engine) as url, PgDatabase(url) as pg:
         await migrate(pg, up_to=up_to)
         await check(pg)
+
+
+async def test_a_commune_renamed_elsewhere_is_seen_where_instances_share_the_database(
+    db: Any,
+) -> None:
+    """SQLite: one process makes every change, so communes are kept in memory; PostgreSQL:
+    another instance's start may rename one, so every read goes to the database."""
+    repo = CommuneRepo(db)
+    await repo.sync([("a", "Xã A", "xa")])
+    found = await repo.by_code("a")
+    assert found is not None and (await repo.get(found.id)) == found
+    await CommuneRepo(db).sync([("a", "Xã A mới", "xa")])  # another instance's repository
+    seen = await repo.get(found.id)
+    assert seen is not None
+    assert seen.name == ("Xã A mới" if db.dialect.shared else "Xã A")

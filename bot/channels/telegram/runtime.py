@@ -12,7 +12,6 @@ from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
@@ -39,6 +38,7 @@ from bot.channels.telegram.middlewares import (
 from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.router import build_router
 from bot.channels.telegram.service import TelegramChannel
+from bot.channels.telegram.session import PinnedResponseSession
 from bot.channels.throttle import Throttle, shared_buckets
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupStopped
@@ -111,7 +111,7 @@ async def until_reachable(
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.telegram_bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session = PinnedResponseSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     return Bot(
         token=settings.telegram_bot_token.get_secret_value(),
         session=session,
