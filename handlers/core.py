@@ -109,6 +109,7 @@ class Context:
     lang_explicit: bool = False
     replies: list[Reply] = field(default_factory=list)
     dialog: DialogRow | None = None
+    _leading: bool = field(default=False, repr=False)
 
     @property
     def tr(self) -> Tr:
@@ -143,9 +144,21 @@ class Context:
     ) -> Reply:
         if isinstance(doc, str | Span):
             doc = Doc().add(doc)
+        if self._leading:
+            self._leading = False
+            if self.replies and not (kwargs.get("photo") or kwargs.get("document")):
+                head = self.replies.pop()
+                doc = Doc(list(head.doc.lines)).blank().extend(doc)
         reply = Reply(doc, choices or [], **kwargs)
         self.replies.append(reply)
         return reply
+
+    def lead(self, doc: Doc | str | Span) -> None:
+        """Say ``doc`` at the head of the next reply, in the same message (a form's
+        introduction with its first question): one message to read, one send less. It goes
+        alone if nothing follows, or if what follows is a photo or a file."""
+        self.reply(doc)
+        self._leading = True
 
     def say(self, *parts: Part) -> Reply:
         return self.reply(Doc().add(*parts))

@@ -64,7 +64,7 @@ async def ask_name_once(ctx: Context) -> None:
     ):
         return
     await ctx.deps.users.mark_name_asked(user.id)
-    ctx.reply(
+    ctx.lead(
         it(ctx.tr("Văn phòng NTM huyện cần biết ai gửi báo cáo (gõ /huy để để sau, /toi để nhập)."))
     )
     await ask_for_name(ctx)

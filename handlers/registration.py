@@ -151,7 +151,7 @@ async def join(ctx: Context, code: str) -> None:
     menu = [] if needs_name else basic.main_menu(ctx)  # the name comes first
     if invite.role == OFFICER:
         commune = await ctx.commune()
-        ctx.reply(
+        welcome = (
             Doc()
             .add(
                 b(
@@ -161,8 +161,7 @@ async def join(ctx: Context, code: str) -> None:
                     )
                 )
             )
-            .add(_("Gõ /baocao để báo cáo tiến độ, /cuatoi để xem báo cáo của xã.")),
-            menu,
+            .add(_("Gõ /baocao để báo cáo tiến độ, /cuatoi để xem báo cáo của xã."))
         )
     elif invite.role == UNIT:
         unit = (
@@ -170,22 +169,23 @@ async def join(ctx: Context, code: str) -> None:
             if invite.unit_key and ctx.deps.kb.has_unit(invite.unit_key)
             else "?"
         )
-        ctx.reply(
+        welcome = (
             Doc()
             .add(b(_("Đăng ký thành công: bạn là cán bộ {unit}.", unit=unit)))
-            .add(_("Gõ /viec để xem và cập nhật việc, tiêu chí đơn vị phụ trách.")),
-            menu,
+            .add(_("Gõ /viec để xem và cập nhật việc, tiêu chí đơn vị phụ trách."))
         )
     else:
-        ctx.reply(
+        welcome = (
             Doc()
             .add(b(_("Đăng ký thành công: bạn là cán bộ Văn phòng NTM huyện.")))
-            .add(_("Gõ /tonghop để xem tình hình các xã.")),
-            menu,
+            .add(_("Gõ /tonghop để xem tình hình các xã."))
         )
-    if needs_name:
+    if needs_name:  # the welcome and the question for the name in one message
+        ctx.lead(welcome)
         await ctx.deps.users.mark_name_asked(ctx.user.id)
         await profile.ask_for_name(ctx)
+    else:
+        ctx.reply(welcome, menu)
 
 
 def _cooldown_text(ctx: Context, until: dt.datetime) -> str:

@@ -180,7 +180,7 @@ class ReportDialog:
         intro = form.intro_en if ctx.lang == "en" else form.intro
         doc = Doc().add(b(f"{self._title(ctx, form)} — {commune.name}")).add(intro)
         doc.add(it(_("Trả lời từng câu. Gõ /quaylai để quay lại câu trước, /huy để hủy.")))
-        ctx.reply(doc)
+        ctx.lead(doc)
         await self._ask(ctx, form, state)
 
     # -- dialog protocol ------------------------------------------------------------------------

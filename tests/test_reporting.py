@@ -531,3 +531,21 @@ async def test_a_value_far_from_the_last_report_is_questioned_once(tmp_path: Pat
         await start_form(h, "o1", "Tỷ lệ người dân tham gia BHYT")
         await h.say("o1", "9.500")
         assert "Câu 2/2" in h.last("o1")
+
+
+async def test_a_form_opens_with_its_first_question_in_the_same_message(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await h.say("o1", "/baocao")
+        replies = await h.tap("o1", "Tỷ lệ người dân tham gia BHYT")
+        [opening] = replies  # one message to read, not an introduction then a question
+        assert "Dân Lực" in opening.text and "/huy" in opening.text
+        assert opening.text.index("/huy") < opening.text.index("Câu 1/2: Số dân của xã")
+
+
+async def test_a_welcome_carries_the_question_for_the_name(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        code = await h.invite("admin", "Thọ Dân")
+        replies = await h.say("n1", f"/start {code}")
+        welcome = [r for r in replies if "Đăng ký thành công" in r.text]
+        assert len(welcome) == 1 and "họ và tên" in welcome[0].text
