@@ -31,49 +31,49 @@ async def test_invite_deep_link_report_restart_and_redelivery(
         code = text.split("?start=")[1].split()[0]
 
         tg.push_text(OFFICER, f"/start {code}")  # what the deep link sends
-        welcome, asked = await tg.wait_for(OFFICER, 2)
+        [welcome] = await tg.wait_for(OFFICER, 1)  # with the question for their name
         assert "bạn là cán bộ xã Dân Lực" in welcome.text
-        assert "họ và tên" in asked.text  # who reports is known to the office
+        assert "họ và tên" in welcome.text  # who reports is known to the office
         tg.push_text(OFFICER, "Trần Thị Bình")
-        await tg.wait_for(OFFICER, 3)
+        await tg.wait_for(OFFICER, 2)
         tg.push_text(OFFICER, "Công chức Văn hóa - Xã hội")
-        check = (await tg.wait_for(OFFICER, 4))[-1]
+        check = (await tg.wait_for(OFFICER, 3))[-1]
         assert "Trần Thị Bình" in check.text and "Công chức Văn hóa - Xã hội" in check.text
         tg.press(OFFICER, check, "Đúng, lưu lại")
-        await tg.wait_for(OFFICER, 5)
+        await tg.wait_for(OFFICER, 4)
         assert "Đã lưu: Trần Thị Bình (Công chức Văn hóa - Xã hội)" in tg.last(OFFICER).text
 
         tg.push_text(OFFICER, "/baocao")
-        forms = (await tg.wait_for(OFFICER, 6))[-1]
+        forms = (await tg.wait_for(OFFICER, 5))[-1]
         tg.press(OFFICER, forms, "Tỷ lệ người dân tham gia BHYT")
-        await tg.wait_for(OFFICER, 8)
+        await tg.wait_for(OFFICER, 6)
         assert "Câu 1/2" in tg.last(OFFICER).text
         tg.push_text(OFFICER, "10.000")
-        await tg.wait_for(OFFICER, 9)
+        await tg.wait_for(OFFICER, 7)
         tg.push_text(OFFICER, "12.500")
-        await tg.wait_for(OFFICER, 10)
+        await tg.wait_for(OFFICER, 8)
         assert "không được lớn hơn số dân (10.000)" in tg.last(OFFICER).text
 
     # The bot restarts in the middle of the dialog; the officer simply goes on.
     async with running_bot(monkeypatch, tg, tmp_path) as runtime:
         tg.push_text(OFFICER, "9.100")
-        await tg.wait_for(OFFICER, 11)
+        await tg.wait_for(OFFICER, 9)
         summary = tg.last(OFFICER)
         assert "Tỷ lệ tham gia BHYT: 91%" in summary.text
         send_update = tg.press(OFFICER, summary, "Gửi báo cáo")
-        await tg.wait_for(OFFICER, 12)
+        await tg.wait_for(OFFICER, 10)
         assert "Đã nhận báo cáo số BC-000001" in tg.last(OFFICER).text
         await tg.wait_until(lambda: tg.confirmed >= send_update)
         tg.redeliver(send_update)  # Telegram delivers the tap again
         tg.push_text(OFFICER, "/cuatoi")
-        await tg.wait_for(OFFICER, 13)
+        await tg.wait_for(OFFICER, 11)
         await asyncio.sleep(0.2)
         assert runtime.app is not None
         reports = await ReportRepo(runtime.app.db).all()
         assert len(reports) == 1 and reports[0].channel == "telegram"
         assert "BC-000001" in tg.last(OFFICER).text
         assert "Trần Thị Bình" in tg.last(OFFICER).text  # the office sees who reported
-        assert len(tg.sent(OFFICER)) == 13  # the redelivered tap produced no second receipt
+        assert len(tg.sent(OFFICER)) == 11  # the redelivered tap produced no second receipt
 
 
 async def test_officers_cannot_see_other_communes_or_office_views(
@@ -87,17 +87,17 @@ async def test_officers_cannot_see_other_communes_or_office_views(
         await tg.wait_for(ADMIN, 2)
         code = tg.last(ADMIN).text.split("?start=")[1].split()[0]
         tg.push_text(OTHER, f"/start {code}")
-        await tg.wait_for(OTHER, 2)  # welcome, and the question for their name
+        await tg.wait_for(OTHER, 1)  # welcome, with the question for their name
         tg.push_text(OTHER, "Lê Văn Cường")
-        await tg.wait_for(OTHER, 3)
+        await tg.wait_for(OTHER, 2)
         tg.push_text(OTHER, "bỏ qua")
-        check = (await tg.wait_for(OTHER, 4))[-1]
+        check = (await tg.wait_for(OTHER, 3))[-1]
         tg.press(OTHER, check, "Đúng, lưu lại")
-        await tg.wait_for(OTHER, 5)
+        await tg.wait_for(OTHER, 4)
         for command in ("/tonghop", "/xuat", "/xa Dân Lực", "/moi Dân Lực", "/thuhoi"):
             tg.push_text(OTHER, command)
-        messages = await tg.wait_for(OTHER, 10)
-        answers = [m.text for m in messages[5:]]
+        messages = await tg.wait_for(OTHER, 9)
+        answers = [m.text for m in messages[4:]]
         assert all(
             ("chỉ dành cho" in a) or ("chỉ xem được số liệu của xã mình" in a) for a in answers
         ), answers
