@@ -429,6 +429,70 @@ class PlanWriter:
         )
         self.examples()
 
+    def r_notthisplan(self, result: r.NotThisPlan) -> None:
+        _ = self._
+        meta = self.kb.meta
+        self.doc.add(
+            _(
+                "Kế hoạch này là của huyện {district} năm {year}; không có thông tin về {subject}.",
+                district=meta.district,
+                year=meta.year,
+                subject=result.subject_en if _.en else result.subject,
+            )
+        )
+        self.doc.add(
+            _(
+                "Tôi trả lời về tiêu chí, đơn vị phụ trách, nhiệm vụ, thời hạn và văn bản "
+                "của Kế hoạch này, ví dụ: “Ai phụ trách tiêu chí 17.4?”"
+            )
+        )
+
+    def r_documents(self, result: r.Documents) -> None:
+        _ = self._
+        if result.this_plan:
+            self._this_plan()
+        for doc in result.documents:
+            kind = self.kb.documents.kinds[doc.kind]
+            self.doc.bullet(
+                b(
+                    _(
+                        "{kind} số {number} ngày {date}",
+                        kind=kind.name_en if _.en else kind.name,
+                        number=doc.number,
+                        date=self.date(doc.date),
+                    )
+                ),
+                _(
+                    " của {issuer}: {subject}.",
+                    issuer=doc.issuer_en if _.en else doc.issuer,
+                    subject=doc.subject_en if _.en else doc.subject,
+                ),
+                it(_(" Trong Kế hoạch: {role}.", role=doc.role_en if _.en else doc.role)),
+            )
+        if result.documents:
+            sources = dict.fromkeys(d.source for d in result.documents)
+            self.source("; ".join(sources))
+
+    def _this_plan(self) -> None:
+        _ = self._
+        meta = self.kb.meta
+        self.doc.add(b(meta.title_en if _.en else meta.title))
+        self.doc.bullet(
+            _("Cơ quan ban hành: {issuer}", issuer=meta.issuer_en if _.en else meta.issuer)
+        )
+        if meta.number:
+            self.doc.bullet(_("Số: {number}", number=meta.number))
+        else:
+            self.doc.bullet(_("Số văn bản: văn bản Kế hoạch không nêu (để trống)"))
+        if meta.date:
+            self.doc.bullet(_("Ngày ban hành: {date}", date=self.date(meta.date)))
+        else:
+            self.doc.bullet(
+                _("Ngày ban hành: văn bản không nêu ngày cụ thể (năm {year})", year=meta.year)
+            )
+        if meta.signed_by:
+            self.doc.bullet(_("Người ký: {who}", who=meta.signed_by))
+
     def r_clarify(self, result: r.Clarify) -> None:
         _ = self._
         self.doc.add(

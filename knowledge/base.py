@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.documents import Documents
 from knowledge.evidence import Evidence
 from knowledge.forms import Form
 from knowledge.models import (
@@ -70,6 +71,7 @@ class KnowledgeBase:
     passages: list[Passage] = field(default_factory=list)  # the plan's full text
     tasks: list[TaskEntry] = field(default_factory=list)  # who delivers what by when
     evidence: Evidence | None = None  # what shows each criterion's standing (evidence.yaml)
+    documents: Documents = field(default_factory=lambda: Documents({}, ()))  # cited documents
     unit_by_key: dict[str, Unit] = field(init=False)
     indicators: dict[str, Indicator] = field(init=False)
     deadline_by_id: dict[str, Deadline] = field(init=False)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 
 from knowledge import results as r
 from knowledge.base import COMMUNES, DeadlineLink, Indicator, KnowledgeBase
+from knowledge.documents import Document, DocumentFinder
+from knowledge.gazetteer import COMMUNE, DISTRICT, PROVINCE, Home, PlaceFinder, load_gazetteer
 from knowledge.lexicon import Lexicon, Phrase, load_lexicon
 from knowledge.matching import Entry, PhraseIndex, Speller, TopicMatch
 from knowledge.models import Deadline
@@ -52,6 +54,13 @@ _MARKERS: tuple[Phrase, ...] = (
     ("criterion",),
     ("criteria",),
     ("indicator",),
+)
+_THIS_PLAN: tuple[Phrase, ...] = (
+    ("ke", "hoach", "nay"),
+    ("kh", "nay"),
+    ("van", "ban", "nay"),
+    ("this", "plan"),
+    ("the", "plan"),
 )
 _CODE_FILLERS = frozenset(
     {"so", "thu", "xa", "huyen", "cap", "number", "no", "the", "of", "level", "commune", "district"}
@@ -97,6 +106,9 @@ class Analysis:
     typed: Typed | None = None  # how the user spelled each word (None: spelling forgiven)
     cue_positions: frozenset[int] = frozenset()  # words that say what is asked ("ai", "hạn")
     written: str = "vi"  # the language the question is written in (``lang``: of the answer)
+    raw: list[str] = field(default_factory=list)  # the words as typed (folded), uncorrected
+    folded: str = ""  # the question folded
+    spelling: Typed | None = None  # how each word was typed (always, unlike ``typed``)
 
     def has(self, *cues: str) -> bool:
         return any(c in self.cues for c in cues)
@@ -119,6 +131,9 @@ class QueryEngine:
         self.speller = self._build_speller()
         self._vi_words = self._vietnamese_vocabulary()
         self._deadline_months = {(d.due.year, d.due.month) for d in kb.deadlines}
+        self.documents = DocumentFinder(kb.documents)
+        self.places = self._build_places()
+        self._years = self._plan_years()
 
     # -- building ---------------------------------------------------------------------------
     def _build_unit_aliases(self) -> dict[Phrase, str]:
@@ -173,12 +188,52 @@ class QueryEngine:
                 f"fact:{fact.id}",
                 self._entries(fact.keywords) + self._entries(fact.keywords_en, english=True),
             )
+        for doc in kb.documents.documents:
+            index.add(
+                f"doc:{doc.id}",
+                self._entries(doc.keywords) + self._entries(doc.keywords_en, english=True),
+            )
         for unit in kb.units:
             for i, duty in enumerate(unit.duties):
                 if duty.keywords:
                     index.add(f"duty:{unit.key}:{i}", self._entries(duty.keywords))
         index.build()
         return index
+
+    def _plan_years(self) -> set[int]:
+        """The years the plan is about: its own, its deadlines', and those its criteria and
+        targets name ("Luật Hợp tác xã năm 2012", "quy hoạch giai đoạn 2021-2030"); not the
+        dates of the documents it cites."""
+        kb = self.kb
+        texts = [kb.meta.title]
+        for ind in kb.indicators.values():
+            texts += [ind.name, ind.description or "", *ind.keywords]
+        for fact in kb.facts:
+            texts += [fact.value, *fact.keywords]
+        for deadline in kb.deadlines:
+            texts += [deadline.what, *deadline.keywords]
+        years = {kb.meta.year} | {d.due.year for d in kb.deadlines}
+        for text in texts:
+            years.update(int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", text))
+        return years
+
+    def _build_places(self) -> PlaceFinder:
+        kb = self.kb
+        communes = {
+            tuple(words(name))
+            for commune in kb.communes.communes
+            for name in [commune.name, *commune.aliases]
+        }
+        home = Home(
+            {
+                PROVINCE: frozenset({tuple(words(kb.meta.province))}),
+                DISTRICT: frozenset({tuple(words(kb.meta.district))}),
+                COMMUNE: frozenset(communes),
+            }
+        )
+        plan_text = " ".join(fold(p.text) for p in kb.passages)
+        common = self._plan_words | self.lexicon.known_words | self.lexicon.question_words
+        return PlaceFinder(load_gazetteer(), home, plan_text, common)
 
     def _build_speller(self) -> Speller:
         vocabulary = self.index.vocabulary()
@@ -258,6 +313,10 @@ class QueryEngine:
             ):
                 units, unit_positions, topics = [], set(), whole
         topics = [t for t in topics if t.score >= MIN_TOPIC_SCORE]
+        if not (cues & {"legal"} or self.documents.kinds_in(raw) - {"ke-hoach"}):
+            # a document's subject is what it is about, not what the plan asks ("tiêu chí
+            # huyện"): asked about only as a document ("quyết định nào", "căn cứ")
+            topics = [t for t in topics if not t.topic.startswith("doc:")]
         return Analysis(
             question=question,
             lang=detected,
@@ -273,6 +332,9 @@ class QueryEngine:
             typed=typed,
             cue_positions=frozenset(cue_positions),
             written=written,
+            raw=raw,
+            folded=folded,
+            spelling=typed_forms(text),
         )
 
     def _detect_lang(self, tokens: list[str], text: str) -> str:
@@ -436,6 +498,12 @@ class QueryEngine:
         has_subject = bool(a.codes or a.units or a.topics)
         if not a.tokens:
             return r.Help()
+        documents = self._documents(a)
+        if documents is not None:
+            return documents
+        elsewhere = self._not_this_plan(a)
+        if elsewhere is not None:
+            return elsewhere
         listing = not a.codes and not a.units and not a.has("deadline", "calendar", "duties")
         if listing and a.has("list_units") and not a.topics:
             return r.ListUnits()
@@ -480,6 +548,68 @@ class QueryEngine:
             asked = next(c for c in ("owner", "deadline", "duties", "fact") if a.has(c))
             return r.Clarify(asked)
         return r.OutOfScope()
+
+    # the plan's documents, and what is not this plan -----------------------------------------
+    def _documents(self, a: Analysis) -> r.Documents | None:
+        """A document the plan cites, asked by number, issuer, kind or subject; the plan itself
+        ("kế hoạch này ai ký"); the legal bases ("căn cứ pháp lý")."""
+        finder = self.documents
+        numbered = finder.by_number(a.folded, a.raw)
+        if numbered:
+            return r.Documents(tuple(numbered))
+        kinds = finder.kinds_in(a.raw)
+        cited_kinds = kinds - {"ke-hoach"}
+        if not (a.has("legal") or cited_kinds):
+            return None
+        plan_words: set[int] = set()
+        for phrase in _THIS_PLAN:
+            start = find_phrase(a.tokens, phrase)
+            if start is not None:
+                plan_words.update(range(start, start + len(phrase)))
+        if plan_words and a.has("legal") and not a.has("basis"):
+            return r.Documents((), this_plan=True)  # "kế hoạch này ai ký, số mấy"
+        issued = finder.by_issuer(a.raw, kinds)
+        if issued:
+            return r.Documents(tuple(issued))
+        # ("văn bản nào …": the words that ask for a document say nothing of its subject)
+        said = a.cue_positions | plan_words
+        relevant = [m for m in a.topics if not m.positions <= said]
+        docs = [m for m in relevant if m.topic.startswith("doc:")]
+        if docs and docs[0].score >= 0.8 * relevant[0].score:
+            best = docs[0].score
+            chosen = [self.kb.documents.by_id(m.topic[4:]) for m in docs if m.score >= TIE * best]
+            return r.Documents(tuple(chosen))
+        if a.codes or a.units or relevant:
+            return None
+        if cited_kinds:
+            return r.Documents(tuple(finder.by_kind(cited_kinds)))
+        return r.Documents(tuple(self._legal_bases()))
+
+    def _legal_bases(self) -> list[Document]:
+        return list(self.kb.documents.documents)
+
+    def _not_this_plan(self, a: Analysis) -> r.NotThisPlan | None:
+        """Another place, another year or another criteria set: not what this plan is about."""
+        place = self.places.elsewhere(a.raw, a.spelling)
+        if place is not None:
+            return r.NotThisPlan(place.name, place.name_en)
+        for other in self.lexicon.other_sets:
+            for phrase in other.phrases:
+                start = find_phrase(a.tokens, phrase)
+                if start is None:
+                    continue
+                after = a.tokens[start + len(phrase) :]
+                if any(after[: len(u)] == list(u) for u in other.unless_followed_by):
+                    continue
+                return r.NotThisPlan(other.name, other.name_en)
+        years = [int(t) for t in a.raw if len(t) == 4 and t.isdigit() and 1990 <= int(t) <= 2100]
+        others = [y for y in years if y not in self._years]
+        if others:
+            if len(years) >= 2 and years[-1] > years[0]:
+                span = f"{years[0]}–{years[-1]}"
+                return r.NotThisPlan(f"giai đoạn {span}", f"the period {span}")
+            return r.NotThisPlan(f"năm {others[0]}", str(others[0]))
+        return None
 
     # the plan's text, and doubt ------------------------------------------------------------
     def _content_positions(self, a: Analysis) -> list[int]:

@@ -27,6 +27,8 @@ INTENT_CUES = (
     "calendar",
     "fact",
     "overdue",
+    "legal",
+    "basis",
 )
 
 
@@ -49,6 +51,16 @@ class _Cues(BaseModel):
     calendar: _Bilingual
     fact: _Bilingual
     overdue: _Bilingual
+    legal: _Bilingual
+    basis: _Bilingual
+
+
+class _OtherSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    name_en: str
+    phrases: list[str]
+    unless_followed_by: list[str] = []
 
 
 class _LexiconFile(BaseModel):
@@ -59,6 +71,17 @@ class _LexiconFile(BaseModel):
     english_markers: list[str]
     known_words: list[str]
     question_words: list[str]
+    other_sets: list[_OtherSet] = []
+
+
+@dataclass(frozen=True)
+class OtherSet:
+    """A criteria set or programme other than the plan's ("NTM nâng cao")."""
+
+    name: str
+    name_en: str
+    phrases: tuple[tuple[str, ...], ...]  # folded, abbreviations expanded
+    unless_followed_by: tuple[tuple[str, ...], ...]
 
 
 Phrase = tuple[str, ...]
@@ -73,6 +96,7 @@ class Lexicon:
     known_words: frozenset[str]
     question_words: frozenset[str] = frozenset()
     question_words_spelled: frozenset[str] = frozenset()  # as written, accents kept
+    other_sets: tuple[OtherSet, ...] = ()
 
     def expand(self, tokens: list[str]) -> list[str]:
         """Replace abbreviation tokens by the words they stand for."""
@@ -94,12 +118,27 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         phrases = {tuple(words(p)) for p in [*entry.vi, *entry.en]}
         # Longest first, so that "phụ trách gì" is tried before "phụ trách".
         cues[name] = tuple(sorted((p for p in phrases if p), key=len, reverse=True))
+    abbreviations = {"".join(words(k)): tuple(words(v)) for k, v in raw.abbreviations.items()}
+
+    def expanded(text: str) -> tuple[str, ...]:
+        return tuple(p for w in words(text) for p in abbreviations.get(w, (w,)))
+
+    other_sets = tuple(
+        OtherSet(
+            entry.name,
+            entry.name_en,
+            tuple(sorted({expanded(p) for p in entry.phrases}, key=len, reverse=True)),
+            tuple(expanded(p) for p in entry.unless_followed_by),
+        )
+        for entry in raw.other_sets
+    )
     return Lexicon(
-        abbreviations={"".join(words(k)): tuple(words(v)) for k, v in raw.abbreviations.items()},
+        abbreviations=abbreviations,
         cues=cues,
         english_stopwords=frozenset(w for s in raw.english_stopwords for w in words(s)),
         english_markers=frozenset(w for s in raw.english_markers for w in words(s)),
         known_words=frozenset(w for s in raw.known_words for w in words(s)),
         question_words=frozenset(w for s in raw.question_words for w in words(s)),
         question_words_spelled=frozenset(s.lower() for s in raw.question_words),
+        other_sets=other_sets,
     )

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from knowledge.base import KnowledgeBase
+from knowledge.documents import load_documents
 from knowledge.errors import KnowledgeError
 from knowledge.evidence import load_evidence
 from knowledge.forms import Form, load_forms
@@ -75,6 +76,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     _check_tasks(kb, tasks)
     kb.tasks = sorted(tasks, key=lambda t: (kb.due(t), t.id))
     kb.evidence = load_evidence(base, kb)
+    kb.documents = load_documents(base, text.read_text("utf-8"))
     return kb
 
 

@@ -31,6 +31,10 @@ class PlanMeta(Strict):
     province: Text
     year: int = Field(ge=2000, le=2100)
     document: Text
+    issuer: Text = "UBND huyện"
+    issuer_en: Text = "the district People's Committee"
+    number: Text | None = None  # left blank in the text ("Số: /KH-UBND"): the plan gives none
+    date: dt.date | None = None
     signed_by: Text | None = None
     source_file: Text
 

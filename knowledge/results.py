@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from knowledge.base import DeadlineLink, Indicator
+from knowledge.documents import Document
 from knowledge.models import Deadline, Duty, Fact
 from knowledge.passages import Passage
 from knowledge.temporal import DateRange
@@ -21,6 +22,24 @@ class OutOfScope:
 
     hint: str | None = None
     intent: str = "out_of_scope"
+
+
+@dataclass(frozen=True)
+class NotThisPlan:
+    """About another place, time or criteria set than the plan's: the plan says nothing."""
+
+    subject: str  # "huyện Nông Cống", "năm 2023", "NTM nâng cao"
+    subject_en: str
+    intent: str = "not_this_plan"
+
+
+@dataclass(frozen=True)
+class Documents:
+    """Documents the plan cites (``this_plan``: the plan itself, as a document)."""
+
+    documents: tuple[Document, ...]
+    this_plan: bool = False
+    intent: str = "document"
 
 
 @dataclass(frozen=True)
@@ -165,6 +184,8 @@ class Suggest:
 Result = (
     Help
     | OutOfScope
+    | NotThisPlan
+    | Documents
     | UnknownCriterion
     | Clarify
     | Owner

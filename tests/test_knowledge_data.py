@@ -137,6 +137,15 @@ def test_another_directory_loads(data_copy: Path) -> None:
         ("tasks.yaml", lambda d: d["tasks"][0].update(criteria=["xa:99"]), "tasks[0]"),
         ("tasks.yaml", lambda d: d["tasks"].append(d["tasks"][0]), "tasks.yaml: id"),
         ("tasks.yaml", lambda d: d["tasks"].pop(0), "không có việc nào tương ứng"),
+        # a document the plan does not cite, or cites with another date
+        (
+            "documents.yaml",
+            lambda d: d["documents"][0].update(number="559/QĐ-TTg"),
+            "Kế hoạch không trích dẫn văn bản số 559/QĐ-TTg",
+        ),
+        ("documents.yaml", lambda d: d["documents"][1].update(date="2016-12-31"), "qd-2540"),
+        ("documents.yaml", lambda d: d["documents"][2].update(kind="cong-van"), "kind"),
+        ("documents.yaml", lambda d: d["documents"].append(d["documents"][0]), "trùng lặp"),
     ],
 )
 def test_malformed_file_names_file_and_field(
@@ -331,3 +340,16 @@ def test_tasks_and_evidence_rules_name_the_same_criteria(data_copy: Path) -> Non
         criteria=["xa:17.7"]))  # fmt: skip
     with pytest.raises(KnowledgeError, match=r"không ghi tiêu chí 'xa:17\.8'"):
         load_knowledge(data_copy)
+
+
+def test_every_document_the_plan_cites_is_a_record(kb: KnowledgeBase) -> None:
+    """Every "Quyết định/Thông tư/… số N" in the plan's text is in documents.yaml."""
+    text = (kb.source_dir / kb.meta.source_file).read_text("utf-8")
+    cited = set(
+        re.findall(
+            r"(?:Quyết định|Thông tư|Nghị quyết|Thông báo kết luận|Kế hoạch)"
+            r"(?: số)? (\d[\w/.-]*[\w])",
+            text,
+        )
+    )
+    assert cited == {d.number for d in kb.documents.documents}

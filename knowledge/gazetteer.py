@@ -1,0 +1,304 @@
+"""Vietnam's administrative units by name, to tell when a question is about another place.
+
+Names after the July 2025 reorganisation come from the ``vietnam-provinces`` package (read
+from its JSON file: importing it builds an enum of every commune), the names before it from
+``data/gazetteer/pre-2025.json`` (built from the same package's 0.6 release by
+:mod:`knowledge.gazetteer_build`). A question names a place with a word that says what it
+is ("huyện Nông Cống", "xã Thọ Xuân", "tỉnh Nghệ An", "Quang Xuong district"), or a province
+by its name alone when that name cannot be ordinary words ("Hà Nội", "Nghệ An").
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from knowledge.normalize import Typed, has_diacritics, words
+
+PRE_2025 = Path(__file__).parent / "data" / "gazetteer" / "pre-2025.json"
+
+PROVINCE, DISTRICT, COMMUNE = "province", "district", "commune"
+# The words an official name starts with, and what they make of it.
+_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("thành phố", ""),  # a province (centrally run) or a district, as the list it is in says
+    ("tỉnh", PROVINCE),
+    ("thị xã", DISTRICT),
+    ("huyện", DISTRICT),
+    ("quận", DISTRICT),
+    ("thị trấn", COMMUNE),
+    ("đặc khu", COMMUNE),
+    ("phường", COMMUNE),
+    ("xã", COMMUNE),
+)
+# How a question says what a place is, before its name, and which kinds of place it means.
+_MARKERS_BEFORE: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("tinh",): (PROVINCE,),
+    ("thanh", "pho"): (PROVINCE, DISTRICT),
+    ("tp",): (PROVINCE, DISTRICT),
+    ("huyen",): (DISTRICT,),
+    ("quan",): (DISTRICT,),
+    ("thi", "xa"): (DISTRICT,),
+    ("tx",): (DISTRICT,),
+    ("xa",): (COMMUNE,),
+    ("phuong",): (COMMUNE,),
+    ("thi", "tran"): (COMMUNE,),
+    ("tt",): (COMMUNE,),
+}
+_MARKER_NAMES = {
+    ("tinh",): "tỉnh",
+    ("thanh", "pho"): "thành phố",
+    ("tp",): "thành phố",
+    ("huyen",): "huyện",
+    ("quan",): "quận",
+    ("thi", "xa"): "thị xã",
+    ("tx",): "thị xã",
+    ("xa",): "xã",
+    ("phuong",): "phường",
+    ("thi", "tran"): "thị trấn",
+    ("tt",): "thị trấn",
+}
+_MARKERS_AFTER: dict[str, tuple[str, ...]] = {
+    "province": (PROVINCE,),
+    "city": (PROVINCE, DISTRICT),
+    "district": (DISTRICT,),
+    "commune": (COMMUNE,),
+    "town": (DISTRICT, COMMUNE),
+}
+_LONGEST = 4  # words in a name after its prefix ("Bà Rịa - Vũng Tàu")
+
+
+@dataclass(frozen=True)
+class Place:
+    kind: str
+    name: str  # as written officially, its prefix in lower case: "huyện Nông Cống"
+    spelled: tuple[str, ...]  # the name's words with their accents: "nông", "cống"
+    base: str = ""  # the name without its prefix: "Nông Cống"
+
+    @property
+    def name_en(self) -> str:
+        """ "Nông Cống district", "Thọ Xuân commune"."""
+        return f"{self.base} {self.kind}" if self.base else self.name
+
+    def called(self, prefix: str | None) -> Place:
+        """The place with the prefix the question gave it ("xã Thọ Xuân", not "thị trấn …"
+        when the name was both)."""
+        if not prefix:
+            return self
+        return Place(self.kind, f"{prefix} {self.base}", self.spelled, self.base)
+
+
+class Gazetteer:
+    """Official names, folded, by kind of place.
+
+    Provinces and districts (a few hundred) are kept as places; the ten thousand communes as
+    one string of their folded names (0.1 MB, not the 9 MB their objects would take), their
+    official spelling read again only for a name a question gives.
+    """
+
+    def __init__(
+        self,
+        names: Iterable[tuple[str, str]],
+        read_again: Callable[[], Iterable[tuple[str, str]]] | None = None,
+    ) -> None:
+        """``names``: (kind of place, official name) pairs; ``read_again``: the same, to
+        find a commune's official spelling."""
+        # folded names collide ("Thanh Hóa", "Thạnh Hóa"): every place under its key
+        self._by_kind: dict[str, dict[tuple[str, ...], list[Place]]] = {PROVINCE: {}, DISTRICT: {}}
+        communes: set[str] = set()
+        for level, official in names:
+            for kind, place, key in _parse(official, level):
+                if kind == COMMUNE:
+                    communes.add(" ".join(key))
+                    continue
+                places = self._by_kind[kind].setdefault(key, [])
+                if place not in places:
+                    places.append(place)
+        self._communes = "\n" + "\n".join(sorted(communes)) + "\n"
+        self._read_again = read_again
+
+    def lookup(self, kind: str, key: tuple[str, ...]) -> Place | None:
+        places = self.lookup_all(kind, key)
+        return places[0] if places else None
+
+    def lookup_all(self, kind: str, key: tuple[str, ...]) -> list[Place]:
+        if kind != COMMUNE:
+            return self._by_kind[kind].get(key, [])
+        if f"\n{' '.join(key)}\n" not in self._communes:
+            return []
+        return list(self._communes_named(key))
+
+    @lru_cache(maxsize=64)  # noqa: B019 (one gazetteer per process)
+    def _communes_named(self, key: tuple[str, ...]) -> tuple[Place, ...]:
+        found: list[Place] = []
+        for level, official in self._read_again() if self._read_again else ():
+            for kind, place, parsed in _parse(official, level):
+                if kind == COMMUNE and parsed == key and place not in found:
+                    found.append(place)
+        if not found:  # no spelling to be had: the folded name, capitalised
+            base = " ".join(w.capitalize() for w in key)
+            found.append(Place(COMMUNE, f"xã {base}", key, base))
+        return tuple(found)
+
+    def provinces(self) -> dict[tuple[str, ...], list[Place]]:
+        return self._by_kind[PROVINCE]
+
+
+def _parse(official: str, level: str) -> list[tuple[str, Place, tuple[str, ...]]]:
+    lowered = official.strip()
+    for prefix, kind in _PREFIXES:
+        if lowered.lower().startswith(prefix + " "):
+            base = lowered[len(prefix) + 1 :].strip()
+            key = tuple(words(base))
+            if not key or all(w.isdigit() for w in key) or len(key) > _LONGEST:
+                return []  # "Phường 1": a number is no name
+            name = f"{prefix} {base}"
+            spelled = tuple(re.findall(r"\w+", base.lower()))
+            kind = kind or level  # "thành phố": a province or a district, as listed
+            return [(kind, Place(kind, name, spelled, base), key)]
+    return []
+
+
+def _read_names() -> Iterator[tuple[str, str]]:
+    if PRE_2025.is_file():
+        data = json.loads(PRE_2025.read_text("utf-8"))
+        for key, kind in (("provinces", PROVINCE), ("districts", DISTRICT), ("communes", COMMUNE)):
+            yield from ((kind, name) for name in data.get(key, []))
+    spec = importlib.util.find_spec("vietnam_provinces")
+    for location in list(spec.submodule_search_locations or []) if spec else []:
+        path = Path(location) / "data" / "nested-divisions.json"
+        if path.is_file():
+            for province in json.loads(path.read_text("utf-8")):
+                yield PROVINCE, province["name"]
+                yield from ((COMMUNE, ward["name"]) for ward in province.get("wards", []))
+            return
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    return Gazetteer(_read_names(), _read_names)
+
+
+@dataclass(frozen=True)
+class Home:
+    """The plan's own place: its province, district and communes (folded names by kind)."""
+
+    names: dict[str, frozenset[tuple[str, ...]]]
+
+    def has(self, kind: str, key: tuple[str, ...]) -> bool:
+        return key in self.names.get(kind, frozenset())
+
+
+class PlaceFinder:
+    """Finds a place a question names that is not the plan's own.
+
+    ``plan_text`` (folded) and ``common`` (ordinary words) keep ordinary phrases from being
+    taken for places: "xã hội" is not the commune Hội, "hai phòng" is not Hải Phòng unless it
+    is written so.
+    """
+
+    def __init__(
+        self, gazetteer: Gazetteer, home: Home, plan_text: str, common: frozenset[str]
+    ) -> None:
+        self.gazetteer = gazetteer
+        self.home = home
+        self.plan_text = f" {plan_text} "
+        self.common = common
+
+    def elsewhere(self, tokens: list[str], typed: Typed | None) -> Place | None:
+        for i in range(len(tokens)):
+            for marker, kinds in _MARKERS_BEFORE.items():
+                if tuple(tokens[i : i + len(marker)]) != marker:
+                    continue
+                found = self._named(tokens, i + len(marker), kinds, typed, marker)
+                if found is not None:
+                    return found
+            kinds_after = _MARKERS_AFTER.get(tokens[i])
+            if kinds_after and i > 0:
+                for size in range(min(_LONGEST, i), 0, -1):
+                    key = tuple(tokens[i - size : i])
+                    place = self._place(key, kinds_after)
+                    if place is not None and self._accents_agree(place, key, typed):
+                        if self.home.has(place.kind, key):
+                            break
+                        return place
+        return self._province_alone(tokens, typed)
+
+    def _named(
+        self,
+        tokens: list[str],
+        start: int,
+        kinds: tuple[str, ...],
+        typed: Typed | None,
+        marker: tuple[str, ...],
+    ) -> Place | None:
+        for size in range(min(_LONGEST, len(tokens) - start), 0, -1):
+            key = tuple(tokens[start : start + size])
+            found = [p for k in kinds for p in self.gazetteer.lookup_all(k, key)]
+            if not found:
+                continue
+            if any(self.home.has(p.kind, key) for p in found) and not any(
+                p.name.startswith(_MARKER_NAMES[marker]) for p in found
+            ):
+                return None  # the plan's own province, district or commune
+            # "xã chợ" is not the commune Chờ; "TP Thanh Hóa" is the city, not the province
+            agreeing = [p for p in found if self._accents_agree(p, key, typed)]
+            if not agreeing:
+                continue
+            called = [p for p in agreeing if p.name.startswith(_MARKER_NAMES[marker])]
+            place = (called or agreeing)[0]
+            if self.home.has(place.kind, key):
+                return None
+            # "xã hội", "huyện đạt chuẩn": the plan's own words, unless written as the name
+            said = f" {' '.join((*marker, key[0]))} " in self.plan_text
+            ordinary = len(key) == 1 and key[0] in self.common
+            if (said or ordinary) and not self._spelled_as(place, key, typed):
+                return None
+            return place.called(_MARKER_NAMES.get(marker))
+        return None
+
+    def _province_alone(self, tokens: list[str], typed: Typed | None) -> Place | None:
+        provinces = self.gazetteer.provinces()
+        for size in range(_LONGEST, 1, -1):  # two words at least
+            for i in range(len(tokens) - size + 1):
+                key = tuple(tokens[i : i + size])
+                places = provinces.get(key)
+                if not places or self.home.has(PROVINCE, key):
+                    continue
+                place = places[0]
+                ordinary = all(w in self.common for w in key)
+                if not ordinary or self._spelled_as(place, key, typed):
+                    return place
+        return None
+
+    def _place(self, key: tuple[str, ...], kinds: tuple[str, ...]) -> Place | None:
+        for kind in kinds:
+            place = self.gazetteer.lookup(kind, key)
+            if place is not None:
+                return place
+        return None
+
+    @staticmethod
+    def _accents_agree(place: Place, key: tuple[str, ...], typed: Typed | None) -> bool:
+        """No word of the name typed with other accents than the name's."""
+        if typed is None:
+            return True
+        for word, spelled in zip(key, place.spelled, strict=False):
+            forms = typed.get(word, frozenset())
+            if forms and spelled not in forms and all(has_diacritics(f) for f in forms):
+                return False
+        return True
+
+    @staticmethod
+    def _spelled_as(place: Place, key: tuple[str, ...], typed: Typed | None) -> bool:
+        """Every word of the name typed with the name's own accents."""
+        if typed is None:
+            return False
+        return all(
+            spelled in typed.get(word, frozenset())
+            for word, spelled in zip(key, place.spelled, strict=False)
+        )

@@ -1,0 +1,65 @@
+"""Places other than the plan's: found by what the question calls them, not by chance words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.engine import QueryEngine
+from knowledge.gazetteer import load_gazetteer
+
+
+@pytest.fixture(scope="module")
+def engine(kb: KnowledgeBase) -> QueryEngine:
+    return QueryEngine(kb)
+
+
+def test_both_generations_of_names_are_known() -> None:
+    gazetteer = load_gazetteer()
+    assert gazetteer.lookup("district", ("nong", "cong")) is not None  # a district before 2025
+    assert gazetteer.lookup("province", ("ha", "tinh")) is not None
+    assert gazetteer.lookup("commune", ("trieu", "loc")) is not None  # a commune since 07/2025
+    assert gazetteer.lookup("commune", ("1",)) is None  # "Phường 1" has no name
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        ("ai phụ trách tiêu chí 17 ở huyện Nông Cống", "huyện Nông Cống"),
+        ("tieu chi 2 huyen quang xuong", "huyện Quảng Xương"),
+        ("xã Thọ Xuân đạt chuẩn chưa", "xã Thọ Xuân"),
+        ("tinh nghe an bao cao bhyt", "tỉnh Nghệ An"),
+        ("TP Thanh Hóa hạn nộp hồ sơ", "thành phố Thanh Hóa"),
+        ("Hà Nội có bao nhiêu xã", "thành phố Hà Nội"),
+        ("Hải Phòng hạn BHYT", "thành phố Hải Phòng"),
+        ("deadline for Hau Loc district", "huyện Hậu Lộc"),
+    ],
+)
+def test_another_place_is_named(engine: QueryEngine, question: str, place: str) -> None:
+    a = engine.analyze(question, dt.date(2021, 10, 15))
+    found = engine.places.elsewhere(a.raw, a.spelling)
+    assert found is not None and found.name == place
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "huyện Triệu Sơn đạt chuẩn khi nào",  # the plan's own district, province, communes
+        "tỉnh Thanh Hóa thẩm định khi nào",
+        "xã Dân Lực báo cáo BHYT",
+        "xa tho dan phai lam gi",
+        "thị trấn Nưa có phải báo cáo không",
+        "phòng lao động thương binh xã hội phụ trách gì",  # "xã Hội …" is not a commune here
+        "tiêu chí 7 xã chợ nông thôn",  # not the commune Chờ: "chợ" is written otherwise
+        "hai phòng nào phụ trách tiêu chí 18",  # "two departments", not Hải Phòng
+        "huyện đạt chuẩn nông thôn mới cần gì",
+        "xã hội hóa nguồn vốn",
+    ],
+)
+def test_the_plans_own_places_and_ordinary_words_are_not_elsewhere(
+    engine: QueryEngine, question: str
+) -> None:
+    a = engine.analyze(question, dt.date(2021, 10, 15))
+    assert engine.places.elsewhere(a.raw, a.spelling) is None
