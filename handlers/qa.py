@@ -418,6 +418,16 @@ class PlanWriter:
         ):
             self.doc.bullet(example)
 
+    def r_nofigure(self, result: r.NoFigure) -> None:
+        _ = self._
+        self.doc.add(
+            b(_("Kế hoạch không nêu con số cụ thể cho nội dung này.")),
+            " ",
+            _("Kế hoạch nêu như sau:"),
+        )
+        self.doc.blank()
+        self.result(result.then)
+
     def r_outofscope(self, result: r.OutOfScope) -> None:
         _ = self._
         self.doc.add(

@@ -62,6 +62,27 @@ _THIS_PLAN: tuple[Phrase, ...] = (
     ("this", "plan"),
     ("the", "plan"),
 )
+# "có mấy chỉ tiêu", "bao nhiêu đơn vị": a count of the plan's parts, which its lists give.
+_PLAN_PARTS: tuple[Phrase, ...] = (
+    ("chi", "tieu"),
+    ("tieu", "chi"),
+    ("noi", "dung"),
+    ("don", "vi"),
+    ("phong",),
+    ("xa",),
+    ("thon",),
+    ("viec",),
+    ("nhiem", "vu"),
+    ("van", "ban"),
+    ("criteria",),
+    ("criterion",),
+    ("indicators",),
+    ("units",),
+    ("departments",),
+    ("communes",),
+)
+_DATES = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{4})?|\b(?:19|20)\d\d\b|\b\d{1,2}\.\d{1,2}\b")
+_FIGURE = re.compile(r"\d")
 _CODE_FILLERS = frozenset(
     {"so", "thu", "xa", "huyen", "cap", "number", "no", "the", "of", "level", "commune", "district"}
 )
@@ -495,6 +516,45 @@ class QueryEngine:
         return None
 
     def resolve(self, a: Analysis, today: dt.date) -> r.Result:
+        result = self._resolve(a, today)
+        if self._asks_figure(a) and self._lacks_figure(result):
+            return r.NoFigure(result)
+        return result
+
+    def _asks_figure(self, a: Analysis) -> bool:
+        """A rate, amount or count is asked ("phải đạt bao nhiêu %"), not a date ("mấy ngày
+        nữa") or a count of the plan's own parts ("có mấy chỉ tiêu")."""
+        if not a.has("figure") or a.has(
+            "deadline", "calendar", "overdue", "list", "list_units", "list_communes", "legal"
+        ):
+            return False
+        return not self._counts_parts(a)
+
+    def _counts_parts(self, a: Analysis) -> bool:
+        """ "có mấy chỉ tiêu", "how many criteria": the plan's lists answer it."""
+        for phrase in self.lexicon.cues["figure"]:
+            start = find_phrase(a.tokens, phrase)
+            if start is not None:
+                after = a.tokens[start + len(phrase) : start + len(phrase) + 2]
+                if after and any(after[: len(p)] == list(p) for p in _PLAN_PARTS):
+                    return True
+        return False
+
+    def _lacks_figure(self, result: r.Result) -> bool:
+        """The answer found gives no number for what was asked."""
+        if isinstance(result, r.Facts):
+            return not any(_FIGURE.search(_DATES.sub(" ", f.value)) for f in result.facts)
+        if isinstance(result, r.Owner):
+            facts = self.kb.facts_for(result.indicator.code)
+            return not any(_FIGURE.search(_DATES.sub(" ", f.value)) for f in facts)
+        if isinstance(result, r.Several):
+            return all(self._lacks_figure(part) for part in result.parts)
+        if isinstance(result, r.Passages):
+            text = " ".join(p.text for p in result.passages)
+            return not _FIGURE.search(_DATES.sub(" ", text))
+        return isinstance(result, r.TopicOwner | r.Deadlines | r.CommuneActions)
+
+    def _resolve(self, a: Analysis, today: dt.date) -> r.Result:
         has_subject = bool(a.codes or a.units or a.topics)
         if not a.tokens:
             return r.Help()
@@ -681,6 +741,8 @@ class QueryEngine:
             return False
         if a.has("calendar", "deadline", "overdue"):
             return True
+        if a.range.kind == "days" and (not a.topics or a.has("duties")):
+            return True  # "3 tuần tới cần làm gì": what falls due in that window
         # A bare date or month ("tháng 11/2021") asks what falls due then.
         return not a.topics and a.range.explicit and a.range.kind in ("day", "month", "quarter")
 
@@ -754,7 +816,7 @@ class QueryEngine:
     def _about_indicator(self, a: Analysis, ind: Indicator) -> r.Result:
         if a.has("deadline") and not a.has("owner"):
             return r.Deadlines(tuple(self.kb.deadlines_for(ind.code)), indicator=ind)
-        if a.has("fact") and not a.has("owner", "deadline"):
+        if a.has("fact") and not a.has("owner", "deadline") and not self._counts_parts(a):
             facts = self.kb.facts_for(ind.code)
             if facts:
                 return r.Facts(tuple(facts))

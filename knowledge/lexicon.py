@@ -29,6 +29,7 @@ INTENT_CUES = (
     "overdue",
     "legal",
     "basis",
+    "figure",
 )
 
 
@@ -53,6 +54,7 @@ class _Cues(BaseModel):
     overdue: _Bilingual
     legal: _Bilingual
     basis: _Bilingual
+    figure: _Bilingual
 
 
 class _OtherSet(BaseModel):

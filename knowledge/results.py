@@ -43,6 +43,14 @@ class Documents:
 
 
 @dataclass(frozen=True)
+class NoFigure:
+    """A number was asked that the plan does not give: said so, then what it does say."""
+
+    then: Result
+    intent: str = "no_figure"
+
+
+@dataclass(frozen=True)
 class UnknownCriterion:
     label: str
     level: str | None
@@ -186,6 +194,7 @@ Result = (
     | OutOfScope
     | NotThisPlan
     | Documents
+    | NoFigure
     | UnknownCriterion
     | Clarify
     | Owner

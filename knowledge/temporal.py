@@ -65,6 +65,27 @@ _NEXT_DAYS = re.compile(
     r"|\b(?:next|within|coming)\s+(\d{1,3})\s+days?\b"
 )
 
+_COUNT = r"(\d{1,2}|mot|hai|ba|bon|sau|one|two|three|four|six)"
+_COUNT_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "sau": 6, "one": 1, "two": 2}
+_COUNT_WORDS |= {"three": 3, "four": 4, "six": 6}
+_AHEAD = r"(?:toi|sap toi|nua|tiep theo|ke tiep)"
+# "2 tuần tới", "trong 3 tuần", "next two weeks"; "1 tháng tới", "trong 2 tháng nữa"
+_NEXT_WEEKS = re.compile(
+    rf"\b{_COUNT}\s+tuan\s+{_AHEAD}\b|\btrong\s+{_COUNT}\s+tuan\b"
+    rf"|\b(?:next|within|coming)\s+{_COUNT}\s+weeks?\b"
+)
+_NEXT_MONTHS = re.compile(
+    rf"\b{_COUNT}\s+thang\s+{_AHEAD}\b|\btrong\s+{_COUNT}\s+thang\s+{_AHEAD}?"
+    rf"|\b(?:next|within|coming)\s+{_COUNT}\s+months?\b"
+)
+_HALF_MONTH = re.compile(r"\bnua\s+thang\s+(?:toi|nua|sap toi)\b|\bnext\s+fortnight\b")
+# "đến hết tháng sau", "từ nay đến cuối năm", "by the end of next month": from today on
+_TO_END = re.compile(
+    r"\b(?:den|toi|tu nay den|tu nay toi|trong)\s+(?:het|cuoi)\s+"
+    r"(thang nay|thang sau|thang toi|tuan nay|tuan sau|tuan toi|nam nay|nam|quy nay)\b"
+    r"|\b(?:by|until|till|before)\s+the\s+end\s+of\s+(this|next)\s+(month|week|year|quarter)\b"
+)
+
 DEFAULT_UPCOMING_DAYS = 30
 
 
@@ -117,6 +138,9 @@ def find_range(
     if match := _NEXT_DAYS.search(folded):
         days = int(next(g for g in match.groups() if g))
         return next_days(today, max(1, min(days, 366)))
+    ahead = _ahead(folded, today)
+    if ahead is not None:
+        return ahead
     if match := _QUARTER.search(folded):
         quarter = _ROMAN[match[1]] if match[1] in _ROMAN else int(match[1])
         year = int(match[2]) if match[2] else default_year(3 * quarter)
@@ -177,3 +201,44 @@ def _relative(folded: str, today: dt.date) -> DateRange | None:
         year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
         return replace(month_range(year, month), explicit=False)
     return None
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _COUNT_WORDS[word]
+
+
+def _ahead(folded: str, today: dt.date) -> DateRange | None:
+    """Windows from today: "2 tuần tới", "trong 3 tháng tới", "đến hết tháng sau"."""
+    if match := _NEXT_WEEKS.search(folded):
+        weeks = _count(next(g for g in match.groups() if g))
+        return next_days(today, max(1, min(7 * weeks, 366)))
+    if match := _NEXT_MONTHS.search(folded):
+        months = _count(next(g for g in match.groups() if g))
+        return next_days(today, max(1, min(30 * months, 366)))
+    if _HALF_MONTH.search(folded):
+        return next_days(today, 15)
+    if match := _TO_END.search(folded):
+        if match[1]:
+            unit, _, which = match[1].partition(" ")
+            later = which in ("sau", "toi")
+        else:
+            unit = {"month": "thang", "week": "tuan", "year": "nam", "quarter": "quy"}[match[3]]
+            later = match[2] == "next"
+        end = _end_of(unit, today, later)
+        return next_days(today, max(0, (end - today).days))
+    return None
+
+
+def _end_of(unit: str, today: dt.date, later: bool) -> dt.date:
+    if unit == "tuan":
+        sunday = today + dt.timedelta(days=6 - today.weekday())
+        return sunday + dt.timedelta(days=7) if later else sunday
+    if unit == "thang":
+        year, month = today.year, today.month
+        if later:
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+    if unit == "quy":
+        last_month = 3 * ((today.month - 1) // 3) + 3
+        return dt.date(today.year, last_month, calendar.monthrange(today.year, last_month)[1])
+    return dt.date(today.year + (1 if later else 0), 12, 31)

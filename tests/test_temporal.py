@@ -1,0 +1,55 @@
+"""Windows from today as officers say them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.normalize import fold
+from knowledge.temporal import find_range
+
+
+def _range(text: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    found = find_range(fold(text), today, lambda month: today.year)
+    assert found is not None, text
+    return found.start, found.end
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("trong 2 tuần tới", 14),
+        ("3 tuan toi", 21),
+        ("hai tuần nữa", 14),
+        ("trong 1 tháng tới", 30),
+        ("nửa tháng tới", 15),
+        ("the next two weeks", 14),
+        ("within 3 weeks", 21),
+    ],
+)
+def test_a_window_of_weeks_or_months(text: str, days: int) -> None:
+    today = dt.date(2021, 10, 15)
+    assert _range(text, today) == (today, today + dt.timedelta(days=days))
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "end"),
+    [
+        ("đến hết tháng sau", dt.date(2021, 10, 15), dt.date(2021, 11, 30)),
+        ("den het thang sau", dt.date(2021, 12, 20), dt.date(2022, 1, 31)),  # over the year
+        ("từ nay đến cuối năm", dt.date(2021, 10, 15), dt.date(2021, 12, 31)),
+        ("đến hết tuần này", dt.date(2021, 10, 13), dt.date(2021, 10, 17)),  # a Wednesday
+        ("by the end of next month", dt.date(2021, 10, 15), dt.date(2021, 11, 30)),
+        ("đến hết quý này", dt.date(2021, 11, 2), dt.date(2021, 12, 31)),
+    ],
+)
+def test_from_today_to_the_end_of_a_period(text: str, today: dt.date, end: dt.date) -> None:
+    assert _range(text, today) == (today, end)
+
+
+def test_a_named_month_is_still_that_month() -> None:
+    assert _range("việc đến hạn tháng 11", dt.date(2021, 10, 15)) == (
+        dt.date(2021, 11, 1),
+        dt.date(2021, 11, 30),
+    )
