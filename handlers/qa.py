@@ -432,7 +432,7 @@ class PlanWriter:
         _ = self._
         self.doc.add(
             _(
-                "Xin lỗi, tôi chưa tìm thấy nội dung này trong Kế hoạch xây dựng NTM. "
+                "Xin lỗi, Kế hoạch xây dựng NTM không có thông tin về nội dung này. "
                 "Tôi chỉ trả lời về tiêu chí, đơn vị phụ trách, nhiệm vụ và thời hạn "
                 "trong Kế hoạch."
             )

@@ -159,12 +159,13 @@ class DocumentFinder:
 
     def by_issuer(self, tokens: list[str], kinds: set[str]) -> list[Document]:
         """Documents of an issuer the question names ("quyết định của thủ tướng")."""
-        hits = [
+        named = [
             d
             for d in self.documents.documents
             if any(_contains(tokens, p) for p in self._issuers[d.id])
-            and (not kinds or d.kind in kinds)
         ]
+        # of the kind asked ("quyết định của thủ tướng"), if the issuer has one of that kind
+        hits = [d for d in named if d.kind in kinds] or named
         if not hits:
             return []
         # the most specific issuer named: "ubnd tỉnh" is not every "tỉnh"

@@ -55,6 +55,11 @@ _MARKERS: tuple[Phrase, ...] = (
     ("criteria",),
     ("indicator",),
 )
+# Words of a date or a window ("đến hết tháng sau"): they say when, not about what.
+_TIME_WORDS = frozenset(
+    {"thang", "ngay", "tuan", "nam", "quy", "het", "cuoi", "dau", "sau", "toi", "nay", "nua"}
+    | {"tu", "den", "hom", "mai", "qua", "truoc", "month", "week", "year", "day", "days"}
+)
 _THIS_PLAN: tuple[Phrase, ...] = (
     ("ke", "hoach", "nay"),
     ("kh", "nay"),
@@ -96,6 +101,7 @@ _LEVEL_WORDS = {
 }
 MIN_TOPIC_SCORE = 1.0
 WEAK_COVERAGE = 0.6  # a best topic explaining less of the question's plan words is doubted
+OFF_TOPIC_COVERAGE = 0.6  # … and less of all its words, with others the plan never uses: no answer
 TIE = 0.995
 
 
@@ -128,6 +134,7 @@ class Analysis:
     cue_positions: frozenset[int] = frozenset()  # words that say what is asked ("ai", "hạn")
     written: str = "vi"  # the language the question is written in (``lang``: of the answer)
     raw: list[str] = field(default_factory=list)  # the words as typed (folded), uncorrected
+    as_typed: list[str] = field(default_factory=list)  # for each token, the raw word it is from
     folded: str = ""  # the question folded
     spelling: Typed | None = None  # how each word was typed (always, unlike ``typed``)
 
@@ -144,11 +151,23 @@ class QueryEngine:
             tuple(words(f"huyện {kb.meta.district}")),
             tuple(words(f"{kb.meta.district} district")),
         }
+        self._spelled_words: set[str] = set()  # the topics' words as the plan spells them
         self.index = self._build_index()
         self.search = PlanSearch(kb.passages, self.lexicon)
         # Words the plan itself uses (its text and the curated phrases): only they can tell
         # whether a topic explains the question; a word the plan never uses cannot.
         self._plan_words = frozenset(self.index.vocabulary()) | self.search.vocabulary
+        # The words the plan's topics, units and communes are named with (folded and spelled).
+        names = [u.name for u in kb.units] + [c.name for c in kb.communes.communes]
+        for name in names:
+            self._spelled_words.update(f for forms in typed_forms(name).values() for f in forms)
+        self._topic_words = (
+            frozenset(self.index.vocabulary())
+            | {w for phrase in self._unit_aliases for w in phrase}
+            | {w for name in names for w in words(name)}
+        )
+        self._topic_spelled = frozenset(self._spelled_words)
+        del self._spelled_words
         self.speller = self._build_speller()
         self._vi_words = self._vietnamese_vocabulary()
         self._deadline_months = {(d.due.year, d.due.month) for d in kb.deadlines}
@@ -180,6 +199,8 @@ class QueryEngine:
             spelled: tuple[str | None, ...] | None = None
             if not english:
                 plan_words = typed_forms(text)
+                for forms in plan_words.values():
+                    self._spelled_words.update(forms)
                 spelled = tuple(
                     next(iter(plan_words[t])) if len(plan_words.get(t, ())) == 1 else None
                     for t in tokens
@@ -295,7 +316,12 @@ class QueryEngine:
         raw = tokenize(folded)
         written = self._detect_lang(raw, text)
         detected = lang or written
-        corrected = self.speller.correct(raw)
+        corrected: list[str] = []
+        typed_at: list[int] = []  # the raw word each corrected word comes from
+        for k, word in enumerate(raw):
+            for fixed in self.speller.correct_token(word, corrected[-1] if corrected else None):
+                corrected.append(fixed)
+                typed_at.append(k)
         units, unit_spans, district_spans = self._find_units(corrected)
         tokens: list[str] = []
         origin: list[int] = []
@@ -354,6 +380,7 @@ class QueryEngine:
             cue_positions=frozenset(cue_positions),
             written=written,
             raw=raw,
+            as_typed=[raw[typed_at[i]] for i in origin],
             folded=folded,
             spelling=typed_forms(text),
         )
@@ -577,6 +604,11 @@ class QueryEngine:
             unit_result = self._resolve_unit(a, today)
             if unit_result is not None:
                 return unit_result
+        if a.topics and not a.codes and self._off_topic(a):
+            # "phí bảo hiểm y tế", "trường mầm non tuyển giáo viên": the subject is a word the
+            # plan's topics never use and the topic found explains a part of the question only;
+            # the plan's own text may still say it
+            return self._passages(a) or r.OutOfScope()
         if a.range is not None and self._is_calendar(a):
             return self._calendar(a.range, today, include_overdue=a.has("overdue"))
         if a.topics and a.written == "vi" and self._weak(a):  # (English phrases are too sparse)
@@ -692,6 +724,41 @@ class QueryEngine:
         spelled = self.lexicon.question_words_spelled
         return bool(forms) and all(has_diacritics(f) and f not in spelled for f in forms or ())
 
+    def _off_topic(self, a: Analysis) -> bool:
+        """Words the plan never uses carry the question, and the best topic covers less than
+        ``OFF_TOPIC_COVERAGE`` of its content words."""
+        if a.written != "vi":
+            return False  # (English topic phrases are too sparse to measure by)
+        content = [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        if not content:
+            return False
+        best = a.topics[0]
+        uncovered = [i for i in content if i not in best.positions]
+        if not any(self._untopical(a, i) for i in uncovered):
+            return False
+        covered = len(best.positions.intersection(content))
+        return covered / len(content) < OFF_TOPIC_COVERAGE
+
+    def _untopical_words(self, a: Analysis) -> bool:
+        """Content words no topic of the plan is made of ("lương", "tuyển")."""
+        return any(
+            self._untopical(a, i) and a.tokens[i] not in _TIME_WORDS
+            for i in self._content_positions(a)
+        )
+
+    def _untopical(self, a: Analysis, i: int) -> bool:
+        """No topic is named with this word: folded, or as typed when typed with accents
+        ("phạt" is not "phát", "lương" not "lượng")."""
+        token = a.tokens[i]
+        if token not in self._topic_words:
+            return True
+        typed = a.as_typed[i] if i < len(a.as_typed) else token
+        if typed != token and typed not in self.lexicon.abbreviations:
+            return typed not in self._topic_words  # "thoại" made "thải" by the speller
+        forms = (a.spelling or {}).get(token, frozenset())
+        accented = [f for f in forms if has_diacritics(f)]
+        return bool(accented) and not any(f in self._topic_spelled for f in accented)
+
     def _weak(self, a: Analysis) -> bool:
         """The best topic is a lone word amid a question about something else the plan knows."""
         best = a.topics[0]
@@ -739,6 +806,8 @@ class QueryEngine:
         assert a.range is not None
         if a.topics and a.topics[0].score >= 3.0 and not a.has("calendar"):
             return False
+        if not a.topics and a.written == "vi" and self._untopical_words(a):
+            return False  # "bao giờ có lương tháng 10": not the plan's calendar
         if a.has("calendar", "deadline", "overdue"):
             return True
         if a.range.kind == "days" and (not a.topics or a.has("duties")):
