@@ -12,7 +12,17 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.settings import Settings
-from handlers import basic, browse, office, profile, registration, subscriptions, tasks, web_access
+from handlers import (
+    basic,
+    browse,
+    office,
+    paging,
+    profile,
+    registration,
+    subscriptions,
+    tasks,
+    web_access,
+)
 from handlers.core import Conversation, Deps, Processor
 from handlers.i18n import Catalogs, Translator
 from handlers.reporting import ReportDialog
@@ -44,6 +54,7 @@ def build_conversation(deps: Deps) -> Conversation:
     conversation = Conversation(deps)
     for module in (
         basic,
+        paging,
         browse,
         registration,
         office,

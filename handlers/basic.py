@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers import paging
 from handlers.core import Context, Conversation, supported_lang
 from handlers.i18n import N_
 from handlers.richtext import Doc, b
@@ -27,12 +28,14 @@ def setup(conv: Conversation) -> None:
 
 
 async def ask(ctx: Context, text: str) -> None:
-    """Free text is a question about the plan."""
+    """Free text is a question about the plan (or "thêm": the rest of the last answer)."""
+    if await paging.go_on(ctx, text):
+        return
     progress = await load_progress(ctx.deps.db, ctx.now.tzinfo)
     lang = ctx.lang if ctx.lang_explicit else None
     commune = ctx.user.commune_id if ctx.is_officer else None  # their share's state
     answer = ctx.deps.qa.answer(text, ctx.today, lang, progress, commune)
-    ctx.reply(answer.doc, answer.choices)
+    paging.show(ctx, text, answer)  # a phone screen first, the rest behind "Xem thêm"
 
 
 def main_menu(ctx: Context) -> list[list[Choice]]:

@@ -441,7 +441,11 @@ class Conversation:
         return match_choice(text, choices)
 
     async def _remember_menu(self, ctx: Context) -> None:
-        choices = [(c.label, c.action) for r in ctx.replies for c in r.flat_choices()]
+        choices: list[tuple[str, ...]] = [
+            (c.label, c.action) if c.memo is None else (c.label, c.action, c.memo)
+            for r in ctx.replies
+            for c in r.flat_choices()
+        ]
         if choices:
             await self.deps.menus.save(ctx.user.id, choices, ctx.now)
         elif ctx.replies:

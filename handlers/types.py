@@ -19,6 +19,9 @@ class Choice:
     label: str  # fits a button
     action: str
     full: str | None = None  # the whole label, for channels that list choices as text
+    # Kept with the menu, never sent: what the action needs that does not fit in it
+    # ("xem thêm": the question whose answer goes on).
+    memo: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.action.encode("utf-8")) > MAX_ACTION_BYTES:

@@ -82,6 +82,9 @@ class DialogRepo(_WriteThroughCache):
         return int(await self.db.fetchval("SELECT count(*) FROM dialogs"))
 
 
+MenuEntry = tuple[str, ...]  # (label, action) or (label, action, memo)
+
+
 class MenuRepo(_WriteThroughCache):
     """The choices last offered to each user.
 
@@ -99,18 +102,35 @@ class MenuRepo(_WriteThroughCache):
         self._soon = SoonFlush(self.flush, self.FLUSH_DELAY)
 
     async def get(self, user_id: int) -> tuple[list[tuple[str, str]], dt.datetime] | None:
+        """The (label, action) pairs last offered, and when."""
+        menu = await self._menu(user_id)
+        if menu is None:
+            return None
+        entries, created = menu
+        return [(entry[0], entry[1]) for entry in entries], created
+
+    async def memo(self, user_id: int, action: str) -> str | None:
+        """What was noted with a choice still on offer ("xem thêm": the question)."""
+        menu = await self._menu(user_id)
+        for entry in menu[0] if menu else []:
+            if entry[1] == action and len(entry) > 2:
+                return entry[2]
+        return None
+
+    async def _menu(self, user_id: int) -> tuple[list[MenuEntry], dt.datetime] | None:
         if self.trust_cache and user_id in self._cache:
-            cached: tuple[list[tuple[str, str]], dt.datetime] | None = self._cache[user_id]
+            cached: tuple[list[MenuEntry], dt.datetime] | None = self._cache[user_id]
             return cached
         row = await self.db.fetchone("SELECT * FROM menus WHERE user_id = ?", (user_id,))
         menu = None
         if row is not None:
-            choices = [(label, action) for label, action in json.loads(row["choices"])]
-            menu = (choices, parse_iso(row["created_at"]))
+            entries = [tuple(entry) for entry in json.loads(row["choices"])]
+            menu = (entries, parse_iso(row["created_at"]))
         self._cache[user_id] = menu
         return menu
 
-    async def save(self, user_id: int, choices: list[tuple[str, str]], now: dt.datetime) -> None:
+    async def save(self, user_id: int, choices: list[MenuEntry], now: dt.datetime) -> None:
+        """``choices``: (label, action) or (label, action, memo)."""
         self._cache[user_id] = (list(choices), now)
         self._write(user_id, ("save", json.dumps(choices, ensure_ascii=False), utc_iso(now)))
         if not self.trust_cache:  # another instance may get the person's answer to it

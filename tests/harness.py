@@ -99,6 +99,19 @@ class Harness:
         labels = [c.label for r in self.replies.get(user, [])[-3:] for c in r.flat_choices()]
         raise AssertionError(f"no choice {label!r} for {user}; last choices: {labels}")
 
+    async def ask(self, user: str, text: str) -> str:
+        """``user`` asks ``text`` and reads the whole answer, pressing "Xem thêm" while the
+        answer has pages left; the pages' text, joined."""
+        pages = [r.text for r in await self.say(user, text)]
+        for _ in range(20):
+            more = [
+                c for c in self.replies[user][-1].flat_choices() if c.action.startswith("more:")
+            ]
+            if not more:
+                break
+            pages += [r.text for r in await self.act(user, more[0].action)]
+        return "\n".join(pages)
+
     def last(self, user: str) -> str:
         return self.replies[user][-1].text
 

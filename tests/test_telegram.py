@@ -107,6 +107,21 @@ async def test_units_and_deadlines_menus(
         assert "tháng 12/2021" in due.text
 
 
+async def test_a_long_answer_has_a_more_button(
+    monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    async with running_bot(monkeypatch, fake_telegram, tmp_path):
+        fake_telegram.push_text(USER, "Phòng Kinh tế và Hạ tầng phụ trách gì")
+        [first] = await fake_telegram.wait_for(USER, 1)
+        assert len(first.text) <= 600
+        [(label, _)] = first.buttons
+        assert label.startswith("Xem thêm (2/")
+        fake_telegram.press(USER, first, label)
+        second = (await fake_telegram.wait_for(USER, 2))[-1]
+    assert second.text.startswith("(tiếp theo, phần 2/")
+    assert second.text not in first.text
+
+
 async def test_ambiguous_question_offers_level_buttons(
     monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -70,6 +70,12 @@ async def test_bot_api_question_invite_and_a_full_report_by_numbers(
     async with running_zalo(monkeypatch, tmp_path, bot=z) as runtime:
         answer = await say(OFFICER, "ai phu trach tieu chi 17.4")
         assert "Chỉ tiêu 17.4" in answer and "Phòng Kinh tế và Hạ tầng" in answer
+        # a long answer: a phone screen, then the rest by the option's number or "xem thêm"
+        duties = await say(OFFICER, "phong kinh te ha tang phu trach gi")
+        assert "Xem thêm (2/" in duties
+        second = await say(OFFICER, number_of(duties, "Xem thêm"))
+        assert second.startswith("(tiếp theo, phần 2/")
+        assert "(tiếp theo, phần 3/" in await say(OFFICER, "xem them")
 
         confirm = await say(ZALO_ADMIN, "/moi Dân Lực")
         created = await say(ZALO_ADMIN, number_of(confirm, "Tạo mã"))

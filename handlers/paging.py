@@ -1,0 +1,112 @@
+"""An answer a phone screen at a time: the first ~600 characters, the rest behind "Xem thêm".
+
+The button's action names the page and a short key of the question; the question itself is
+kept with the menu (a choice's memo), so "xem thêm" works after a restart, on any instance and
+when typed, and a stale button (another question asked since) is told so rather than answered
+with the wrong question's next page.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from handlers.core import Context, Conversation
+from handlers.i18n import N_
+from handlers.qa import Answer
+from handlers.richtext import Doc, it, render_plain
+from handlers.task_view import load_progress
+from handlers.types import Choice
+from knowledge.normalize import fold
+
+PAGE_CHARS = 600  # one phone screen of text
+ACTION = "more"
+
+
+def setup(conv: Conversation) -> None:
+    conv.action(ACTION, more_action)
+
+
+def split(doc: Doc, limit: int = PAGE_CHARS) -> list[Doc]:
+    """``doc`` in pages of at most ``limit`` characters, cut between lines (a single longer
+    line is a page of its own)."""
+    pages: list[Doc] = []
+    current: list = []  # type: ignore[type-arg]
+    size = 0
+    for line in doc.lines:
+        length = len(render_plain(line)) + 1
+        if current and size + length > limit and any(current):
+            pages.append(Doc(current))
+            current, size = [], 0
+            if not line:
+                continue  # a page does not start with a blank line
+        current.append(line)
+        size += length
+    if any(current):
+        pages.append(Doc(current))
+    return pages or [doc]
+
+
+def show(ctx: Context, question: str, answer: Answer, page: int = 1) -> None:
+    """Reply with page ``page`` of ``answer`` (and "Xem thêm" while pages remain)."""
+    _ = ctx.tr
+    pages = split(answer.doc)
+    if len(pages) == 1:
+        ctx.reply(answer.doc, answer.choices)
+        return
+    page = max(1, min(page, len(pages)))
+    doc = Doc()
+    if page > 1:
+        doc.add(it(_("(tiếp theo, phần {page}/{total})", page=page, total=len(pages))))
+    doc.extend(pages[page - 1])
+    choices = [list(row) for row in answer.choices] if page == 1 else []
+    if page < len(pages):
+        memo = json.dumps({"q": question, "l": ctx.lang if ctx.lang_explicit else None})
+        label = _("Xem thêm ({page}/{total})", page=page + 1, total=len(pages))
+        action = f"{ACTION}:{page + 1}:{_key(question)}"
+        choices.append([Choice(label, action, memo=memo)])
+    ctx.reply(doc, choices)
+
+
+async def more_action(ctx: Context, action: str) -> None:
+    _ = ctx.tr
+    memo = await ctx.deps.menus.memo(ctx.user.id, action)
+    parts = action.split(":")
+    if memo is None or len(parts) != 3 or not parts[1].isdigit():
+        ctx.reply(_(GONE))
+        return
+    noted = json.loads(memo)
+    question = str(noted.get("q", ""))
+    if _key(question) != parts[2]:
+        ctx.reply(_(GONE))
+        return
+    progress = await load_progress(ctx.deps.db, ctx.now.tzinfo)
+    commune = ctx.user.commune_id if ctx.is_officer else None
+    answer = ctx.deps.qa.answer(question, ctx.today, noted.get("l"), progress, commune)
+    show(ctx, question, answer, int(parts[1]))
+
+
+async def go_on(ctx: Context, text: str) -> bool:
+    """ "thêm", "tiếp", "more" typed while an answer has pages left: its next page."""
+    if fold(text).strip(" .!?") not in _GO_ON:
+        return False
+    menu = await ctx.deps.menus.get(ctx.user.id)
+    action = next((a for _l, a in menu[0] if a.startswith(ACTION + ":")), None) if menu else None
+    if action is None:
+        ctx.reply(ctx.tr(NOTHING_MORE))  # "thêm" alone asks nothing of the plan
+        return True
+    await more_action(ctx, action)
+    return True
+
+
+_GO_ON = frozenset(
+    {"them", "xem them", "tiep", "xem tiep", "tiep theo", "con nua", "more", "next", "see more"}
+)
+
+
+def _key(question: str) -> str:
+    return f"{zlib.crc32(question.encode('utf-8')):08x}"
+
+
+NOTHING_MORE = N_("Câu trả lời trước đã hiển thị hết. Xin gửi câu hỏi mới.")
+GONE = N_("Phần tiếp theo của câu trả lời này không còn. Xin gửi lại câu hỏi để xem đầy đủ.")
