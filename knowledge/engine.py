@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from knowledge import results as r
 from knowledge.base import COMMUNES, DeadlineLink, Indicator, KnowledgeBase
 from knowledge.documents import Document, DocumentFinder
+from knowledge.duty_search import DutySearch
 from knowledge.gazetteer import COMMUNE, DISTRICT, PROVINCE, Home, PlaceFinder, load_gazetteer
 from knowledge.lexicon import Lexicon, Phrase, load_lexicon
 from knowledge.matching import Entry, PhraseIndex, Speller, TopicMatch
@@ -172,6 +173,7 @@ class QueryEngine:
         self._vi_words = self._vietnamese_vocabulary()
         self._deadline_months = {(d.due.year, d.due.month) for d in kb.deadlines}
         self.documents = DocumentFinder(kb.documents)
+        self.duty_search = DutySearch(kb)
         self.places = self._build_places()
         self._years = self._plan_years()
 
@@ -546,7 +548,49 @@ class QueryEngine:
         result = self._resolve(a, today)
         if self._asks_figure(a) and self._lacks_figure(result):
             return r.NoFigure(result)
+        if a.has("owner", "task"):
+            result = self._narrowed(a, result)
         return result
+
+    def _described(self, a: Analysis) -> list[str]:
+        """The question's own words for what is done (not its time, cue or unit words)."""
+        return [a.tokens[i] for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+
+    def _narrowed(self, a: Analysis, result: r.Result) -> r.Result:
+        """ "ai mời Sở Xây dựng thẩm định": of the units a shared deadline binds, the one whose
+        own duty the question describes, not all fourteen."""
+        deadlines: tuple[Deadline, ...] = ()
+        if isinstance(result, r.TopicOwner) and not (result.facts or result.duties):
+            deadlines = result.deadlines
+        elif isinstance(result, r.Deadlines) and result.indicator is None:
+            deadlines = tuple(link.deadline for link in result.links)
+        if len(deadlines) != 1:
+            return result
+        units = {u for u in deadlines[0].responsible if self.kb.is_department(u)}
+        if len(units) < 3:
+            return result
+        hit = self.duty_search.find(self._described(a), a.tokens, units, strict=False)
+        if hit is None:
+            return result
+        return r.TopicOwner(duties=(r.DutyRef(hit.unit, hit.duty),))
+
+    def _by_duty(self, a: Analysis) -> r.TopicOwner | None:
+        """Who does the task the question describes, when a unit's duty says it better than
+        any topic does ("bên nào đôn đốc nhà thầu làm nhanh đường giao thông")."""
+        if a.codes or a.units or not a.has("task", "owner"):
+            return None
+        hit = self.duty_search.find(self._described(a), a.tokens)
+        if hit is None:
+            return None
+        content = [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        topical = (
+            len(a.topics[0].positions.intersection(content)) / len(content)
+            if a.topics and content
+            else 0.0
+        )
+        if hit.share < topical + 0.1:
+            return None
+        return r.TopicOwner(duties=(r.DutyRef(hit.unit, hit.duty),))
 
     def _asks_figure(self, a: Analysis) -> bool:
         """A rate, amount or count is asked ("phải đạt bao nhiêu %"), not a date ("mấy ngày
@@ -604,6 +648,9 @@ class QueryEngine:
             unit_result = self._resolve_unit(a, today)
             if unit_result is not None:
                 return unit_result
+        by_duty = self._by_duty(a)
+        if by_duty is not None:
+            return by_duty
         if a.topics and not a.codes and self._off_topic(a):
             # "phí bảo hiểm y tế", "trường mầm non tuyển giáo viên": the subject is a word the
             # plan's topics never use and the topic found explains a part of the question only;
