@@ -910,7 +910,9 @@ class PlanWriter:
             )
             self.doc.add(b(_("Theo {where}{about}:", where=where, about=about)))
             self.doc.add(f"“{passage.text}”")
-            for day, month, year in _DATE.findall(passage.text):
+            if passage.closing:  # the time the plan gives the whole list
+                self.doc.add(_("Cho cả mục này: “{closing}”", closing=passage.closing))
+            for day, month, year in _DATE.findall(f"{passage.text} {passage.closing}"):
                 self.dates.add(dt.date(int(year), int(month), int(day)).isoformat())
         if _.en:
             self.doc.add(it(_("(The plan is quoted in Vietnamese, as written.)")))
@@ -962,6 +964,14 @@ class PlanWriter:
     def r_communeactions(self, result: r.CommuneActions) -> None:
         _ = self._
         self.doc.add(b(_("Việc các xã phải làm theo Kế hoạch:")))
+        for passage in result.passages:
+            self.doc.bullet(f"“{passage.text}”")
+            if passage.closing:
+                self.doc.add(_("Cho cả mục này: “{closing}”", closing=passage.closing))
+            for day, month, year in _DATE.findall(f"{passage.text} {passage.closing}"):
+                self.dates.add(dt.date(int(year), int(month), int(day)).isoformat())
+        if result.passages:
+            self.source("; ".join(dict.fromkeys(p.section for p in result.passages)))
         for fact in result.facts:
             self.fact_lines(fact)
             self.source(fact.source)

@@ -32,6 +32,7 @@ from knowledge.normalize import (
     typed_forms,
     words,
 )
+from knowledge.passages import Passage
 from knowledge.retrieval import PlanSearch
 from knowledge.temporal import DEFAULT_UPCOMING_DAYS, DateRange, find_range, next_days
 
@@ -174,6 +175,7 @@ class QueryEngine:
         self._deadline_months = {(d.due.year, d.due.month) for d in kb.deadlines}
         self.documents = DocumentFinder(kb.documents)
         self.duty_search = DutySearch(kb)
+        self._commune_sections = self._sections_for_communes()
         self.places = self._build_places()
         self._years = self._plan_years()
 
@@ -243,6 +245,16 @@ class QueryEngine:
                     index.add(f"duty:{unit.key}:{i}", self._entries(duty.keywords))
         index.build()
         return index
+
+    def _sections_for_communes(self) -> frozenset[str]:
+        """The plan's sections that say what the communes must do (where their deadlines and
+        targets are written)."""
+        sources = [d.source for d in self.kb.deadlines if COMMUNES in d.responsible]
+        sources += [f.source for f in self.kb.facts if COMMUNES in f.who]
+        found = Counter(
+            m[1] for source in sources for m in re.finditer(r"(?:^|;\s*)([IVX]+(?:\.\d+)+)", source)
+        )
+        return frozenset(section for section, _ in found.most_common(1))
 
     def _plan_years(self) -> set[int]:
         """The years the plan is about: its own, its deadlines', and those its criteria and
@@ -1032,7 +1044,19 @@ class QueryEngine:
         if not links and not facts:
             return None
         ordered = sorted(links.values(), key=lambda link: (link.deadline.due, link.deadline.id))
-        return r.CommuneActions(tuple(ordered), tuple(dict.fromkeys(indicators)), tuple(facts))
+        return r.CommuneActions(
+            tuple(ordered),
+            tuple(dict.fromkeys(indicators)),
+            tuple(facts),
+            self._communes_words(a),
+        )
+
+    def _communes_words(self, a: Analysis) -> tuple[Passage, ...]:
+        """The passages of the plan's part for the communes that speak of the question's topic
+        ("Giữ vững quốc phòng, an ninh …"), quoted beside the dates."""
+        topic = [a.tokens[i] for i in self._content_positions(a)]
+        hits = self.search.search(a.tokens, a.typed, topic)
+        return tuple(h.passage for h in hits if h.passage.section in self._commune_sections)
 
     def _choose_topics(self, a: Analysis) -> list[str]:
         """The best topics for the question's intent, de-duplicated (a criterion and its only

@@ -29,6 +29,9 @@ class Passage:
     heading: str  # the section's title ("Đối với huyện")
     lead: str  # the bullet a sub-bullet belongs to ("Phòng Tư pháp"), or ""
     text: str
+    # What the plan says after a list for all its items ("Thời gian hoàn thành trước ngày
+    # 31/12/2021."), or ""
+    closing: str = ""
 
     @property
     def context(self) -> str:
@@ -103,8 +106,22 @@ def split_passages(text: str) -> list[Passage]:
                 continue
             add(body)
             continue
+        if lead and _CLOSING.match(line):
+            _close_group(passages, section, lead, line)
         add(line)
     return passages
+
+
+_CLOSING = re.compile(r"^Thời (gian|hạn)\b")
+
+
+def _close_group(passages: list[Passage], section: str, lead: str, closing: str) -> None:
+    """A time line after a list ("Thời gian hoàn thành trước ngày …") holds for each item."""
+    for i in range(len(passages) - 1, -1, -1):
+        item = passages[i]
+        if item.section != section or item.lead != lead or item.closing:
+            break
+        passages[i] = Passage(item.id, item.section, item.heading, item.lead, item.text, closing)
 
 
 def _is_title(text: str) -> bool:

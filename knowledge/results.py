@@ -168,6 +168,7 @@ class CommuneActions:
     links: tuple[DeadlineLink, ...]
     indicators: tuple[Indicator, ...] = ()
     facts: tuple[Fact, ...] = ()  # targets and recurring duties of the communes
+    passages: tuple[Passage, ...] = ()  # the plan's own words to the communes on the topic
     intent: str = "duties"
 
 

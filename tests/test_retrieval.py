@@ -125,3 +125,13 @@ def test_english_answers_quote_the_vietnamese_text(qa: QA) -> None:
     answer = qa.answer("rãnh thoát nước trong khu dân cư", dt.date(2021, 10, 15), "en")
     assert "section III.2.2" in answer.text
     assert "in Vietnamese" in answer.text and "rãnh thoát nước" in answer.text
+
+
+def test_a_time_line_after_a_list_holds_for_each_item() -> None:
+    passages = split_passages(
+        "II. NHIỆM VỤ\n1.1. Đối với xã:\n- Về hạ tầng:\n- + Làm đường.\n- + Sửa chợ.\n"
+        "Thời gian hoàn thành trước ngày 31/12/2021.\n- Về sản xuất: làm mô hình.\n"
+    )
+    road, market = (p for p in passages if p.text in ("Làm đường.", "Sửa chợ."))
+    assert road.closing == market.closing == "Thời gian hoàn thành trước ngày 31/12/2021."
+    assert not next(p for p in passages if "làm mô hình" in p.text).closing
