@@ -140,6 +140,18 @@ class DocumentFinder:
             if any(_contains(tokens, phrase) for phrase in phrases)
         }
 
+    def number_asked(self, tokens: list[str]) -> bool:
+        """ "kh số mấy", "quyết định số bao nhiêu": a document's number is what is asked."""
+        for phrases in self._kind_phrases.values():
+            for phrase in phrases:
+                n = len(phrase)
+                for i in range(len(tokens) - n + 1):
+                    if tuple(tokens[i : i + n]) == phrase and tokens[i + n : i + n + 1] == ["so"]:
+                        following = tokens[i + n + 1 : i + n + 3]
+                        if following[:1] in (["may"], ["gi"]) or following == ["bao", "nhieu"]:
+                            return True
+        return False
+
     def by_number(self, folded: str, tokens: list[str]) -> list[Document]:
         """Documents whose number the question gives: "qđ 558", "558/QĐ-TTg", "tb325", "nq 01".
         A figure alone names a document when it has three digits or more and is not a year."""

@@ -60,7 +60,21 @@ _MARKERS: tuple[Phrase, ...] = (
 # Words of a date or a window ("đến hết tháng sau"): they say when, not about what.
 _TIME_WORDS = frozenset(
     {"thang", "ngay", "tuan", "nam", "quy", "het", "cuoi", "dau", "sau", "toi", "nay", "nua"}
-    | {"tu", "den", "hom", "mai", "qua", "truoc", "month", "week", "year", "day", "days"}
+    | {
+        "tu",
+        "den",
+        "hom",
+        "mai",
+        "qua",
+        "truoc",
+        "gio",
+        "bay",
+        "month",
+        "week",
+        "year",
+        "day",
+        "days",
+    }
 )
 _THIS_PLAN: tuple[Phrase, ...] = (
     ("ke", "hoach", "nay"),
@@ -90,6 +104,7 @@ _PLAN_PARTS: tuple[Phrase, ...] = (
 )
 _DATES = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{4})?|\b(?:19|20)\d\d\b|\b\d{1,2}\.\d{1,2}\b")
 _FIGURE = re.compile(r"\d")
+_VOWEL = re.compile(r"[aeiouy]")
 _CODE_FILLERS = frozenset(
     {"so", "thu", "xa", "huyen", "cap", "number", "no", "the", "of", "level", "commune", "district"}
 )
@@ -374,7 +389,11 @@ class QueryEngine:
             ):
                 units, unit_positions, topics = [], set(), whole
         topics = [t for t in topics if t.score >= MIN_TOPIC_SCORE]
-        if not (cues & {"legal"} or self.documents.kinds_in(raw) - {"ke-hoach"}):
+        if not (
+            cues & {"legal"}
+            or self.documents.kinds_in(raw) - {"ke-hoach"}
+            or self.documents.number_asked(raw)
+        ):
             # a document's subject is what it is about, not what the plan asks ("tiêu chí
             # huyện"): asked about only as a document ("quyết định nào", "căn cứ")
             topics = [t for t in topics if not t.topic.startswith("doc:")]
@@ -558,8 +577,11 @@ class QueryEngine:
 
     def resolve(self, a: Analysis, today: dt.date) -> r.Result:
         result = self._resolve(a, today)
-        if self._asks_figure(a) and self._lacks_figure(result):
-            return r.NoFigure(result)
+        if self._asks_figure(a) and (
+            self._lacks_figure(result)
+            or (isinstance(result, r.OutOfScope | r.Suggest) and self._about_the_plan(a))
+        ):
+            return r.NoFigure(result)  # "tổng kinh phí bao nhiêu tỷ": no figure, and what is
         if a.has("owner", "task"):
             result = self._narrowed(a, result)
         return result
@@ -576,9 +598,7 @@ class QueryEngine:
             deadlines = result.deadlines
         elif isinstance(result, r.Deadlines) and result.indicator is None:
             deadlines = tuple(link.deadline for link in result.links)
-        if len(deadlines) != 1:
-            return result
-        units = {u for u in deadlines[0].responsible if self.kb.is_department(u)}
+        units = {u for d in deadlines for u in d.responsible if self.kb.is_department(u)}
         if len(units) < 3:
             return result
         hit = self.duty_search.find(self._described(a), a.tokens, units, strict=False)
@@ -656,6 +676,9 @@ class QueryEngine:
             return r.ListCriteria((a.level,) if a.level else ("xa", "huyen"))
         if a.codes:
             return self._resolve_codes(a)
+        if a.units and not a.topics and self._mostly_untopical(a):
+            # "đăng ký kết hôn ở ubnd xã cần mang gì": a unit named, about nothing of the plan
+            return r.OutOfScope()
         if a.units:
             unit_result = self._resolve_unit(a, today)
             if unit_result is not None:
@@ -710,7 +733,7 @@ class QueryEngine:
             return r.Documents(tuple(numbered))
         kinds = finder.kinds_in(a.raw)
         cited_kinds = kinds - {"ke-hoach"}
-        if not (a.has("legal") or cited_kinds):
+        if not (a.has("legal") or cited_kinds or finder.number_asked(a.raw)):
             return None
         plan_words: set[int] = set()
         for phrase in _THIS_PLAN:
@@ -805,10 +828,25 @@ class QueryEngine:
             for i in self._content_positions(a)
         )
 
+    def _mostly_untopical(self, a: Analysis) -> bool:
+        """Half the question's content words or more are words no topic of the plan uses."""
+        content = [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        odd = [i for i in content if self._untopical(a, i)]
+        return len(odd) >= 2 and 2 * len(odd) >= len(content)
+
+    def _about_the_plan(self, a: Analysis) -> bool:
+        """Most content words of the question are ones the plan's topics use ("tổng kinh phí
+        xây dựng NTM"), unlike "mấy giờ rồi" or "bao nhiêu tuổi thì nghỉ hưu"."""
+        content = [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        odd = [i for i in content if self._untopical(a, i)]
+        return bool(content) and 2 * len(odd) < len(content)
+
     def _untopical(self, a: Analysis, i: int) -> bool:
         """No topic is named with this word: folded, or as typed when typed with accents
         ("phạt" is not "phát", "lương" not "lượng")."""
         token = a.tokens[i]
+        if not _VOWEL.search(token):
+            return False  # "tt", "ttdl": an abbreviation, not a word of another subject
         if token not in self._topic_words:
             return True
         typed = a.as_typed[i] if i < len(a.as_typed) else token

@@ -253,8 +253,15 @@ class PlaceFinder:
             place = (called or agreeing)[0]
             if self.home.has(place.kind, key):
                 return None
-            # "xã hội", "huyện đạt chuẩn": the plan's own words, unless written as the name
-            said = f" {' '.join((*marker, key[0]))} " in self.plan_text
+            # "xã hội phụ trách", "huyện đạt chuẩn": the plan's own words, unless written as
+            # the name. A name that starts as the plan's words do ("huyện nông …") and ends
+            # as they go on ("… phú trách") is read as those words.
+            after = tokens[start + size : start + size + 1]
+            begins = f" {' '.join((*marker, key[0]))} " in self.plan_text
+            goes_on = bool(after) and f" {key[-1]} {after[0]} " in self.plan_text
+            said = begins and (
+                goes_on or len(key) == 1 or f" {' '.join((*marker, *key))} " in self.plan_text
+            )
             ordinary = len(key) == 1 and key[0] in self.common
             if (said or ordinary) and not self._spelled_as(place, key, typed):
                 return None
