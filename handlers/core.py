@@ -25,7 +25,7 @@ from rapidfuzz import fuzz
 from handlers.i18n import LANGS, N_, Tr, Translator
 from handlers.richtext import Doc, Part, Span
 from handlers.serialize import replies_to_payload
-from handlers.types import Choice, Incoming, Reply
+from handlers.types import Choice, Incoming, Reply, choice_numbers
 from knowledge.base import KnowledgeBase
 from knowledge.normalize import fold
 from storage.communes import Commune, CommuneRepo
@@ -495,8 +495,9 @@ def match_choice(text: str, choices: list[tuple[str, str]]) -> str | None:
         ]
         if len(own) == 1:
             return choices[own[0]][1]
-        index = int(number[1]) - 1
-        return choices[index][1] if 0 <= index < len(choices) else None
+        shown = choice_numbers([label for label, _ in choices])  # as the list was written
+        picked = [i for i, n in enumerate(shown) if n == int(number[1])]
+        return choices[picked[0]][1] if len(picked) == 1 else None
     if len(folded) < 2 or len(folded) > 60:
         return None
     labels = [fold(label).strip() for label, _ in choices]

@@ -147,8 +147,10 @@ def _vietnamese_numeral(words: list[str]) -> int:
     group = 0  # the part below the current scale ("hai trăm mười" of "… nghìn")
     digit: int | None = None
     tens = False
+    units_said = False  # "linh"/"lẻ": the digit after it is a unit, not the next order down
     for word in words:
         if word in ("linh", "le", "va", "and"):
+            units_said = True
             continue
         if word == "muoi":
             group += 10 * (digit if digit is not None else 1)
@@ -170,6 +172,14 @@ def _vietnamese_numeral(words: list[str]) -> int:
             group, digit, tens = 0, None, False
         else:
             raise ParseError("not_a_number")
+    if digit is not None and not units_said and words[-1] in _DIGIT_WORDS:
+        # Spoken short forms: a lone digit after a scale is the next order down, "một vạn
+        # hai" = 12.000, "hai nghìn rưỡi"-like "hai nghìn năm" = 2.500, "ba trăm hai" = 320.
+        before = words[-2] if len(words) > 1 else ""
+        if before in ("tram", "hundred"):
+            return total + group + digit * 10
+        if before in _SCALES and _SCALES[before] >= 1000:
+            return total + group + digit * _SCALES[before] // 10
     return total + group + (digit or 0)
 
 

@@ -200,6 +200,7 @@ def _cooldown_text(ctx: Context, until: dt.datetime) -> str:
 # -- /moi ---------------------------------------------------------------------------------------
 async def invite(ctx: Context, args: str) -> None:
     _ = ctx.tr
+    await _left_unconfirmed(ctx)
     wanted = args.strip()
     if not wanted:
         communes = await ctx.deps.communes.all()
@@ -218,7 +219,7 @@ async def invite(ctx: Context, args: str) -> None:
         )
         return
     if fold(wanted) in STAFF_WORDS:
-        await _create(ctx, STAFF, None)
+        _confirm_staff(ctx)
         return
     communes = await ctx.deps.communes.all()
     exact, candidates = find_commune(wanted, communes)
@@ -261,6 +262,43 @@ def _confirm_commune(ctx: Context, commune_id: int, name: str) -> None:
     )
 
 
+def _confirm_staff(ctx: Context) -> None:
+    """The most powerful code: confirmed like the others, and said what it gives."""
+    _ = ctx.tr
+    ctx.reply(
+        Doc()
+        .add(_("Tạo mã mời cho cán bộ Văn phòng NTM huyện?"))
+        .add(it(_("Người dùng mã này xem được số liệu của mọi xã và báo cáo thay các xã."))),
+        [[Choice(_("Tạo mã"), "inv:s"), Choice(_("Không"), "inv:no")]],
+    )
+
+
+async def _left_unconfirmed(ctx: Context) -> None:
+    """A confirmation still waiting when another /moi comes: said, not silently dropped."""
+    _ = ctx.tr
+    menu = await ctx.deps.menus.get(ctx.user.id)
+    for _label, action in menu[0] if menu else []:
+        parts = action.split(":")
+        target = None
+        if parts[:2] == ["inv", "c"] and len(parts) == 3 and parts[2].isdigit():
+            commune = await ctx.deps.communes.get(int(parts[2]))
+            target = _("cán bộ xã {commune}", commune=commune.name) if commune else None
+        elif parts[:2] == ["inv", "u"] and len(parts) == 3 and ctx.deps.kb.has_unit(parts[2]):
+            target = _("cán bộ {unit}", unit=unit_name(ctx.deps.kb, parts[2], ctx.tr))
+        elif parts == ["inv", "s"]:
+            target = _("cán bộ Văn phòng NTM huyện")
+        if target:
+            ctx.reply(
+                it(
+                    _(
+                        "Lưu ý: mã mời cho {target} ở tin trước chưa được tạo (chưa bấm “Tạo mã”).",
+                        target=target,
+                    )
+                )
+            )
+            return
+
+
 def _confirm_unit(ctx: Context, key: str) -> None:
     _ = ctx.tr
     ctx.reply(
@@ -274,6 +312,8 @@ async def invite_action(ctx: Context, action: str) -> None:
     parts = action.split(":")
     staffed = {u.key for u in ctx.deps.kb.staffed_units}
     if parts[1:] == ["staff"]:
+        _confirm_staff(ctx)
+    elif parts[1:] == ["s"]:
         await _create(ctx, STAFF, None)
     elif parts[1:] == ["units"]:
         units = ctx.deps.kb.staffed_units

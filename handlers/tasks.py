@@ -10,6 +10,7 @@ when (``storage/tasks.py``); nothing is overwritten.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
@@ -41,6 +42,23 @@ _STATUS_WORDS = {
     TaskStatus.BLOCKED: {"vuong", "vuong mac", "bi vuong", "blocked", "stuck"},
     TaskStatus.OPEN: {"mo lai", "reopen", "chua lam"},
 }
+
+
+# Words around a status that do not change it: "xong rồi ạ", "đã hoàn thành hết".
+_FILLERS = frozenset({"roi", "a", "nhe", "nha", "oi", "het", "ca", "luon", "rui", "da", "ma"})
+_PERCENT_IN_TEXT = re.compile(r"(\d{1,3})\s*(?:%|phan tram)")
+
+
+def status_from_words(text: str) -> TaskStatus | None:
+    """A status typed in words: "xong", "xong rồi", "đã hoàn thành hết ạ", "đang làm"."""
+    folded = fold(text).strip(" .!")
+    if any(folded in words for words in _STATUS_WORDS.values()):
+        return next(s for s, words in _STATUS_WORDS.items() if folded in words)
+    kept = " ".join(w for w in re.findall(r"[a-z]+", folded) if w not in _FILLERS)
+    for status, words in _STATUS_WORDS.items():
+        if kept in {" ".join(x for x in w.split() if x not in _FILLERS) for w in words}:
+            return status
+    return None
 
 
 # -- buttons ---------------------------------------------------------------------------------
@@ -109,6 +127,9 @@ def setup(conv: Conversation) -> None:
 
 async def list_tasks(ctx: Context, args: str) -> None:
     _ = ctx.tr
+    if ctx.dialog is not None and ctx.dialog.kind == KIND:
+        # a new list replaces the status question left open: one list, one numbering
+        await ctx.end_dialog()
     marks = await TaskProgressRepo(ctx.deps.db).current()
     if ctx.is_officer:
         commune = await ctx.commune()
@@ -383,8 +404,10 @@ async def _save(
         Doc()
         .add(b(_("Đã cập nhật: {task}", task=task_title(task, ctx.tr))))
         .add(_("Tình trạng: {state}.", state=state_text))
-        .add(it(_("Văn phòng NTM huyện sẽ thấy cập nhật này. Gõ /viec để xem lại.")))
     )
+    if note and status is not TaskStatus.BLOCKED:  # (a blocked task's reason is in its state)
+        ctx.replies[-1].doc.add(_("Ghi chú: {note}", note=note))
+    ctx.replies[-1].doc.add(it(_("Văn phòng NTM huyện sẽ thấy cập nhật này. Gõ /viec để xem lại.")))
 
 
 class Marking:
@@ -408,7 +431,7 @@ class Marking:
         word = fold(text).strip(" .!")
         typed = (ctx.incoming.text or text).strip()
         if state.step == "status":
-            status = next((s for s, words in _STATUS_WORDS.items() if word in words), None)
+            status = status_from_words(text)
             if status is None:
                 ctx.reply(_("Xin chọn một tình trạng trong danh sách."))
                 await _ask_status(ctx, task, state)
@@ -425,7 +448,10 @@ class Marking:
             if len(typed) > MAX_NOTE:
                 ctx.reply(_("Ghi chú dài quá {limit} ký tự; xin viết ngắn hơn.", limit=MAX_NOTE))
                 return
-            await _save(ctx, task, state, TaskStatus.IN_PROGRESS, note=typed)
+            # "đã xong 5 xã, đạt khoảng 40 %": the share in the words, and the words as a note
+            share = _PERCENT_IN_TEXT.search(word)
+            percent = int(share[1]) if share and int(share[1]) <= 100 else None
+            await _save(ctx, task, state, TaskStatus.IN_PROGRESS, percent=percent, note=typed)
         else:  # the reason it is blocked
             if len(typed) < 3:
                 ctx.reply(_("Xin ghi lý do vướng mắc (ít nhất vài chữ)."))

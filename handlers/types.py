@@ -8,6 +8,8 @@ bytes, it travels in Telegram's ``callback_data``).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from handlers.richtext import Doc
@@ -68,3 +70,30 @@ class Incoming:
     display_name: str | None = None
     is_group: bool = False
     kind: str = "text"  # text | action | sticker | photo | other
+
+
+_OWN_NUMBER = re.compile(r"(\d{1,3})\.\s")
+
+
+def choice_numbers(labels: Sequence[str]) -> list[int]:
+    """The number each choice is shown and answered with on a channel without buttons.
+
+    Choices that carry their own number ("15. Hoàn thiện hồ sơ…", a list where done items have
+    no button) keep it, so the number read is the number typed; the others take the numbers
+    left, from 1. Two labels with the same number: positions for all.
+    """
+    own = [int(m[1]) if (m := _OWN_NUMBER.match(label)) else None for label in labels]
+    taken = [n for n in own if n is not None]
+    if len(taken) != len(set(taken)):
+        return list(range(1, len(labels) + 1))
+    used = set(taken)
+    numbers: list[int] = []
+    free = 1
+    for n in own:
+        if n is None:
+            while free in used:
+                free += 1
+            n = free
+            used.add(n)
+        numbers.append(n)
+    return numbers

@@ -44,6 +44,7 @@ def district(tmp_path: Path) -> Iterator[tuple[asyncio.AbstractEventLoop, Harnes
         await h.register("admin", "officer_b", "Thọ Dân")
         await h.register("admin", "unit_tp", "Phòng Tư pháp")
         await h.say("admin", "/moi văn phòng")
+        await h.tap("admin", "Tạo mã")  # the office code is confirmed too
         code = h.last("admin").split(": ", 1)[1].split()[0]
         await h.say("staff", f"/start {code}")
         for officer, (population, insured) in SECRETS.items():
@@ -119,6 +120,7 @@ def test_every_command_against_every_role(tmp_path: Path) -> None:
         ("rep:form:{b}:bhyt", {"officer_b", "staff", "admin"}),
         ("inv:c:{b}", {"admin"}),
         ("inv:staff", {"admin"}),
+        ("inv:s", {"admin"}),
         ("inv:u:tp", {"admin"}),
         ("task:pick:van-ban-danh-gia.tp:0", {"unit_tp", "staff", "admin"}),
         ("task:pick:van-ban-danh-gia.yte:0", {"staff", "admin"}),

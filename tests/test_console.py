@@ -78,10 +78,35 @@ def test_numbered_choices_are_not_numbered_twice_or_cut() -> None:
     )
     assert numbered_choices(reply) == [
         "1. Quy hoạch",  # not "1. 1. Quy hoạch"
-        "2. 18. Hệ thống chính trị và tiếp cận pháp luật",  # the whole title
-        "3. Cả tiêu chí 17",
+        "18. Hệ thống chính trị và tiếp cận pháp luật",  # its own number, the whole title
+        "2. Cả tiêu chí 17",  # the first number no label has
     ]
     # what the outbox stores keeps the whole label for the channels that send it later
     [back], _context = replies_from_payload(replies_to_payload([reply]))
     assert numbered_choices(back) == numbered_choices(reply)
     assert back.choices[0][1].label == long[:38]
+
+
+def test_a_number_typed_is_the_number_read() -> None:
+    """A list whose done items have no button ("14. …", "16. …"): the number shown is the one
+    that picks, on every channel without buttons."""
+    from bot.channels.numbered import numbered_choices
+    from handlers.core import match_choice
+    from handlers.richtext import Doc
+    from handlers.types import Choice, Reply
+
+    labels = ["13. Lập hồ sơ", "14. Mời Sở", "16. Trình tỉnh", "Xem thêm"]
+    reply = Reply(Doc.of("Việc:"), [[Choice(label, f"pick:{i}")] for i, label in enumerate(labels)])
+    assert numbered_choices(reply) == [
+        "13. Lập hồ sơ",
+        "14. Mời Sở",
+        "16. Trình tỉnh",
+        "1. Xem thêm",
+    ]
+    menu = [(c.label, c.action) for c in reply.flat_choices()]
+    assert match_choice("16", menu) == "pick:2"
+    assert match_choice("15", menu) is None  # done: no such choice, not the 15th by position
+    assert match_choice("1", menu) == "pick:3"
+    # the same number twice (two lists at once): positions, as written
+    twice = [("1. A", "a"), ("1. B", "b")]
+    assert match_choice("2", twice) == "b"

@@ -37,6 +37,13 @@ async def reports_of(h: Harness) -> list:  # type: ignore[type-arg]
         ("  4 lần ", True, 4),
         ("bốn", True, 4),
         ("0", True, 0),
+        # spoken short forms: a lone digit after a scale is the next order down
+        ("mot van hai", True, 12000),
+        ("một triệu hai", True, 1200000),
+        ("hai nghìn năm", True, 2500),
+        ("ba trăm hai", True, 320),
+        ("hai nghìn lẻ năm", True, 2005),  # "lẻ": the digit is a unit
+        ("ba trăm linh năm", True, 305),
     ],
 )
 def test_vietnamese_numbers(text: str, integer: bool, value: float) -> None:
@@ -97,9 +104,25 @@ async def test_typed_code_registers_and_codes_expire(tmp_path: Path) -> None:
         assert "đã hết hạn" in h.last("z2")
 
 
+async def test_an_office_code_is_confirmed_and_a_pending_one_is_not_dropped(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await h.say("admin", "/moi văn phòng")
+        assert "Tạo mã mời cho cán bộ Văn phòng NTM huyện?" in h.last("admin")
+        assert "mọi xã" in h.last("admin")  # what the code gives, said before it is made
+        replies = await h.say("admin", "/moi Dân Lực")  # the confirmation left untapped
+        assert "mã mời cho cán bộ Văn phòng NTM huyện ở tin trước chưa được tạo" in replies[0].text
+        await h.say("admin", "/moi Thọ Dân")
+        assert "cán bộ xã Dân Lực ở tin trước chưa được tạo" in h.all_text("admin")
+        await h.tap("admin", "Tạo mã")
+        assert "Thọ Dân" in h.last("admin") and ": " in h.last("admin")
+
+
 async def test_staff_invite(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         await h.say("admin", "/moi văn phòng")
+        await h.tap("admin", "Tạo mã")  # the office code is confirmed too
         code = h.last("admin").split(": ", 1)[1].split()[0]
         await h.say("s1", f"/start {code}")
         assert "cán bộ Văn phòng NTM huyện" in h.all_text("s1")

@@ -40,6 +40,7 @@ async def revoke(h: Harness, who: str) -> None:
 
 async def staff(h: Harness, who: str) -> None:
     await h.say("admin", "/moi văn phòng")
+    await h.tap("admin", "Tạo mã")  # the office code is confirmed too
     code = h.last("admin").split(": ", 1)[1].split()[0]
     await h.say(who, f"/start {code}")
     assert "Đăng ký thành công" in h.all_text(who)
@@ -198,6 +199,7 @@ async def test_unused_invites_are_listed_and_can_be_withdrawn(tmp_path: Path) ->
     async with harness(tmp_path) as h:
         code = await h.invite("admin", "Dân Lực")
         await h.say("admin", "/moi văn phòng")
+        await h.tap("admin", "Tạo mã")  # the office code is confirmed too
         staff_code = h.last("admin").split(": ", 1)[1].split()[0]
         await h.say("admin", "/thuhoi")
         labels = [c.label for c in h.replies["admin"][-1].flat_choices()]

@@ -115,3 +115,46 @@ async def test_answers_say_a_task_is_done_instead_of_overdue(tmp_path: Path) -> 
         shared = await h.ask("admin", "việc đến hạn ngày 15/11/2021")  # every page of it
         assert "Phòng Tư pháp: lập hồ sơ" in shared or "Phòng Tư pháp" in shared
         assert "đã hoàn thành 20/11/2021" in shared and "đã quá hạn 5 ngày" in shared
+
+
+async def test_statuses_and_progress_as_people_type_them(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await h.say("o1", "/viec")
+        await h.tap_with("o1", "Hoàn thành quy hoạch")
+        await h.tap("o1", "Đang thực hiện")
+        await h.say("o1", "da xong 5 thon, dat khoang 40 %")  # the share in words, and a note
+        saved = h.last("o1")
+        assert "đang thực hiện (40%)" in saved
+        assert "Ghi chú: da xong 5 thon, dat khoang 40 %" in saved  # said back
+        for typed in ("xong rồi", "Đã xong ạ", "đã hoàn thành hết"):
+            await h.say("o1", "/viec")
+            await h.tap_with("o1", "Hoàn thành quy hoạch")
+            await h.say("o1", typed)
+            assert "đã hoàn thành" in h.last("o1"), typed
+
+
+async def test_a_new_list_replaces_a_pending_status_question(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await h.say("o1", "/viec")
+        await h.tap_with("o1", "Hoàn thành quy hoạch")
+        assert "Tình trạng hiện nay?" in h.last("o1")
+        replies = await h.say("o1", "/viec")
+        assert sum(1 for r in replies if r.choices) == 1  # one list, one numbering
+        await h.say("o1", "1")  # picks the first task of the list shown
+        assert "Tình trạng hiện nay?" in h.last("o1")
+
+
+async def test_the_office_types_the_number_it_reads(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        listing = next(r for r in await h.say("admin", "/viec") if r.choices)
+        first = listing.flat_choices()[0]
+        await h.act("admin", first.action)
+        await h.tap("admin", "Đã hoàn thành")
+        after = next(r for r in await h.say("admin", "/viec") if r.choices)
+        numbers = [c.label.split(".")[0] for c in after.flat_choices()]
+        assert first.label.split(".")[0] not in numbers  # the done task has no button
+        second = after.flat_choices()[0]
+        await h.say("admin", second.label.split(".")[0])  # the number written on it
+        assert second.label.split(". ", 1)[1][:20] in h.last("admin")

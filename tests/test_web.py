@@ -74,6 +74,7 @@ async def district(h: Harness) -> dict[str, int]:
     await h.register("admin", "officer_b", "Thọ Dân")
     await h.register("admin", "unit_tp", "Phòng Tư pháp")
     await h.say("admin", "/moi văn phòng")
+    await h.tap("admin", "Tạo mã")  # the office code is confirmed too
     code = h.last("admin").split(": ", 1)[1].split()[0]
     await h.say("staff", f"/start {code}")
     await h.give_name("staff", "Cán bộ Văn phòng")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.types import Reply
+from handlers.types import Reply, choice_numbers
 
 
 def numbered_choices(reply: Reply) -> list[str]:
@@ -11,8 +11,8 @@ def numbered_choices(reply: Reply) -> list[str]:
     A label that starts with its own number ("1. Quy hoạch") is not numbered twice, and a label
     shortened for a button is written in full.
     """
-    lines = []
-    for number, choice in enumerate(reply.flat_choices(), start=1):
-        label = (choice.full or choice.label).removeprefix(f"{number}. ")
-        lines.append(f"{number}. {label}")
-    return lines
+    labels = [choice.full or choice.label for choice in reply.flat_choices()]
+    return [
+        f"{number}. {label.removeprefix(f'{number}. ')}"
+        for number, label in zip(choice_numbers(labels), labels, strict=True)
+    ]
