@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.settings import Settings
+from bot.web import WebServer
 from handlers import (
     basic,
     browse,
@@ -128,7 +129,50 @@ async def run_console(
         if lang is not None:
             account = await app.deps.users.ensure(CHANNEL, user, chat_id=user)
             await app.deps.users.set_lang(account.id, lang)
-        return await ConsoleChannel(app.processor, user=user, files_dir=Path("ntm-files")).run()
+        web = await _local_web_view(settings, app)
+        try:
+            return await ConsoleChannel(app.processor, user=user, files_dir=Path("ntm-files")).run()
+        finally:
+            if web is not None:
+                await web.stop()
+
+
+async def _local_web_view(settings: Settings, app: App) -> WebServer | None:
+    """The office's web pages beside the terminal channel, on this machine only
+    (127.0.0.1; ``NTM_PUBLIC_URL`` if set, else the local address), so the first day's user
+    sees them too: ``/web`` gives the sign-in link."""
+    if not settings.web_enabled:
+        app.deps.web_off = "disabled"
+        return None
+    from bot.webview import setup_web_view
+
+    port = _free_port("127.0.0.1", settings.webhook_port)
+    public = settings.public_url or f"http://127.0.0.1:{port}"
+    web = WebServer("127.0.0.1", port)
+    local = settings.model_copy(update={"public_url": public, "webhook_host": "127.0.0.1"})
+    setup_web_view(web.app, app.deps, app.conversation, local)
+    try:
+        await web.start()
+    except OSError as exc:
+        log.warning("%s: trang web không chạy cùng kênh terminal", exc)
+        app.deps.web_url, app.deps.web_off = None, "no_public_url"
+        return None
+    print(f"Trang web của Văn phòng: {public}/web (gõ /web để nhận đường dẫn đăng nhập)")
+    return web
+
+
+def _free_port(host: str, wanted: int) -> int:
+    """``wanted`` if nothing listens there, else one the system gives (a second terminal
+    beside a running bot)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, wanted))
+            return wanted
+        except OSError:
+            probe.bind((host, 0))
+            return int(probe.getsockname()[1])
 
 
 async def run_all(settings: Settings) -> int:

@@ -86,6 +86,8 @@ class Runtime:
                 from bot.webview import setup_web_view
 
                 setup_web_view(self.web.app, self.app.deps, self.app.conversation, settings)
+            else:
+                self.app.deps.web_off = "no_public_url" if settings.web_enabled else "disabled"
             await self.web.start()
             if self.telegram is not None and self.telegram.webhook_mode:
                 await self.telegram.start_webhook(self.stop_event)

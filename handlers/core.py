@@ -72,6 +72,9 @@ class Deps:
     # Set by the runtime when the web view is served: the address sign-in links start with
     # (``NTM_PUBLIC_URL`` + ``/web``), and how long a link works.
     web_url: str | None = None
+    # Why there is no web view, when there is none: "disabled" (NTM_WEB_ENABLED=false) or
+    # "no_public_url" (nowhere for sign-in links to point).
+    web_off: str | None = None
     web_link_ttl: dt.timedelta = dt.timedelta(minutes=10)
     # This instance's name where several share a database (default host:pid), and how long
     # its claim on replies it is sending holds before another instance may send them.

@@ -37,12 +37,17 @@ async def web(ctx: Context, args: str) -> None:
         await sign_out_everywhere(ctx)
         return
     if ctx.deps.web_url is None:
-        ctx.reply(
-            _(
+        if ctx.deps.web_off == "disabled":
+            reason = _(
+                "Trang web của Trợ lý NTM đã được tắt trên máy chủ này (NTM_WEB_ENABLED=false). "
+                "Xin liên hệ quản trị viên."
+            )
+        else:
+            reason = _(
                 "Trang web của Trợ lý NTM chưa được bật trên máy chủ này (cần đặt địa chỉ "
                 "NTM_PUBLIC_URL). Xin liên hệ quản trị viên."
             )
-        )
+        ctx.reply(reason)
         return
     token = await WebLinkRepo(ctx.deps.db).create(ctx.user.id, ctx.now, ctx.deps.web_link_ttl)
     await AuditLog(ctx.deps.db).add(ctx.user.id, "web.link", {}, ctx.now)

@@ -110,3 +110,64 @@ def test_a_number_typed_is_the_number_read() -> None:
     # the same number twice (two lists at once): positions, as written
     twice = [("1. A", "a"), ("1. B", "b")]
     assert match_choice("2", twice) == "b"
+
+
+async def test_the_terminal_serves_the_office_web_view_on_this_machine(tmp_path: Path) -> None:
+    """A new user's first day: `ntm-bot chat` with no token and no NTM_PUBLIC_URL, /web gives a
+    link on 127.0.0.1 that signs in to the district page."""
+    import asyncio
+    import os
+    import re
+    import socket
+    import sys
+
+    from aiohttp import ClientSession, CookieJar
+
+    from tests.cli_util import REPO
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NTM_", "TELEGRAM_", "ZALO_"))}
+    env |= {
+        "PYTHONPATH": str(REPO),
+        "NTM_DB_PATH": str(tmp_path / "db.sqlite3"),
+        "NTM_TODAY": "2021-10-15",
+        "NTM_WEBHOOK_PORT": str(port),
+    }
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "chat",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert bot.stdin is not None and bot.stdout is not None
+    try:
+        bot.stdin.write(b"/web\n")
+        await bot.stdin.drain()
+        seen = ""
+        while "/web/login?t=" not in seen:
+            line = await asyncio.wait_for(bot.stdout.readline(), timeout=30)
+            assert line, seen
+            seen += line.decode()
+        link = re.search(r"(http://127\.0\.0\.1:\d+)(/web/login\?t=\S+)", seen)
+        assert link is not None and link[1] == f"http://127.0.0.1:{port}", seen
+        async with ClientSession(base_url=link[1], cookie_jar=CookieJar(unsafe=True)) as web:
+            page = await web.get(link[2], allow_redirects=False)
+            assert page.status == 200  # opening the link spends nothing
+            token = re.search(r'name="t" value="([^"]*)"', await page.text())
+            assert token is not None
+            signed = await web.post("/web/login", data={"t": token[1]}, allow_redirects=False)
+            assert signed.status == 303
+            district = await web.get("/web/")
+            assert district.status == 200 and "Dân Lực" in await district.text()
+    finally:
+        bot.stdin.write(b"exit\n")
+        await bot.stdin.drain()
+        await asyncio.wait_for(bot.wait(), timeout=30)
+    assert bot.returncode == 0
+
+
+def test_web_says_why_it_is_off(tmp_path: Path) -> None:
+    env = {"NTM_DB_PATH": str(tmp_path / "db.sqlite3"), "NTM_WEB_ENABLED": "false"}
+    result = run_cli("chat", env=env, input="/web\nexit\n", cwd=tmp_path)
+    assert "NTM_WEB_ENABLED=false" in result.stdout and "NTM_PUBLIC_URL" not in result.stdout
