@@ -13,13 +13,13 @@ import zlib
 
 from handlers.core import Context, Conversation
 from handlers.i18n import N_
-from handlers.qa import Answer
-from handlers.richtext import Doc, it, render_plain
+from handlers.qa import PAGE_CHARS, Answer
+from handlers.richtext import Doc, it
 from handlers.task_view import load_progress
 from handlers.types import Choice
 from knowledge.normalize import fold
 
-PAGE_CHARS = 600  # one phone screen of text
+__all__ = ["PAGE_CHARS", "show", "split"]
 ACTION = "more"
 
 
@@ -30,30 +30,24 @@ def setup(conv: Conversation) -> None:
 def split(doc: Doc, limit: int = PAGE_CHARS) -> list[Doc]:
     """``doc`` in pages of at most ``limit`` characters, cut between lines (a single longer
     line is a page of its own)."""
-    pages: list[Doc] = []
-    current: list = []  # type: ignore[type-arg]
-    size = 0
-    for line in doc.lines:
-        length = len(render_plain(line)) + 1
-        if current and size + length > limit and any(current):
-            pages.append(Doc(current))
-            current, size = [], 0
-            if not line:
-                continue  # a page does not start with a blank line
-        current.append(line)
-        size += length
-    if any(current):
-        pages.append(Doc(current))
-    return pages or [doc]
+    return _pages(doc, doc.page_starts(limit))
+
+
+def _pages(doc: Doc, starts: tuple[int, ...]) -> list[Doc]:
+    ends = (*starts[1:], len(doc.lines))
+    return [Doc(list(doc.lines[a:b])) for a, b in zip(starts, ends, strict=True)]
 
 
 def show(ctx: Context, question: str, answer: Answer, page: int = 1) -> None:
     """Reply with page ``page`` of ``answer`` (and "Xem thêm" while pages remain)."""
     _ = ctx.tr
-    pages = split(answer.doc)
-    if len(pages) == 1:
+    starts = answer.page_starts  # worked out once, with the answer in the cache
+    if starts is None:
+        starts = answer.doc.page_starts(PAGE_CHARS)
+    if len(starts) == 1:
         ctx.reply(answer.doc, answer.choices)
         return
+    pages = _pages(answer.doc, starts)
     page = max(1, min(page, len(pages)))
     doc = Doc()
     if page > 1:
@@ -88,7 +82,7 @@ async def more_action(ctx: Context, action: str) -> None:
 
 async def go_on(ctx: Context, text: str) -> bool:
     """ "thêm", "tiếp", "more" typed while an answer has pages left: its next page."""
-    if fold(text).strip(" .!?") not in _GO_ON:
+    if len(text) > 12 or fold(text).strip(" .!?") not in _GO_ON:
         return False
     menu = await ctx.deps.menus.get(ctx.user.id)
     action = next((a for _l, a in menu[0] if a.startswith(ACTION + ":")), None) if menu else None

@@ -30,6 +30,7 @@ from knowledge.temporal import DateRange
 from storage.tasks import TaskMark, TaskStatus
 
 MAX_LIST = 12
+PAGE_CHARS = 600  # one phone screen of text: the chat shows an answer a page at a time
 _DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 
 
@@ -43,6 +44,8 @@ class Answer:
     criteria: list[str] = field(default_factory=list)
     deadlines: list[str] = field(default_factory=list)
     choices: list[list[Choice]] = field(default_factory=list)
+    # Where each phone-screen page starts (handlers.paging), worked out once per answer.
+    page_starts: tuple[int, ...] | None = None
 
     @property
     def text(self) -> str:
@@ -59,6 +62,7 @@ class Answer:
             list(self.criteria),
             list(self.deadlines),
             [list(row) for row in self.choices],
+            self.page_starts,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -110,6 +114,7 @@ class QA:
         answer = self.render(
             result, analysis, today, lang or analysis.lang, progress, commune_id=commune_id
         )
+        answer.page_starts = answer.doc.page_starts(PAGE_CHARS)
         self._cache[key] = answer.copy()
         if len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)

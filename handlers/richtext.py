@@ -91,6 +91,23 @@ class Doc:
             lines.pop(0)
         return lines
 
+    def page_starts(self, limit: int) -> tuple[int, ...]:
+        """Where each page of at most ``limit`` characters starts (line indices), cut between
+        lines; a single longer line is a page of its own, and no page starts blank."""
+        starts = [0]
+        size = 0
+        for i, line in enumerate(self.lines):
+            length = sum(len(span.text) for span in line) + 1
+            if size and size + length > limit and any(self.lines[starts[-1] : i]):
+                if not line:
+                    starts.append(i + 1)
+                    size = 0
+                    continue
+                starts.append(i)
+                size = 0
+            size += length
+        return tuple(s for s in starts if s < len(self.lines) and any(self.lines[s:])) or (0,)
+
     def chunks(self, limit: int, render: Callable[[Line], str]) -> list[str]:
         """Rendered text in pieces of at most ``limit`` characters, cut between lines.
 
