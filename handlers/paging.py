@@ -12,7 +12,7 @@ import json
 import zlib
 
 from handlers.core import Context, Conversation
-from handlers.i18n import N_
+from handlers.i18n import N_, Tr
 from handlers.qa import PAGE_CHARS, Answer
 from handlers.richtext import Doc, it
 from handlers.task_view import load_progress
@@ -39,8 +39,9 @@ def _pages(doc: Doc, starts: tuple[int, ...]) -> list[Doc]:
 
 
 def show(ctx: Context, question: str, answer: Answer, page: int = 1) -> None:
-    """Reply with page ``page`` of ``answer`` (and "Xem thêm" while pages remain)."""
-    _ = ctx.tr
+    """Reply with page ``page`` of ``answer`` (and "Xem thêm" while pages remain), in the
+    answer's language (an English question to a Vietnamese chat is paged in English)."""
+    _ = Tr(ctx.deps.translator, answer.lang)
     starts = answer.page_starts  # worked out once, with the answer in the cache
     if starts is None:
         starts = answer.doc.page_starts(PAGE_CHARS)
@@ -64,9 +65,18 @@ def show(ctx: Context, question: str, answer: Answer, page: int = 1) -> None:
 
 async def more_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
-    memo = await ctx.deps.menus.memo(ctx.user.id, action)
     parts = action.split(":")
-    if memo is None or len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 3 or not parts[1].isdigit():
+        ctx.reply(_(GONE))
+        return
+    # the question is kept with the menu's "Xem thêm"; an earlier page's button of the same
+    # answer (tapped again) finds it under the next page's
+    memo = await ctx.deps.menus.memo(ctx.user.id, action)
+    if memo is None:
+        menu = await ctx.deps.menus.get(ctx.user.id)
+        same = [a for _l, a in menu[0] if a.endswith(f":{parts[2]}")] if menu else []
+        memo = await ctx.deps.menus.memo(ctx.user.id, same[0]) if same else None
+    if memo is None:
         ctx.reply(_(GONE))
         return
     noted = json.loads(memo)

@@ -425,6 +425,11 @@ class PlanWriter:
 
     def r_nofigure(self, result: r.NoFigure) -> None:
         _ = self._
+        if isinstance(result.then, r.OutOfScope | r.Suggest):
+            # nothing of the plan on it: no figure, and then why (no "the plan says:")
+            self.doc.add(b(_("Kế hoạch không nêu con số cụ thể cho nội dung này.")))
+            self.result(result.then)
+            return
         self.doc.add(
             b(_("Kế hoạch không nêu con số cụ thể cho nội dung này.")),
             " ",
@@ -914,13 +919,17 @@ class PlanWriter:
                 f" — {passage.lead}" if passage.lead and passage.lead not in passage.text else ""
             )
             self.doc.add(b(_("Theo {where}{about}:", where=where, about=about)))
-            self.doc.add(f"“{passage.text}”")
-            if passage.closing:  # the time the plan gives the whole list
-                self.doc.add(_("Cho cả mục này: “{closing}”", closing=passage.closing))
-            for day, month, year in _DATE.findall(f"{passage.text} {passage.closing}"):
-                self.dates.add(dt.date(int(year), int(month), int(day)).isoformat())
+            self.quote(passage)
         if _.en:
             self.doc.add(it(_("(The plan is quoted in Vietnamese, as written.)")))
+
+    def quote(self, passage: Passage, *, bullet: bool = False) -> None:
+        """The plan's words, with the time it gives the whole list they stand in."""
+        (self.doc.bullet if bullet else self.doc.add)(f"“{passage.text}”")
+        if passage.closing:
+            self.doc.add(self._("Cho cả mục này: “{closing}”", closing=passage.closing))
+        for day, month, year in _DATE.findall(f"{passage.text} {passage.closing}"):
+            self.dates.add(dt.date(int(year), int(month), int(day)).isoformat())
 
     def r_suggest(self, result: r.Suggest) -> None:
         _ = self._
@@ -970,11 +979,7 @@ class PlanWriter:
         _ = self._
         self.doc.add(b(_("Việc các xã phải làm theo Kế hoạch:")))
         for passage in result.passages:
-            self.doc.bullet(f"“{passage.text}”")
-            if passage.closing:
-                self.doc.add(_("Cho cả mục này: “{closing}”", closing=passage.closing))
-            for day, month, year in _DATE.findall(f"{passage.text} {passage.closing}"):
-                self.dates.add(dt.date(int(year), int(month), int(day)).isoformat())
+            self.quote(passage, bullet=True)
         if result.passages:
             self.source("; ".join(dict.fromkeys(p.section for p in result.passages)))
         for fact in result.facts:

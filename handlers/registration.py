@@ -242,8 +242,8 @@ async def invite(ctx: Context, args: str) -> None:
         _confirm_commune(ctx, candidates[0].id, candidates[0].name)
         return
     ctx.reply(
-        _("Ý bạn là xã nào?"),
-        [[Choice(c.name, f"inv:c:{c.id}")] for c in candidates[:5]]
+        _("Ý bạn là xã nào?"),  # a pick leads to the confirmation, as a name typed does
+        [[Choice(c.name, f"inv:ask:{c.id}")] for c in candidates[:5]]
         + [[Choice(_("Không phải các xã này"), "inv:no")]],
     )
 

@@ -46,11 +46,16 @@ _STATUS_WORDS = {
 
 # Words around a status that do not change it: "xong rồi ạ", "đã hoàn thành hết".
 _FILLERS = frozenset({"roi", "a", "nhe", "nha", "oi", "het", "ca", "luon", "rui", "da", "ma"})
-_PERCENT_IN_TEXT = re.compile(r"(\d{1,3})\s*(?:%|phan tram)")
+_DONE_SHARE = re.compile(
+    r"\b(?:dat|duoc|xong|hoan thanh|lam duoc|thuc hien duoc)\s+(?:khoang\s+|gan\s+|tam\s+)?"
+    r"(\d{1,3})\s*(?:%|phan tram)"
+)
 
 
 def status_from_words(text: str) -> TaskStatus | None:
     """A status typed in words: "xong", "xong rồi", "đã hoàn thành hết ạ", "đang làm"."""
+    if "?" in text:
+        return None  # "xong rồi à?" asks, it does not say
     folded = fold(text).strip(" .!")
     if any(folded in words for words in _STATUS_WORDS.values()):
         return next(s for s, words in _STATUS_WORDS.items() if folded in words)
@@ -449,7 +454,7 @@ class Marking:
                 ctx.reply(_("Ghi chú dài quá {limit} ký tự; xin viết ngắn hơn.", limit=MAX_NOTE))
                 return
             # "đã xong 5 xã, đạt khoảng 40 %": the share in the words, and the words as a note
-            share = _PERCENT_IN_TEXT.search(word)
+            share = _DONE_SHARE.search(word)  # "đạt 40%", not "còn 30% chưa làm"
             percent = int(share[1]) if share and int(share[1]) <= 100 else None
             await _save(ctx, task, state, TaskStatus.IN_PROGRESS, percent=percent, note=typed)
         else:  # the reason it is blocked

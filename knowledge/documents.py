@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeError
 from knowledge.models import Key, Strict, Text
-from knowledge.normalize import fold, words
+from knowledge.normalize import find_phrase, fold, words
 from knowledge.yamlfile import describe, read_yaml
 
 DOCUMENTS_FILE = "documents.yaml"
@@ -109,6 +109,7 @@ def _squeeze(text: str) -> str:
 
 
 # -- finding in a question -----------------------------------------------------------------
+_ASKING = frozenset({"so", "nao", "gi", "which", "what", "number", "no"})
 _NUMBER = re.compile(r"(?<![\d.,/])(\d{1,4})(?![\d.,%]|/\d{1,2}/)")
 
 
@@ -134,11 +135,29 @@ class DocumentFinder:
         }
 
     def kinds_in(self, tokens: list[str]) -> set[str]:
-        return {
-            kind
-            for kind, phrases in self._kind_phrases.items()
-            if any(_contains(tokens, phrase) for phrase in phrases)
-        }
+        """The kinds of document the question names. A two-letter short form ("tt", "tb")
+        counts only beside a number or a question word: "TT Triệu Sơn" is a town."""
+        found: set[str] = set()
+        for kind, phrases in self._kind_phrases.items():
+            for phrase in phrases:
+                for i in range(len(tokens) - len(phrase) + 1):
+                    if tuple(tokens[i : i + len(phrase)]) != phrase:
+                        continue
+                    nxt = tokens[i + len(phrase) : i + len(phrase) + 1]
+                    short = len(phrase) == 1 and len(phrase[0]) <= 3
+                    if not short or (nxt and (nxt[0][0].isdigit() or nxt[0] in _ASKING)):
+                        found.add(kind)
+        return found
+
+    def numbers_given(self, folded: str) -> list[str]:
+        """The figures after a document's kind ("thông tư 36"), cited or not."""
+        spaced = re.sub(r"(?<=[a-z])(?=\d)", " ", folded)
+        out: list[str] = []
+        for phrases in self._kind_phrases.values():
+            for phrase in phrases:
+                pattern = r"\b" + r"\s+".join(phrase) + r"\s+(?:so\s+)?(\d{1,4})\b"
+                out += re.findall(pattern, spaced)
+        return out
 
     def number_asked(self, tokens: list[str]) -> bool:
         """ "kh số mấy", "quyết định số bao nhiêu": a document's number is what is asked."""
@@ -152,9 +171,12 @@ class DocumentFinder:
                             return True
         return False
 
-    def by_number(self, folded: str, tokens: list[str]) -> list[Document]:
+    def by_number(
+        self, folded: str, tokens: list[str], *, about_documents: bool = True
+    ) -> list[Document]:
         """Documents whose number the question gives: "qđ 558", "558/QĐ-TTg", "tb325", "nq 01".
-        A figure alone names a document when it has three digits or more and is not a year."""
+        A figure alone names a document when it has three digits or more, is not a year, and
+        the question is ``about_documents`` ("325 là văn bản gì", not "xã có 325 hộ nghèo")."""
         kinds = self.kinds_in(tokens)
         spaced = re.sub(r"(?<=[a-z])(?=\d)", " ", folded)  # "qd558" → "qd 558"
         figures = {m[1] for m in _NUMBER.finditer(spaced)}
@@ -164,7 +186,7 @@ class DocumentFinder:
             if serial not in figures and serial.lstrip("0") not in figures:
                 continue
             typed = doc.kind in kinds or bool(self._suffixes[doc.id] & set(tokens))
-            alone = len(serial) >= 3 and int(serial) not in YEARS
+            alone = about_documents and len(serial) >= 3 and int(serial) not in YEARS
             if typed or alone:
                 found.append(doc)
         return found
@@ -195,5 +217,4 @@ class DocumentFinder:
 
 
 def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return any(tuple(tokens[i : i + n]) == phrase for i in range(len(tokens) - n + 1))
+    return find_phrase(tokens, phrase) is not None

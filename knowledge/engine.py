@@ -588,7 +588,7 @@ class QueryEngine:
 
     def _described(self, a: Analysis) -> list[str]:
         """The question's own words for what is done (not its time, cue or unit words)."""
-        return [a.tokens[i] for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        return [a.tokens[i] for i in self._subject_positions(a)]
 
     def _narrowed(self, a: Analysis, result: r.Result) -> r.Result:
         """ "ai mời Sở Xây dựng thẩm định": of the units a shared deadline binds, the one whose
@@ -614,7 +614,7 @@ class QueryEngine:
         hit = self.duty_search.find(self._described(a), a.tokens)
         if hit is None:
             return None
-        content = [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        content = self._subject_positions(a)
         topical = (
             len(a.topics[0].positions.intersection(content)) / len(content)
             if a.topics and content
@@ -724,17 +724,25 @@ class QueryEngine:
         return r.OutOfScope()
 
     # the plan's documents, and what is not this plan -----------------------------------------
-    def _documents(self, a: Analysis) -> r.Documents | None:
+    def _documents(self, a: Analysis) -> r.Documents | r.NotThisPlan | None:
         """A document the plan cites, asked by number, issuer, kind or subject; the plan itself
         ("kế hoạch này ai ký"); the legal bases ("căn cứ pháp lý")."""
         finder = self.documents
-        numbered = finder.by_number(a.folded, a.raw)
-        if numbered:
-            return r.Documents(tuple(numbered))
         kinds = finder.kinds_in(a.raw)
         cited_kinds = kinds - {"ke-hoach"}
+        about = bool(a.has("legal") or cited_kinds) or len(a.raw) <= 2
+        numbered = finder.by_number(a.folded, a.raw, about_documents=about)
+        if numbered:
+            return r.Documents(tuple(numbered))
+        if cited_kinds and finder.numbers_given(a.folded):
+            # "thông tư 36": a number the plan cites no document of that kind with
+            kind = finder.documents.kinds[sorted(cited_kinds)[0]]
+            number = finder.numbers_given(a.folded)[0]
+            return r.NotThisPlan(f"{kind.name} số {number}", f"{kind.name_en} No. {number}")
         if not (a.has("legal") or cited_kinds or finder.number_asked(a.raw)):
             return None
+        if a.has("deadline") and not a.has("legal"):
+            return None  # "quyết định công nhận xã đạt chuẩn khi nào": a deadline
         plan_words: set[int] = set()
         for phrase in _THIS_PLAN:
             start = find_phrase(a.tokens, phrase)
@@ -742,6 +750,8 @@ class QueryEngine:
                 plan_words.update(range(start, start + len(phrase)))
         if plan_words and a.has("legal") and not a.has("basis"):
             return r.Documents((), this_plan=True)  # "kế hoạch này ai ký, số mấy"
+        if kinds == {"ke-hoach"} and not a.has("basis") and not a.topics:
+            return r.Documents((), this_plan=True)  # "kh số mấy", "kế hoạch ai ký"
         issued = finder.by_issuer(a.raw, kinds)
         if issued:
             return r.Documents(tuple(issued))
@@ -764,7 +774,7 @@ class QueryEngine:
 
     def _not_this_plan(self, a: Analysis) -> r.NotThisPlan | None:
         """Another place, another year or another criteria set: not what this plan is about."""
-        place = self.places.elsewhere(a.raw, a.spelling)
+        place = self.places.elsewhere(a.raw, a.spelling, clean(a.question))
         if place is not None:
             return r.NotThisPlan(place.name, place.name_en)
         for other in self.lexicon.other_sets:
@@ -786,6 +796,10 @@ class QueryEngine:
         return None
 
     # the plan's text, and doubt ------------------------------------------------------------
+    def _subject_positions(self, a: Analysis) -> list[int]:
+        """The content words less those of a date or window: what the question is about."""
+        return [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+
     def _content_positions(self, a: Analysis) -> list[int]:
         """Positions of the words that carry the question's topic."""
         always = STRUCTURAL | self.lexicon.english_stopwords
@@ -811,7 +825,7 @@ class QueryEngine:
         ``OFF_TOPIC_COVERAGE`` of its content words."""
         if a.written != "vi":
             return False  # (English topic phrases are too sparse to measure by)
-        content = [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        content = self._subject_positions(a)
         if not content:
             return False
         best = a.topics[0]
@@ -830,14 +844,14 @@ class QueryEngine:
 
     def _mostly_untopical(self, a: Analysis) -> bool:
         """Half the question's content words or more are words no topic of the plan uses."""
-        content = [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        content = self._subject_positions(a)
         odd = [i for i in content if self._untopical(a, i)]
         return len(odd) >= 2 and 2 * len(odd) >= len(content)
 
     def _about_the_plan(self, a: Analysis) -> bool:
         """Most content words of the question are ones the plan's topics use ("tổng kinh phí
         xây dựng NTM"), unlike "mấy giờ rồi" or "bao nhiêu tuổi thì nghỉ hưu"."""
-        content = [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
+        content = self._subject_positions(a)
         odd = [i for i in content if self._untopical(a, i)]
         return bool(content) and 2 * len(odd) < len(content)
 

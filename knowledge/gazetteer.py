@@ -11,14 +11,16 @@ by its name alone when that name cannot be ordinary words ("Hà Nội", "Nghệ 
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.normalize import Typed, has_diacritics, words
+from knowledge.normalize import Typed, fold_word, has_diacritics, modern_tones, words
 
 PRE_2025 = Path(__file__).parent / "data" / "gazetteer" / "pre-2025.json"
 
@@ -95,31 +97,30 @@ class Place:
 class Gazetteer:
     """Official names, folded, by kind of place.
 
-    Provinces and districts (a few hundred) are kept as places; the ten thousand communes as
-    one string of their folded names (0.1 MB, not the 9 MB their objects would take), their
-    official spelling read again only for a name a question gives.
+    Provinces and districts (a few hundred) are kept as places. The ten thousand communes are
+    kept as two compact blobs, not as objects (which would take ~9 MB): their folded names, one
+    a line, sorted (found with one ``str.find``), and beside them, line for line, their official
+    spellings as UTF-8 bytes with the offsets of their lines.
     """
 
-    def __init__(
-        self,
-        names: Iterable[tuple[str, str]],
-        read_again: Callable[[], Iterable[tuple[str, str]]] | None = None,
-    ) -> None:
-        """``names``: (kind of place, official name) pairs; ``read_again``: the same, to
-        find a commune's official spelling."""
+    def __init__(self, names: Iterable[tuple[str, str]]) -> None:
+        """``names``: (kind of place, official name) pairs."""
         # folded names collide ("Thanh Hóa", "Thạnh Hóa"): every place under its key
         self._by_kind: dict[str, dict[tuple[str, ...], list[Place]]] = {PROVINCE: {}, DISTRICT: {}}
-        communes: set[str] = set()
+        communes: dict[str, dict[str, None]] = {}
         for level, official in names:
             for kind, place, key in _parse(official, level):
                 if kind == COMMUNE:
-                    communes.add(" ".join(key))
+                    communes.setdefault(" ".join(key), {})[place.name] = None
                     continue
                 places = self._by_kind[kind].setdefault(key, [])
                 if place not in places:
                     places.append(place)
-        self._communes = "\n" + "\n".join(sorted(communes)) + "\n"
-        self._read_again = read_again
+        keys = sorted(communes)
+        self._communes = "\n" + "\n".join(keys) + "\n"
+        spellings = ["|".join(communes[k]).encode("utf-8") for k in keys]
+        self._spellings = b"\n".join(spellings)
+        self._starts = array("I", itertools.accumulate((len(x) + 1 for x in spellings), initial=0))
 
     def lookup(self, kind: str, key: tuple[str, ...]) -> Place | None:
         places = self.lookup_all(kind, key)
@@ -128,21 +129,15 @@ class Gazetteer:
     def lookup_all(self, kind: str, key: tuple[str, ...]) -> list[Place]:
         if kind != COMMUNE:
             return self._by_kind[kind].get(key, [])
-        if f"\n{' '.join(key)}\n" not in self._communes:
+        at = self._communes.find(f"\n{' '.join(key)}\n")
+        if at < 0:
             return []
-        return list(self._communes_named(key))
-
-    @lru_cache(maxsize=64)  # noqa: B019 (one gazetteer per process)
-    def _communes_named(self, key: tuple[str, ...]) -> tuple[Place, ...]:
+        line = self._communes.count("\n", 0, at)
+        spelled = self._spellings[self._starts[line] : self._starts[line + 1] - 1].decode("utf-8")
         found: list[Place] = []
-        for level, official in self._read_again() if self._read_again else ():
-            for kind, place, parsed in _parse(official, level):
-                if kind == COMMUNE and parsed == key and place not in found:
-                    found.append(place)
-        if not found:  # no spelling to be had: the folded name, capitalised
-            base = " ".join(w.capitalize() for w in key)
-            found.append(Place(COMMUNE, f"xã {base}", key, base))
-        return tuple(found)
+        for name in spelled.split("|"):
+            found.extend(place for _k, place, _key in _parse(name, COMMUNE))
+        return found
 
     def provinces(self) -> dict[tuple[str, ...], list[Place]]:
         return self._by_kind[PROVINCE]
@@ -157,30 +152,38 @@ def _parse(official: str, level: str) -> list[tuple[str, Place, tuple[str, ...]]
             if not key or all(w.isdigit() for w in key) or len(key) > _LONGEST:
                 return []  # "Phường 1": a number is no name
             name = f"{prefix} {base}"
-            spelled = tuple(re.findall(r"\w+", base.lower()))
+            spelled = tuple(modern_tones(w) for w in re.findall(r"\w+", base.lower()))
             kind = kind or level  # "thành phố": a province or a district, as listed
             return [(kind, Place(kind, name, spelled, base), key)]
     return []
 
 
+_NAME = re.compile(r'"name"\s*:\s*"([^"]+)"')
+
+
 def _read_names() -> Iterator[tuple[str, str]]:
+    """(kind, official name) of every unit, read a file at a time (the start's memory peak
+    is the bot's: the package's 0.6 MB file is scanned for its names, not parsed whole)."""
     if PRE_2025.is_file():
         data = json.loads(PRE_2025.read_text("utf-8"))
         for key, kind in (("provinces", PROVINCE), ("districts", DISTRICT), ("communes", COMMUNE)):
             yield from ((kind, name) for name in data.get(key, []))
+        del data
     spec = importlib.util.find_spec("vietnam_provinces")
     for location in list(spec.submodule_search_locations or []) if spec else []:
         path = Path(location) / "data" / "nested-divisions.json"
         if path.is_file():
-            for province in json.loads(path.read_text("utf-8")):
-                yield PROVINCE, province["name"]
-                yield from ((COMMUNE, ward["name"]) for ward in province.get("wards", []))
+            # provinces and centrally-run cities ("Tỉnh …", "Thành phố …"), their communes
+            # ("Xã …", "Phường …", "Đặc khu …"): the prefix says which
+            for match in _NAME.finditer(path.read_text("utf-8")):
+                name = match[1]
+                yield (PROVINCE if name.startswith(("Tỉnh ", "Thành phố ")) else COMMUNE), name
             return
 
 
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
-    return Gazetteer(_read_names(), _read_names)
+    return Gazetteer(_read_names())
 
 
 @dataclass(frozen=True)
@@ -209,12 +212,15 @@ class PlaceFinder:
         self.plan_text = f" {plan_text} "
         self.common = common
 
-    def elsewhere(self, tokens: list[str], typed: Typed | None) -> Place | None:
+    def elsewhere(self, tokens: list[str], typed: Typed | None, text: str = "") -> Place | None:
+        """``text``: the question as written, whose capitals tell a name ("xã An Ninh") from
+        the plan's words ("xã an ninh trật tự")."""
+        capitals = {fold_word(w) for w in re.findall(r"\w+", text) if w[:1].isupper()}
         for i in range(len(tokens)):
             for marker, kinds in _MARKERS_BEFORE.items():
                 if tuple(tokens[i : i + len(marker)]) != marker:
                     continue
-                found = self._named(tokens, i + len(marker), kinds, typed, marker)
+                found = self._named(tokens, i + len(marker), kinds, typed, marker, capitals)
                 if found is not None:
                     return found
             kinds_after = _MARKERS_AFTER.get(tokens[i])
@@ -235,6 +241,7 @@ class PlaceFinder:
         kinds: tuple[str, ...],
         typed: Typed | None,
         marker: tuple[str, ...],
+        capitals: set[str],
     ) -> Place | None:
         for size in range(min(_LONGEST, len(tokens) - start), 0, -1):
             key = tuple(tokens[start : start + size])
@@ -264,6 +271,10 @@ class PlaceFinder:
             )
             ordinary = len(key) == 1 and key[0] in self.common
             if (said or ordinary) and not self._spelled_as(place, key, typed):
+                return None
+            # "xã an toàn thực phẩm", "xã chỉ đạo các thôn": words the plan uses together are
+            # a name only when written as one, with capitals
+            if f" {' '.join(key)} " in self.plan_text and not all(k in capitals for k in key):
                 return None
             return place.called(_MARKER_NAMES.get(marker))
         return None

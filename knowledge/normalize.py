@@ -62,6 +62,18 @@ Typed = dict[str, frozenset[str]]
 _WORD = re.compile(r"\w+")
 
 
+_OLD_TONE = re.compile(r"(?<![qQ])([oOuU])([aAeEyY])([\u0300\u0301\u0303\u0309\u0323])$")
+
+
+@lru_cache(maxsize=8192)
+def modern_tones(word: str) -> str:
+    """The tone mark where today's spelling puts it: "hoá" → "hóa", "thuỷ" → "thủy" (the
+    plan writes "Thanh Hóa"; people type both)."""
+    decomposed = unicodedata.normalize("NFD", word)
+    moved = _OLD_TONE.sub(r"\1\3\2", decomposed)
+    return word if moved == decomposed else unicodedata.normalize("NFC", moved)
+
+
 def typed_forms(text: str) -> Typed:
     """Each folded word of ``text`` → the ways it was written (lowercase, accents kept).
 
@@ -71,7 +83,8 @@ def typed_forms(text: str) -> Typed:
     forms: dict[str, set[str]] = {}
     for word in _WORD.findall(clean(text).lower()):
         for token in tokenize(fold_word(word)):
-            forms.setdefault(token, set()).add(word if token == fold_word(word) else token)
+            spelled = modern_tones(word) if token == fold_word(word) else token
+            forms.setdefault(token, set()).add(spelled)
     return {token: frozenset(words) for token, words in forms.items()}
 
 

@@ -82,11 +82,15 @@ _NEXT_MONTHS = re.compile(
 _TO_END_OF_MONTH = re.compile(
     r"\b(?:tu (?:nay|gio|bay gio) )?(?:den|toi) (?:het|cuoi) thang (\d{1,2})\b(?!\s*[/-]\s*\d)"
 )
+_TO_END_OF_YEAR = re.compile(
+    r"\b(?:tu (?:nay|gio|bay gio) )?(?:den|toi) (?:het|cuoi) nam (\d{4})\b"
+)
 _HALF_MONTH = re.compile(r"\bnua\s+thang\s+(?:toi|nua|sap toi)\b|\bnext\s+fortnight\b")
 # "đến hết tháng sau", "từ nay đến cuối năm", "by the end of next month": from today on
 _TO_END = re.compile(
     r"\b(?:den|toi|tu nay den|tu nay toi|trong)\s+(?:het|cuoi)\s+"
     r"(thang nay|thang sau|thang toi|tuan nay|tuan sau|tuan toi|nam nay|nam|quy nay)\b"
+    r"(?!\s*\d)"  # "đến hết năm 2022" names its year
     r"|\b(?:by|until|till|before)\s+the\s+end\s+of\s+(this|next)\s+(month|week|year|quarter)\b"
 )
 
@@ -145,6 +149,8 @@ def find_range(
     ahead = _ahead(folded, today)
     if ahead is not None:
         return ahead
+    if (match := _TO_END_OF_YEAR.search(folded)) and today.year <= int(match[1]) <= 2200:
+        return next_days(today, (dt.date(int(match[1]), 12, 31) - today).days)
     if (match := _TO_END_OF_MONTH.search(folded)) and 1 <= int(match[1]) <= 12:
         month = int(match[1])
         end = month_range(default_year(month), month).end

@@ -59,3 +59,17 @@ async def test_a_stale_more_button_does_not_continue_another_answer(tmp_path: Pa
         assert "Xin gửi lại câu hỏi" in reply.text
         [forged] = await h.act("u1", "more:x:00000000")
         assert "Xin gửi lại câu hỏi" in forged.text
+
+
+async def test_an_earlier_page_tapped_again_and_english_pages(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        [first] = await h.say("u1", LONG)
+        page2 = next(c for c in first.flat_choices() if c.action.startswith("more:"))
+        await h.act("u1", page2.action)
+        [again] = await h.act("u1", page2.action)  # the same question's page 2, once more
+        assert again.text.startswith("(tiếp theo, phần 2/")
+        [english] = await h.say(
+            "u2", "what are the duties of the Department of Economy and Infrastructure"
+        )
+        labels = [c.label for c in english.flat_choices()]
+        assert any(label.startswith("More (2/") for label in labels), labels

@@ -117,6 +117,10 @@ async def test_an_office_code_is_confirmed_and_a_pending_one_is_not_dropped(
         assert "cán bộ xã Dân Lực ở tin trước chưa được tạo" in h.all_text("admin")
         await h.tap("admin", "Tạo mã")
         assert "Thọ Dân" in h.last("admin") and ": " in h.last("admin")
+        await h.say("admin", "/moi Tho D")  # several communes: a pick, then the confirmation
+        if "Ý bạn là xã nào?" in h.last("admin"):
+            await h.tap("admin", "Thọ Dân")
+            assert "Tạo mã mời cho cán bộ xã Thọ Dân?" in h.last("admin")
 
 
 async def test_staff_invite(tmp_path: Path) -> None:

@@ -127,6 +127,15 @@ async def test_statuses_and_progress_as_people_type_them(tmp_path: Path) -> None
         saved = h.last("o1")
         assert "đang thực hiện (40%)" in saved
         assert "Ghi chú: da xong 5 thon, dat khoang 40 %" in saved  # said back
+        await h.say("o1", "/viec")
+        await h.tap_with("o1", "Hoàn thành quy hoạch")
+        await h.tap("o1", "Đang thực hiện")
+        await h.say("o1", "còn 30% chưa làm")  # what is left is not the share done
+        assert "đang thực hiện (30%)" not in h.last("o1")
+        await h.say("o1", "/viec")
+        await h.tap_with("o1", "Hoàn thành quy hoạch")
+        asked = await h.say("o1", "xong rồi à?")  # a question, not a status
+        assert "Xin chọn một tình trạng" in asked[0].text
         for typed in ("xong rồi", "Đã xong ạ", "đã hoàn thành hết"):
             await h.say("o1", "/viec")
             await h.tap_with("o1", "Hoàn thành quy hoạch")

@@ -59,3 +59,8 @@ def test_from_today_to_the_end_of_a_named_month() -> None:
     today = dt.date(2021, 10, 15)
     assert _range("từ giờ tới cuối tháng 11 có mốc nào", today) == (today, dt.date(2021, 11, 30))
     assert _range("den het thang 12", today) == (today, dt.date(2021, 12, 31))
+
+
+def test_to_the_end_of_a_named_year() -> None:
+    today = dt.date(2021, 10, 15)
+    assert _range("việc đến hết năm 2022", today) == (today, dt.date(2022, 12, 31))
