@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from knowledge.base import KnowledgeBase
 from knowledge.models import Duty
-from knowledge.normalize import words
+from knowledge.normalize import fold_bulk, tokenize
 
 MIN_SHARE = 0.6  # of the question's (weighted) words a duty must have to be the one meant
 MARGIN = 1.25  # … and this much more than the best duty of another unit
@@ -38,7 +38,7 @@ class DutySearch:
                 text = ". ".join(t for t in (*texts, *texts_en) if t)
                 if duty.kind == "appraisal":
                     text += ". Lập hồ sơ, mời thẩm tra, thẩm định, văn bản đánh giá đạt"
-                self._entries.append((unit.key, duty, _features(words(text))))
+                self._entries.append((unit.key, duty, _features(tokenize(fold_bulk(text)))))
 
     def find(
         self,

@@ -27,6 +27,7 @@ from knowledge.normalize import (
     clean,
     find_phrase,
     fold,
+    fold_bulk,
     has_diacritics,
     tokenize,
     typed_forms,
@@ -302,7 +303,7 @@ class QueryEngine:
                 COMMUNE: frozenset(communes),
             }
         )
-        plan_text = " ".join(fold(p.text) for p in kb.passages)
+        plan_text = " ".join(fold_bulk(p.text) for p in kb.passages)
         common = self._plan_words | self.lexicon.known_words | self.lexicon.question_words
         return PlaceFinder(load_gazetteer(), home, plan_text, common)
 

@@ -11,7 +11,6 @@ by its name alone when that name cannot be ordinary words ("Hà Nội", "Nghệ 
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
 import re
 from array import array
@@ -20,7 +19,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.normalize import Typed, fold_word, has_diacritics, modern_tones, words
+from knowledge.normalize import (
+    Typed,
+    fold_bulk,
+    fold_word,
+    has_diacritics,
+    modern_tones,
+    tokenize,
+)
 
 PRE_2025 = Path(__file__).parent / "data" / "gazetteer" / "pre-2025.json"
 
@@ -94,53 +100,60 @@ class Place:
         return Place(self.kind, f"{prefix} {self.base}", self.spelled, self.base)
 
 
+class Names:
+    """The units of one kind, compact: their folded names one a line, sorted (found with one
+    ``str.find``), and line for line their official spellings as UTF-8 bytes ("|" between
+    the units one folded name stands for). Ten thousand communes as objects would take
+    ~9 MB; as these, 0.2 MB."""
+
+    def __init__(self, kind: str, keys: str, spellings: bytes) -> None:
+        self.kind = kind
+        self._keys = "\n" + keys
+        self._spellings = spellings
+        starts = [0]
+        at = spellings.find(b"\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = spellings.find(b"\n", at + 1)
+        self._starts = array("I", starts)
+
+    def places(self, key: tuple[str, ...]) -> list[Place]:
+        at = self._keys.find(f"\n{' '.join(key)}\n")
+        if at < 0:
+            return []
+        line = self._keys.count("\n", 0, at)
+        spelled = self._spellings[self._starts[line] : self._starts[line + 1] - 1].decode("utf-8")
+        return [place for name in spelled.split("|") for _k, place, _key in _parse(name, self.kind)]
+
+
 class Gazetteer:
-    """Official names, folded, by kind of place.
+    """Official names, folded, by kind of place, compiled ahead
+    (:mod:`knowledge.gazetteer_build`): a start reads six small files and builds nothing."""
 
-    Provinces and districts (a few hundred) are kept as places. The ten thousand communes are
-    kept as two compact blobs, not as objects (which would take ~9 MB): their folded names, one
-    a line, sorted (found with one ``str.find``), and beside them, line for line, their official
-    spellings as UTF-8 bytes with the offsets of their lines.
-    """
-
-    def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        """``names``: (kind of place, official name) pairs."""
-        # folded names collide ("Thanh Hóa", "Thạnh Hóa"): every place under its key
-        self._by_kind: dict[str, dict[tuple[str, ...], list[Place]]] = {PROVINCE: {}, DISTRICT: {}}
-        communes: dict[str, dict[str, None]] = {}
-        for level, official in names:
-            for kind, place, key in _parse(official, level):
-                if kind == COMMUNE:
-                    communes.setdefault(" ".join(key), {})[place.name] = None
-                    continue
-                places = self._by_kind[kind].setdefault(key, [])
-                if place not in places:
-                    places.append(place)
-        keys = sorted(communes)
-        self._communes = "\n" + "\n".join(keys) + "\n"
-        spellings = ["|".join(communes[k]).encode("utf-8") for k in keys]
-        self._spellings = b"\n".join(spellings)
-        self._starts = array("I", itertools.accumulate((len(x) + 1 for x in spellings), initial=0))
+    def __init__(self, names: dict[str, Names]) -> None:
+        self._names = names
 
     def lookup(self, kind: str, key: tuple[str, ...]) -> Place | None:
         places = self.lookup_all(kind, key)
         return places[0] if places else None
 
     def lookup_all(self, kind: str, key: tuple[str, ...]) -> list[Place]:
-        if kind != COMMUNE:
-            return self._by_kind[kind].get(key, [])
-        at = self._communes.find(f"\n{' '.join(key)}\n")
-        if at < 0:
-            return []
-        line = self._communes.count("\n", 0, at)
-        spelled = self._spellings[self._starts[line] : self._starts[line + 1] - 1].decode("utf-8")
-        found: list[Place] = []
-        for name in spelled.split("|"):
-            found.extend(place for _k, place, _key in _parse(name, COMMUNE))
-        return found
+        return self._names[kind].places(key)
 
-    def provinces(self) -> dict[tuple[str, ...], list[Place]]:
-        return self._by_kind[PROVINCE]
+
+def compile_names(names: Iterable[tuple[str, str]]) -> dict[str, tuple[str, bytes]]:
+    """What a :class:`Gazetteer` is made of, from (kind, official name) pairs: for each kind,
+    the folded names one a line (sorted) and their official spellings line for line."""
+    by_kind: dict[str, dict[str, dict[str, None]]] = {PROVINCE: {}, DISTRICT: {}, COMMUNE: {}}
+    for level, official in names:
+        for kind, place, key in _parse(official, level):
+            by_kind[kind].setdefault(" ".join(key), {})[place.name] = None
+    compiled: dict[str, tuple[str, bytes]] = {}
+    for kind, units in by_kind.items():
+        keys = sorted(units)
+        spellings = "\n".join("|".join(units[k]) for k in keys)
+        compiled[kind] = ("".join(f"{k}\n" for k in keys), spellings.encode("utf-8"))
+    return compiled
 
 
 def _parse(official: str, level: str) -> list[tuple[str, Place, tuple[str, ...]]]:
@@ -148,7 +161,7 @@ def _parse(official: str, level: str) -> list[tuple[str, Place, tuple[str, ...]]
     for prefix, kind in _PREFIXES:
         if lowered.lower().startswith(prefix + " "):
             base = lowered[len(prefix) + 1 :].strip()
-            key = tuple(words(base))
+            key = tuple(tokenize(fold_bulk(base)))
             if not key or all(w.isdigit() for w in key) or len(key) > _LONGEST:
                 return []  # "Phường 1": a number is no name
             name = f"{prefix} {base}"
@@ -159,31 +172,45 @@ def _parse(official: str, level: str) -> list[tuple[str, Place, tuple[str, ...]]
 
 
 _NAME = re.compile(r'"name"\s*:\s*"([^"]+)"')
+COMPILED = PRE_2025.parent
 
 
-def _read_names() -> Iterator[tuple[str, str]]:
-    """(kind, official name) of every unit, read a file at a time (the start's memory peak
-    is the bot's: the package's 0.6 MB file is scanned for its names, not parsed whole)."""
-    if PRE_2025.is_file():
-        data = json.loads(PRE_2025.read_text("utf-8"))
-        for key, kind in (("provinces", PROVINCE), ("districts", DISTRICT), ("communes", COMMUNE)):
-            yield from ((kind, name) for name in data.get(key, []))
-        del data
+def source_names(package_data: Path | None = None) -> Iterator[tuple[str, str]]:
+    """(kind, official name) of every unit: the names before 2025 (``pre-2025.json``) and
+    those of the installed ``vietnam-provinces`` (or of its ``nested-divisions.json`` given)."""
+    data = json.loads(PRE_2025.read_text("utf-8"))
+    for key, kind in (("provinces", PROVINCE), ("districts", DISTRICT), ("communes", COMMUNE)):
+        yield from ((kind, name) for name in data.get(key, []))
+    path = package_data or _package_data()
+    # provinces and centrally-run cities ("Tỉnh …", "Thành phố …"), their communes ("Xã …",
+    # "Phường …", "Đặc khu …"): the prefix says which
+    for match in _NAME.finditer(path.read_text("utf-8")):
+        name = match[1]
+        yield (PROVINCE if name.startswith(("Tỉnh ", "Thành phố ")) else COMMUNE), name
+
+
+def _package_data() -> Path:
     spec = importlib.util.find_spec("vietnam_provinces")
-    for location in list(spec.submodule_search_locations or []) if spec else []:
-        path = Path(location) / "data" / "nested-divisions.json"
-        if path.is_file():
-            # provinces and centrally-run cities ("Tỉnh …", "Thành phố …"), their communes
-            # ("Xã …", "Phường …", "Đặc khu …"): the prefix says which
-            for match in _NAME.finditer(path.read_text("utf-8")):
-                name = match[1]
-                yield (PROVINCE if name.startswith(("Tỉnh ", "Thành phố ")) else COMMUNE), name
-            return
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("vietnam-provinces is not installed (pip install '.[dev]')")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "nested-divisions.json"
+
+
+KINDS = (PROVINCE, DISTRICT, COMMUNE)
 
 
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
-    return Gazetteer(_read_names())
+    return Gazetteer(
+        {
+            kind: Names(
+                kind,
+                (COMPILED / f"{kind}.keys").read_text("ascii"),
+                (COMPILED / f"{kind}.names").read_bytes(),
+            )
+            for kind in KINDS
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -280,11 +307,10 @@ class PlaceFinder:
         return None
 
     def _province_alone(self, tokens: list[str], typed: Typed | None) -> Place | None:
-        provinces = self.gazetteer.provinces()
         for size in range(_LONGEST, 1, -1):  # two words at least
             for i in range(len(tokens) - size + 1):
                 key = tuple(tokens[i : i + size])
-                places = provinces.get(key)
+                places = self.gazetteer.lookup_all(PROVINCE, key)
                 if not places or self.home.has(PROVINCE, key):
                     continue
                 place = places[0]

@@ -42,6 +42,14 @@ def fold(text: str) -> str:
     return " ".join(folded for w in clean(text).split(" ") if w and (folded := fold_word(w)))
 
 
+def fold_bulk(text: str) -> str:
+    """:func:`fold` for a long text read once (the plan's whole text at start): the same
+    result, without filling the per-word cache that questions use."""
+    decomposed = unicodedata.normalize("NFD", clean(text).replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(unicodedata.normalize("NFC", stripped).lower().split())
+
+
 def has_diacritics(text: str) -> bool:
     return any(ord(ch) > 127 and fold_word(ch) != ch.lower() for ch in text)
 
@@ -65,10 +73,14 @@ _WORD = re.compile(r"\w+")
 _OLD_TONE = re.compile(r"(?<![qQ])([oOuU])([aAeEyY])([\u0300\u0301\u0303\u0309\u0323])$")
 
 
-@lru_cache(maxsize=8192)
+_TONED_END = frozenset("áàảãạéèẻẽẹýỳỷỹỵÁÀẢÃẠÉÈẺẼẸÝỲỶỸỴ")
+
+
 def modern_tones(word: str) -> str:
     """The tone mark where today's spelling puts it: "hoá" → "hóa", "thuỷ" → "thủy" (the
     plan writes "Thanh Hóa"; people type both)."""
+    if len(word) < 2 or word[-1] not in _TONED_END or word[-2] not in "oOuU":
+        return word  # (nearly every word: no work, nothing kept)
     decomposed = unicodedata.normalize("NFD", word)
     moved = _OLD_TONE.sub(r"\1\3\2", decomposed)
     return word if moved == decomposed else unicodedata.normalize("NFC", moved)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,14 @@ def test_the_plans_own_places_and_ordinary_words_are_not_elsewhere(
 ) -> None:
     a = engine.analyze(question, dt.date(2021, 10, 15))
     assert engine.places.elsewhere(a.raw, a.spelling, question) is None
+
+
+def test_the_compiled_names_are_those_of_the_package(tmp_path: Path) -> None:
+    """knowledge/data/gazetteer/ is what knowledge.gazetteer_build makes of the installed
+    vietnam-provinces and the names before 2025: rebuilt here, byte for byte."""
+    from knowledge.gazetteer import COMPILED, KINDS
+    from knowledge.gazetteer_build import write_compiled
+
+    write_compiled(tmp_path)
+    for name in [f"{kind}.{part}" for kind in KINDS for part in ("keys", "names")]:
+        assert (tmp_path / name).read_bytes() == (COMPILED / name).read_bytes(), name
