@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from handlers.core import Deps
+from handlers.core import OFFICER, UNIT, Deps
 from handlers.digest import (
     DigestData,
     commune_digest,
@@ -48,7 +48,7 @@ async def _recipients_office(deps: Deps) -> list[tuple[str, str, str, int | None
 
 
 async def _officers(deps: Deps) -> list[User]:
-    return [u for u in await deps.users.registered(role="officer") if u.chat_id and u.commune_id]
+    return [u for u in await deps.users.registered(role=OFFICER) if u.chat_id and u.commune_id]
 
 
 def _payload(replies: list[Reply], blobs: dict[bytes, str]) -> dict[str, Any]:
@@ -115,7 +115,7 @@ async def create_digest_job(
         recipients.append(Recipient(officer.channel, officer.chat_id, officer.id, payload))
     staff = [
         u
-        for u in await deps.users.registered(role="unit")
+        for u in await deps.users.registered(role=UNIT)
         if u.chat_id and u.unit_key and deps.kb.has_unit(u.unit_key)
     ]
     if staff:
@@ -294,7 +294,7 @@ async def create_announcement_job(
     if audience in ("officers", "all"):
         people += await _officers(deps)
     if audience in ("units", "all"):
-        people += [u for u in await deps.users.registered(role="unit") if u.chat_id]
+        people += [u for u in await deps.users.registered(role=UNIT) if u.chat_id]
     for person in people:
         assert person.chat_id is not None
         lang = person.lang or deps.default_lang

@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
@@ -36,8 +37,24 @@ from storage.users import User, UserRepo
 
 log = logging.getLogger(__name__)
 
-ADMIN, STAFF, OFFICER, UNIT, GUEST = "admin", "staff", "officer", "unit", "guest"
-EVERYONE = frozenset({ADMIN, STAFF, OFFICER, UNIT, GUEST})
+
+class Role(StrEnum):
+    """Who someone is to the bot (stored as its value: "officer", …)."""
+
+    ADMIN = "admin"  # the office's administrators (invites, revocations, announcements)
+    STAFF = "staff"  # the district NTM office
+    OFFICER = "officer"  # a commune's officer: their commune only
+    UNIT = "unit"  # a district unit's staff: their unit's tasks
+    GUEST = "guest"  # not registered: questions only
+
+
+ADMIN, STAFF, OFFICER, UNIT, GUEST = Role.ADMIN, Role.STAFF, Role.OFFICER, Role.UNIT, Role.GUEST
+# The role sets, defined once.
+EVERYONE = frozenset(Role)
+ADMINS = frozenset({ADMIN})
+OFFICE = frozenset({ADMIN, STAFF})
+PEOPLE = frozenset({ADMIN, STAFF, OFFICER, UNIT})  # everyone registered
+COMMUNE_PEOPLE = frozenset({ADMIN, STAFF, OFFICER})  # who see and report a commune's figures
 # Typed in any dialog, these cancel it like /huy (folded: no diacritics, lower case).
 CANCEL_WORDS = frozenset({"huy", "/huy", "cancel", "huy bo", "thoat"})
 MENU_TTL = dt.timedelta(days=2)

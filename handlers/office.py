@@ -14,7 +14,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from handlers.communes import find_commune
-from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.core import COMMUNE_PEOPLE, OFFICE, OFFICER, Context, Conversation
 from handlers.criteria_view import commune_criteria
 from handlers.digest import (
     chart_by_commune,
@@ -36,8 +36,7 @@ from storage.deadletters import DeadLetters
 from storage.reports import Report, ReportRepo, report_number
 from storage.tasks import TaskProgressRepo
 
-OFFICE = frozenset({ADMIN, STAFF})
-READERS = frozenset({ADMIN, STAFF, OFFICER})
+READERS = COMMUNE_PEOPLE
 HISTORY = 10
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
+from handlers.core import OFFICER, PEOPLE, STAFF, UNIT, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
 from handlers.task_view import unit_name
@@ -19,7 +19,6 @@ from knowledge.normalize import clean, fold
 from storage.reports import AuditLog
 
 KIND = "profile"
-PEOPLE = frozenset({ADMIN, STAFF, OFFICER, UNIT})
 MAX_NAME = 80
 MAX_POSITION = 120
 SKIP = {"bo qua", "-", "khong", "skip", "khong co"}

@@ -19,7 +19,7 @@ from babel.dates import format_date
 from handlers import basic, profile
 from handlers.broadcast import send_notice
 from handlers.communes import find_commune, find_unit
-from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
+from handlers.core import ADMINS, OFFICER, STAFF, UNIT, Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.richtext import Doc, b, it
 from handlers.task_view import unit_name
@@ -33,7 +33,6 @@ from storage.web import WebSessionRepo
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and retyped
 CODE_LENGTH = 8
 _CODE = re.compile(rf"^[{ALPHABET}]{{{CODE_LENGTH}}}$")
-ADMINS = frozenset({ADMIN})
 STAFF_WORDS = {"van phong", "vanphong", "vp", "vp ntm", "staff", "office", "can bo van phong"}
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from handlers.broadcast import send_notice
-from handlers.core import ADMIN, OFFICER, STAFF, Context, Conversation
+from handlers.core import COMMUNE_PEOPLE, Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.report_evidence import record_report_evidence
 from handlers.report_state import Check, Mode, ReportState
@@ -67,7 +67,7 @@ from storage.reports import AuditLog, Report, ReportRepo, report_number
 from storage.tasks import TaskMark, TaskStatus
 
 KIND = "report"
-REPORTERS = frozenset({ADMIN, STAFF, OFFICER})
+REPORTERS = COMMUNE_PEOPLE
 SKIP_WORDS = {"bo qua", "boqua", "/boqua", "skip", "-", "khong co", "khong"}
 BACK_WORDS = {"quay lai", "quaylai", "/quaylai", "back", "tro lai", "lui"}
 KEEP_WORDS = {"dung", "dung roi", "dung vay", "giu", "ok", "co", "yes", "correct", "keep"}

@@ -9,14 +9,12 @@ from typing import Any
 from babel.dates import format_datetime
 
 from handlers.broadcast import AUDIENCES, create_announcement_job
-from handlers.core import ADMIN, STAFF, Context, Conversation
+from handlers.core import ADMINS, OFFICE, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
 from handlers.types import Choice
 from storage.sending import SendingRepo, SubscriptionRepo
 
-OFFICE = frozenset({ADMIN, STAFF})
-ADMINS = frozenset({ADMIN})
 KIND = "announce"
 MAX_ANNOUNCEMENT = 3000
 

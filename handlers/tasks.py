@@ -19,7 +19,7 @@ from babel.dates import format_date
 from pydantic import BaseModel, Field, ValidationError
 
 from handlers.communes import find_commune, find_unit
-from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
+from handlers.core import PEOPLE, Context, Conversation
 from handlers.criteria_view import unit_criteria
 from handlers.i18n import N_
 from handlers.readmodel.criteria import load_board
@@ -33,8 +33,6 @@ from storage.reports import AuditLog
 from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
 
 KIND = "task"
-OFFICE = frozenset({ADMIN, STAFF})
-PEOPLE = frozenset({ADMIN, STAFF, OFFICER, UNIT})
 MAX_NOTE = 300
 _STATUS_WORDS = {
     TaskStatus.DONE: {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"},

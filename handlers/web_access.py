@@ -8,7 +8,7 @@ import math
 
 from babel.dates import format_datetime
 
-from handlers.core import ADMIN, OFFICER, STAFF, UNIT, Context, Conversation
+from handlers.core import PEOPLE, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
 from handlers.types import Choice
@@ -16,7 +16,6 @@ from knowledge.normalize import fold
 from storage.reports import AuditLog
 from storage.web import WebLinkRepo, WebSessionRepo
 
-PEOPLE = frozenset({ADMIN, STAFF, OFFICER, UNIT})
 SIGN_OUT_WORDS = {"dang xuat", "dang xuat moi noi", "logout", "sign out", "thoat"}
 
 
