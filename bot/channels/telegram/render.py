@@ -4,6 +4,7 @@ choices as an inline keyboard on the last piece."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -39,15 +40,21 @@ def html_chunks(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 def keyboard(choices: list[list[Choice]]) -> InlineKeyboardMarkup | None:
     """Choices as an inline keyboard, one keyboard row per choice row."""
-    rows = [row for row in choices if row]
-    if not rows:
-        return None
+    rows = tuple(tuple((c.label, c.action) for c in row) for row in choices if row)
+    return _keyboard(rows) if rows else None
+
+
+@lru_cache(maxsize=512)
+def _keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
+    """Built once per set of buttons: the same menus ("Xem thêm (2/3)", a form's options) are
+    sent over and over; a markup is only read when a message is serialised, never changed,
+    so one instance serves every send."""
     builder = InlineKeyboardBuilder()
     for row in rows:
         builder.row(
             *(
-                InlineKeyboardButton(text=_label(c.label), callback_data=Act(v=c.action).pack())
-                for c in row
+                InlineKeyboardButton(text=_label(label), callback_data=Act(v=action).pack())
+                for label, action in row
             )
         )
     return builder.as_markup()
