@@ -12,11 +12,13 @@ import datetime as dt
 import math
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date
 
 from handlers import basic, profile
+from handlers.actions import Actions
 from handlers.broadcast import send_notice
 from handlers.communes import find_commune, find_unit
 from handlers.core import ADMINS, OFFICER, STAFF, UNIT, Context, Conversation
@@ -34,6 +36,61 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read alo
 CODE_LENGTH = 8
 _CODE = re.compile(rf"^[{ALPHABET}]{{{CODE_LENGTH}}}$")
 STAFF_WORDS = {"van phong", "vanphong", "vp", "vp ntm", "staff", "office", "can bo van phong"}
+
+# -- the invite dialog's buttons (typed: handlers/actions.py) -----------------------------------
+INVITES = Actions("inv")
+
+
+@INVITES.register("staff")
+@dataclass(frozen=True)
+class AskStaff:
+    """Confirm a code for the district office's staff."""
+
+
+@INVITES.register("s")
+@dataclass(frozen=True)
+class MakeStaff:
+    """Create it (confirmed)."""
+
+
+@INVITES.register("units")
+@dataclass(frozen=True)
+class ListUnits:
+    """Which district unit."""
+
+
+@INVITES.register("uask")
+@dataclass(frozen=True)
+class AskUnit:
+    unit: str
+
+
+@INVITES.register("u")
+@dataclass(frozen=True)
+class MakeUnit:
+    unit: str
+
+
+@INVITES.register("ask")
+@dataclass(frozen=True)
+class AskCommune:
+    commune_id: int
+
+
+@INVITES.register("c")
+@dataclass(frozen=True)
+class MakeCommune:
+    commune_id: int
+
+
+@INVITES.register("no")
+@dataclass(frozen=True)
+class NoInvite:
+    """Changed their mind."""
+
+
+def _inv(action: object) -> str:
+    return INVITES.encode(action)
 
 
 def new_code() -> str:
@@ -205,12 +262,12 @@ async def invite(ctx: Context, args: str) -> None:
         communes = await ctx.deps.communes.all()
         rows = [
             [
-                Choice(_("Cán bộ Văn phòng NTM"), "inv:staff"),
-                Choice(_("Cán bộ một đơn vị của huyện"), "inv:units"),
+                Choice(_("Cán bộ Văn phòng NTM"), _inv(AskStaff())),
+                Choice(_("Cán bộ một đơn vị của huyện"), _inv(ListUnits())),
             ]
         ]
         rows += [
-            [Choice(c.name, f"inv:ask:{c.id}") for c in communes[i : i + 3]]
+            [Choice(c.name, _inv(AskCommune(c.id))) for c in communes[i : i + 3]]
             for i in range(0, len(communes), 3)
         ]
         ctx.reply(
@@ -242,8 +299,8 @@ async def invite(ctx: Context, args: str) -> None:
         return
     ctx.reply(
         _("Ý bạn là xã nào?"),  # a pick leads to the confirmation, as a name typed does
-        [[Choice(c.name, f"inv:ask:{c.id}")] for c in candidates[:5]]
-        + [[Choice(_("Không phải các xã này"), "inv:no")]],
+        [[Choice(c.name, _inv(AskCommune(c.id)))] for c in candidates[:5]]
+        + [[Choice(_("Không phải các xã này"), _inv(NoInvite()))]],
     )
 
 
@@ -257,7 +314,12 @@ def _confirm_commune(ctx: Context, commune_id: int, name: str) -> None:
     _ = ctx.tr
     ctx.reply(
         _("Tạo mã mời cho cán bộ xã {commune}?", commune=name),
-        [[Choice(_("Tạo mã"), f"inv:c:{commune_id}"), Choice(_("Không"), "inv:no")]],
+        [
+            [
+                Choice(_("Tạo mã"), _inv(MakeCommune(commune_id))),
+                Choice(_("Không"), _inv(NoInvite())),
+            ]
+        ],
     )
 
 
@@ -268,7 +330,7 @@ def _confirm_staff(ctx: Context) -> None:
         Doc()
         .add(_("Tạo mã mời cho cán bộ Văn phòng NTM huyện?"))
         .add(it(_("Người dùng mã này xem được số liệu của mọi xã và báo cáo thay các xã."))),
-        [[Choice(_("Tạo mã"), "inv:s"), Choice(_("Không"), "inv:no")]],
+        [[Choice(_("Tạo mã"), _inv(MakeStaff())), Choice(_("Không"), _inv(NoInvite()))]],
     )
 
 
@@ -277,14 +339,14 @@ async def _left_unconfirmed(ctx: Context) -> None:
     _ = ctx.tr
     menu = await ctx.deps.menus.get(ctx.user.id)
     for _label, action in menu[0] if menu else []:
-        parts = action.split(":")
+        pending = INVITES.decode(action)
         target = None
-        if parts[:2] == ["inv", "c"] and len(parts) == 3 and parts[2].isdigit():
-            commune = await ctx.deps.communes.get(int(parts[2]))
+        if isinstance(pending, MakeCommune):
+            commune = await ctx.deps.communes.get(pending.commune_id)
             target = _("cán bộ xã {commune}", commune=commune.name) if commune else None
-        elif parts[:2] == ["inv", "u"] and len(parts) == 3 and ctx.deps.kb.has_unit(parts[2]):
-            target = _("cán bộ {unit}", unit=unit_name(ctx.deps.kb, parts[2], ctx.tr))
-        elif parts == ["inv", "s"]:
+        elif isinstance(pending, MakeUnit) and ctx.deps.kb.has_unit(pending.unit):
+            target = _("cán bộ {unit}", unit=unit_name(ctx.deps.kb, pending.unit, ctx.tr))
+        elif isinstance(pending, MakeStaff):
             target = _("cán bộ Văn phòng NTM huyện")
         if target:
             ctx.reply(
@@ -302,36 +364,39 @@ def _confirm_unit(ctx: Context, key: str) -> None:
     _ = ctx.tr
     ctx.reply(
         _("Tạo mã mời cho cán bộ {unit}?", unit=unit_name(ctx.deps.kb, key, ctx.tr)),
-        [[Choice(_("Tạo mã"), f"inv:u:{key}"), Choice(_("Không"), "inv:no")]],
+        [[Choice(_("Tạo mã"), _inv(MakeUnit(key))), Choice(_("Không"), _inv(NoInvite()))]],
     )
 
 
 async def invite_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
-    parts = action.split(":")
     staffed = {u.key for u in ctx.deps.kb.staffed_units}
-    if parts[1:] == ["staff"]:
-        _confirm_staff(ctx)
-    elif parts[1:] == ["s"]:
-        await _create(ctx, STAFF, None)
-    elif parts[1:] == ["units"]:
-        units = ctx.deps.kb.staffed_units
-        ctx.reply(
-            _("Cán bộ đơn vị nào?"),
-            [[Choice(unit_name(ctx.deps.kb, u.key, ctx.tr), f"inv:uask:{u.key}")] for u in units],
-        )
-    elif len(parts) == 3 and parts[1] == "uask" and parts[2] in staffed:
-        _confirm_unit(ctx, parts[2])
-    elif len(parts) == 3 and parts[1] == "u" and parts[2] in staffed:
-        await _create(ctx, UNIT, None, parts[2])
-    elif len(parts) == 3 and parts[1] == "ask" and parts[2].isdigit():
-        commune = await ctx.deps.communes.get(int(parts[2]))
-        if commune is not None:
-            _confirm_commune(ctx, commune.id, commune.name)
-    elif len(parts) == 3 and parts[1] == "c" and parts[2].isdigit():
-        await _create(ctx, OFFICER, int(parts[2]))
-    else:
-        ctx.reply(_("Đã bỏ, không tạo mã mời."))
+    match INVITES.decode(action):
+        case AskStaff():
+            _confirm_staff(ctx)
+        case MakeStaff():
+            await _create(ctx, STAFF, None)
+        case ListUnits():
+            units = ctx.deps.kb.staffed_units
+            ctx.reply(
+                _("Cán bộ đơn vị nào?"),
+                [
+                    [Choice(unit_name(ctx.deps.kb, u.key, ctx.tr), _inv(AskUnit(u.key)))]
+                    for u in units
+                ],
+            )
+        case AskUnit(unit) if unit in staffed:
+            _confirm_unit(ctx, unit)
+        case MakeUnit(unit) if unit in staffed:
+            await _create(ctx, UNIT, None, unit)
+        case AskCommune(commune_id):
+            commune = await ctx.deps.communes.get(commune_id)
+            if commune is not None:
+                _confirm_commune(ctx, commune.id, commune.name)
+        case MakeCommune(commune_id):
+            await _create(ctx, OFFICER, commune_id)
+        case _:
+            ctx.reply(_("Đã bỏ, không tạo mã mời."))
 
 
 async def _create(

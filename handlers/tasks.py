@@ -18,6 +18,7 @@ from typing import Literal
 from babel.dates import format_date
 from pydantic import BaseModel, Field, ValidationError
 
+from handlers.actions import Actions
 from handlers.communes import find_commune, find_unit
 from handlers.core import PEOPLE, Context, Conversation
 from handlers.criteria_view import unit_criteria
@@ -67,6 +68,10 @@ def status_from_words(text: str) -> TaskStatus | None:
 # -- buttons ---------------------------------------------------------------------------------
 
 
+ACTIONS = Actions("task")
+
+
+@ACTIONS.register("pick")
 @dataclass(frozen=True)
 class Pick:
     """Mark this task (for this commune, when every commune does it)."""
@@ -75,28 +80,21 @@ class Pick:
     commune_id: int | None
 
     def encode(self) -> str:
-        return f"task:pick:{self.task_id}:{self.commune_id or 0}"
+        return ACTIONS.encode(self)
 
 
+@ACTIONS.register("set")
 @dataclass(frozen=True)
 class SetStatus:
     status: TaskStatus
 
     def encode(self) -> str:
-        return f"task:set:{self.status.value}"
+        return ACTIONS.encode(self)
 
 
 def decode(text: str) -> Pick | SetStatus | None:
-    parts = text.split(":")
-    if len(parts) == 4 and parts[:2] == ["task", "pick"] and parts[3].isdigit():
-        commune = int(parts[3])
-        return Pick(parts[2], commune or None)
-    if len(parts) == 3 and parts[:2] == ["task", "set"]:
-        try:
-            return SetStatus(TaskStatus(parts[2]))
-        except ValueError:
-            return None
-    return None
+    action = ACTIONS.decode(text)
+    return action if isinstance(action, Pick | SetStatus) else None
 
 
 class TaskDialog(BaseModel):
