@@ -4,10 +4,12 @@ shows who the last send-outs did not reach."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_datetime
 
+from handlers.actions import Actions
 from handlers.broadcast import AUDIENCES, create_announcement_job
 from handlers.core import ADMINS, OFFICE, Context, Conversation
 from handlers.i18n import N_
@@ -17,6 +19,27 @@ from storage.sending import SendingRepo, SubscriptionRepo
 
 KIND = "announce"
 MAX_ANNOUNCEMENT = 3000
+
+
+ANNOUNCE = Actions("ann")
+
+
+@ANNOUNCE.register("to")
+@dataclass(frozen=True)
+class To:
+    audience: str
+
+
+@ANNOUNCE.register("send")
+@dataclass(frozen=True)
+class Send:
+    """Confirmed: send it."""
+
+
+@ANNOUNCE.register("cancel")
+@dataclass(frozen=True)
+class Cancel:
+    """Not sent."""
 
 
 def setup(conv: Conversation) -> None:
@@ -106,11 +129,11 @@ async def _preview_audience(ctx: Context, text: str) -> None:
     ctx.reply(
         _("Gửi cho ai?"),
         [
-            [Choice(_("Cán bộ các xã"), "ann:to:officers")],
-            [Choice(_("Cán bộ các đơn vị của huyện"), "ann:to:units")],
-            [Choice(_("Các nhóm Văn phòng đã đăng ký"), "ann:to:office")],
-            [Choice(_("Tất cả"), "ann:to:all")],
-            [Choice(_("Hủy"), "ann:cancel")],
+            [Choice(_("Cán bộ các xã"), ANNOUNCE.encode(To("officers")))],
+            [Choice(_("Cán bộ các đơn vị của huyện"), ANNOUNCE.encode(To("units")))],
+            [Choice(_("Các nhóm Văn phòng đã đăng ký"), ANNOUNCE.encode(To("office")))],
+            [Choice(_("Tất cả"), ANNOUNCE.encode(To("all")))],
+            [Choice(_("Hủy"), ANNOUNCE.encode(Cancel()))],
         ],
     )
 
@@ -118,18 +141,22 @@ async def _preview_audience(ctx: Context, text: str) -> None:
 async def announce_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
     state: dict[str, Any] = dict(ctx.dialog.state) if ctx.dialog and ctx.dialog.kind == KIND else {}
-    parts = action.split(":")
-    if parts[1:2] == ["cancel"] or not state.get("text"):
+    chosen = ANNOUNCE.decode(action)
+    if isinstance(chosen, Cancel) or not state.get("text"):
         await ctx.end_dialog()
         ctx.reply(_("Đã hủy, không gửi thông báo."))
         return
-    if parts[1:2] == ["to"] and len(parts) == 3 and parts[2] in AUDIENCES:
-        state.update(step="confirm", audience=parts[2])
+    if isinstance(chosen, To) and chosen.audience in AUDIENCES:
+        state.update(step="confirm", audience=chosen.audience)
         await ctx.set_dialog(KIND, state)
         doc = Doc().add(b(_("Xem trước thông báo:"))).add(state["text"])
-        ctx.reply(doc, [[Choice(_("Gửi ngay"), "ann:send"), Choice(_("Hủy"), "ann:cancel")]])
+        buttons = [
+            Choice(_("Gửi ngay"), ANNOUNCE.encode(Send())),
+            Choice(_("Hủy"), ANNOUNCE.encode(Cancel())),
+        ]
+        ctx.reply(doc, [buttons])
         return
-    if parts[1:2] == ["send"] and state.get("step") == "confirm":
+    if isinstance(chosen, Send) and state.get("step") == "confirm":
         job_id, count = await create_announcement_job(
             ctx.deps, state["text"], state["audience"], ctx.user.id
         )
