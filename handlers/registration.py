@@ -89,6 +89,52 @@ class NoInvite:
     """Changed their mind."""
 
 
+# -- the revocation dialog's buttons ------------------------------------------------------------
+REVOKES = Actions("rev")
+
+
+@REVOKES.register("who")
+@dataclass(frozen=True)
+class AskRevoke:
+    user_id: int
+
+
+@dataclass(frozen=True)
+class AskRevokeLegacy:
+    """``rev:<id>``, the form of the buttons sent before the codec."""
+
+    user_id: int
+
+
+def _legacy_revoke(action: str) -> AskRevokeLegacy | None:
+    found = re.fullmatch(r"rev:(\d+)", action)
+    return AskRevokeLegacy(int(found[1])) if found else None
+
+
+@REVOKES.register("ok")
+@dataclass(frozen=True)
+class Revoke:
+    user_id: int
+
+
+@REVOKES.register("inv")
+@dataclass(frozen=True)
+class AskWithdraw:
+    code: str
+
+
+@REVOKES.register("invok")
+@dataclass(frozen=True)
+class Withdraw:
+    code: str
+
+
+@REVOKES.register("no")
+@dataclass(frozen=True)
+class NoRevoke:
+    """Changed their mind."""
+
+
 def _inv(action: object) -> str:
     return INVITES.encode(action)
 
@@ -458,9 +504,14 @@ async def revoke(ctx: Context, args: str) -> None:
     if not users and not invites:
         ctx.reply(_("Không có người dùng đã đăng ký hay mã mời chưa dùng nào phù hợp."))
         return
-    rows = [[Choice(await _describe(ctx, u.id) or "?", f"rev:{u.id}")] for u in users[:30]]
+    rows = [
+        [Choice(await _describe(ctx, u.id) or "?", REVOKES.encode(AskRevoke(u.id)))]
+        for u in users[:30]
+    ]
     for item in invites[:20]:
-        rows.append([Choice(await _describe_invite(ctx, item), f"rev:inv:{item.code}")])
+        rows.append(
+            [Choice(await _describe_invite(ctx, item), REVOKES.encode(AskWithdraw(item.code)))]
+        )
     ctx.reply(_("Thu hồi quyền của ai, hoặc mã mời nào?"), rows)
 
 
@@ -494,36 +545,38 @@ async def _describe_invite(ctx: Context, item: Invite) -> str:
 
 async def revoke_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
-    parts = action.split(":")
-    if len(parts) == 2 and parts[1].isdigit():
-        described = await _describe(ctx, int(parts[1]))
-        if described is None:
-            ctx.reply(_("Không tìm thấy người dùng này."))
-            return
-        ctx.reply(
-            _("Thu hồi quyền của {who}?", who=described),
-            [[Choice(_("Thu hồi"), f"rev:ok:{parts[1]}"), Choice(_("Không"), "rev:no")]],
-        )
-    elif len(parts) == 3 and parts[1] == "ok" and parts[2].isdigit():
-        await _revoke_user(ctx, int(parts[2]))
-    elif len(parts) == 3 and parts[1] == "inv":
-        item = await InviteRepo(ctx.deps.db).get(parts[2])
-        if item is None or item.used_by is not None or item.revoked:
-            ctx.reply(_("Mã mời này đã được dùng hoặc đã bị thu hồi."))
-            return
-        described = await _describe_invite(ctx, item)
-        ctx.reply(
-            _("Thu hồi {invite}? Mã sẽ không dùng được nữa.", invite=described),
-            [[Choice(_("Thu hồi"), f"rev:invok:{item.code}"), Choice(_("Không"), "rev:no")]],
-        )
-    elif len(parts) == 3 and parts[1] == "invok":
-        if not await InviteRepo(ctx.deps.db).withdraw(parts[2], ctx.user.id, ctx.now):
-            ctx.reply(_("Mã mời này đã được dùng hoặc đã bị thu hồi."))
-            return
-        await AuditLog(ctx.deps.db).add(ctx.user.id, "invite.revoke", {"code": parts[2]}, ctx.now)
-        ctx.reply(_("Đã thu hồi mã mời {code}: mã này không dùng được nữa.", code=parts[2]))
-    else:
-        ctx.reply(it(_("Đã bỏ, không thu hồi.")))
+    match REVOKES.decode(action) or _legacy_revoke(action):
+        case AskRevoke(user_id) | AskRevokeLegacy(user_id):
+            described = await _describe(ctx, user_id)
+            if described is None:
+                ctx.reply(_("Không tìm thấy người dùng này."))
+                return
+            yes = Choice(_("Thu hồi"), REVOKES.encode(Revoke(user_id)))
+            ctx.reply(
+                _("Thu hồi quyền của {who}?", who=described),
+                [[yes, Choice(_("Không"), REVOKES.encode(NoRevoke()))]],
+            )
+        case Revoke(user_id):
+            await _revoke_user(ctx, user_id)
+        case AskWithdraw(code):
+            item = await InviteRepo(ctx.deps.db).get(code)
+            if item is None or item.used_by is not None or item.revoked:
+                ctx.reply(_("Mã mời này đã được dùng hoặc đã bị thu hồi."))
+                return
+            described = await _describe_invite(ctx, item)
+            yes = Choice(_("Thu hồi"), REVOKES.encode(Withdraw(item.code)))
+            ctx.reply(
+                _("Thu hồi {invite}? Mã sẽ không dùng được nữa.", invite=described),
+                [[yes, Choice(_("Không"), REVOKES.encode(NoRevoke()))]],
+            )
+        case Withdraw(code):
+            if not await InviteRepo(ctx.deps.db).withdraw(code, ctx.user.id, ctx.now):
+                ctx.reply(_("Mã mời này đã được dùng hoặc đã bị thu hồi."))
+                return
+            await AuditLog(ctx.deps.db).add(ctx.user.id, "invite.revoke", {"code": code}, ctx.now)
+            ctx.reply(_("Đã thu hồi mã mời {code}: mã này không dùng được nữa.", code=code))
+        case _:
+            ctx.reply(it(_("Đã bỏ, không thu hồi.")))
 
 
 async def _revoke_user(ctx: Context, user_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,15 @@ def test_the_text_chats_already_hold_still_reads() -> None:
     assert INVITES.decode("inv:s") == MakeStaff()
     assert INVITES.decode("inv:no") == NoInvite()
     assert INVITES.decode("inv:s:extra") is None
+
+
+async def test_a_revocation_button_sent_before_the_codec_still_works(tmp_path: Path) -> None:
+    from tests.harness import harness
+
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        officer = next(u for u in await h.app.deps.users.registered(role="officer"))
+        await h.act("admin", f"rev:{officer.id}")  # the old form of "whom to revoke"
+        assert "Thu hồi quyền của" in h.last("admin")
+        await h.tap("admin", "Thu hồi")
+        assert (await h.app.deps.users.by_id(officer.id)).role is None
