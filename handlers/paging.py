@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from dataclasses import dataclass
 
+from handlers.actions import Actions
 from handlers.core import Context, Conversation
 from handlers.i18n import N_, Tr
 from handlers.qa import PAGE_CHARS, Answer
@@ -21,6 +23,16 @@ from knowledge.normalize import fold
 
 __all__ = ["PAGE_CHARS", "show", "split"]
 ACTION = "more"
+MORE = Actions(ACTION)
+
+
+@MORE.register("p")
+@dataclass(frozen=True)
+class Page:
+    """Page ``number`` of the answer to the question whose short key is ``key``."""
+
+    number: int
+    key: str
 
 
 def setup(conv: Conversation) -> None:
@@ -58,15 +70,15 @@ def show(ctx: Context, question: str, answer: Answer, page: int = 1) -> None:
     if page < len(pages):
         memo = json.dumps({"q": question, "l": ctx.lang if ctx.lang_explicit else None})
         label = _("Xem thêm ({page}/{total})", page=page + 1, total=len(pages))
-        action = f"{ACTION}:{page + 1}:{_key(question)}"
+        action = MORE.encode(Page(page + 1, _key(question)))
         choices.append([Choice(label, action, memo=memo)])
     ctx.reply(doc, choices)
 
 
 async def more_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
-    parts = action.split(":")
-    if len(parts) != 3 or not parts[1].isdigit():
+    page = MORE.decode(action)
+    if not isinstance(page, Page):
         ctx.reply(_(GONE))
         return
     # the question is kept with the menu's "Xem thêm"; an earlier page's button of the same
@@ -74,20 +86,18 @@ async def more_action(ctx: Context, action: str) -> None:
     memo = await ctx.deps.menus.memo(ctx.user.id, action)
     if memo is None:
         menu = await ctx.deps.menus.get(ctx.user.id)
-        same = [a for _l, a in menu[0] if a.endswith(f":{parts[2]}")] if menu else []
+        offered = menu[0] if menu else []
+        same = [a for _l, a in offered if getattr(MORE.decode(a), "key", None) == page.key]
         memo = await ctx.deps.menus.memo(ctx.user.id, same[0]) if same else None
-    if memo is None:
-        ctx.reply(_(GONE))
-        return
-    noted = json.loads(memo)
+    noted = json.loads(memo) if memo else {}
     question = str(noted.get("q", ""))
-    if _key(question) != parts[2]:
+    if not question or _key(question) != page.key:
         ctx.reply(_(GONE))
         return
     progress = await load_progress(ctx.deps.db, ctx.now.tzinfo)
     commune = ctx.user.commune_id if ctx.is_officer else None
     answer = ctx.deps.qa.answer(question, ctx.today, noted.get("l"), progress, commune)
-    show(ctx, question, answer, int(parts[1]))
+    show(ctx, question, answer, page.number)
 
 
 async def go_on(ctx: Context, text: str) -> bool:

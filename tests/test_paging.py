@@ -57,7 +57,7 @@ async def test_a_stale_more_button_does_not_continue_another_answer(tmp_path: Pa
         await h.say("u1", "Phòng Tư pháp phụ trách gì")  # another question since
         [reply] = await h.act("u1", stale.action)
         assert "Xin gửi lại câu hỏi" in reply.text
-        [forged] = await h.act("u1", "more:x:00000000")
+        [forged] = await h.act("u1", "more:p:x:00000000")
         assert "Xin gửi lại câu hỏi" in forged.text
 
 
