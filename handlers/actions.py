@@ -31,7 +31,10 @@ class Actions:
         self._by_name: dict[str, type[Any]] = {}
         self._names: dict[type[Any], str] = {}
 
-    def register(self, name: str) -> Callable[[type[T]], type[T]]:
+    def register(self, name: str = "") -> Callable[[type[T]], type[T]]:
+        """Add an action under ``name``; with no name it is the prefix's own action and its
+        fields follow the prefix directly ("crit:xa:17.4", "lvl:xa", "units")."""
+
         def add(cls: type[T]) -> type[T]:
             if not dataclasses.is_dataclass(cls):
                 raise TypeError(f"{cls.__name__}: an action is a dataclass")
@@ -44,7 +47,7 @@ class Actions:
     def encode(self, action: object) -> str:
         name = self._names[type(action)]
         values = [_text(getattr(action, f.name)) for f in dataclasses.fields(action)]  # type: ignore[arg-type]
-        text = ":".join([self.prefix, name, *values])
+        text = ":".join([self.prefix, *([name] if name else []), *values])
         if len(text.encode("utf-8")) > MAX_ACTION_BYTES:
             raise ValueError(f"action longer than {MAX_ACTION_BYTES} bytes: {text}")
         return text
@@ -54,7 +57,9 @@ class Actions:
         if prefix != self.prefix:
             return None
         name, _, arguments = rest.partition(":")
-        cls = self._by_name.get(name)
+        cls = self._by_name.get(name) if name else None
+        if cls is None:
+            cls, arguments = self._by_name.get(""), rest  # the prefix's own action
         if cls is None:
             return None
         fields = dataclasses.fields(cls)

@@ -5,6 +5,17 @@ from __future__ import annotations
 from handlers import paging
 from handlers.core import Context, Conversation, supported_lang
 from handlers.i18n import N_
+from handlers.menu_actions import (
+    DUE,
+    LANG,
+    LEVELS,
+    MENU,
+    UNITS,
+    AllUnits,
+    Due,
+    Language,
+    OpenCommand,
+)
 from handlers.richtext import Doc, b
 from handlers.task_view import load_progress, unit_name
 from handlers.types import Choice
@@ -41,15 +52,15 @@ async def ask(ctx: Context, text: str) -> None:
 def main_menu(ctx: Context) -> list[list[Choice]]:
     _ = ctx.tr
     rows = [
-        [Choice(_("Tiêu chí"), "lvl"), Choice(_("Đơn vị"), "units")],
-        [Choice(_("Hạn chót"), "due:next")],
+        [Choice(_("Tiêu chí"), LEVELS.prefix), Choice(_("Đơn vị"), UNITS.encode(AllUnits()))],
+        [Choice(_("Hạn chót"), DUE.encode(Due("next")))],
     ]
     if ctx.is_officer or ctx.is_office:
-        rows[1].append(Choice(_("Báo cáo"), "menu:baocao"))
+        rows[1].append(Choice(_("Báo cáo"), MENU.encode(OpenCommand("baocao"))))
     if ctx.is_unit:
-        rows[1].append(Choice(_("Việc của đơn vị"), "menu:viec"))
+        rows[1].append(Choice(_("Việc của đơn vị"), MENU.encode(OpenCommand("viec"))))
     if ctx.is_office:
-        rows.append([Choice(_("Tổng hợp"), "menu:tonghop")])
+        rows.append([Choice(_("Tổng hợp"), MENU.encode(OpenCommand("tonghop")))])
     return rows
 
 
@@ -144,12 +155,18 @@ async def lang_command(ctx: Context, args: str) -> None:
         return
     ctx.reply(
         _("Chọn ngôn ngữ / Choose a language:"),
-        [[Choice("Tiếng Việt", "lang:vi"), Choice("English", "lang:en")]],
+        [
+            [
+                Choice("Tiếng Việt", LANG.encode(Language("vi"))),
+                Choice("English", LANG.encode(Language("en"))),
+            ]
+        ],
     )
 
 
 async def lang_action(ctx: Context, action: str) -> None:
-    lang = supported_lang(action.partition(":")[2])
+    chosen = LANG.decode(action)
+    lang = supported_lang(chosen.lang) if isinstance(chosen, Language) else None
     if lang is not None:
         await set_lang(ctx, lang)
 
@@ -172,4 +189,6 @@ async def cancel(ctx: Context, args: str) -> None:
 
 async def menu_action(ctx: Context, action: str) -> None:
     """Main-menu buttons that open a command."""
-    await ctx.conv.run_command(ctx, action.partition(":")[2], "")
+    chosen = MENU.decode(action)
+    if isinstance(chosen, OpenCommand):
+        await ctx.conv.run_command(ctx, chosen.command, "")

@@ -11,6 +11,20 @@ import datetime as dt
 
 from handlers.core import Context, Conversation
 from handlers.i18n import N_
+from handlers.menu_actions import (
+    CRITERIA,
+    DEADLINES,
+    DUE,
+    LEVELS,
+    UNIT,
+    UNITS,
+    AllUnits,
+    Criterion,
+    Due,
+    IndicatorDeadlines,
+    Level,
+    Unit,
+)
 from handlers.richtext import Doc, b
 from handlers.types import Choice
 from knowledge.temporal import DEFAULT_UPCOMING_DAYS, month_range, next_days
@@ -49,15 +63,22 @@ async def show_levels(ctx: Context) -> None:
     kb = ctx.deps.kb
     choices = [
         [
-            Choice(_("Cấp xã ({count} tiêu chí)", count=len(kb.criteria.xa)), "lvl:xa"),
-            Choice(_("Cấp huyện ({count} tiêu chí)", count=len(kb.criteria.huyen)), "lvl:huyen"),
+            Choice(
+                _("Cấp xã ({count} tiêu chí)", count=len(kb.criteria.xa)),
+                LEVELS.encode(Level("xa")),
+            ),
+            Choice(
+                _("Cấp huyện ({count} tiêu chí)", count=len(kb.criteria.huyen)),
+                LEVELS.encode(Level("huyen")),
+            ),
         ]
     ]
     ctx.reply(_("Chọn cấp tiêu chí:"), choices, edit=_is_callback(ctx))
 
 
 async def level_action(ctx: Context, action: str) -> None:
-    level = action.partition(":")[2]
+    chosen = LEVELS.decode(action)
+    level = chosen.level if isinstance(chosen, Level) else ""
     if level not in ("xa", "huyen"):
         await show_levels(ctx)
         return
@@ -70,13 +91,13 @@ async def level_action(ctx: Context, action: str) -> None:
             [
                 Choice(
                     _short(text := f"{ind.label}. {ind.name_en if en else ind.name}"),
-                    f"crit:{ind.code}",
+                    CRITERIA.encode(Criterion(ind.code)),
                     full=text,
                 )
                 for ind in items[i : i + 2]
             ]
         )
-    rows.append([Choice(_("◀ Quay lại"), "lvl")])
+    rows.append([Choice(_("◀ Quay lại"), LEVELS.prefix)])  # the list of levels
     title = _("Tiêu chí cấp xã") if level == "xa" else _("Tiêu chí cấp huyện")
     ctx.reply(
         Doc().add(b(title)).add(_("Chọn một tiêu chí để xem đơn vị phụ trách và thời hạn.")),
@@ -86,7 +107,8 @@ async def level_action(ctx: Context, action: str) -> None:
 
 
 async def criterion_action(ctx: Context, action: str) -> None:
-    code = action.partition(":")[2]
+    chosen = CRITERIA.decode(action)
+    code = chosen.code if isinstance(chosen, Criterion) else ""
     kb = ctx.deps.kb
     ind = kb.indicator(code)
     _ = ctx.tr
@@ -102,56 +124,69 @@ async def criterion_action(ctx: Context, action: str) -> None:
             [
                 Choice(
                     _short(text := f"{s.label} {s.name_en if en else s.name}"),
-                    f"crit:{s.code}",
+                    CRITERIA.encode(Criterion(s.code)),
                     full=text,
                 )
                 for s in subs[i : i + 2]
             ]
         )
-    back = f"crit:{ind.parent}" if ind.parent else f"lvl:{ind.level}"
-    rows.append([Choice(_("Thời hạn"), f"dl:{code}"), Choice(_("◀ Quay lại"), back)])
+    back = CRITERIA.encode(Criterion(ind.parent)) if ind.parent else LEVELS.encode(Level(ind.level))
+    rows.append(
+        [
+            Choice(_("Thời hạn"), DEADLINES.encode(IndicatorDeadlines(code))),
+            Choice(_("◀ Quay lại"), back),
+        ]
+    )
     ctx.reply(answer.doc, rows, edit=_is_callback(ctx))
 
 
 async def deadlines_action(ctx: Context, action: str) -> None:
-    code = action.partition(":")[2]
+    chosen = DEADLINES.decode(action)
+    code = chosen.code if isinstance(chosen, IndicatorDeadlines) else ""
     _ = ctx.tr
     if ctx.deps.kb.indicator(code) is None:
         ctx.reply(_("Không tìm thấy tiêu chí này."))
         return
     answer = ctx.deps.qa.indicator(code, ctx.today, ctx.lang, deadlines_only=True)
-    ctx.reply(answer.doc, [[Choice(_("◀ Quay lại"), f"crit:{code}")]], edit=_is_callback(ctx))
+    ctx.reply(
+        answer.doc,
+        [[Choice(_("◀ Quay lại"), CRITERIA.encode(Criterion(code)))]],
+        edit=_is_callback(ctx),
+    )
 
 
 async def donvi(ctx: Context, args: str) -> None:
-    await units_action(ctx, "units")
+    await units_action(ctx, UNITS.encode(AllUnits()))
 
 
 async def units_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
     units = [u for u in ctx.deps.kb.units if u.kind != "communes"]
     rows = [
-        [Choice(_short(u.short or u.name), f"unit:{u.key}") for u in units[i : i + 2]]
+        [Choice(_short(u.short or u.name), UNIT.encode(Unit(u.key))) for u in units[i : i + 2]]
         for i in range(0, len(units), 2)
     ]
     communes = next((u for u in ctx.deps.kb.units if u.kind == "communes"), None)
     if communes is not None:
-        rows.append([Choice(_("Các xã"), f"unit:{communes.key}")])
+        rows.append([Choice(_("Các xã"), UNIT.encode(Unit(communes.key)))])
     ctx.reply(_("Chọn đơn vị để xem nhiệm vụ và thời hạn:"), rows, edit=_is_callback(ctx))
 
 
 async def unit_action(ctx: Context, action: str) -> None:
-    key = action.partition(":")[2]
+    chosen = UNIT.decode(action)
+    key = chosen.key if isinstance(chosen, Unit) else ""
     _ = ctx.tr
     if key not in ctx.deps.kb.unit_by_key:
         ctx.reply(_("Không tìm thấy đơn vị này."))
         return
     answer = ctx.deps.qa.unit_duties(key, ctx.today, ctx.lang)
-    ctx.reply(answer.doc, [[Choice(_("◀ Quay lại"), "units")]], edit=_is_callback(ctx))
+    ctx.reply(
+        answer.doc, [[Choice(_("◀ Quay lại"), UNITS.encode(AllUnits()))]], edit=_is_callback(ctx)
+    )
 
 
 async def hanchot(ctx: Context, args: str) -> None:
-    await due_action(ctx, "due:next")
+    await due_action(ctx, DUE.encode(Due("next")))
 
 
 def _months_with_deadlines(ctx: Context) -> list[tuple[int, int]]:
@@ -160,13 +195,14 @@ def _months_with_deadlines(ctx: Context) -> list[tuple[int, int]]:
 
 async def due_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
-    page = action.partition(":")[2] or "next"
+    chosen = DUE.decode(action)
+    page = chosen.page if isinstance(chosen, Due) else "next"
     months = _months_with_deadlines(ctx)
     if page == "next":
         span = next_days(ctx.today, DEFAULT_UPCOMING_DAYS)
         answer = ctx.deps.qa.calendar(span, ctx.today, ctx.lang, overdue=True)
         rows = [
-            [Choice(f"{m:02d}/{y}", f"due:{y}-{m:02d}") for y, m in months[i : i + 3]]
+            [Choice(f"{m:02d}/{y}", DUE.encode(Due(f"{y}-{m:02d}"))) for y, m in months[i : i + 3]]
             for i in range(0, min(len(months), 6), 3)
         ]
         ctx.reply(answer.doc, rows, edit=_is_callback(ctx))
@@ -184,13 +220,13 @@ async def due_action(ctx: Context, action: str) -> None:
         [
             Choice(
                 f"◀ {previous.month:02d}/{previous.year}",
-                f"due:{previous.year}-{previous.month:02d}",
+                DUE.encode(Due(f"{previous.year}-{previous.month:02d}")),
             ),
             Choice(
                 f"{following.month:02d}/{following.year} ▶",
-                f"due:{following.year}-{following.month:02d}",
+                DUE.encode(Due(f"{following.year}-{following.month:02d}")),
             ),
         ],
-        [Choice(_("Sắp đến hạn"), "due:next")],
+        [Choice(_("Sắp đến hạn"), DUE.encode(Due("next")))],
     ]
     ctx.reply(answer.doc, rows, edit=_is_callback(ctx))

@@ -8,11 +8,13 @@ Officers see only their own commune; office staff and administrators see all.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from handlers.actions import Actions
 from handlers.communes import find_commune
 from handlers.core import COMMUNE_PEOPLE, OFFICE, OFFICER, Context, Conversation
 from handlers.criteria_view import commune_criteria
@@ -37,6 +39,17 @@ from storage.reports import Report, ReportRepo, report_number
 from storage.tasks import TaskProgressRepo
 
 READERS = COMMUNE_PEOPLE
+COMMUNE = Actions("xa")
+
+
+@COMMUNE.register()
+@dataclass(frozen=True)
+class ShowCommune:
+    """A commune's page (/xa)."""
+
+    commune_id: int
+
+
 HISTORY = 10
 
 
@@ -132,7 +145,7 @@ async def commune_detail(ctx: Context, args: str) -> None:
             await mine(ctx, "")
             return
         rows = [
-            [Choice(c.name, f"xa:{c.id}") for c in communes[i : i + 3]]
+            [Choice(c.name, COMMUNE.encode(ShowCommune(c.id))) for c in communes[i : i + 3]]
             for i in range(0, len(communes), 3)
         ]
         ctx.reply(_("Xem xã nào? Chọn hoặc gõ /xa <tên xã>."), rows)
@@ -142,7 +155,10 @@ async def commune_detail(ctx: Context, args: str) -> None:
         exact = candidates[0]
     if exact is None:
         if candidates:
-            ctx.reply(_("Ý bạn là xã nào?"), [[Choice(c.name, f"xa:{c.id}")] for c in candidates])
+            ctx.reply(
+                _("Ý bạn là xã nào?"),
+                [[Choice(c.name, COMMUNE.encode(ShowCommune(c.id)))] for c in candidates],
+            )
         else:
             ctx.reply(_("Không tìm thấy xã “{name}”.", name=args.strip()[:40]))
         return
@@ -150,9 +166,9 @@ async def commune_detail(ctx: Context, args: str) -> None:
 
 
 async def commune_action(ctx: Context, action: str) -> None:
-    key = action.partition(":")[2]
-    if key.isdigit():
-        commune = await ctx.deps.communes.get(int(key))
+    chosen = COMMUNE.decode(action)
+    if isinstance(chosen, ShowCommune):
+        commune = await ctx.deps.communes.get(chosen.commune_id)
         if commune is not None:
             await show_commune(ctx, commune)
 

@@ -8,8 +8,11 @@ their next message is answered.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
+from handlers.actions import Actions
 from handlers.core import OFFICER, PEOPLE, STAFF, UNIT, Context, Conversation
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
@@ -24,6 +27,21 @@ MAX_POSITION = 120
 SKIP = {"bo qua", "-", "khong", "skip", "khong co"}
 YES = {"dung", "ok", "co", "dong y", "luu", "yes", "1"}
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+class Verb(StrEnum):
+    EDIT = "edit"
+    OK = "ok"
+    REDO = "redo"
+
+
+PROFILE = Actions("prof")
+
+
+@PROFILE.register()
+@dataclass(frozen=True)
+class Step:
+    verb: Verb
 
 
 def setup(conv: Conversation) -> None:
@@ -82,17 +100,16 @@ async def me(ctx: Context, args: str) -> None:
         doc.add(_("Cán bộ đơn vị: "), b(unit_name(ctx.deps.kb, user.unit_key, ctx.tr)))
     elif ctx.is_office:
         doc.add(_("Cán bộ Văn phòng NTM huyện"))
-    ctx.reply(doc, [[Choice(_("Sửa họ tên, chức vụ"), "prof:edit")]])
+    ctx.reply(doc, [[Choice(_("Sửa họ tên, chức vụ"), PROFILE.encode(Step(Verb.EDIT)))]])
 
 
 async def on_action(ctx: Context, action: str) -> None:
-    verb = action.partition(":")[2]
-    if verb == "edit":
+    chosen = PROFILE.decode(action)
+    verb = chosen.verb if isinstance(chosen, Step) else None
+    if verb in (Verb.EDIT, Verb.REDO):
         await ask_for_name(ctx)
-    elif verb == "ok":
+    elif verb is Verb.OK:
         await _save(ctx)
-    elif verb == "redo":
-        await ask_for_name(ctx)
     else:
         ctx.reply(ctx.tr("Lựa chọn này không còn hiệu lực. Gõ /toi để bắt đầu lại."))
 
@@ -203,5 +220,11 @@ class ProfileDialog:
         doc.add(_("Họ tên: "), b(state.get("name", "")))
         doc.add(_("Chức vụ: "), b(state.get("position") or _("(không ghi)")))
         ctx.reply(
-            doc, [[Choice(_("Đúng, lưu lại"), "prof:ok"), Choice(_("Nhập lại"), "prof:redo")]]
+            doc,
+            [
+                [
+                    Choice(_("Đúng, lưu lại"), PROFILE.encode(Step(Verb.OK))),
+                    Choice(_("Nhập lại"), PROFILE.encode(Step(Verb.REDO))),
+                ]
+            ],
         )

@@ -17,6 +17,14 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from handlers.i18n import Tr, Translator
+from handlers.menu_actions import (
+    CRITERIA,
+    DEADLINES,
+    UNIT,
+    Criterion,
+    IndicatorDeadlines,
+    Unit,
+)
 from handlers.richtext import Doc, Part, b, it
 from handlers.task_view import Progress, is_done, state_phrase
 from handlers.types import Choice
@@ -889,11 +897,16 @@ class PlanWriter:
                 ind = option.indicator
                 owners = "; ".join(self.unit(o) for o in ind.owners)
                 self.doc.add(f"{self.code(ind)}. {self.name(ind)} — ", b(owners))
-                row.append(Choice(self.level_title(level), f"crit:{ind.code}"))
+                row.append(Choice(self.level_title(level), CRITERIA.encode(Criterion(ind.code))))
             else:
                 self.result(option)
                 if isinstance(option, r.Deadlines) and option.indicator is not None:
-                    row.append(Choice(self.level_title(level), f"dl:{option.indicator.code}"))
+                    row.append(
+                        Choice(
+                            self.level_title(level),
+                            DEADLINES.encode(IndicatorDeadlines(option.indicator.code)),
+                        )
+                    )
         if row:
             self.choices.append(row)
 
@@ -958,7 +971,7 @@ class PlanWriter:
                         self._(
                             "{code} ({level})", code=self.code(ind), level=self.level(ind.level)
                         ),
-                        f"crit:{key}",
+                        CRITERIA.encode(Criterion(key)),
                     )
                 )
             elif kind == "dl":
@@ -970,7 +983,7 @@ class PlanWriter:
                 unit = key.partition(":")[0]
                 name = self.kb.unit(unit).name
                 self.doc.bullet(_("Nhiệm vụ của {unit}", unit=name))
-                row.append(Choice(name[:38], f"unit:{unit}"))
+                row.append(Choice(name[:38], UNIT.encode(Unit(unit))))
         self.doc.add(it(_("Xin hỏi lại rõ hơn, ví dụ kèm số tiêu chí hoặc tên đơn vị.")))
         if row:
             self.choices.append(row[:3])
