@@ -19,6 +19,7 @@ from knowledge.normalize import fold_bulk, tokenize
 
 MIN_SHARE = 0.6  # of the question's (weighted) words a duty must have to be the one meant
 MARGIN = 1.25  # … and this much more than the best duty of another unit
+MIN_WORDS = 2  # … and hold at least two of its words
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class DutySearch:
         share, unit, duty = scored[0]
         if share < MIN_SHARE:
             return None
+        tokens = next(t for u, d, t in entries if d is duty and u == unit)
+        if strict and len(words_asked & tokens) < MIN_WORDS:
+            return None  # one shared word ("lương" in "chất lượng") describes no task
         rival = next((s for s, u, _ in scored[1:] if u != unit), 0.0)
         if rival * MARGIN > share:
             return None

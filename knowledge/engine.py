@@ -28,7 +28,9 @@ from knowledge.normalize import (
     find_phrase,
     fold,
     fold_bulk,
+    fold_word,
     has_diacritics,
+    modern_tones,
     tokenize,
     typed_forms,
     words,
@@ -153,6 +155,8 @@ class Analysis:
     written: str = "vi"  # the language the question is written in (``lang``: of the answer)
     raw: list[str] = field(default_factory=list)  # the words as typed (folded), uncorrected
     as_typed: list[str] = field(default_factory=list)  # for each token, the raw word it is from
+    # The plan's own communes the question names ("xã em là Thọ Bình"): who asks, not what
+    home_positions: frozenset[int] = frozenset()
     folded: str = ""  # the question folded
     spelling: Typed | None = None  # how each word was typed (always, unlike ``typed``)
 
@@ -175,17 +179,25 @@ class QueryEngine:
         # Words the plan itself uses (its text and the curated phrases): only they can tell
         # whether a topic explains the question; a word the plan never uses cannot.
         self._plan_words = frozenset(self.index.vocabulary()) | self.search.vocabulary
-        # The words the plan's topics, units and communes are named with (folded and spelled).
+        # The words the plan's topics, units, communes and text are named with, folded and as
+        # written: a word outside them is another subject ("phạt", "tuyển"); "hoàn thiện" is not.
         names = [u.name for u in kb.units] + [c.name for c in kb.communes.communes]
         for name in names:
             self._spelled_words.update(f for forms in typed_forms(name).values() for f in forms)
-        self._topic_words = (
+        text = " ".join(p.text for p in kb.passages)
+        self._known_words = (
             frozenset(self.index.vocabulary())
             | {w for phrase in self._unit_aliases for w in phrase}
             | {w for name in names for w in words(name)}
+            | set(tokenize(fold_bulk(text)))
         )
-        self._topic_spelled = frozenset(self._spelled_words)
+        self._known_spelled = frozenset(
+            self._spelled_words | {modern_tones(w) for w in re.findall(r"\w+", text.lower())}
+        )
         del self._spelled_words
+        self._commune_names = sorted(
+            {tuple(words(c.name)) for c in kb.communes.communes}, key=len, reverse=True
+        )
         self.speller = self._build_speller()
         self._vi_words = self._vietnamese_vocabulary()
         self._deadline_months = {(d.due.year, d.due.month) for d in kb.deadlines}
@@ -361,7 +373,8 @@ class QueryEngine:
                 origin.append(i)
         unit_positions = {j for j, i in enumerate(origin) if i in unit_spans}
         district_positions = {j for j, i in enumerate(origin) if i in district_spans}
-        ignored = set(unit_positions)
+        home = self._home_communes(tokens, text)
+        ignored = set(unit_positions) | home
         if detected == "en":
             ignored |= {j for j, t in enumerate(tokens) if t in self.lexicon.english_stopwords}
         cues, cue_positions = self._find_cues(tokens, ignored, unit_positions)
@@ -414,6 +427,7 @@ class QueryEngine:
             cue_positions=frozenset(cue_positions),
             written=written,
             raw=raw,
+            home_positions=frozenset(home),
             as_typed=[raw[typed_at[i]] for i in origin],
             folded=folded,
             spelling=typed_forms(text),
@@ -499,8 +513,11 @@ class QueryEngine:
                 j += 1
             if found:
                 after = tokens[j : j + 2]
-                if after and after[0] == "cap" and len(after) > 1:
-                    level = _LEVEL_WORDS.get(after[1], level)
+                if after and after[0] in ("cap", "cua", "o") and len(after) > 1:
+                    # "tiêu chí 8 cấp xã", "tiêu chí số 8 của xã"
+                    level = (
+                        _LEVEL_WORDS.get(after[1], level) if after[1] in ("xa", "huyen") else level
+                    )
                 elif after:
                     level = (
                         _LEVEL_WORDS.get(after[0], level) if after[0] in ("xa", "huyen") else level
@@ -610,7 +627,7 @@ class QueryEngine:
     def _by_duty(self, a: Analysis) -> r.TopicOwner | None:
         """Who does the task the question describes, when a unit's duty says it better than
         any topic does ("bên nào đôn đốc nhà thầu làm nhanh đường giao thông")."""
-        if a.codes or a.units or not a.has("task", "owner"):
+        if a.codes or a.units or not a.has("task", "owner", "deadline"):
             return None
         hit = self.duty_search.find(self._described(a), a.tokens)
         if hit is None:
@@ -623,6 +640,8 @@ class QueryEngine:
         )
         if hit.share < topical + 0.1:
             return None
+        if not a.has("task", "owner") and (topical >= 0.5 or hit.duty.deadline is None):
+            return None  # a date asked: a duty only where no topic says it and it has one
         return r.TopicOwner(duties=(r.DutyRef(hit.unit, hit.duty),))
 
     def _asks_figure(self, a: Analysis) -> bool:
@@ -668,6 +687,9 @@ class QueryEngine:
         elsewhere = self._not_this_plan(a)
         if elsewhere is not None:
             return elsewhere
+        by_duty = self._by_duty(a)
+        if by_duty is not None:
+            return by_duty  # "việc thống nhất số liệu … là của đơn vị nào"
         listing = not a.codes and not a.units and not a.has("deadline", "calendar", "duties")
         if listing and a.has("list_units") and not a.topics:
             return r.ListUnits()
@@ -684,9 +706,6 @@ class QueryEngine:
             unit_result = self._resolve_unit(a, today)
             if unit_result is not None:
                 return unit_result
-        by_duty = self._by_duty(a)
-        if by_duty is not None:
-            return by_duty
         if a.topics and not a.codes and self._off_topic(a):
             # "phí bảo hiểm y tế", "trường mầm non tuyển giáo viên": the subject is a word the
             # plan's topics never use and the topic found explains a part of the question only;
@@ -742,6 +761,9 @@ class QueryEngine:
             return r.NotThisPlan(f"{kind.name} số {number}", f"{kind.name_en} No. {number}")
         if not (a.has("legal") or cited_kinds or finder.number_asked(a.raw)):
             return None
+        issued = finder.by_issuer(a.raw, kinds) if cited_kinds or a.has("legal") else []
+        if issued and cited_kinds:
+            return r.Documents(tuple(issued))  # "thông báo kết luận của Ban Thường vụ …"
         if a.has("deadline") and not a.has("legal"):
             return None  # "quyết định công nhận xã đạt chuẩn khi nào": a deadline
         plan_words: set[int] = set()
@@ -801,6 +823,23 @@ class QueryEngine:
         """The content words less those of a date or window: what the question is about."""
         return [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
 
+    def _home_communes(self, tokens: list[str], text: str) -> set[int]:
+        """Positions of the plan's own commune names, said as names: after "xã"/"thị trấn"
+        or written with capitals ("xã Thái Hòa bên em", "Thọ Bình"). "hợp lý" is a word."""
+        capitals = {fold_word(w) for w in re.findall(r"\w+", text) if w[:1].isupper()}
+        found: set[int] = set()
+        for i in range(len(tokens)):
+            for name in self._commune_names:
+                n = len(name)
+                if tuple(tokens[i : i + n]) != name:
+                    continue
+                marked = tokens[max(0, i - 1) : i] == ["xa"] or tokens[max(0, i - 2) : i] in (
+                    ["thi", "tran"],
+                )
+                if marked or all(w in capitals for w in name):
+                    found.update(range(i, i + n))
+        return found
+
     def _content_positions(self, a: Analysis) -> list[int]:
         """Positions of the words that carry the question's topic."""
         always = STRUCTURAL | self.lexicon.english_stopwords
@@ -809,11 +848,17 @@ class QueryEngine:
             i
             for i, t in enumerate(a.tokens)
             if i not in a.unit_positions
+            and i not in a.home_positions
             and i not in a.cue_positions
             and not t[0].isdigit()
-            and t not in always
-            and (t not in question or self._spelled_otherwise(a, t))
+            and (t not in always or self._corrected(a, i))
+            and (t not in question or self._spelled_otherwise(a, t) or self._corrected(a, i))
         ]
+
+    def _corrected(self, a: Analysis, i: int) -> bool:
+        """The speller made this word of another ("thuế" → "the"): what was typed counts."""
+        typed = a.as_typed[i] if i < len(a.as_typed) else a.tokens[i]
+        return typed != a.tokens[i] and typed not in self.lexicon.abbreviations
 
     def _spelled_otherwise(self, a: Analysis, token: str) -> bool:
         """ "bão" is not the question word "bao": typed accents that no question word has."""
@@ -862,14 +907,16 @@ class QueryEngine:
         token = a.tokens[i]
         if not _VOWEL.search(token):
             return False  # "tt", "ttdl": an abbreviation, not a word of another subject
-        if token not in self._topic_words:
+        known = self._known_words
+        if token not in known:
             return True
         typed = a.as_typed[i] if i < len(a.as_typed) else token
         if typed != token and typed not in self.lexicon.abbreviations:
-            return typed not in self._topic_words  # "thoại" made "thải" by the speller
+            return typed not in known  # "thoại" made "thải" by the speller
         forms = (a.spelling or {}).get(token, frozenset())
         accented = [f for f in forms if has_diacritics(f)]
-        return bool(accented) and not any(f in self._topic_spelled for f in accented)
+        spelled = self._known_spelled
+        return bool(accented) and not any(f in spelled for f in accented)
 
     def _weak(self, a: Analysis) -> bool:
         """The best topic is a lone word amid a question about something else the plan knows."""
@@ -953,7 +1000,8 @@ class QueryEngine:
         return unknown[0]
 
     def _resolve_code(self, a: Analysis, ref: CodeRef) -> r.Result | None:
-        if len(a.levels) == 2:  # "tiêu chí 1 cấp xã và cấp huyện": both, as asked
+        both_asked = len(a.levels) == 2 and (ref.level is None or _levels_joined(a.tokens))
+        if both_asked:  # "tiêu chí 1 cấp xã và cấp huyện" (not "… huyện nhé, không phải xã")
             both = [lvl for lvl in ("xa", "huyen") if f"{lvl}:{ref.label}" in self.kb.indicators]
             if len(both) == 2:
                 parts = [
@@ -1252,6 +1300,12 @@ class QueryEngine:
         if not (deadlines or facts or duties):
             return r.OutOfScope()
         return r.TopicOwner(tuple(deadlines), tuple(facts), tuple(duties))
+
+
+def _levels_joined(tokens: list[str]) -> bool:
+    """Both levels asked together: "cấp xã và cấp huyện", "xã hoặc huyện"."""
+    text = " ".join(tokens)
+    return bool(re.search(r"\b(xa|huyen) (va|hoac|and|or|lan) (cap )?(xa|huyen)\b", text))
 
 
 def _acronym_aliases(short: str | None) -> list[Phrase]:
