@@ -138,8 +138,11 @@ class DocumentFinder:
         """The kinds of document the question names. A two-letter short form ("tt", "tb")
         counts only beside a number or a question word: "TT Triệu Sơn" is a town."""
         found: set[str] = set()
+        present = set(tokens)
         for kind, phrases in self._kind_phrases.items():
             for phrase in phrases:
+                if phrase[0] not in present:
+                    continue
                 for i in range(len(tokens) - len(phrase) + 1):
                     if tuple(tokens[i : i + len(phrase)]) != phrase:
                         continue
@@ -161,8 +164,13 @@ class DocumentFinder:
 
     def number_asked(self, tokens: list[str]) -> bool:
         """ "kh số mấy", "quyết định số bao nhiêu": a document's number is what is asked."""
+        if "so" not in tokens:
+            return False
+        present = set(tokens)
         for phrases in self._kind_phrases.values():
             for phrase in phrases:
+                if phrase[0] not in present:
+                    continue
                 n = len(phrase)
                 for i in range(len(tokens) - n + 1):
                     if tuple(tokens[i : i + n]) == phrase and tokens[i + n : i + n + 1] == ["so"]:

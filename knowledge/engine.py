@@ -195,9 +195,10 @@ class QueryEngine:
             self._spelled_words | {modern_tones(w) for w in re.findall(r"\w+", text.lower())}
         )
         del self._spelled_words
-        self._commune_names = sorted(
-            {tuple(words(c.name)) for c in kb.communes.communes}, key=len, reverse=True
-        )
+        self._commune_names: dict[str, list[Phrase]] = {}  # by their first word
+        commune_names = {tuple(words(c.name)) for c in kb.communes.communes}
+        for phrase in sorted(commune_names, key=len, reverse=True):
+            self._commune_names.setdefault(phrase[0], []).append(phrase)
         self.speller = self._build_speller()
         self._vi_words = self._vietnamese_vocabulary()
         self._deadline_months = {(d.due.year, d.due.month) for d in kb.deadlines}
@@ -478,12 +479,17 @@ class QueryEngine:
         # ("what must", "who does"); single words only among the words that carry meaning.
         whole = [i for i in range(len(tokens)) if i not in units]
         whole_text = [tokens[i] for i in whole]
+        starts_kept = _starts(text)
+        starts_whole = _starts(whole_text)
         for name, phrases in self.lexicon.cues.items():
             for phrase in phrases:  # every phrase: "hạn là khi nào" says it twice
-                for indices, words_ in ((kept, text), (whole, whole_text)):
+                for indices, words_, starts in (
+                    (kept, text, starts_kept),
+                    (whole, whole_text, starts_whole),
+                ):
                     if len(phrase) == 1 and indices is whole:
                         continue
-                    start = find_phrase(words_, phrase)
+                    start = _first(words_, phrase, starts)
                     if start is not None:
                         found.add(name)
                         positions.update(indices[start : start + len(phrase)])
@@ -829,7 +835,7 @@ class QueryEngine:
         capitals = {fold_word(w) for w in re.findall(r"\w+", text) if w[:1].isupper()}
         found: set[int] = set()
         for i in range(len(tokens)):
-            for name in self._commune_names:
+            for name in self._commune_names.get(tokens[i], ()):
                 n = len(name)
                 if tuple(tokens[i : i + n]) != name:
                     continue
@@ -1300,6 +1306,23 @@ class QueryEngine:
         if not (deadlines or facts or duties):
             return r.OutOfScope()
         return r.TopicOwner(tuple(deadlines), tuple(facts), tuple(duties))
+
+
+def _starts(tokens: list[str]) -> dict[str, list[int]]:
+    """Where each word stands (to find phrases by their first word, not by scanning)."""
+    where: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens):
+        where.setdefault(token, []).append(i)
+    return where
+
+
+def _first(tokens: list[str], phrase: Phrase, starts: dict[str, list[int]]) -> int | None:
+    """:func:`find_phrase` with the words' positions at hand."""
+    n = len(phrase)
+    for i in starts.get(phrase[0], ()):
+        if tuple(tokens[i : i + n]) == phrase:
+            return i
+    return None
 
 
 def _levels_joined(tokens: list[str]) -> bool:
