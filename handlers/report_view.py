@@ -13,11 +13,11 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from handlers.core import Context
+from handlers.form_actions import PickIndicator, encode
 from handlers.i18n import N_, Tr
 from handlers.richtext import b
 from handlers.types import Choice
 from knowledge.base import KnowledgeBase
-from knowledge.form_actions import PickIndicator, encode
 from knowledge.form_rules import target_met
 from knowledge.forms import Form, FormField, Target
 

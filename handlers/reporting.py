@@ -8,7 +8,7 @@ delivered) and answers with a receipt and the comparison with the plan's target.
 
 The dialog's state is a :class:`~handlers.report_state.ReportState` (a mode and the answers so
 far), stored in the ``dialogs`` table so it survives restarts; buttons carry typed actions
-(:mod:`knowledge.form_actions`); answers are checked by :mod:`handlers.report_validation`.
+(:mod:`handlers.form_actions`); answers are checked by :mod:`handlers.report_validation`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,18 @@ from babel.numbers import format_decimal
 
 from handlers.broadcast import send_notice
 from handlers.core import COMMUNE_PEOPLE, Context, Conversation
+from handlers.form_actions import (
+    Do,
+    EditField,
+    ForCommune,
+    PickIndicator,
+    PickOption,
+    ReportAction,
+    StartForm,
+    Verb,
+    decode,
+    encode,
+)
 from handlers.i18n import N_, Tr
 from handlers.report_evidence import record_report_evidence
 from handlers.report_state import Check, Mode, ReportState
@@ -40,18 +52,6 @@ from handlers.report_view import (
 from handlers.richtext import Doc, b, it
 from handlers.task_view import task_title
 from handlers.types import Choice
-from knowledge.form_actions import (
-    Do,
-    EditField,
-    ForCommune,
-    PickIndicator,
-    PickOption,
-    ReportAction,
-    StartForm,
-    Verb,
-    decode,
-    encode,
-)
 from knowledge.form_rules import (
     Step,
     compute,

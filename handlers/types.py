@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from handlers.actions import MAX_ACTION_BYTES
 from handlers.richtext import Doc
-from knowledge.form_actions import MAX_ACTION_BYTES
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,6 @@ from pydantic import (
 )
 
 from knowledge.errors import KnowledgeError
-from knowledge.form_actions import (
-    MAX_ACTION_BYTES,
-    EditField,
-    PickOption,
-    ReportAction,
-    StartForm,
-    encode,
-    fits,
-)
 from knowledge.yamlfile import describe, read_yaml
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -38,19 +29,20 @@ Ref = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]  # ids 
 FieldType = Literal["integer", "number", "percent", "text", "choice", "date", "indicator"]
 
 
-# The report dialog's buttons carry actions built from a form's id, option values and field
-# keys (knowledge/form_actions.py). Telegram's callback_data holds at most 64 bytes, so a form
-# whose actions would not fit is refused when it loads.
-_LONGEST_COMMUNE_ID = 10**9 - 1
-_LONGEST_REPETITION = ".9999"
+# The report dialog's buttons carry a form's id, field keys and option values (and a
+# repetition number after a key): each is kept to NAME_BYTES so that every action the dialog
+# makes of them fits a button (Telegram's callback_data holds 64 bytes; handlers/form_actions.py
+# is tested against these limits). A form with a longer name is refused when it loads.
+NAME_BYTES = 40
+LONGEST_REPETITION = ".9999"
 
 
-def _action_fits(action: ReportAction, where: str) -> None:
-    if not fits(action):
-        text = encode(action)
+def _short_enough(name: str, where: str) -> None:
+    size = len(name.encode("utf-8"))
+    if size > NAME_BYTES:
         raise ValueError(
-            f"{where}: quá dài cho nút bấm ({len(text.encode('utf-8'))} byte, tối đa "
-            f"{MAX_ACTION_BYTES} byte cho “{text}”); hãy đặt tên ngắn hơn"
+            f"{where}: quá dài cho nút bấm ({size} byte, tối đa {NAME_BYTES} byte cho “{name}”); "
+            "hãy đặt tên ngắn hơn"
         )
 
 
@@ -203,13 +195,13 @@ class Form(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _actions_fit(self) -> Form:
-        _action_fits(StartForm(_LONGEST_COMMUNE_ID, self.id), "id")
+    def _names_fit_buttons(self) -> Form:
+        _short_enough(self.id, "id")
         for item in self.fields:
-            key = item.key + (_LONGEST_REPETITION if item.repeat_of else "")
-            _action_fits(EditField(key), f"fields.{item.key}.key")
+            key = item.key + (LONGEST_REPETITION if item.repeat_of else "")
+            _short_enough(key, f"fields.{item.key}.key")
             for option in item.options:
-                _action_fits(PickOption(option.value), f"fields.{item.key}.options.{option.value}")
+                _short_enough(option.value, f"fields.{item.key}.options.{option.value}")
         return self
 
     @model_validator(mode="after")

@@ -79,3 +79,30 @@ async def test_a_revocation_button_sent_before_the_codec_still_works(tmp_path: P
         assert "Thu hồi quyền của" in h.last("admin")
         await h.tap("admin", "Thu hồi")
         assert (await h.app.deps.users.by_id(officer.id)).role is None
+
+
+def test_a_forms_longest_names_fit_a_button() -> None:
+    """knowledge/forms.py keeps a form's names to NAME_BYTES; every report action made of
+    names that long (and a commune id of nine digits) fits Telegram's 64 bytes."""
+    from handlers.form_actions import EditField, PickIndicator, PickOption, StartForm, encode
+    from knowledge.forms import LONGEST_REPETITION, NAME_BYTES
+
+    name = "đ" * (NAME_BYTES // 2)  # two bytes a letter: NAME_BYTES bytes
+    key = "k" * (NAME_BYTES - len(LONGEST_REPETITION)) + LONGEST_REPETITION
+    for action in (
+        StartForm(999_999_999, name),
+        EditField(key),
+        PickOption(name),
+        PickIndicator("huyen:19.10", whole=True),
+    ):
+        assert len(encode(action).encode("utf-8")) <= 64, action
+
+
+def test_report_actions_read_as_before() -> None:
+    from handlers.form_actions import Do, PickIndicator, StartForm, Verb, decode, encode
+
+    assert decode("rep:send") == Do(Verb.SEND)
+    assert decode("rep:form:12:bhyt") == StartForm(12, "bhyt")
+    assert decode("rep:ind:xa:17:whole") == PickIndicator("xa:17", whole=True)
+    assert encode(PickIndicator("xa:17.4")) == "rep:ind:xa:17.4"
+    assert decode("rep:form:12:a:b") is None and decode("rep:nope") is None

@@ -165,4 +165,4 @@ def test_kb_check_refuses_a_form_whose_buttons_would_not_fit(tmp_path: Path) -> 
     assert result.returncode == 1, result.stdout
     assert "2-tieu-chi.yaml" in result.stderr
     assert f"fields.status.options.{long_value}" in result.stderr
-    assert "64 byte" in result.stderr and "Traceback" not in result.stderr
+    assert "40 byte" in result.stderr and "Traceback" not in result.stderr

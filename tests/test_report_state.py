@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.report_state import Mode, ReportState
-from knowledge.form_actions import (
+from handlers.form_actions import (
     Do,
     EditField,
     ForCommune,
@@ -20,6 +19,7 @@ from knowledge.form_actions import (
     decode,
     encode,
 )
+from handlers.report_state import Mode, ReportState
 from storage.reports import ReportRepo
 from tests.harness import harness
 
