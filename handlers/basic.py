@@ -17,7 +17,7 @@ from handlers.menu_actions import (
     OpenCommand,
 )
 from handlers.richtext import Doc, b
-from handlers.task_view import load_progress, unit_name
+from handlers.task_view import unit_name
 from handlers.types import Choice
 
 
@@ -42,10 +42,7 @@ async def ask(ctx: Context, text: str) -> None:
     """Free text is a question about the plan (or "thêm": the rest of the last answer)."""
     if await paging.go_on(ctx, text):
         return
-    progress = await load_progress(ctx.deps.db, ctx.now.tzinfo)
-    lang = ctx.lang if ctx.lang_explicit else None
-    commune = ctx.user.commune_id if ctx.is_officer else None  # their share's state
-    answer = ctx.deps.qa.answer(text, ctx.today, lang, progress, commune)
+    answer = await paging.answer_for(ctx, text, ctx.lang if ctx.lang_explicit else None)
     paging.show(ctx, text, answer)  # a phone screen first, the rest behind "Xem thêm"
 
 

@@ -21,7 +21,6 @@ from handlers.task_view import load_progress
 from handlers.types import Choice
 from knowledge.normalize import fold
 
-__all__ = ["PAGE_CHARS", "show", "split"]
 ACTION = "more"
 MORE = Actions(ACTION)
 
@@ -94,10 +93,15 @@ async def more_action(ctx: Context, action: str) -> None:
     if not question or _key(question) != page.key:
         ctx.reply(_(GONE))
         return
+    answer = await answer_for(ctx, question, noted.get("l"))
+    show(ctx, question, answer, page.number)
+
+
+async def answer_for(ctx: Context, question: str, lang: str | None) -> Answer:
+    """The answer as this person gets it: their commune's share of the tasks' states."""
     progress = await load_progress(ctx.deps.db, ctx.now.tzinfo)
     commune = ctx.user.commune_id if ctx.is_officer else None
-    answer = ctx.deps.qa.answer(question, ctx.today, noted.get("l"), progress, commune)
-    show(ctx, question, answer, page.number)
+    return ctx.deps.qa.answer(question, ctx.today, lang, progress, commune)
 
 
 async def go_on(ctx: Context, text: str) -> bool:
