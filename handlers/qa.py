@@ -91,7 +91,7 @@ class QA:
     process runs, and officers ask the same questions over and over ("hạn BHYT").
     """
 
-    CACHE_SIZE = 256  # answers to the questions people repeat; each holds its whole text
+    CACHE_SIZE = 128  # answers to the questions people repeat; each holds its whole text
 
     def __init__(
         self, kb: KnowledgeBase, translator: Translator, engine: QueryEngine | None = None
