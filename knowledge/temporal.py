@@ -78,12 +78,10 @@ _NEXT_MONTHS = re.compile(
     rf"\b{_COUNT}\s+thang\s+{_AHEAD}\b|\btrong\s+{_COUNT}\s+thang\s+{_AHEAD}?"
     rf"|\b(?:next|within|coming)\s+{_COUNT}\s+months?\b"
 )
-# "từ giờ tới cuối tháng 11", "đến hết tháng 12": from today to the end of that month
-_TO_END_OF_MONTH = re.compile(
-    r"\b(?:tu (?:nay|gio|bay gio) )?(?:den|toi) (?:het|cuoi) thang (\d{1,2})\b(?!\s*[/-]\s*\d)"
-)
-_TO_END_OF_YEAR = re.compile(
-    r"\b(?:tu (?:nay|gio|bay gio) )?(?:den|toi) (?:het|cuoi) nam (\d{4})\b"
+# "từ giờ tới cuối tháng 11", "đến hết năm 2022": from today to the end of that month or year
+_TO_END_OF_NAMED = re.compile(
+    r"\b(?:tu (?:nay|gio|bay gio) )?(?:den|toi) (?:het|cuoi) "
+    r"(?:thang (\d{1,2})\b(?!\s*[/-]\s*\d)|nam (\d{4})\b)"
 )
 _HALF_MONTH = re.compile(r"\bnua\s+thang\s+(?:toi|nua|sap toi)\b|\bnext\s+fortnight\b")
 # "đến hết tháng sau", "từ nay đến cuối năm", "by the end of next month": from today on
@@ -149,13 +147,14 @@ def find_range(
     ahead = _ahead(folded, today)
     if ahead is not None:
         return ahead
-    if (match := _TO_END_OF_YEAR.search(folded)) and today.year <= int(match[1]) <= 2200:
-        return next_days(today, (dt.date(int(match[1]), 12, 31) - today).days)
-    if (match := _TO_END_OF_MONTH.search(folded)) and 1 <= int(match[1]) <= 12:
-        month = int(match[1])
-        end = month_range(default_year(month), month).end
-        if end >= today:
-            return next_days(today, (end - today).days)
+    if match := _TO_END_OF_NAMED.search(folded):
+        if match[2] and today.year <= int(match[2]) <= 2200:
+            return next_days(today, (dt.date(int(match[2]), 12, 31) - today).days)
+        if match[1] and 1 <= int(match[1]) <= 12:
+            month = int(match[1])
+            end = month_range(default_year(month), month).end
+            if end >= today:
+                return next_days(today, (end - today).days)
     if match := _QUARTER.search(folded):
         quarter = _ROMAN[match[1]] if match[1] in _ROMAN else int(match[1])
         year = int(match[2]) if match[2] else default_year(3 * quarter)
