@@ -21,9 +21,9 @@ from pathlib import Path
 
 from knowledge.normalize import (
     Typed,
+    accent_agrees,
     fold_bulk,
     fold_word,
-    has_diacritics,
     modern_tones,
     tokenize,
 )
@@ -329,13 +329,10 @@ class PlaceFinder:
     @staticmethod
     def _accents_agree(place: Place, key: tuple[str, ...], typed: Typed | None) -> bool:
         """No word of the name typed with other accents than the name's."""
-        if typed is None:
-            return True
-        for word, spelled in zip(key, place.spelled, strict=False):
-            forms = typed.get(word, frozenset())
-            if forms and spelled not in forms and all(has_diacritics(f) for f in forms):
-                return False
-        return True
+        return all(
+            accent_agrees(word, spelled, typed)
+            for word, spelled in zip(key, place.spelled, strict=False)
+        )
 
     @staticmethod
     def _spelled_as(place: Place, key: tuple[str, ...], typed: Typed | None) -> bool:
