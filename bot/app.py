@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.channels import admin_identities
 from bot.clock import Clock
 from bot.settings import Settings
 from bot.web import WebServer
@@ -45,10 +45,6 @@ class App:
     deps: Deps
     conversation: Conversation
     processor: Processor
-
-
-def admin_identities(settings: Settings) -> set[tuple[str, str]]:
-    return {("telegram", str(i)) for i in settings.admin_ids} | settings.zalo_admins
 
 
 def build_conversation(deps: Deps) -> Conversation:
@@ -173,17 +169,3 @@ def _free_port(host: str, wanted: int) -> int:
         except OSError:
             probe.bind((host, 0))
             return int(probe.getsockname()[1])
-
-
-async def run_all(settings: Settings) -> int:
-    if not (settings.telegram_enabled or settings.zalo_bot_enabled or settings.zalo_oa_enabled):
-        print(
-            "Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN hoặc ZALO_OA_APP_ID + "
-            "ZALO_OA_ACCESS_TOKEN), nên bot chạy ở kênh terminal. Đặt các biến này trong môi "
-            "trường hoặc tệp .env (xem .env.example) để chạy trên Telegram/Zalo.",
-            file=sys.stderr,
-        )
-        return await run_console(settings)
-    from bot.runner import run_channels
-
-    return await run_channels(settings)

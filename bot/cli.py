@@ -386,7 +386,7 @@ def cmd_chat(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
-    from bot.app import run_all
+    from bot.runner import run_all
 
     return asyncio.run(run_all(settings()))
 

@@ -57,40 +57,20 @@ def _write(path: Path, data: bytes) -> None:
 
 
 async def _send(settings: Settings) -> int:
-    import aiohttp
-
+    """Build this week's digest job and send it on every configured channel, now."""
+    from bot.channels import enabled_channels, how_to_configure
+    from bot.channels.base import SharedClients
     from bot.sender import Sender, Transport
 
-    if not (settings.telegram_enabled or settings.zalo_bot_enabled or settings.zalo_oa_enabled):
-        raise DigestError(
-            "chưa cấu hình kênh nào để gửi (TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN hoặc ZALO_OA_*)"
-        )
-    bot = None
-    session = aiohttp.ClientSession()
-    try:
-        async with open_app(settings) as app:
-            transports: dict[str, Transport] = {}
-            if settings.telegram_enabled:
-                from bot.channels.telegram.runtime import create_bot
-                from bot.channels.telegram.transport import TelegramTransport
-
-                bot = create_bot(settings)
-                transports["telegram"] = TelegramTransport(bot)
-            links = None
-            if settings.public_url:
-                from bot.files import FileLinks
-
-                links = FileLinks(app.db, settings.public_url, app.clock.now)
-            if settings.zalo_bot_enabled:
-                from bot.channels.zalo.runtime import bot_transport
-
-                transports["zalo_bot"] = bot_transport(settings, session, links)
-            if settings.zalo_oa_enabled:
-                from bot.channels.zalo.runtime import oa_transport
-
-                transports["zalo_oa"] = await oa_transport(
-                    settings, app.db, session, links, app.clock.now
-                )
+    kinds = enabled_channels(settings)
+    if not kinds:
+        raise DigestError(f"chưa cấu hình kênh nào để gửi ({how_to_configure()})")
+    async with open_app(settings) as app:
+        clients = SharedClients(settings, app.db, app.clock.now)
+        try:
+            transports: dict[str, Transport] = {
+                kind.name: await kind.transport(settings, clients) for kind in kinds
+            }
             now = app.clock.now()
             key = f"digest:manual:{now.astimezone(dt.UTC):%Y%m%dT%H%M%S}"
             job = await create_digest_job(app.deps, now.date(), key)
@@ -103,13 +83,11 @@ async def _send(settings: Settings) -> int:
                 lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
             )
             await sender.drain()
-            stats = sender.stats
-            print(
-                f"bản tin {key} (việc {job}): đã gửi {stats.sent}, không đến được "
-                f"{stats.unreachable}, lỗi {stats.failed}"
-            )
-    finally:
-        await session.close()
-        if bot is not None:
-            await bot.session.close()
+        finally:
+            await clients.close()
+    stats = sender.stats
+    print(
+        f"bản tin {key} (việc {job}): đã gửi {stats.sent}, không đến được "
+        f"{stats.unreachable}, lỗi {stats.failed}"
+    )
     return 0

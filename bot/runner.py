@@ -9,107 +9,101 @@ import gc
 import logging
 import signal
 import socket
+import sys
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Coroutine
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
 
-from bot.app import App, open_app
+from bot.app import App, open_app, run_console
+from bot.channels import enabled_channels, how_to_configure
+from bot.channels.base import Channel, ChannelEnv, Poll, SharedClients
 from bot.clock import Clock
 from bot.settings import Settings
 from bot.startup import StartupStopped
 from bot.web import WebServer
-from handlers.i18n import Catalogs, locales_dir
 from storage.db import StorageUnavailable
 from storage.timeutil import utc_iso
+
+if TYPE_CHECKING:
+    from bot.scheduler import Scheduler
+    from bot.sender import Sender
 
 log = logging.getLogger(__name__)
 HEALTH_CACHE_SECONDS = 5.0  # /healthz is asked every few seconds: one write per this
 
 
 class Runtime:
-    """Starts the channels, the HTTP server and background jobs; stops them gracefully."""
+    """Starts the enabled channels, the HTTP server and background jobs; stops them
+    gracefully. No platform is named here: each is a :class:`~bot.channels.base.ChannelKind`
+    of :data:`~bot.channels.BUILTIN_CHANNELS`."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.stop_event = asyncio.Event()
-        self.tasks: list[asyncio.Task[Any]] = []
+        self.tasks: list[asyncio.Task[None]] = []
         self.app: App | None = None
-        self.telegram: Any = None
-        self.zalo_bot: Any = None
-        self.zalo_oa: Any = None
-        self.http: Any = None  # the aiohttp client session of the Zalo channels
-        self.links: Any = None
+        self.channels: dict[str, Channel] = {}
+        self.clients: SharedClients | None = None
         self.web = WebServer(settings.webhook_host, settings.webhook_port)
-        self._app_context: Any = None
-        self.sender: Any = None
-        self.scheduler: Any = None
+        self._app_context: AbstractAsyncContextManager[App] | None = None
+        self.sender: Sender | None = None
+        self.scheduler: Scheduler | None = None
         # seconds between looks for replies not sent (failed, or left by an instance that died)
         self.retry_every = settings.reply_retry_seconds
         self._db_health: tuple[float, tuple[bool, str]] | None = None
 
     async def __aenter__(self) -> Runtime:
         settings = self.settings
-        # aiogram's I18n (its middleware needs it) only when Telegram is on: a deployment
-        # without Telegram does not import aiogram at all.
-        i18n: Any
-        if settings.telegram_enabled:
-            from aiogram.utils.i18n import I18n
-
-            i18n = I18n(path=locales_dir(), default_locale=settings.lang, domain="messages")
-        else:
-            i18n = Catalogs(locales_dir(), default_locale=settings.lang)
-        self.app = await self._open_app(i18n)
+        self.app = app = await self._open_app()
         try:
             if settings.instance_id:  # one process per name: refuse to start a second one
                 from bot.instance import InstanceGuard
 
-                guard = InstanceGuard(self.app.db, settings.instance_id)
+                guard = InstanceGuard(app.db, settings.instance_id)
                 await guard.claim()
                 self._spawn("instance-name", guard.keep(self.stop_event))
             self.web.add_check("database", self._database_ok)
-            if settings.telegram_enabled:
-                from bot.channels.telegram.runtime import TelegramRuntime
-
-                self.telegram = TelegramRuntime(
-                    settings, self.app.conversation, self.app.processor, i18n
-                )
-                await self.telegram.setup(self.stop_event)
-                if self.telegram.webhook_mode:
-                    self.telegram.register_webhook(self.web.app)
-                else:
-                    self._spawn(
-                        "telegram-polling", self._poll("telegram", self.telegram.run_polling)
-                    )
-            await self._setup_zalo()
+            self.clients = SharedClients(settings, app.db, app.clock.now)
+            env = ChannelEnv(
+                settings, app.processor, self.web.app, self.clients, self.stop_event, self._poll
+            )
+            for kind in enabled_channels(settings):
+                self.channels[kind.name] = await kind.open(env)
+            links = self.clients.made_links
+            if links is not None:
+                links.register(self.web.app)
             if settings.web_view_enabled:
                 from bot.webview import setup_web_view
 
-                setup_web_view(self.web.app, self.app.deps, self.app.conversation, settings)
+                setup_web_view(self.web.app, app.deps, app.conversation, settings)
             else:
-                self.app.deps.web_off = "no_public_url" if settings.web_enabled else "disabled"
+                app.deps.web_off = "no_public_url" if settings.web_enabled else "disabled"
             await self.web.start()
-            if self.telegram is not None and self.telegram.webhook_mode:
-                await self.telegram.start_webhook(self.stop_event)
-            await self._start_zalo()
-            self._start_sending()
+            for channel in self.channels.values():
+                await channel.start()
+            self._start_sending(app)
         except BaseException:
             await self._shutdown()
             raise
         return self
 
+    def channel(self, name: str) -> Channel | None:
+        """The opened channel of that name (``None`` when it is not configured)."""
+        return self.channels.get(name)
+
     async def __aexit__(self, *exc: object) -> None:
         await self._shutdown()
 
-    async def _open_app(self, i18n: Any) -> App:
+    async def _open_app(self) -> App:
         """Open the app; a PostgreSQL server that cannot be reached yet (started after the bot,
         a power cut) is waited for with backoff (1 s doubling to 60 s), stoppable meanwhile."""
         delay = 1.0
         while True:
-            self._app_context = open_app(self.settings, translator=i18n, clock=self.clock)
+            self._app_context = open_app(self.settings, clock=self.clock)
             try:
-                app: App = await self._app_context.__aenter__()
-                return app
+                return await self._app_context.__aenter__()
             except StorageUnavailable as exc:
                 self._app_context = None
                 if self.settings.postgresql_url is None:
@@ -121,72 +115,23 @@ class Runtime:
                 raise StartupStopped()
             delay = min(delay * 2, 60.0)
 
-    async def _setup_zalo(self) -> None:
-        """Zalo clients, and their webhook routes (added before the server starts)."""
-        settings = self.settings
-        if not (settings.zalo_bot_enabled or settings.zalo_oa_enabled):
-            return
-        import aiohttp
-
-        from bot.channels.zalo.runtime import (
-            ZaloBotRuntime,
-            ZaloOARuntime,
-            bot_transport,
-            oa_transport,
-        )
-        from bot.files import FileLinks
-
-        assert self.app is not None
-        self.http = aiohttp.ClientSession()
-        if settings.public_url:
-            self.links = FileLinks(self.app.db, settings.public_url, self.app.clock.now)
-            self.links.register(self.web.app)
-        if settings.zalo_bot_enabled:
-            transport = bot_transport(settings, self.http, self.links)
-            self.zalo_bot = ZaloBotRuntime(settings, self.app.processor, transport)
-            if self.zalo_bot.webhook_mode:
-                self.zalo_bot.register_webhook(self.web.app)
-        if settings.zalo_oa_enabled:
-            oa = await oa_transport(
-                settings, self.app.db, self.http, self.links, self.app.clock.now
-            )
-            self.zalo_oa = ZaloOARuntime(settings, self.app.processor, oa)
-            self.zalo_oa.register_webhook(self.web.app)
-
-    async def _start_zalo(self) -> None:
-        if self.zalo_bot is not None:
-            if self.zalo_bot.webhook_mode:
-                await self.zalo_bot.start_webhook()
-            else:
-                self._spawn("zalo-bot-polling", self._poll("zalo_bot", self.zalo_bot.run_polling))
-        if self.zalo_oa is not None:
-            await self.zalo_oa.start()
-
-    def _start_sending(self) -> None:
+    def _start_sending(self, app: App) -> None:
         """The sender for digests, reminders and announcements, and the scheduler."""
         from bot.scheduler import Scheduler
-        from bot.sender import Sender, Transport
+        from bot.sender import Sender
 
-        assert self.app is not None
-        transports: dict[str, Transport] = {}
-        if self.telegram is not None:
-            from bot.channels.telegram.transport import TelegramTransport
-
-            transports["telegram"] = TelegramTransport(self.telegram.bot)
-        for zalo in (self.zalo_bot, self.zalo_oa):
-            if zalo is not None:
-                transports[zalo.transport.channel] = zalo.transport
+        transports = {name: channel.transport for name, channel in self.channels.items()}
         self.sender = Sender(
-            self.app.db,
+            app.db,
             transports,
             rate=self.settings.send_rate,
             per_chat=self.settings.per_chat_interval,
-            now=self.app.clock.now,
+            now=app.clock.now,
             lease=dt.timedelta(seconds=self.settings.delivery_lease_seconds),
             owner=self._sender_owner(),
         )
-        self.app.deps.on_job_created = self.sender.poke
-        self.scheduler = Scheduler(self.app.deps, self.settings, self.app.clock, self.sender.poke)
+        app.deps.on_job_created = self.sender.poke
+        self.scheduler = Scheduler(app.deps, self.settings, app.clock, self.sender.poke)
         if transports:
             self._spawn("sender", self.sender.run(self.stop_event))
             self._spawn("scheduler", self.scheduler.run(self.stop_event))
@@ -208,45 +153,42 @@ class Runtime:
         instances share the database, Zalo updates a dead instance acknowledged but left
         unhandled are taken over (Telegram's webhook is answered only once handled)."""
         assert self.app is not None
-        senders = []
-        if self.telegram is not None:
-            senders.append(self.telegram.channel.send_pending)
-        zalo = [z.service for z in (self.zalo_bot, self.zalo_oa) if z]
-        senders += [service.replies.send_pending for service in zalo]
+        channels = list(self.channels.values())
         shared = self.app.db.dialect.shared
-        adopters = [service.adopt_abandoned for service in zalo] if shared else []
         while not self.stop_event.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), timeout=self.retry_every)
             if self.stop_event.is_set():
                 return
-            for adopt in adopters:
+            for channel in channels if shared else ():
                 try:
-                    await adopt()
+                    await channel.adopt_abandoned()
                 except Exception as exc:  # the database: next round
                     log.warning("looking for abandoned updates failed: %s", exc)
-            for send_pending in senders:
+            for channel in channels:
                 try:
-                    await send_pending(failed_only=False)
+                    await channel.send_pending(failed_only=False)
                 except Exception as exc:  # the database or the network: next round
                     log.warning("retrying unsent replies failed: %s", exc)
 
-    def _poll(self, name: str, poll: Callable[[asyncio.Event], Awaitable[None]]) -> Awaitable[None]:
-        """Polling, by one instance at a time among those sharing the database."""
+    def _poll(self, name: str, poll: Poll) -> None:
+        """A channel's polling, by one instance at a time among those sharing the database."""
         from bot.exclusive import poll_exclusively
         from storage.leases import instance_name
 
         assert self.app is not None
         owner = instance_name(self.settings.instance_id)
-        return poll_exclusively(self.app.db, name, owner, poll, self.stop_event)
+        self._spawn(
+            f"{name}-polling", poll_exclusively(self.app.db, name, owner, poll, self.stop_event)
+        )
 
-    def _spawn(self, name: str, job: Awaitable[Any]) -> None:
+    def _spawn(self, name: str, job: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(job)
         task.set_name(name)
         task.add_done_callback(self._job_done)
         self.tasks.append(task)
 
-    def _job_done(self, task: asyncio.Task[Any]) -> None:
+    def _job_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled() or task.exception() is None:
             return
         log.error("%s stopped: %s", task.get_name(), task.exception())
@@ -288,19 +230,18 @@ class Runtime:
                     await task
             self.tasks.clear()
         await self.web.stop()
-        for zalo in (self.zalo_bot, self.zalo_oa):
-            if zalo is not None:
-                with contextlib.suppress(Exception):
-                    await zalo.service.drain()
-        if self.http is not None:
-            await self.http.close()
-            self.http = None
+        for channel in self.channels.values():
+            with contextlib.suppress(Exception):
+                await channel.drain()
+        if self.clients is not None:
+            await self.clients.close()
+            self.clients = None
         if self.app is not None:
             with contextlib.suppress(Exception):
                 await self.app.deps.flush()
-        if self.telegram is not None:
-            await self.telegram.close()
-            self.telegram = None
+        for channel in self.channels.values():
+            await channel.close()
+        self.channels.clear()
         if self._app_context is not None:
             context, self._app_context = self._app_context, None
             await context.__aexit__(None, None, None)
@@ -336,3 +277,16 @@ async def run_channels(settings: Settings) -> int:
         log.info("stopped before the channels were up")
         return 0
     return 1 if failed else 0
+
+
+async def run_all(settings: Settings) -> int:
+    """``ntm-bot run``: the configured chat channels, or the terminal when there are none."""
+    if not enabled_channels(settings):
+        print(
+            f"Chưa cấu hình kênh nào ({how_to_configure()}), nên bot chạy ở kênh terminal. "
+            "Đặt các biến này trong môi trường hoặc tệp .env (xem .env.example) để chạy trên "
+            "Telegram/Zalo.",
+            file=sys.stderr,
+        )
+        return await run_console(settings)
+    return await run_channels(settings)

@@ -229,17 +229,3 @@ class Sender:
             self.stats.unreachable += 1
         else:
             self.stats.failed += 1
-
-
-class ConsoleTransport:
-    """For ``ntm-bot digest --send`` without chat channels: prints what would be sent."""
-
-    channel = "console"
-
-    def parts(self, reply: Reply) -> list[Any]:
-        return [reply]
-
-    async def send_part(self, chat_id: str, part: Any) -> None:
-        from bot.channels.console import render_reply
-
-        print(render_reply(part))

@@ -160,10 +160,11 @@ async def test_zalo_network_faults_are_retried_and_never_crash(
     oa = await FakeZaloOA().start()
     try:
         async with running_zalo(monkeypatch, tmp_path, bot=z, oa=oa) as runtime:
-            assert runtime.zalo_bot is not None and runtime.zalo_oa is not None
+            zalo_bot, zalo_oa = runtime.channel("zalo_bot"), runtime.channel("zalo_oa")
+            assert zalo_bot is not None and zalo_oa is not None
             runtime.retry_every = 0.5
-            runtime.zalo_bot.transport.quota_wait = 0.2
-            runtime.zalo_oa.transport.rate_limit_wait = 0.2
+            zalo_bot.transport.quota_wait = 0.2  # type: ignore[attr-defined]
+            zalo_oa.transport.rate_limit_wait = 0.2  # type: ignore[attr-defined]
             z.quota = 0  # 429 "quota exceeded" on every send for a while
             z.push_text("zu1", "hạn BHYT")
             await asyncio.sleep(1.5)  # retried, then left to the periodic retry

@@ -21,13 +21,13 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
-    from bot.app import run_all  # what `ntm-bot run` calls
+    from bot.runner import run_all  # what `ntm-bot run` calls
     from bot.runner import Runtime
     from bot.settings import load_settings
 
     async def main():
         async with Runtime(load_settings()) as runtime:
-            assert runtime.zalo_bot is not None
+            assert list(runtime.channels) == ["zalo_bot"]
             print("aiogram:", any(m.split(".")[0] == "aiogram" for m in sys.modules))
 
     asyncio.run(main())

@@ -159,8 +159,9 @@ async def test_bot_api_quota_exhaustion_is_recorded_not_lost(
     z.quota = 2  # the free plan's monthly messages run out during the digest
     async with running_zalo(monkeypatch, tmp_path, bot=z) as runtime:
         app = runtime.app
-        assert app is not None and runtime.zalo_bot is not None
-        runtime.zalo_bot.transport.quota_wait = 0.05
+        zalo_bot = runtime.channel("zalo_bot")
+        assert app is not None and zalo_bot is not None
+        zalo_bot.transport.quota_wait = 0.05  # type: ignore[attr-defined]
         await add_officers(app, "zalo_bot", ["o0", "o1", "o2"])
         job, sending = await send_digest(runtime, "digest:quota")
         assert await sending.outcome(job) == {"sent": 2, "failed": 1}

@@ -30,6 +30,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.channels.attempts import set_aside
+from bot.channels.base import ChannelEnv
 from bot.channels.telegram.middlewares import (
     SkipRedeliveredMiddleware,
     ThrottlingMiddleware,
@@ -39,10 +40,12 @@ from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.router import build_router
 from bot.channels.telegram.service import TelegramChannel
 from bot.channels.telegram.session import PinnedResponseSession
+from bot.channels.telegram.transport import CHANNEL, TelegramTransport
 from bot.channels.throttle import Throttle, shared_buckets
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupStopped
-from handlers.core import ADMIN, GUEST, OFFICER, Conversation, Processor
+from handlers.core import ADMIN, GUEST, OFFICER, Processor
+from handlers.i18n import locales_dir
 from storage.db import Store
 from storage.inbox import Inbox
 
@@ -122,17 +125,17 @@ def create_bot(settings: Settings) -> Bot:
 
 
 class TelegramRuntime:
-    def __init__(
-        self,
-        settings: Settings,
-        conversation: Conversation,
-        processor: Processor,
-        i18n: I18n,
-        bot: Bot | None = None,
-    ) -> None:
+    """The Telegram channel, opened (:class:`bot.channels.base.Channel`)."""
+
+    name = CHANNEL
+
+    def __init__(self, settings: Settings, processor: Processor, bot: Bot | None = None) -> None:
         self.settings = settings
-        self.conversation = conversation
-        self.i18n = i18n
+        self.conversation = processor.conversation
+        # aiogram's I18n: its middleware sets the language of each update for aiogram's own
+        # texts (flood notices); the core translates with the app's catalogues.
+        self.i18n = I18n(path=locales_dir(), default_locale=settings.lang, domain="messages")
+        i18n = self.i18n
         self.bot = bot or create_bot(settings)
         self.channel = TelegramChannel(self.bot, processor)
         deps = processor.deps
@@ -149,6 +152,37 @@ class TelegramRuntime:
         self.dp.callback_query.outer_middleware(throttle)
         self.dp.include_router(build_router(self.channel, i18n))
         self.poller: Poller | None = None
+        self._env: ChannelEnv | None = None
+
+    @property
+    def transport(self) -> TelegramTransport:
+        return self.channel.transport
+
+    async def open(self, env: ChannelEnv) -> None:
+        """Meet Telegram (waiting while it cannot be reached) and add the webhook route."""
+        self._env = env
+        await self.setup(env.stop)
+        if self.webhook_mode:
+            self.register_webhook(env.web)
+
+    async def start(self) -> None:
+        assert self._env is not None, "open() first"
+        if self.webhook_mode:
+            await self.start_webhook(self._env.stop)
+        else:
+            self._env.poll(CHANNEL, self.run_polling)
+
+    async def send_pending(self, *, failed_only: bool = False) -> int:
+        return await self.channel.send_pending(failed_only=failed_only)
+
+    async def adopt_abandoned(self) -> int:
+        """Nothing to adopt: Telegram's webhook is answered only once handled, and polling
+        confirms an update to Telegram only once it is stored."""
+        return 0
+
+    async def drain(self) -> None:
+        if self.poller is not None:
+            await self.poller.drain()
 
     @property
     def webhook_mode(self) -> bool:

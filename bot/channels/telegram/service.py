@@ -30,9 +30,8 @@ class TelegramChannel:
         self.bot = bot
         self.processor = processor
         self.deps = processor.deps
-        self.replies = ReplySender(
-            CHANNEL, TelegramTransport(bot), processor, edit=self._edit_instead
-        )
+        self.transport = TelegramTransport(bot)
+        self.replies = ReplySender(CHANNEL, self.transport, processor, edit=self._edit_instead)
 
     async def handle(self, incoming: Incoming, context: dict[str, Any] | None = None) -> None:
         try:

@@ -15,13 +15,14 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.zalo import BOT_CHANNEL
 from bot.channels.zalo.shape import obj
 from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, text_with_numbered_choices
 from bot.files import FileLinks
 from bot.sender import Rejected, RetryLater, Unreachable
 from handlers.types import Attachment, Incoming, Reply
 
-CHANNEL = "zalo_bot"
+CHANNEL = BOT_CHANNEL
 log = logging.getLogger(__name__)
 
 _KINDS = {

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.zalo import OA_CHANNEL
 from bot.channels.zalo.shape import obj
 from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, split_text, text_with_numbered_choices
 from bot.files import FileLinks
@@ -29,7 +30,7 @@ from handlers.types import Attachment, Incoming, Reply
 from storage.leases import LeaseRepo, instance_name
 from storage.oauth import TokenPair, TokenRepo
 
-CHANNEL = "zalo_oa"
+CHANNEL = OA_CHANNEL
 log = logging.getLogger(__name__)
 
 TOKEN_EXPIRED = frozenset({-216, -220})

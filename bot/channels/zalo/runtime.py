@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.backoff import Backoff
+from bot.channels.base import ChannelEnv
 from bot.channels.throttle import Throttle, shared_buckets
 from bot.channels.zalo import bot_api, oa_api
 from bot.channels.zalo.bot_api import ZaloBotClient, ZaloBotError, ZaloBotTransport
@@ -69,7 +70,30 @@ async def oa_transport(
     return ZaloOATransport(ZaloOAClient(settings.zalo_oa_api_base, tokens, session), links)
 
 
-class ZaloBotRuntime:
+class ZaloChannel:
+    """What both Zalo channels do alike once opened: their service does the work."""
+
+    name: str
+    service: ZaloService
+
+    async def send_pending(self, *, failed_only: bool = False) -> int:
+        return await self.service.replies.send_pending(failed_only=failed_only)
+
+    async def adopt_abandoned(self) -> int:
+        return await self.service.adopt_abandoned()
+
+    async def drain(self) -> None:
+        await self.service.drain()
+
+    async def close(self) -> None:
+        """Nothing of its own: the HTTP session is the runtime's (shared)."""
+
+
+class ZaloBotRuntime(ZaloChannel):
+    """The Zalo Bot channel, opened (:class:`bot.channels.base.Channel`)."""
+
+    name = bot_api.CHANNEL
+
     def __init__(
         self, settings: Settings, processor: Processor, transport: ZaloBotTransport
     ) -> None:
@@ -92,6 +116,19 @@ class ZaloBotRuntime:
         secret = settings.zalo_bot_webhook_secret
         self._secret = secret.get_secret_value().encode() if secret else b""
         self.backoff = Backoff(min_delay=1.0, max_delay=60.0, factor=1.6, jitter=0.1)
+        self._env: ChannelEnv | None = None
+
+    def open(self, env: ChannelEnv) -> None:
+        self._env = env
+        if self.webhook_mode:
+            self.register_webhook(env.web)
+
+    async def start(self) -> None:
+        assert self._env is not None, "open() first"
+        if self.webhook_mode:
+            await self.start_webhook()
+        else:
+            self._env.poll(self.name, self.run_polling)
 
     @property
     def webhook_mode(self) -> bool:
@@ -185,7 +222,11 @@ class ZaloBotRuntime:
         return updates
 
 
-class ZaloOARuntime:
+class ZaloOARuntime(ZaloChannel):
+    """The Zalo OA channel, opened (:class:`bot.channels.base.Channel`): webhook only."""
+
+    name = oa_api.CHANNEL
+
     def __init__(
         self, settings: Settings, processor: Processor, transport: ZaloOATransport
     ) -> None:
@@ -231,6 +272,3 @@ class ZaloOARuntime:
             log.error("cannot store a Zalo OA event (%s); Zalo will deliver it again", exc)
             return web.json_response({"error": 1, "message": "busy"}, status=503)
         return web.json_response(OK)
-
-    async def drain(self) -> None:
-        await self.service.drain()
