@@ -11,9 +11,9 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.app import App, open_app, run_console
 from bot.channels import enabled_channels, how_to_configure
@@ -182,7 +182,7 @@ class Runtime:
             f"{name}-polling", poll_exclusively(self.app.db, name, owner, poll, self.stop_event)
         )
 
-    def _spawn(self, name: str, job: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, name: str, job: Awaitable[None]) -> None:
         task = asyncio.ensure_future(job)
         task.set_name(name)
         task.add_done_callback(self._job_done)
