@@ -19,10 +19,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from rapidfuzz import fuzz
 
+from handlers.dialog_state import DialogState
 from handlers.i18n import LANGS, N_, Tr, Translator
 from handlers.richtext import Doc, Part, Span
 from handlers.serialize import replies_to_payload
@@ -35,6 +36,7 @@ from storage.dialogs import DialogRepo, DialogRow, MenuRepo
 from storage.updates import ProcessedUpdates
 from storage.users import User, UserRepo
 
+S = TypeVar("S", bound=DialogState)
 log = logging.getLogger(__name__)
 
 
@@ -189,9 +191,17 @@ class Context:
         return await self.deps.communes.get(self.user.commune_id)
 
     # dialog state helpers (stored in the same transaction as the rest of the update)
-    async def set_dialog(self, kind: str, state: dict[str, Any]) -> None:
-        await self.deps.dialogs.save(self.user.id, kind, state, self.now)
-        self.dialog = DialogRow(self.user.id, kind, state, self.now, self.now)
+    async def set_dialog(self, state: DialogState) -> None:
+        """Open (or move on) the dialog ``state`` belongs to."""
+        stored = state.dump()
+        await self.deps.dialogs.save(self.user.id, state.kind, stored, self.now)
+        self.dialog = DialogRow(self.user.id, state.kind, stored, self.now, self.now)
+
+    def dialog_state(self, cls: type[S]) -> S | None:
+        """The open dialog's state if it is a ``cls`` dialog (typed), else ``None``."""
+        if self.dialog is None:
+            return None
+        return cls.load(self.dialog.kind, self.dialog.state)
 
     async def end_dialog(self) -> None:
         await self.deps.dialogs.delete(self.user.id)
@@ -203,9 +213,11 @@ ActionHandler = Callable[[Context, str], Awaitable[None]]
 
 
 class DialogHandler(Protocol):
-    """A multi-step conversation whose state lives in the ``dialogs`` table."""
+    """A multi-step conversation whose state lives in the ``dialogs`` table: ``state`` is the
+    :class:`~handlers.dialog_state.DialogState` it declares (its kind, its steps)."""
 
-    kind: str
+    @property
+    def state(self) -> type[DialogState]: ...
 
     async def on_text(self, ctx: Context, text: str) -> None: ...
 
@@ -278,7 +290,7 @@ class Conversation:
         self.actions[prefix] = ActionSpec(handler, roles, private_only)
 
     def dialog(self, handler: DialogHandler) -> None:
-        self.dialogs[handler.kind] = handler
+        self.dialogs[handler.state.kind] = handler
 
     def after(self, hook: Callable[[Context], Awaitable[None]]) -> None:
         """Run ``hook`` after every update was handled (in the same unit of work)."""
@@ -310,7 +322,7 @@ class Conversation:
         # Dialogs (reports, announcements, one's name) live in the private chat: what the
         # person says in a group is never an answer to them.
         ctx.dialog = None if incoming.is_group else await deps.dialogs.get(user.id)
-        if ctx.dialog is not None and ctx.now - ctx.dialog.updated_at > deps.dialog_ttl:
+        if ctx.dialog is not None and self._lapsed(ctx, ctx.dialog):
             handler = self.dialogs.get(ctx.dialog.kind)
             await ctx.end_dialog()
             if handler is not None:
@@ -333,6 +345,14 @@ class Conversation:
         if user.role == UNIT and user.unit_key is not None and self.deps.kb.has_unit(user.unit_key):
             return UNIT
         return GUEST
+
+    def _lapsed(self, ctx: Context, dialog: DialogRow) -> bool:
+        """Expired, or a state its dialog no longer reads (damaged, or written by a version
+        with other steps): either way it ends, with the dialog's own explanation."""
+        if ctx.now - dialog.updated_at > self.deps.dialog_ttl:
+            return True
+        handler = self.dialogs.get(dialog.kind)
+        return handler is not None and handler.state.load(dialog.kind, dialog.state) is None
 
     async def _end_disallowed_dialog(self, ctx: Context) -> bool:
         """End an open dialog the user may no longer go on with (revoked, moved, demoted).

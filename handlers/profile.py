@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar
 
 from handlers.actions import Actions
 from handlers.core import OFFICER, PEOPLE, STAFF, UNIT, Context, Conversation
+from handlers.dialog_state import DialogState
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
 from handlers.task_view import unit_name
@@ -21,7 +22,6 @@ from handlers.types import Choice
 from knowledge.normalize import clean, fold
 from storage.reports import AuditLog
 
-KIND = "profile"
 MAX_NAME = 80
 MAX_POSITION = 120
 SKIP = {"bo qua", "-", "khong", "skip", "khong co"}
@@ -33,6 +33,21 @@ class Verb(StrEnum):
     EDIT = "edit"
     OK = "ok"
     REDO = "redo"
+
+
+class ProfileStep(StrEnum):
+    NAME = "name"
+    POSITION = "position"
+    CONFIRM = "confirm"
+
+
+class ProfileState(DialogState):
+    """One's name and position being entered (at registration, or with /toi)."""
+
+    kind: ClassVar[str] = "profile"
+    step: ProfileStep = ProfileStep.NAME
+    name: str | None = None
+    position: str | None = None
 
 
 PROFILE = Actions("prof")
@@ -61,7 +76,7 @@ def setup(conv: Conversation) -> None:
 async def ask_for_name(ctx: Context) -> None:
     """Begin the name dialog (after registering, or when the person has none yet)."""
     _ = ctx.tr
-    await ctx.set_dialog(KIND, {"step": "name"})
+    await ctx.set_dialog(ProfileState())
     ctx.reply(
         Doc()
         .add(b(_("Xin cho biết họ và tên của bạn")))
@@ -116,12 +131,12 @@ async def on_action(ctx: Context, action: str) -> None:
 
 async def _save(ctx: Context) -> None:
     _ = ctx.tr
-    state: dict[str, Any] = dict(ctx.dialog.state) if ctx.dialog and ctx.dialog.kind == KIND else {}
-    name = state.get("name")
-    if not name:
+    state = ctx.dialog_state(ProfileState)
+    name = state.name if state is not None else None
+    if state is None or not name:
         ctx.reply(_("Không có thông tin nào đang chờ lưu. Gõ /toi để sửa họ tên."))
         return
-    position = state.get("position") or None
+    position = state.position or None
     before = {"full_name": ctx.user.full_name, "position": ctx.user.position}
     await ctx.deps.users.set_profile(ctx.user.id, name, position)
     await AuditLog(ctx.deps.db).add(
@@ -149,17 +164,18 @@ def _a_question(ctx: Context, typed: str) -> bool:
 
 
 class ProfileDialog:
-    kind = KIND
+    state = ProfileState
 
     def allows(self, ctx: Context) -> bool:
         return ctx.role in PEOPLE
 
     async def on_text(self, ctx: Context, text: str) -> None:
         _ = ctx.tr
-        state = dict(ctx.dialog.state) if ctx.dialog else {}
+        state = ctx.dialog_state(ProfileState)
         typed = clean(ctx.incoming.text or text)
-        step = state.get("step")
-        if step == "name":
+        if state is None:
+            await ask_for_name(ctx)
+        elif state.step is ProfileStep.NAME:
             if _a_question(ctx, typed):  # answered; the name is still awaited
                 from handlers.basic import ask
 
@@ -174,14 +190,14 @@ class ProfileDialog:
                     )
                 )
                 return
-            state.update(step="position", name=typed)
-            await ctx.set_dialog(KIND, state)
+            state.step, state.name = ProfileStep.POSITION, typed
+            await ctx.set_dialog(state)
             ctx.reply(
                 Doc()
                 .add(b(_("Chức vụ của bạn là gì?")))
                 .add(it(_("Ví dụ: Công chức Văn hóa - Xã hội. Gõ “bỏ qua” nếu không muốn ghi.")))
             )
-        elif step == "position":
+        elif state.step is ProfileStep.POSITION:
             if fold(typed) in SKIP:
                 typed = ""
             elif len(typed) > MAX_POSITION:
@@ -189,14 +205,11 @@ class ProfileDialog:
                     _("Chức vụ dài quá {limit} ký tự; xin viết ngắn hơn.", limit=MAX_POSITION)
                 )
                 return
-            state.update(step="confirm", position=typed)
-            await ctx.set_dialog(KIND, state)
+            state.step, state.position = ProfileStep.CONFIRM, typed
+            await ctx.set_dialog(state)
             await self.remind(ctx)
-        elif step == "confirm":
-            if fold(typed) in YES:
-                await _save(ctx)
-            else:
-                await ask_for_name(ctx)
+        elif fold(typed) in YES:  # at the confirmation
+            await _save(ctx)
         else:
             await ask_for_name(ctx)
 
@@ -205,20 +218,19 @@ class ProfileDialog:
 
     async def remind(self, ctx: Context) -> None:
         _ = ctx.tr
-        state = dict(ctx.dialog.state) if ctx.dialog else {}
-        if state.get("step") != "confirm":
-            step = state.get("step")
+        state = ctx.dialog_state(ProfileState)
+        if state is None or state.step is not ProfileStep.CONFIRM:
             ctx.reply(
                 it(
-                    _("Xin cho biết họ và tên của bạn")
-                    if step != "position"
-                    else _("Chức vụ của bạn là gì?")
+                    _("Chức vụ của bạn là gì?")
+                    if state is not None and state.step is ProfileStep.POSITION
+                    else _("Xin cho biết họ và tên của bạn")
                 )
             )
             return
         doc = Doc().add(b(_("Kiểm tra lại")))
-        doc.add(_("Họ tên: "), b(state.get("name", "")))
-        doc.add(_("Chức vụ: "), b(state.get("position") or _("(không ghi)")))
+        doc.add(_("Họ tên: "), b(state.name or ""))
+        doc.add(_("Chức vụ: "), b(state.position or _("(không ghi)")))
         ctx.reply(
             doc,
             [

@@ -8,10 +8,11 @@ state that does not validate is treated like an expired dialog, never as a crash
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 
+from handlers.dialog_state import DialogState
 from knowledge.form_rules import Step, steps_of
 from knowledge.forms import Form
 
@@ -36,8 +37,8 @@ class Check(BaseModel):
     value: int | float
 
 
-class ReportState(BaseModel):
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+class ReportState(DialogState):
+    kind: ClassVar[str] = "report"
 
     mode: Mode = Mode.FIELDS
     form: str = ""
@@ -47,16 +48,6 @@ class ReportState(BaseModel):
     office: bool = False  # entered by the office for a commune
     check: Check | None = None
     confirmed: dict[str, int | float] = Field(default_factory=dict)  # values kept after a check
-
-    @classmethod
-    def load(cls, stored: dict[str, Any]) -> ReportState | None:
-        try:
-            return cls.model_validate(stored)
-        except ValidationError:
-            return None
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
     def steps(self, form: Form) -> list[Step]:
         return steps_of(form, self.answers)

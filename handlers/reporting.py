@@ -66,7 +66,7 @@ from storage.communes import Commune
 from storage.reports import AuditLog, Report, ReportRepo, report_number
 from storage.tasks import TaskMark, TaskStatus
 
-KIND = "report"
+KIND = ReportState.kind
 REPORTERS = COMMUNE_PEOPLE
 SKIP_WORDS = {"bo qua", "boqua", "/boqua", "skip", "-", "khong co", "khong"}
 BACK_WORDS = {"quay lai", "quaylai", "/quaylai", "back", "tro lai", "lui"}
@@ -82,7 +82,7 @@ def button(label: str, action: ReportAction, full: str | None = None) -> Choice:
 
 
 class ReportDialog:
-    kind = KIND
+    state = ReportState
 
     def setup(self, conv: Conversation) -> None:
         conv.command(
@@ -221,8 +221,7 @@ class ReportDialog:
 
     def allows(self, ctx: Context) -> bool:
         """Office entries need the office role now; an officer's, the same commune now."""
-        assert ctx.dialog is not None
-        state = ReportState.load(ctx.dialog.state)
+        state = ctx.dialog_state(ReportState)
         if state is None:
             return True  # damaged: every path ends it with its own explanation (_state)
         if state.office:
@@ -241,8 +240,7 @@ class ReportDialog:
         )
 
     async def remind(self, ctx: Context) -> None:
-        assert ctx.dialog is not None
-        state = ReportState.load(ctx.dialog.state)
+        state = ctx.dialog_state(ReportState)
         if state is None or not state.mode.has_form:
             return
         form = ctx.deps.kb.forms.get(state.form)
@@ -328,9 +326,7 @@ class ReportDialog:
         if commune is None:
             return
         # a form asked for by name before the commune was chosen ("/baocao bhyt" by the office)
-        asked = (
-            ReportState.load(ctx.dialog.state) if ctx.dialog and ctx.dialog.kind == KIND else None
-        )
+        asked = ctx.dialog_state(ReportState)
         chosen = asked.form if asked is not None else ""
         if chosen in ctx.deps.kb.forms:
             await self._begin(ctx, commune.id, chosen)
@@ -352,8 +348,7 @@ class ReportDialog:
     # -- asking and answering ----------------------------------------------------------------------
     async def _state(self, ctx: Context) -> ReportState | None:
         """The open dialog's state; a damaged one ends the dialog with an explanation."""
-        assert ctx.dialog is not None
-        state = ReportState.load(ctx.dialog.state)
+        state = ctx.dialog_state(ReportState)
         if state is None:
             await ctx.end_dialog()
             ctx.reply(ctx.tr(ENDED))
@@ -368,7 +363,7 @@ class ReportDialog:
 
     @staticmethod
     async def _save(ctx: Context, state: ReportState) -> None:
-        await ctx.set_dialog(KIND, state.dump())
+        await ctx.set_dialog(state)
 
     async def _ask(
         self, ctx: Context, form: Form, state: ReportState, problem: str | None = None

@@ -5,20 +5,36 @@ shows who the last send-outs did not reach."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from babel.dates import format_datetime
 
 from handlers.actions import Actions
 from handlers.broadcast import AUDIENCES, create_announcement_job
 from handlers.core import ADMINS, OFFICE, Context, Conversation
+from handlers.dialog_state import DialogState
 from handlers.i18n import N_
 from handlers.richtext import Doc, b, it
 from handlers.types import Choice
 from storage.sending import SendingRepo, SubscriptionRepo
 
-KIND = "announce"
 MAX_ANNOUNCEMENT = 3000
+
+
+class AnnounceStep(StrEnum):
+    TEXT = "text"  # typing the announcement
+    AUDIENCE = "audience"  # choosing who gets it
+    CONFIRM = "confirm"  # the preview: send or cancel
+
+
+class AnnouncementState(DialogState):
+    """An announcement being written (``/thongbao``)."""
+
+    kind: ClassVar[str] = "announce"
+    step: AnnounceStep = AnnounceStep.TEXT
+    text: str = ""
+    audience: str | None = None
 
 
 ANNOUNCE = Actions("ann")
@@ -105,7 +121,7 @@ async def announce(ctx: Context, args: str) -> None:
     if args.strip():
         await _preview_audience(ctx, args.strip())
         return
-    await ctx.set_dialog(KIND, {"step": "text"})
+    await ctx.set_dialog(AnnouncementState())
     ctx.reply(
         _(
             "Nhập nội dung thông báo (tối đa {limit} ký tự). Gõ /huy để thôi.",
@@ -125,7 +141,7 @@ async def _preview_audience(ctx: Context, text: str) -> None:
             )
         )
         return
-    await ctx.set_dialog(KIND, {"step": "audience", "text": text})
+    await ctx.set_dialog(AnnouncementState(step=AnnounceStep.AUDIENCE, text=text))
     ctx.reply(
         _("Gửi cho ai?"),
         [
@@ -140,25 +156,25 @@ async def _preview_audience(ctx: Context, text: str) -> None:
 
 async def announce_action(ctx: Context, action: str) -> None:
     _ = ctx.tr
-    state: dict[str, Any] = dict(ctx.dialog.state) if ctx.dialog and ctx.dialog.kind == KIND else {}
+    state = ctx.dialog_state(AnnouncementState)
     chosen = ANNOUNCE.decode(action)
-    if isinstance(chosen, Cancel) or not state.get("text"):
+    if isinstance(chosen, Cancel) or state is None or not state.text:
         await ctx.end_dialog()
         ctx.reply(_("Đã hủy, không gửi thông báo."))
         return
     if isinstance(chosen, To) and chosen.audience in AUDIENCES:
-        state.update(step="confirm", audience=chosen.audience)
-        await ctx.set_dialog(KIND, state)
-        doc = Doc().add(b(_("Xem trước thông báo:"))).add(state["text"])
+        state.step, state.audience = AnnounceStep.CONFIRM, chosen.audience
+        await ctx.set_dialog(state)
+        doc = Doc().add(b(_("Xem trước thông báo:"))).add(state.text)
         buttons = [
             Choice(_("Gửi ngay"), ANNOUNCE.encode(Send())),
             Choice(_("Hủy"), ANNOUNCE.encode(Cancel())),
         ]
         ctx.reply(doc, [buttons])
         return
-    if isinstance(chosen, Send) and state.get("step") == "confirm":
+    if isinstance(chosen, Send) and state.step is AnnounceStep.CONFIRM and state.audience:
         job_id, count = await create_announcement_job(
-            ctx.deps, state["text"], state["audience"], ctx.user.id
+            ctx.deps, state.text, state.audience, ctx.user.id
         )
         await ctx.end_dialog()
         ctx.reply(
@@ -170,11 +186,11 @@ async def announce_action(ctx: Context, action: str) -> None:
 
 
 class AnnouncementDialog:
-    kind = KIND
+    state = AnnouncementState
 
     async def on_text(self, ctx: Context, text: str) -> None:
-        state = dict(ctx.dialog.state) if ctx.dialog else {}
-        if state.get("step") == "text":
+        state = ctx.dialog_state(AnnouncementState)
+        if state is None or state.step is AnnounceStep.TEXT:
             await _preview_audience(ctx, ctx.incoming.text or text)
         else:
             ctx.reply(ctx.tr("Xin chọn một mục ở tin nhắn trên, hoặc gõ /huy để thôi."))

@@ -13,15 +13,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
+from typing import ClassVar
 
 from babel.dates import format_date
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field
 
 from handlers.actions import Actions
 from handlers.communes import find_commune, find_unit
 from handlers.core import PEOPLE, Context, Conversation
 from handlers.criteria_view import unit_criteria
+from handlers.dialog_state import DialogState
 from handlers.i18n import N_
 from handlers.readmodel.criteria import load_board
 from handlers.richtext import Doc, Part, b, it
@@ -33,7 +35,6 @@ from knowledge.normalize import fold
 from storage.reports import AuditLog
 from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
 
-KIND = "task"
 MAX_NOTE = 300
 _STATUS_WORDS = {
     TaskStatus.DONE: {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"},
@@ -97,12 +98,19 @@ def decode(text: str) -> Pick | SetStatus | None:
     return action if isinstance(action, Pick | SetStatus) else None
 
 
-class TaskDialog(BaseModel):
+class TaskStep(StrEnum):
+    STATUS = "status"  # done, in progress, blocked (, reopen: the office)?
+    PERCENT = "percent"  # how far, or a note
+    REASON = "reason"  # what blocks it
+
+
+class TaskDialog(DialogState):
     """Marking one task: which, for which commune, and what is being asked."""
 
+    kind: ClassVar[str] = "task"
     task: str
     commune_id: int | None = None
-    step: Literal["status", "percent", "reason"] = "status"
+    step: TaskStep = TaskStep.STATUS
     office: bool = False
     percent: int | None = Field(default=None, ge=0, le=100)
 
@@ -128,7 +136,7 @@ def setup(conv: Conversation) -> None:
 
 async def list_tasks(ctx: Context, args: str) -> None:
     _ = ctx.tr
-    if ctx.dialog is not None and ctx.dialog.kind == KIND:
+    if ctx.dialog is not None and ctx.dialog.kind == TaskDialog.kind:
         # a new list replaces the status question left open: one list, one numbering
         await ctx.end_dialog()
     marks = await TaskProgressRepo(ctx.deps.db).current()
@@ -305,7 +313,7 @@ async def on_action(ctx: Context, text: str) -> None:
                 ctx.reply(_("Bạn chỉ cập nhật được việc của xã mình."))
             return
         state = TaskDialog(task=task.id, commune_id=commune_id, office=ctx.is_office)
-        await ctx.set_dialog(KIND, state.model_dump())
+        await ctx.set_dialog(state)
         await _ask_status(ctx, task, state)
         return
     if isinstance(action, SetStatus):
@@ -317,12 +325,7 @@ async def on_action(ctx: Context, text: str) -> None:
 
 
 def _state(ctx: Context) -> TaskDialog | None:
-    if ctx.dialog is None or ctx.dialog.kind != KIND:
-        return None
-    try:
-        return TaskDialog.model_validate(ctx.dialog.state)
-    except ValidationError:
-        return None
+    return ctx.dialog_state(TaskDialog)
 
 
 async def _ask_status(ctx: Context, task: TaskEntry, state: TaskDialog) -> None:
@@ -356,8 +359,8 @@ async def _chosen(ctx: Context, state: TaskDialog, status: TaskStatus) -> None:
     if status is TaskStatus.OPEN and not ctx.is_office:
         return
     if status is TaskStatus.IN_PROGRESS:
-        state.step = "percent"
-        await ctx.set_dialog(KIND, state.model_dump())
+        state.step = TaskStep.PERCENT
+        await ctx.set_dialog(state)
         ctx.reply(
             Doc()
             .add(b(_("Đã làm được bao nhiêu phần trăm?")))
@@ -365,8 +368,8 @@ async def _chosen(ctx: Context, state: TaskDialog, status: TaskStatus) -> None:
         )
         return
     if status is TaskStatus.BLOCKED:
-        state.step = "reason"
-        await ctx.set_dialog(KIND, state.model_dump())
+        state.step = TaskStep.REASON
+        await ctx.set_dialog(state)
         ctx.reply(b(_("Vướng mắc gì? Xin ghi ngắn gọn để Văn phòng NTM huyện hỗ trợ.")))
         return
     await _save(ctx, task, state, status)
@@ -412,7 +415,7 @@ async def _save(
 
 
 class Marking:
-    kind = KIND
+    state = TaskDialog
 
     def allows(self, ctx: Context) -> bool:
         state = _state(ctx)
@@ -431,14 +434,14 @@ class Marking:
             return
         word = fold(text).strip(" .!")
         typed = (ctx.incoming.text or text).strip()
-        if state.step == "status":
+        if state.step is TaskStep.STATUS:
             status = status_from_words(text)
             if status is None:
                 ctx.reply(_("Xin chọn một tình trạng trong danh sách."))
                 await _ask_status(ctx, task, state)
                 return
             await _chosen(ctx, state, status)
-        elif state.step == "percent":
+        elif state.step is TaskStep.PERCENT:
             number = word.rstrip("%").strip()
             if number.isdigit():
                 if int(number) > 100:
@@ -468,5 +471,5 @@ class Marking:
     async def remind(self, ctx: Context) -> None:
         state = _state(ctx)
         task = ctx.deps.kb.task(state.task) if state else None
-        if state is not None and task is not None and state.step == "status":
+        if state is not None and task is not None and state.step is TaskStep.STATUS:
             await _ask_status(ctx, task, state)

@@ -75,11 +75,11 @@ def test_a_state_written_by_an_earlier_version_loads() -> None:
         "confirmed": {"population": 12500},
         "something_old": 1,
     }
-    state = ReportState.load(stored)
+    state = ReportState.load("report", stored)
     assert state is not None
     assert state.mode is Mode.EDIT_FIELD and state.check is not None
     assert isinstance(state.check.value, int)  # an integer stays an integer
-    assert ReportState.load(state.dump()) == state
+    assert ReportState.load("report", state.dump()) == state
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_a_state_written_by_an_earlier_version_loads() -> None:
     ],
 )
 def test_a_damaged_state_does_not_load(stored: dict[str, object]) -> None:
-    assert ReportState.load(stored) is None
+    assert ReportState.load("report", stored) is None
 
 
 async def test_a_damaged_dialog_ends_with_an_explanation_and_nothing_stored(
