@@ -61,7 +61,14 @@ def build_conversation(deps: Deps) -> Conversation:
         web_access,
     ):
         module.setup(conversation)
-    ReportDialog().setup(conversation)
+    reports = ReportDialog()
+    reports.setup(conversation)
+    # Free text that no command, button or open dialog took, in this order:
+    conversation.free_text = [
+        reports.by_words,  # "báo cáo BHYT" begins that form
+        registration.typed_code,  # a bare invite code joins
+        basic.question,  # anything else is a question about the plan
+    ]
     return conversation
 
 

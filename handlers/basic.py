@@ -35,7 +35,13 @@ def setup(conv: Conversation) -> None:
     conv.command("huy", cancel, N_("Hủy thao tác đang làm"), aliases=("cancel", "thoat"))
     conv.action("lang", lang_action)
     conv.action("menu", menu_action)
-    conv.fallback = ask
+
+
+async def question(ctx: Context, text: str) -> bool:
+    """Free text nothing else took is a question about the plan (the last free-text
+    handler: it answers everything)."""
+    await ask(ctx, text)
+    return True
 
 
 async def ask(ctx: Context, text: str) -> None:

@@ -209,6 +209,8 @@ class Context:
 
 
 CommandHandler = Callable[[Context, str], Awaitable[None]]
+# Free text no command, button or dialog took: ``True`` if this handler answered it.
+FreeTextHandler = Callable[[Context, str], Awaitable[bool]]
 ActionHandler = Callable[[Context, str], Awaitable[None]]
 
 
@@ -255,7 +257,9 @@ class Conversation:
         self.aliases: dict[str, str] = {}
         self.actions: dict[str, ActionSpec] = {}
         self.dialogs: dict[str, DialogHandler] = {}
-        self.fallback: CommandHandler | None = None
+        # Tried in this order (one explicit list, set by bot.app.build_conversation); the
+        # last one answers everything (a question about the plan).
+        self.free_text: list[FreeTextHandler] = []
         self.after_hooks: list[Callable[[Context], Awaitable[None]]] = []
 
     # -- registration -----------------------------------------------------------------------
@@ -405,8 +409,9 @@ class Conversation:
                 await handler.on_text(ctx, text)
                 return
             await ctx.end_dialog()
-        if self.fallback is not None:
-            await self.fallback(ctx, text)
+        for handle in self.free_text:
+            if await handle(ctx, text):
+                return
 
     async def run_command(self, ctx: Context, name: str, args: str) -> None:
         _ = ctx.tr

@@ -167,21 +167,19 @@ def setup(conv: Conversation) -> None:
     )
     conv.action("inv", invite_action, roles=ADMINS, private_only=True)
     conv.action("rev", revoke_action, roles=ADMINS, private_only=True)
-    previous = conv.fallback
 
-    async def code_or_question(ctx: Context, text: str) -> None:
-        code = text.strip().upper()
-        # A bare code (Zalo has no deep links) joins; one that only looks like a code joins
-        # (and counts as a wrong code) if it has a digit, as every plausible guess has: a
-        # plain eight-letter word stays a question.
-        if looks_like_code(code) and (
-            any(ch.isdigit() for ch in code) or await InviteRepo(ctx.deps.db).get(code)
-        ):
-            await join(ctx, code)
-        elif previous is not None:
-            await previous(ctx, text)
 
-    conv.fallback = code_or_question
+async def typed_code(ctx: Context, text: str) -> bool:
+    """A bare invite code typed (Zalo has no deep links) joins. One that only looks like a
+    code joins (and counts as a wrong code) if it has a digit, as every plausible guess has:
+    a plain eight-letter word stays a question."""
+    code = text.strip().upper()
+    if looks_like_code(code) and (
+        any(ch.isdigit() for ch in code) or await InviteRepo(ctx.deps.db).get(code)
+    ):
+        await join(ctx, code)
+        return True
+    return False
 
 
 async def start(ctx: Context, args: str) -> None:

@@ -105,21 +105,17 @@ class ReportDialog:
         )
         conv.action("rep", self.on_action, roles=REPORTERS, private_only=True)
         conv.dialog(self)
-        previous = conv.fallback
 
-        async def by_words(ctx: Context, text: str) -> None:
-            """ "báo cáo BHYT", "tôi muốn báo cáo bhyt", or "BHYT" typed at the form menu."""
-            if ctx.role in REPORTERS and not ctx.incoming.is_group:
-                form = form_named(ctx, text)
-                if form is not None and (
-                    _ASKS_TO_REPORT.match(fold(text)) or await _at_form_menu(ctx)
-                ):
-                    await self.start(ctx, form.id)
-                    return
-            if previous is not None:
-                await previous(ctx, text)
-
-        conv.fallback = by_words
+    async def by_words(self, ctx: Context, text: str) -> bool:
+        """ "báo cáo BHYT", "tôi muốn báo cáo bhyt", or "BHYT" typed at the form menu
+        (free text: it begins that form)."""
+        if ctx.role not in REPORTERS or ctx.incoming.is_group:
+            return False
+        form = form_named(ctx, text)
+        if form is None or not (_ASKS_TO_REPORT.match(fold(text)) or await _at_form_menu(ctx)):
+            return False
+        await self.start(ctx, form.id)
+        return True
 
     # -- entry --------------------------------------------------------------------------------
     async def start(self, ctx: Context, args: str) -> None:

@@ -228,10 +228,10 @@ async def test_errors_are_apologised_and_logged_with_the_update_id(
     async with running_bot(monkeypatch, fake_telegram, tmp_path) as runtime:
         assert runtime.app is not None
 
-        async def broken(ctx: object, text: str) -> None:
+        async def broken(ctx: object, text: str) -> bool:
             raise RuntimeError("simulated bug")
 
-        runtime.app.conversation.fallback = broken
+        runtime.app.conversation.free_text = [broken]
         with caplog.at_level(logging.ERROR):
             update_id = fake_telegram.push_text(USER, "câu hỏi bất kỳ")
             [answer] = await fake_telegram.wait_for(USER, 1)
