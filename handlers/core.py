@@ -57,6 +57,10 @@ ADMINS = frozenset({ADMIN})
 OFFICE = frozenset({ADMIN, STAFF})
 PEOPLE = frozenset({ADMIN, STAFF, OFFICER, UNIT})  # everyone registered
 COMMUNE_PEOPLE = frozenset({ADMIN, STAFF, OFFICER})  # who see and report a commune's figures
+DIALOG_UNREADABLE = N_(
+    "Phần bạn đang làm dở không tiếp tục được nữa nên đã kết thúc; nội dung chưa gửi không "
+    "được lưu. Xin bắt đầu lại."
+)
 # Typed in any dialog, these cancel it like /huy (folded: no diacritics, lower case).
 CANCEL_WORDS = frozenset({"huy", "/huy", "cancel", "huy bo", "thoat"})
 MENU_TTL = dt.timedelta(days=2)
@@ -147,7 +151,7 @@ class Context:
 
     @property
     def is_office(self) -> bool:
-        return self.role in (ADMIN, STAFF)
+        return self.role in OFFICE
 
     @property
     def is_officer(self) -> bool:
@@ -326,11 +330,14 @@ class Conversation:
         # Dialogs (reports, announcements, one's name) live in the private chat: what the
         # person says in a group is never an answer to them.
         ctx.dialog = None if incoming.is_group else await deps.dialogs.get(user.id)
-        if ctx.dialog is not None and self._lapsed(ctx, ctx.dialog):
+        if ctx.dialog is not None and ctx.now - ctx.dialog.updated_at > deps.dialog_ttl:
             handler = self.dialogs.get(ctx.dialog.kind)
             await ctx.end_dialog()
             if handler is not None:
                 await handler.on_expired(ctx)
+        elif ctx.dialog is not None and not self._readable(ctx.dialog):
+            await ctx.end_dialog()
+            ctx.reply(ctx.tr(DIALOG_UNREADABLE))
         ended = await self._end_disallowed_dialog(ctx)
         if not ended or parse_command(incoming.text or "") is not None:
             await self._dispatch(ctx)  # a command still runs; a dialog answer does not
@@ -350,13 +357,11 @@ class Conversation:
             return UNIT
         return GUEST
 
-    def _lapsed(self, ctx: Context, dialog: DialogRow) -> bool:
-        """Expired, or a state its dialog no longer reads (damaged, or written by a version
-        with other steps): either way it ends, with the dialog's own explanation."""
-        if ctx.now - dialog.updated_at > self.deps.dialog_ttl:
-            return True
+    def _readable(self, dialog: DialogRow) -> bool:
+        """Whether its dialog still reads the stored state (not damaged, not written by a
+        version with other steps); one that does not is ended, never a crash."""
         handler = self.dialogs.get(dialog.kind)
-        return handler is not None and handler.state.load(dialog.kind, dialog.state) is None
+        return handler is None or handler.state.load(dialog.kind, dialog.state) is not None
 
     async def _end_disallowed_dialog(self, ctx: Context) -> bool:
         """End an open dialog the user may no longer go on with (revoked, moved, demoted).

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.cells import append_row, csv_row, finish, sheet_name
-from handlers.core import Context
 from handlers.export_tasks import TaskExport, add_task_sheets
+from handlers.reader import Reader
 from handlers.report_view import period_label
 from knowledge.collation import vi_key
 from knowledge.forms import Computed, Form, FormField
@@ -55,7 +55,7 @@ class Column:
 class Exporter:
     def __init__(
         self,
-        ctx: Context,
+        ctx: Reader,
         reports: list[Report],
         communes: dict[int, Commune],
         names: dict[int, str],
@@ -383,7 +383,7 @@ class Exporter:
 
 
 def export_reports(
-    ctx: Context,
+    ctx: Reader,
     reports: list[Report],
     communes: dict[int, Commune],
     names: dict[int, str],

@@ -28,6 +28,7 @@ from handlers.digest import (
 from handlers.export import export_reports
 from handlers.export_tasks import TaskExport
 from handlers.i18n import N_
+from handlers.reader import Reader
 from handlers.readmodel.criteria import load_board
 from handlers.report_view import changed_values, display_value, period_label
 from handlers.richtext import Doc, b, it
@@ -84,7 +85,7 @@ def setup(conv: Conversation) -> None:
     conv.action("xa", commune_action, roles=READERS, private_only=True)
 
 
-def _date(ctx: Context, day: dt.date) -> str:
+def _date(ctx: Reader, day: dt.date) -> str:
     return format_date(day, "dd/MM/yyyy", locale=ctx.lang)
 
 
@@ -239,7 +240,7 @@ async def _show_changes(ctx: Context, doc: Doc, repo: ReportRepo, report: Report
         doc.add("     ", it(ctx.tr("(không đổi giá trị nào)")))
 
 
-async def _names(ctx: Context, user_ids: list[int]) -> dict[int, str]:
+async def _names(ctx: Reader, user_ids: list[int]) -> dict[int, str]:
     names: dict[int, str] = {}
     for user_id in set(user_ids):
         user = await ctx.deps.users.by_id(user_id)
@@ -248,7 +249,7 @@ async def _names(ctx: Context, user_ids: list[int]) -> dict[int, str]:
     return names
 
 
-def _title(ctx: Context, report: Report) -> str:
+def _title(ctx: Reader, report: Report) -> str:
     form = ctx.deps.kb.forms.get(report.form_id)
     title = report.form_id if form is None else (form.title_en if ctx.lang == "en" else form.title)
     if report.subject:
@@ -258,7 +259,7 @@ def _title(ctx: Context, report: Report) -> str:
     return f"{title} ({period})" if period else title
 
 
-def _report_line(ctx: Context, report: Report, names: dict[int, str]) -> tuple[Any, ...]:
+def _report_line(ctx: Reader, report: Report, names: dict[int, str]) -> tuple[Any, ...]:
     _ = ctx.tr
     local = report.submitted_at.astimezone(ctx.now.tzinfo)
     when = format_datetime(local, "dd/MM/yyyy HH:mm", locale=ctx.lang)
@@ -278,7 +279,7 @@ def _report_line(ctx: Context, report: Report, names: dict[int, str]) -> tuple[A
     )
 
 
-def _answers_brief(ctx: Context, report: Report) -> list[str]:
+def _answers_brief(ctx: Reader, report: Report) -> list[str]:
     form = ctx.deps.kb.forms.get(report.form_id)
     if form is None:
         return []
@@ -303,7 +304,7 @@ def _answers_brief(ctx: Context, report: Report) -> list[str]:
     return parts
 
 
-async def build_export(ctx: Context) -> tuple[bytes, bytes, int]:
+async def build_export(ctx: Reader) -> tuple[bytes, bytes, int]:
     """The workbook and the CSV of every report (with the tasks and criteria sheets), and
     how many reports: what /xuat sends and the web view downloads."""
     repo = ReportRepo(ctx.deps.db)
@@ -318,7 +319,7 @@ async def build_export(ctx: Context) -> tuple[bytes, bytes, int]:
     return xlsx, csv_bytes, len(reports)
 
 
-def export_name(ctx: Context, extension: str) -> str:
+def export_name(ctx: Reader, extension: str) -> str:
     return f"bao-cao-ntm-{ctx.today.strftime('%Y%m%d')}.{extension}"
 
 

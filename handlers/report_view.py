@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 from handlers.core import Context
 from handlers.form_actions import PickIndicator, encode
 from handlers.i18n import N_, Tr
+from handlers.reader import Reader
 from handlers.richtext import b
 from handlers.types import Choice
 from knowledge.base import KnowledgeBase
@@ -43,7 +44,7 @@ def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def display_value(ctx: Context, item: FormField, value: Any) -> str:
+def display_value(ctx: Reader, item: FormField, value: Any) -> str:
     return value_text(ctx.tr, ctx.deps.kb, item, value)
 
 
@@ -70,7 +71,7 @@ def value_text(tr: Tr, kb: KnowledgeBase, item: FormField, value: Any) -> str:
     return str(value)
 
 
-def figure_label(ctx: Context, form: Form, key: str) -> str:
+def figure_label(ctx: Reader, form: Form, key: str) -> str:
     return figure_name(ctx.tr, form, key)
 
 
@@ -82,7 +83,7 @@ def figure_name(tr: Tr, form: Form, key: str) -> str:
     return item.label_en if tr.en else item.label
 
 
-def figure_value(ctx: Context, form: Form, key: str, values: dict[str, Any]) -> str:
+def figure_value(ctx: Reader, form: Form, key: str, values: dict[str, Any]) -> str:
     return figure_text(ctx.tr, ctx.deps.kb, form, key, values)
 
 
@@ -130,7 +131,7 @@ def target_phrase(tr: Tr, form: Form, target: Target) -> str:
     return tr(_TARGET_WORDS[target.op], value=shown)
 
 
-def changed_values(ctx: Context, form: Form, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def changed_values(ctx: Reader, form: Form, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """ "Số dân: 12.500 → 12.000" for every field whose value changed."""
     changes = []
     for key in dict.fromkeys([*old, *new]):
@@ -147,7 +148,7 @@ def changed_values(ctx: Context, form: Form, old: dict[str, Any], new: dict[str,
     return changes
 
 
-def target_lines(ctx: Context, form: Form, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+def target_lines(ctx: Reader, form: Form, values: dict[str, Any]) -> list[tuple[Any, ...]]:
     _ = ctx.tr
     lines: list[tuple[Any, ...]] = []
     en = ctx.lang == "en"
@@ -163,12 +164,12 @@ def target_lines(ctx: Context, form: Form, values: dict[str, Any]) -> list[tuple
     return lines
 
 
-async def submitter_name(ctx: Context, user_id: int) -> str:
+async def submitter_name(ctx: Reader, user_id: int) -> str:
     user = await ctx.deps.users.by_id(user_id)
     return str(user_id) if user is None else user.name
 
 
-def local_time(ctx: Context, moment: dt.datetime) -> str:
+def local_time(ctx: Reader, moment: dt.datetime) -> str:
     return format_datetime(moment.astimezone(ctx.now.tzinfo), "HH:mm dd/MM/yyyy", locale=ctx.lang)
 
 

@@ -47,16 +47,16 @@ def test_a_state_reads_back_typed_and_refuses_other_kinds_and_bad_steps() -> Non
 
 
 @pytest.mark.parametrize(
-    ("kind", "stored", "who", "says"),
+    ("kind", "stored", "who"),
     [
-        ("profile", {"step": "nickname"}, "o1", "họ tên"),
-        ("announce", {"step": "audience", "text": 5}, "admin", "Thông báo"),
-        ("task", {"task": "t1", "step": "when"}, "o1", "/viec"),
-        ("report", {"mode": "fields", "commune_id": "x"}, "o1", "/baocao"),
+        ("profile", {"step": "nickname"}, "o1"),
+        ("announce", {"step": "audience", "text": 5}, "admin"),
+        ("task", {"task": "t1", "step": "when"}, "o1"),
+        ("report", {"mode": "fields", "commune_id": "x"}, "o1"),
     ],
 )
-async def test_a_damaged_state_ends_its_dialog_with_its_own_words(
-    tmp_path: Path, kind: str, stored: dict[str, object], who: str, says: str
+async def test_a_damaged_state_ends_its_dialog_politely(
+    tmp_path: Path, kind: str, stored: dict[str, object], who: str
 ) -> None:
     async with harness(tmp_path) as h:
         await h.register("admin", "o1", "Dân Lực", name="Lê Văn Bình")
@@ -66,7 +66,7 @@ async def test_a_damaged_state_ends_its_dialog_with_its_own_words(
         h.app.deps.dialogs.forget()
         replies = await h.say(who, "hạn BHYT")
         text = "\n".join(r.text for r in replies)
-        assert says in text, text
+        assert "không tiếp tục được nữa" in text, text
         assert "30/09/2021" in text  # the question itself is still answered
         assert await h.app.deps.dialogs.get(user.id) is None
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from handlers.core import GUEST, Context, Conversation, Deps
-from handlers.types import Incoming
+from handlers.core import GUEST, OFFICE, OFFICER, UNIT, Conversation, Deps
+from handlers.reader import OfficeReader
 from storage.reports import AuditLog
 from storage.users import User
 from storage.web import LinkProblem, SignInAttempts, WebLinkRepo, WebSession, WebSessionRepo
@@ -38,24 +38,26 @@ SECURITY_HEADERS = {
 
 @dataclass
 class Viewer:
-    """The signed-in person as of this request, with a chat ``Context`` (their role, language,
-    today) so the pages render with the same wording, numbers and dates as the chat."""
+    """The signed-in person as of this request: their role as it is now, and a reader in
+    their language (today, the time zone) so the pages word figures and dates as the chat
+    does."""
 
     user: User
     session: WebSession
-    ctx: Context
+    role: str  # a handlers.core.Role value
+    reader: OfficeReader
 
     @property
     def is_office(self) -> bool:
-        return self.ctx.is_office
+        return self.role in OFFICE
 
     @property
     def is_officer(self) -> bool:
-        return self.ctx.is_officer
+        return self.role == OFFICER
 
     @property
     def is_unit(self) -> bool:
-        return self.ctx.is_unit
+        return self.role == UNIT
 
 
 class Stop(Exception):
@@ -197,9 +199,7 @@ class Auth:
         await sessions.seen(session, now)
         lang = request.cookies.get(LANG_COOKIE) or user.lang or self.deps.default_lang
         lang = lang if lang in ("vi", "en") else self.deps.default_lang
-        incoming = Incoming("web", str(user.id), f"web:{user.id}")
-        ctx = Context(self.deps, self.conversation, incoming, user, role, lang, now)
-        return Viewer(user, session, ctx)
+        return Viewer(user, session, role, OfficeReader(self.deps, lang, now))
 
     async def sign_out(self, request: web.Request, viewer: Viewer) -> bool:
         """End this session if the form carries its CSRF token."""

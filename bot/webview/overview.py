@@ -30,6 +30,7 @@ from handlers.readmodel.criteria import (
 from handlers.task_view import Progress, load_progress
 from knowledge.forms import Form
 from storage.communes import Commune
+from storage.overview import OverviewQueries
 from storage.reports import Report, ReportRepo
 
 
@@ -83,18 +84,10 @@ class Overview:
 
     async def _counts(self) -> None:
         """How many communes never reported; whether the chart has anything to draw."""
-        self.never = int(
-            await self.deps.db.fetchval(
-                "SELECT count(*) FROM communes c WHERE active = 1 AND NOT EXISTS"
-                " (SELECT 1 FROM reports_current r WHERE r.commune_id = c.id)"
-            )
-        )
+        queries = OverviewQueries(self.deps.db)
+        self.never = await queries.communes_never_reported()
         form = chart_form(self.deps.kb)
-        self.has_chart = form is not None and bool(
-            await self.deps.db.fetchval(
-                "SELECT count(*) FROM reports_current WHERE form_id = ?", (form.id,)
-            )
-        )
+        self.has_chart = form is not None and bool(await queries.current_reports_of(form.id))
 
     # -- a new state ------------------------------------------------------------------------
     async def after(self, state: DataState, tz: dt.tzinfo | None) -> Overview:
@@ -120,11 +113,10 @@ class Overview:
         """The task marks made since this overview was read were all made by ``reports``."""
         if state.progress == self.state.progress:
             return True
-        rows = await self.deps.db.fetchall(
-            "SELECT report_id FROM task_progress WHERE id > ? AND id <= ?",
-            (self.state.progress, state.progress),
+        made_by = await OverviewQueries(self.deps.db).reports_marking_tasks(
+            self.state.progress, state.progress
         )
-        return all(row["report_id"] in reports for row in rows)
+        return made_by <= set(reports)
 
     async def _with_added(
         self, state: DataState, added: list[Report], progress: Progress
@@ -233,17 +225,11 @@ class Overview:
 
 async def state_of(deps: Deps, today: dt.date, tz: dt.tzinfo | None) -> DataState:
     progress = await load_progress(deps.db, tz)
-    state = await deps.db.fetchone(
-        "SELECT (SELECT coalesce(max(id), 0) FROM reports) AS newest,"
-        " (SELECT count(*) FROM reports) AS reports,"
-        " (SELECT count(*) || ':' || coalesce(sum(id * active), 0) FROM communes) AS communes,"
-        " (SELECT max(updated_at) FROM users) AS people"
-    )
-    assert state is not None
+    marks = await OverviewQueries(deps.db).marks()
     return DataState(
-        int(state["newest"]),
-        int(state["reports"]),
-        f"{state['communes']}/{state['people']}",
+        marks.newest_report,
+        marks.reports,
+        f"{marks.communes}/{marks.people}",
         progress.version,
         today,
     )

@@ -17,11 +17,11 @@ from babel.numbers import format_decimal
 from bot.webview import tables
 from bot.webview.auth import LANG_COOKIE, Auth, Stop, Viewer
 from bot.webview.overview import Overview, state_of
-from handlers.core import Context
 from handlers.criteria_view import MARKS, reason, standing_word
 from handlers.digest import chart_form, digest_chart, load_digest_data
 from handlers.i18n import Tr
 from handlers.office import build_export, export_name
+from handlers.reader import Reader
 from handlers.readmodel.criteria import ORDER, Standing, load_board
 from handlers.report_view import changed_values, display_value, figure_name, period_label
 from handlers.task_board import completed_since, unit_tallies
@@ -30,6 +30,7 @@ from knowledge.base import COMMUNES
 from knowledge.form_rules import compute_all
 from knowledge.models import TaskEntry
 from storage.deadletters import DeadLetters
+from storage.overview import OverviewQueries
 from storage.reports import Report, ReportRepo, report_number
 from storage.sending import SendingRepo
 from storage.tasks import TaskMark, TaskStatus
@@ -65,8 +66,8 @@ class Pages:
     def render(
         self, name: str, request: web.Request, viewer: Viewer | None, status: int = 200, **ctx: Any
     ) -> web.Response:
-        lang = viewer.ctx.lang if viewer else self.deps.default_lang
-        tr = viewer.ctx.tr if viewer else _tr(self, lang)
+        lang = viewer.reader.lang if viewer else self.deps.default_lang
+        tr = viewer.reader.tr if viewer else _tr(self, lang)
         context = {"_": tr, "viewer": viewer, "lang": lang, **ctx}
         return aiohttp_jinja2.render_template(name, request, context, status=status)
 
@@ -94,7 +95,7 @@ class Pages:
         return viewer
 
     def denied(self, request: web.Request, viewer: Viewer) -> Stop:
-        _ = viewer.ctx.tr
+        _ = viewer.reader.tr
         return Stop(
             self.message(
                 request,
@@ -137,7 +138,7 @@ class Pages:
         viewer = await self.viewer_or_login(request)
         if not await self.auth.sign_out(request, viewer):
             raise self.denied(request, viewer)
-        _ = viewer.ctx.tr
+        _ = viewer.reader.tr
         response = self.message(
             request, None, _("Đã đăng xuất"), _("Gõ /web trong chat để đăng nhập lại."), 200
         )
@@ -158,7 +159,7 @@ class Pages:
             raise web.HTTPSeeOther(f"/web/xa/{viewer.user.commune_id}")
         if viewer.is_unit:
             raise web.HTTPSeeOther("/web/viec")
-        ctx = viewer.ctx
+        ctx = viewer.reader
         deps = self.deps
         forms = list(deps.kb.forms.values())
         overview = await self._overview_of(ctx)
@@ -217,7 +218,7 @@ class Pages:
             today=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),
         )
 
-    async def _overview_of(self, ctx: Context) -> Overview:
+    async def _overview_of(self, ctx: Reader) -> Overview:
         """The overview's data as of now: kept while nothing changed, brought up to date when
         only reports were added (their communes read again), read afresh otherwise."""
         tz = ctx.now.tzinfo
@@ -230,7 +231,7 @@ class Pages:
         return self._overview
 
     def _late(self, viewer: Viewer, progress: Any) -> list[TaskLine]:
-        ctx = viewer.ctx
+        ctx = viewer.reader
         kb = self.deps.kb
         lines = []
         for tally in unit_tallies(kb, progress, ctx.today):
@@ -241,7 +242,7 @@ class Pages:
     def _task_line(
         self, viewer: Viewer, task: TaskEntry, mark: TaskMark | None, owner: str
     ) -> TaskLine:
-        ctx = viewer.ctx
+        ctx = viewer.reader
         due = self.deps.kb.due(task)
         state = state_phrase(ctx.tr, mark, due, ctx.today, ctx.now.tzinfo)
         if is_done(mark):
@@ -264,13 +265,10 @@ class Pages:
         viewer = await self.viewer_or_login(request)
         if not viewer.is_office:
             raise self.denied(request, viewer)
-        ctx = viewer.ctx
-        version = str(
-            await self.deps.db.fetchval(
-                "SELECT coalesce(max(id), 0) || ':' || count(*) FROM reports"
-            )
-        )  # a report committed late with a lower id changes the count
-        key = (version, ctx.lang, ctx.today)
+        ctx = viewer.reader
+        marks = await OverviewQueries(self.deps.db).marks()
+        # a report committed late with a lower id changes the count
+        key = (f"{marks.newest_report}:{marks.reports}", ctx.lang, ctx.today)
         if key not in self._charts:
             data = await load_digest_data(self.deps, ctx.today, criteria=False)
             self._charts = {key: await asyncio.to_thread(digest_chart, self.deps.kb, data, ctx.tr)}
@@ -288,7 +286,7 @@ class Pages:
         commune = await self.deps.communes.get(commune_id)
         if commune is None:
             raise web.HTTPNotFound()
-        ctx = viewer.ctx
+        ctx = viewer.reader
         repo = ReportRepo(self.deps.db)
         history = await repo.history(commune.id, limit=500)
         names = await self.deps.users.names_of(r.submitted_by for r in history)
@@ -329,7 +327,7 @@ class Pages:
     ) -> list[dict[str, Any]]:
         """Each report series (form, subject, period) with its versions, newest first, and
         what each correction changed."""
-        ctx = viewer.ctx
+        ctx = viewer.reader
         kb = self.deps.kb
         by_id = {r.id: r for r in history}
         grouped: dict[tuple[str, str, str], list[Report]] = {}
@@ -385,12 +383,12 @@ class Pages:
     # -- tasks ---------------------------------------------------------------------------------
     async def tasks(self, request: web.Request) -> web.StreamResponse:
         viewer = await self.viewer_or_login(request)
-        ctx = viewer.ctx
+        ctx = viewer.reader
         kb = self.deps.kb
         progress = await load_progress(self.deps.db, ctx.now.tzinfo)
         groups: list[tuple[str, list[TaskLine]]] = []
         if viewer.is_officer:
-            commune = await ctx.commune()
+            commune = await self.deps.communes.get(viewer.user.commune_id or 0)
             assert commune is not None
             groups.append(
                 (
@@ -467,9 +465,9 @@ class Pages:
         kind = request.match_info["kind"]
         if kind not in ("xlsx", "csv"):
             raise web.HTTPNotFound()
-        xlsx, csv_bytes, _count = await build_export(viewer.ctx)
+        xlsx, csv_bytes, _count = await build_export(viewer.reader)
         body, mime = (xlsx, XLSX) if kind == "xlsx" else (csv_bytes, "text/csv")
-        name = export_name(viewer.ctx, kind)
+        name = export_name(viewer.reader, kind)
         return web.Response(
             body=body,
             content_type=mime,
@@ -480,7 +478,7 @@ class Pages:
         viewer = await self.viewer_or_login(request)
         if not viewer.is_office:
             raise self.denied(request, viewer)
-        ctx = viewer.ctx
+        ctx = viewer.reader
         repo = SendingRepo(self.deps.db)
         jobs = []
         for job in await repo.recent_jobs(5):
@@ -496,7 +494,7 @@ class Pages:
         return self.render("sending.html", request, viewer, jobs=jobs)
 
 
-def _chart_title(ctx: Context, kb: Any) -> str:
+def _chart_title(ctx: Reader, kb: Any) -> str:
     """The chart's heading: the charted figure of its form ("Tỷ lệ tham gia BHYT theo xã")."""
     form = chart_form(kb)
     if form is None or form.chart is None:
@@ -527,7 +525,7 @@ def _int(value: str | None, default: int) -> int:
     return number if -MAX_ID <= number <= MAX_ID else default
 
 
-def _number(ctx: Context, value: Any, unit: str | None) -> str:
+def _number(ctx: Reader, value: Any, unit: str | None) -> str:
     shown = format_decimal(round(float(value), 1), locale=ctx.lang)
     if unit == "%":
         return shown + "%"

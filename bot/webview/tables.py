@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from babel.dates import format_date
 
-from handlers.core import Context
+from handlers.reader import Reader
 from handlers.readmodel.criteria import CriteriaBoard, Standing
 from handlers.report_view import figure_label, figure_value
 from knowledge.collation import vi_key
@@ -88,7 +88,7 @@ def with_reports(current: Current, reports: Iterable[Report]) -> Current:
     return out
 
 
-def columns(ctx: Context, forms: Sequence[Form]) -> list[Column]:
+def columns(ctx: Reader, forms: Sequence[Form]) -> list[Column]:
     _ = ctx.tr
     cols = [Column("xa", _("Xã, thị trấn"))]
     for form in forms:
@@ -170,7 +170,7 @@ def _values(form: Form, report: Report) -> dict[str, Any]:
     return compute_all(form, report.answers)
 
 
-def write_text(ctx: Context, forms: Sequence[Form], page: Sequence[Row]) -> None:
+def write_text(ctx: Reader, forms: Sequence[Form], page: Sequence[Row]) -> None:
     """The cells' text in the viewer's language, for the rows shown."""
     for row in page:
         for form in forms:
