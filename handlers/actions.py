@@ -23,6 +23,11 @@ MAX_ACTION_BYTES = 64
 T = TypeVar("T")
 
 
+def prefix_of(text: str) -> str:
+    """The prefix an action's text begins with: which dialog's :class:`Actions` read it."""
+    return text.partition(":")[0]
+
+
 class Actions:
     """The actions of one dialog, under one prefix ("task", "inv")."""
 
@@ -54,7 +59,7 @@ class Actions:
 
     def decode(self, text: str) -> Any | None:
         prefix, _, rest = text.partition(":")
-        if prefix != self.prefix:
+        if prefix != self.prefix:  # (what prefix_of reads)
             return None
         name, _, arguments = rest.partition(":")
         cls = self._by_name.get(name) if name else None

@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 from rapidfuzz import fuzz
 
+from handlers.actions import prefix_of
 from handlers.dialog_state import DialogState
 from handlers.i18n import LANGS, N_, Tr, Translator
 from handlers.richtext import Doc, Part, Span
@@ -440,8 +441,7 @@ class Conversation:
             await self._remind(ctx)
 
     async def run_action(self, ctx: Context, action: str) -> None:
-        prefix = action.split(":", 1)[0]
-        entry = self.actions.get(prefix)
+        entry = self.actions.get(prefix_of(action))
         _ = ctx.tr
         if entry is None:
             ctx.reply(_("Lựa chọn này không còn hiệu lực. Gõ /help để bắt đầu lại."))

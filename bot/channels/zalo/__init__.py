@@ -10,13 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel, ChannelEnv, SharedClients
+from bot.channels.zalo.names import BOT_CHANNEL, OA_CHANNEL
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.sender import Transport
-
-BOT_CHANNEL = "zalo_bot"
-OA_CHANNEL = "zalo_oa"
 
 
 def _admins_of(channel: str, settings: Settings) -> set[tuple[str, str]]:

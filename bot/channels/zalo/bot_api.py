@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.zalo import BOT_CHANNEL
+from bot.channels.zalo.names import BOT_CHANNEL
 from bot.channels.zalo.shape import obj
 from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, text_with_numbered_choices
 from bot.files import FileLinks

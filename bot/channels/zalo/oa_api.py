@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.zalo import OA_CHANNEL
+from bot.channels.zalo.names import OA_CHANNEL
 from bot.channels.zalo.shape import obj
 from bot.channels.zalo.text import NO_FILES, TEXT_LIMIT, split_text, text_with_numbered_choices
 from bot.files import FileLinks
