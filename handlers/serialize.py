@@ -36,6 +36,8 @@ def reply_to_payload(reply: Reply, context: dict[str, Any] | None = None) -> dic
     }
     if not reply.preview:
         payload["preview"] = False
+    if reply.listed:
+        payload["listed"] = True
     for name in ("photo", "document"):
         attachment: Attachment | None = getattr(reply, name)
         if attachment is not None:
@@ -74,5 +76,6 @@ def reply_from_payload(payload: dict[str, Any]) -> tuple[Reply, dict[str, Any]]:
         document=attachments.get("document"),
         edit=bool(payload.get("edit")),
         preview=bool(payload.get("preview", True)),
+        listed=bool(payload.get("listed", False)),
     )
     return reply, dict(payload.get("context") or {})

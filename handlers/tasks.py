@@ -200,7 +200,7 @@ def _commune_tasks(
         doc.bullet(f"{n}. ", *_line(ctx, task, mark))
         rows.append([_pick_button(ctx, n, task, commune_id)])
     doc.add(it(_("Chọn một việc để cập nhật tình trạng.")))
-    ctx.reply(doc, rows)
+    ctx.reply(doc, rows, listed=True)
 
 
 def _unit_tasks(
@@ -237,7 +237,7 @@ def _unit_tasks(
         doc.add(it(_("Chọn một việc để cập nhật tình trạng.")))
     if then is not None and then.lines:
         doc.blank().extend(then)
-    ctx.reply(doc, rows)
+    ctx.reply(doc, rows, listed=True)
 
 
 async def _unit_criteria(ctx: Context, unit: str) -> Doc:

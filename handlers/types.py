@@ -48,6 +48,9 @@ class Reply:
     # Let the platform fetch the links in it to draw a preview (off for one-time links: the
     # fetch would be the link's one use).
     preview: bool = True
+    # The doc already shows every choice under the number it is answered with (a numbered
+    # list of tasks): channels without buttons do not list the choices a second time.
+    listed: bool = False
 
     @property
     def text(self) -> str:

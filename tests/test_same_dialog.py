@@ -22,7 +22,7 @@ from storage.invites import InviteRepo
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZaloBot, FakeZaloOA
 from tests.telegram_util import running_bot
-from tests.zalo_util import number_of, running_zalo, webhook_url
+from tests.zalo_util import number_of, running_zalo, webhook_url, zalo_env
 
 pytestmark = pytest.mark.slow  # real servers on 127.0.0.1 or the bot as its own process
 
@@ -132,25 +132,35 @@ class ConsoleDriver:
 
 @asynccontextmanager
 async def driver_for(
-    channel: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    channel: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, admin: bool = False
 ) -> AsyncIterator[Driver]:
+    """The user ``USER`` on ``channel``; an administrator there if ``admin``."""
     async with AsyncExitStack() as stack:
         if channel == "telegram":
             tg = await FakeTelegram().start()
             stack.push_async_callback(tg.stop)
-            runtime = await stack.enter_async_context(running_bot(monkeypatch, tg, tmp_path))
+            extra = {"NTM_ADMIN_IDS": USER} if admin else {}
+            runtime = await stack.enter_async_context(
+                running_bot(monkeypatch, tg, tmp_path, **extra)
+            )
             assert runtime.app is not None
             yield TelegramDriver(runtime.app, tg)
         elif channel == "zalo_bot":
             z = await FakeZaloBot().start()
             stack.push_async_callback(z.stop)
-            runtime = await stack.enter_async_context(running_zalo(monkeypatch, tmp_path, bot=z))
+            env = zalo_env(tmp_path, bot=z) | _zalo_admin(admin)
+            runtime = await stack.enter_async_context(
+                running_zalo(monkeypatch, tmp_path, bot=z, env=env)
+            )
             assert runtime.app is not None
             yield ZaloBotDriver(runtime.app, z)
         elif channel == "zalo_oa":
             oa = await FakeZaloOA().start()
             stack.push_async_callback(oa.stop)
-            runtime = await stack.enter_async_context(running_zalo(monkeypatch, tmp_path, oa=oa))
+            env = zalo_env(tmp_path, oa=oa) | _zalo_admin(admin)
+            runtime = await stack.enter_async_context(
+                running_zalo(monkeypatch, tmp_path, oa=oa, env=env)
+            )
             assert runtime.app is not None
             yield ZaloOADriver(runtime.app, oa, webhook_url(runtime, "/zalo/oa"))
         else:
@@ -158,6 +168,10 @@ async def driver_for(
             monkeypatch.setenv("NTM_TODAY", "2021-10-15")
             app = await stack.enter_async_context(open_app(load_settings()))
             yield ConsoleDriver(app)
+
+
+def _zalo_admin(admin: bool) -> dict[str, str]:
+    return {"NTM_ZALO_ADMIN_IDS": f"bot:{USER},oa:{USER}"} if admin else {}
 
 
 @pytest.mark.parametrize("channel", ["telegram", "zalo_bot", "zalo_oa", "console"])
@@ -191,3 +205,81 @@ async def test_the_same_report_dialog_on_every_channel(
         assert report["channel"] == channel
         assert report["commune_id"] == commune.id
         assert '"population": 9000' in report["answers"] and '"insured": 8600' in report["answers"]
+
+
+async def _officer_of_dan_luc(user: Driver) -> None:
+    """``user`` joins Dân Lực with an invite and gives a name."""
+    app = user.app
+    commune = next(c for c in await app.deps.communes.all() if c.name == "Dân Lực")
+    admin = await app.deps.users.ensure("test", "admin")
+    now = app.clock.now()
+    await InviteRepo(app.db).create(
+        "DLUC2345", "officer", commune.id, admin.id, now, now + dt.timedelta(days=1)
+    )
+    assert "họ và tên" in await user.say("/start DLUC2345")
+    assert "Chức vụ" in await user.say("Lê Văn Bình")
+    assert "Kiểm tra lại" in await user.say("bỏ qua")
+    assert "Đã lưu: Lê Văn Bình" in await user.choose("Đúng, lưu lại")
+
+
+@pytest.mark.parametrize("channel", ["telegram", "zalo_bot", "zalo_oa"])
+async def test_the_task_and_report_steps_people_tripped_on(
+    channel: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """/viec takes statuses as people type them, keeps a share written in a note and says it
+    back, shows one list with one numbering even with a question pending; a report takes
+    spoken numbers ("một vạn hai" is 12.000)."""
+    async with driver_for(channel, monkeypatch, tmp_path) as user:
+        await _officer_of_dan_luc(user)
+        tasks = await user.say("/viec")
+        assert "1. Tỷ lệ người dân tham gia BHYT" in tasks
+        assert "Tình trạng hiện nay?" in await user.say("1")
+        done = await user.say("xong rồi")
+        assert "Đã cập nhật: Tỷ lệ người dân tham gia BHYT" in done and "đã hoàn thành" in done
+
+        assert "đã hoàn thành" in await user.say("/viec")
+        assert "Tình trạng hiện nay?" in await user.say("2")
+        listed = await user.say("/viec")  # a status question pending: one list, not two
+        assert "Tình trạng hiện nay?" not in listed
+        assert listed.count("1. Tỷ lệ người dân tham gia BHYT") == 1
+        asked = await user.say("3")
+        assert "Tình trạng hiện nay?" in asked and "quy hoạch xây dựng xã" in asked
+        assert "phần trăm" in await user.choose("Đang thực hiện")
+        noted = await user.say("da xong 5 xa, dat khoang 40 %")
+        assert "40%" in noted and "Ghi chú: da xong 5 xa" in noted
+        [mark] = await user.app.db.fetchall(
+            "SELECT * FROM task_progress WHERE status = 'in_progress'"
+        )
+        assert mark["percent"] == 40
+
+        assert "Chọn mẫu báo cáo" in await user.say("/baocao")
+        assert "Câu 1/2" in await user.choose("Tỷ lệ người dân tham gia BHYT")
+        spoken = await user.say("mot van hai")
+        assert "12.000" in spoken and "Câu 2/2" in spoken
+
+
+@pytest.mark.parametrize("channel", ["telegram", "zalo_bot"])
+async def test_the_office_steps_people_tripped_on(
+    channel: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """/moi: an unconfirmed invite is named when the next command comes, an office-staff code
+    is confirmed like the others; the office's /viec: the number typed after a task is done
+    is the number shown."""
+    async with driver_for(channel, monkeypatch, tmp_path, admin=True) as user:
+        invites = "SELECT role FROM invites"
+        assert "Tạo mã mời cho cán bộ xã Dân Lực?" in await user.say("/moi Dân Lực")
+        named = await user.say("/moi Thọ Bình")
+        assert "Dân Lực ở tin trước chưa được tạo" in named
+        staff = await user.say("/moi văn phòng")
+        assert "Tạo mã mời cho cán bộ Văn phòng NTM huyện?" in staff and "Thọ Bình" in staff
+        assert await user.app.db.fetchall(invites) == []  # nothing made without a tap
+        assert "Mã mời cán bộ Văn phòng NTM huyện" in await user.choose("Tạo mã")
+        assert [r["role"] for r in await user.app.db.fetchall(invites)] == ["staff"]
+
+        assert "Việc của các đơn vị theo Kế hoạch" in await user.say("/viec")
+        assert "Tình trạng hiện nay?" in await user.say("1")
+        assert "Đã cập nhật" in await user.say("xong")
+        listed = await user.say("/viec")
+        assert "14. Hoàn thiện hồ sơ tiêu chí cấp xã 18.5" in listed
+        picked = await user.say("14")
+        assert "Tình trạng hiện nay?" in picked and "18.5" in picked and "Phòng Tư pháp" in picked

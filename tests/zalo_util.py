@@ -65,7 +65,7 @@ def webhook_url(runtime: Runtime, path: str) -> str:
 def number_of(text: str, label: str) -> str:
     """The number a numbered option is offered under (``3. Tỷ lệ người dân …`` → ``3``)."""
     for line in text.splitlines():
-        found = re.match(r"\s*(\d+)\.\s+(.*)$", line)
+        found = re.match(r"\s*(?:•\s*)?(\d+)\.\s+(.*)$", line)  # a listed item too
         if found and found[2].startswith(label):
             return found[1]
     raise AssertionError(f"no option {label!r} in {text!r}")
