@@ -115,7 +115,9 @@ class ZaloPeople:
 
     async def press(self, who: Any, label: str, expect: str) -> str:
         offered = next(
-            t for t in reversed(self.fake.texts(str(who))) if re.search(r"^\s*\d+\. ", t, re.M)
+            t
+            for t in reversed(self.fake.texts(str(who)))
+            if re.search(r"^\s*(?:•\s*)?\d+\. ", t, re.M)
         )
         return await self.say(who, number_of(offered, label), expect)
 

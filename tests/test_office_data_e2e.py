@@ -136,7 +136,9 @@ class ZaloBotChat:
 
     async def choose(self, who: str, label: str, expect: str) -> str:
         offered = next(
-            t for t in reversed(self.fake.texts(self.ids[who])) if re.search(r"^\s*\d+\. ", t, re.M)
+            t
+            for t in reversed(self.fake.texts(self.ids[who]))
+            if re.search(r"^\s*(?:•\s*)?\d+\. ", t, re.M)
         )
         return await self.say(who, number_of(offered, label), expect)
 
