@@ -18,6 +18,7 @@ from bot.sender import Rejected, RetryLater, Transport, Unreachable
 from handlers.core import Delivery, Processor
 from handlers.serialize import replies_from_payload
 from handlers.types import Incoming, Reply
+from storage.db import StorageUnavailable
 
 log = logging.getLogger(__name__)
 MAX_WAIT = 30.0  # the longest wait for a rate limit while someone is waiting for an answer
@@ -42,6 +43,19 @@ class ReplySender:
         self.processor = processor
         self.deps = processor.deps
         self.edit = edit
+
+    async def handle(self, incoming: Incoming, context: dict[str, Any] | None = None) -> None:
+        """Process one update and send its replies: "thử lại sau" when the database is out
+        of reach, the recorded replies again for an update delivered twice."""
+        try:
+            delivery = await self.processor.process(incoming, context)
+        except StorageUnavailable:
+            await self.send_unavailable(incoming)
+            return
+        if delivery is not None:
+            await self.deliver(delivery)
+        else:
+            await self.settle_redelivery(incoming)
 
     async def deliver(self, delivery: Delivery) -> None:
         """Send the replies to one update and record the outcome."""

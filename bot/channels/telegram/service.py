@@ -19,7 +19,6 @@ from bot.channels.replies import ReplySender
 from bot.channels.telegram.transport import CHANNEL, Part, TelegramTransport
 from handlers.core import Delivery, Processor
 from handlers.types import Incoming, Reply
-from storage.db import StorageUnavailable
 
 log = logging.getLogger(__name__)
 __all__ = ["CHANNEL", "TelegramChannel"]
@@ -34,15 +33,7 @@ class TelegramChannel:
         self.replies = ReplySender(CHANNEL, self.transport, processor, edit=self._edit_instead)
 
     async def handle(self, incoming: Incoming, context: dict[str, Any] | None = None) -> None:
-        try:
-            delivery = await self.processor.process(incoming, context)
-        except StorageUnavailable:
-            await self.replies.send_unavailable(incoming)
-            return
-        if delivery is not None:
-            await self.replies.deliver(delivery)
-        else:
-            await self.replies.settle_redelivery(incoming)
+        await self.replies.handle(incoming, context)
 
     async def send_pending(self, *, failed_only: bool = False) -> int:
         """Send replies that were written but not confirmed sent (e.g. before a crash);

@@ -113,15 +113,7 @@ class ZaloService:
         self.inbox.done(self.channel, key)
 
     async def handle(self, incoming: Incoming) -> None:
-        try:
-            delivery = await self.processor.process(incoming)
-        except StorageUnavailable:
-            await self.replies.send_unavailable(incoming)
-            return
-        if delivery is not None:
-            await self.replies.deliver(delivery)
-        else:
-            await self.replies.settle_redelivery(incoming)
+        await self.replies.handle(incoming)
 
     async def replay(self) -> None:
         """Handle updates a crash left in the inbox, then send replies left unsent. Where
