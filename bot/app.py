@@ -32,6 +32,7 @@ from knowledge.loader import load_knowledge
 from storage.db import Database, Store
 from storage.leases import instance_name
 from storage.migrate import migrate
+from storage.photo_check import Limits
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,10 @@ async def open_app(
             invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
             instance=instance_name(settings.instance_id),
             reply_lease=dt.timedelta(seconds=settings.reply_lease_seconds),
+            upload_limits=Limits(
+                max_bytes=settings.upload_max_mb * 1024 * 1024,
+                max_pixels=settings.upload_max_megapixels * 1_000_000,
+            ),
         )
         conversation = build_conversation(deps)
         yield App(settings, clock, db, kb, deps, conversation, Processor(conversation))

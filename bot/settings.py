@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     # cannot receive uploads) and the Zalo Bot webhook is registered there.
     public_url: str | None = Field(None, validation_alias="NTM_PUBLIC_URL")
 
+    # Photos and files sent as evidence: the largest accepted (Telegram hands bots files up
+    # to 20 MB) and the most pixels a picture may decode to (decompression bombs are refused).
+    upload_max_mb: int = Field(20, ge=1, le=50, validation_alias="NTM_UPLOAD_MAX_MB")
+    upload_max_megapixels: int = Field(
+        50, ge=1, le=200, validation_alias="NTM_UPLOAD_MAX_MEGAPIXELS"
+    )
+
     # This instance's name where several share a database (default host:pid): the instance
     # polling a platform holds a lease under it.
     instance_id: str | None = Field(None, max_length=80, validation_alias="NTM_INSTANCE_ID")

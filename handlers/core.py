@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from rapidfuzz import fuzz
 
@@ -28,12 +28,13 @@ from handlers.dialog_state import DialogState
 from handlers.i18n import LANGS, N_, Tr, Translator
 from handlers.richtext import Doc, Part, Span
 from handlers.serialize import replies_to_payload
-from handlers.types import Choice, Incoming, Reply, choice_numbers
+from handlers.types import Choice, Incoming, Reply, Upload, choice_numbers
 from knowledge.base import KnowledgeBase
 from knowledge.normalize import fold
 from storage.communes import Commune, CommuneRepo
 from storage.db import StorageUnavailable, Store
 from storage.dialogs import DialogRepo, DialogRow, MenuRepo
+from storage.photo_check import Limits
 from storage.updates import ProcessedUpdates
 from storage.users import User, UserRepo
 
@@ -104,6 +105,9 @@ class Deps:
     # its claim on replies it is sending holds before another instance may send them.
     instance: str | None = None
     reply_lease: dt.timedelta = dt.timedelta(seconds=60)
+    # What a photo or file sent as evidence may be (the channels' intake checks it; the
+    # dialog says the limits when it refuses one).
+    upload_limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         from handlers.qa import QA
@@ -235,6 +239,13 @@ class DialogHandler(Protocol):
     def allows(self, ctx: Context) -> bool:
         """Whether the user, in their current role and commune, may go on with this dialog."""
         ...
+
+
+@runtime_checkable
+class TakesFiles(Protocol):
+    """A dialog that has a use for photos or files sent while it is open."""
+
+    async def on_files(self, ctx: Context, uploads: tuple[Upload, ...]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -381,11 +392,31 @@ class Conversation:
         ctx.reply(ctx.tr(ACCESS_CHANGED))
         return True
 
+    async def _files(self, ctx: Context) -> None:
+        """Photos or files: to the open dialog if it takes them; otherwise said where they
+        belong (nothing is kept with a report that is not being made)."""
+        handler: object = self.dialogs.get(ctx.dialog.kind) if ctx.dialog is not None else None
+        if isinstance(handler, TakesFiles):
+            await handler.on_files(ctx, ctx.incoming.files)
+            return
+        ctx.reply(
+            ctx.tr(
+                "Đã nhận tệp, nhưng lúc này không có câu hỏi nào cần ảnh nên tệp chưa được lưu. "
+                "Ảnh minh chứng được gửi trong khi báo cáo: gõ /baocao, chọn mẫu báo cáo và gửi "
+                "ảnh khi được hỏi."
+            )
+        )
+        if ctx.dialog is not None:
+            await self._remind(ctx)
+
     async def _dispatch(self, ctx: Context) -> None:
         incoming = ctx.incoming
         _ = ctx.tr
         if incoming.action:
             await self.run_action(ctx, incoming.action)
+            return
+        if incoming.files:
+            await self._files(ctx)
             return
         text = (incoming.text or "").strip()
         if incoming.kind != "text" or not text:

@@ -28,6 +28,7 @@ class Verb(StrEnum):
     SKIP = "skip"
     KEEP = "keep"  # "đúng, giữ số này" for a value far from the last report
     RETYPE = "retype"
+    PHOTOS_DONE = "photos"  # "xong": the photos sent so far answer the photo question
 
 
 @ACTIONS.register()

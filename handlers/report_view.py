@@ -62,6 +62,9 @@ def value_text(tr: Tr, kb: KnowledgeBase, item: FormField, value: Any) -> str:
         if ind is None:
             return str(value)
         return f"{ind.label}. {ind.name_en if en else ind.name}"
+    if item.type == "photo":
+        count = len(value) if isinstance(value, list) else 0
+        return tr.n("{count} ảnh", "{count} ảnh", count, count=count)
     if item.type == "date":
         return format_date(dt.date.fromisoformat(str(value)), "dd/MM/yyyy", locale=tr.lang)
     if item.type in ("integer", "number", "percent"):

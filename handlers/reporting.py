@@ -35,6 +35,7 @@ from handlers.form_actions import (
 )
 from handlers.i18n import N_, Tr
 from handlers.report_evidence import record_report_evidence
+from handlers.report_photos import DONE_WORDS, how_to_send, refusal
 from handlers.report_state import Check, Mode, ReportState
 from handlers.report_validation import Given, Invalid, validate
 from handlers.report_view import (
@@ -51,7 +52,7 @@ from handlers.report_view import (
 )
 from handlers.richtext import Doc, b, it
 from handlers.task_view import task_title
-from handlers.types import Choice
+from handlers.types import Choice, Upload
 from knowledge.form_rules import (
     Step,
     compute,
@@ -63,6 +64,7 @@ from knowledge.form_rules import (
 from knowledge.forms import Form
 from knowledge.normalize import find_phrase, fold, words
 from storage.communes import Commune
+from storage.media import MediaRepo
 from storage.reports import AuditLog, Report, ReportRepo, report_number
 from storage.tasks import TaskMark, TaskStatus
 
@@ -212,8 +214,84 @@ class ReportDialog:
                 step = state.current(form)
                 if step is None:
                     await self._summary(ctx, form, state)
+                elif step.field.type == "photo":
+                    await self._photo_words(ctx, form, state, step, word)
                 else:
                     await self._answer(ctx, form, state, step, Given(text.strip()))
+
+    # -- photos ---------------------------------------------------------------------------
+    async def on_files(self, ctx: Context, uploads: tuple[Upload, ...]) -> None:
+        """Photos or files sent during the report: kept for the photo question being asked;
+        at any other question, said to be not needed there (nothing is attached)."""
+        _ = ctx.tr
+        state = await self._state(ctx)
+        form = None if state is None else await self._form(ctx, state)
+        if state is None or form is None:
+            return
+        step = state.current(form) if state.mode in (Mode.FIELDS, Mode.EDIT_FIELD) else None
+        if step is None or step.field.type != "photo":
+            ctx.reply(_("Câu hỏi lúc này không cần ảnh nên ảnh chưa được lưu vào báo cáo."))
+            await self._ask(ctx, form, state)
+            return
+        item = step.field
+        limits = ctx.deps.upload_limits
+        notes = [refusal(ctx.tr, u, limits) for u in uploads if u.refused is not None]
+        repeated = 0
+        for upload in uploads:
+            if upload.media_id is None:
+                continue
+            if upload.media_id in state.photos:
+                repeated += 1
+            elif len(state.photos) < item.max_count:
+                state.photos.append(upload.media_id)
+            else:
+                notes.append(
+                    _("Đã đủ {most} tệp; tệp gửi thêm không được lưu.", most=item.max_count)
+                )
+                break
+        if repeated:
+            notes.append(_("Ảnh này đã gửi rồi (không tính hai lần)."))
+        for note in notes:
+            ctx.say("⚠️ ", note)
+        if len(state.photos) >= item.max_count:
+            await self._take(ctx, form, state, step, list(state.photos))
+            return
+        await self._save(ctx, state)
+        have = len(state.photos)
+        if not have:
+            await self._ask(ctx, form, state)
+            return
+        # A short receipt, not the whole question again (an album arrives photo by photo).
+        doc = Doc().add("📷 ", _("Đã nhận {count} tệp. Gửi thêm, hoặc gõ “xong”.", count=have))
+        choices = []
+        if have >= item.min_count:
+            choices.append([button(_("Xong ({count} tệp)", count=have), Do(Verb.PHOTOS_DONE))])
+        ctx.reply(doc, choices, wants_files=True)
+
+    async def _photo_words(
+        self, ctx: Context, form: Form, state: ReportState, step: Step, word: str
+    ) -> None:
+        """Text at the photo question: "xong" ends it, "bỏ qua" skips it (if allowed)."""
+        _ = ctx.tr
+        item = step.field
+        have = len(state.photos)
+        if word in DONE_WORDS and have >= item.min_count:
+            await self._take(ctx, form, state, step, list(state.photos))
+        elif word in SKIP_WORDS and not item.required:
+            await self._take(ctx, form, state, step, None)
+        elif word in DONE_WORDS and have == 0 and not item.required:
+            await self._ask(
+                ctx, form, state, _("Chưa nhận được ảnh nào. Gõ “bỏ qua” nếu không gửi ảnh.")
+            )
+        elif word in DONE_WORDS:
+            await self._ask(
+                ctx,
+                form,
+                state,
+                _("Cần ít nhất {least} tệp; mới nhận {count}.", least=item.min_count, count=have),
+            )
+        else:
+            await self._ask(ctx, form, state, _("Câu này cần ảnh, không cần gõ chữ."))
 
     def allows(self, ctx: Context) -> bool:
         """Office entries need the office role now; an officer's, the same commune now."""
@@ -303,9 +381,13 @@ class ReportDialog:
                 step = state.current(form)
                 if step is not None and not step.field.required:
                     await self._take(ctx, form, state, step, None)
+            case Do(Verb.PHOTOS_DONE):
+                step = state.current(form)
+                if step is not None and step.field.type == "photo":
+                    await self._photo_words(ctx, form, state, step, "xong")
             case EditField(key):
                 if any(s.key == key for s in state.steps(form)):
-                    state.mode, state.edit = Mode.EDIT_FIELD, key
+                    state.mode, state.edit, state.photos = Mode.EDIT_FIELD, key, []
                     await self._save(ctx, state)
                     await self._ask(ctx, form, state)
             case PickOption(value):
@@ -388,18 +470,23 @@ class ReportDialog:
         example = (item.example_en if en else None) or item.example
         if example:
             doc.add(it(_("Ví dụ: {example}", example=example)))
+        if item.type == "photo":
+            doc.add(how_to_send(ctx.tr, item, len(state.photos)))
         if not item.required:
             doc.add(it(_("Không bắt buộc: gõ “bỏ qua” nếu không có.")))
         choices: list[list[Choice]] = []
+        if item.type == "photo" and len(state.photos) >= item.min_count:
+            choices = [[button(_("Xong ({count} tệp)", count=len(state.photos)),
+                               Do(Verb.PHOTOS_DONE))]]  # fmt: skip
         if item.type == "choice":
             choices = [
                 [button(o.label_en if en else o.label, PickOption(o.value))] for o in item.options
             ]
         elif item.type == "indicator":
             choices = indicator_choices(ctx, item.level)
-        if not item.required and choices:
+        if not item.required and (choices or item.type == "photo"):
             choices.append([button(_("Bỏ qua"), Do(Verb.SKIP))])
-        ctx.reply(doc, choices)
+        ctx.reply(doc, choices, wants_files=item.type == "photo")
 
     async def _answer(
         self, ctx: Context, form: Form, state: ReportState, step: Step, given: Given
@@ -437,6 +524,7 @@ class ReportDialog:
         says what was read from an unusually written number."""
         item = step.field
         state.answers[step.key] = value
+        state.photos = []
         if echo and value is not None:
             name = item.name_en if ctx.lang == "en" else item.name
             shown = display_value(ctx, item, value)
@@ -627,6 +715,10 @@ class ReportDialog:
             now=ctx.now,
             report_date=ctx.today,
         )
+        media = MediaRepo(ctx.deps.db)
+        for key, value in kept.items():
+            if form.field(key.split(".")[0]).type == "photo" and isinstance(value, list):
+                await media.link(report.id, key, [int(v) for v in value])
         await AuditLog(ctx.deps.db).add(
             ctx.user.id,
             "report.submit",

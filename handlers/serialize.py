@@ -38,6 +38,8 @@ def reply_to_payload(reply: Reply, context: dict[str, Any] | None = None) -> dic
         payload["preview"] = False
     if reply.listed:
         payload["listed"] = True
+    if reply.wants_files:
+        payload["wants_files"] = True
     for name in ("photo", "document"):
         attachment: Attachment | None = getattr(reply, name)
         if attachment is not None:
@@ -77,5 +79,6 @@ def reply_from_payload(payload: dict[str, Any]) -> tuple[Reply, dict[str, Any]]:
         edit=bool(payload.get("edit")),
         preview=bool(payload.get("preview", True)),
         listed=bool(payload.get("listed", False)),
+        wants_files=bool(payload.get("wants_files", False)),
     )
     return reply, dict(payload.get("context") or {})

@@ -51,6 +51,9 @@ class Reply:
     # The doc already shows every choice under the number it is answered with (a numbered
     # list of tasks): channels without buttons do not list the choices a second time.
     listed: bool = False
+    # It asks for photos or files: a channel that cannot take them (the terminal) says how
+    # to send one there.
+    wants_files: bool = False
 
     @property
     def text(self) -> str:
@@ -61,8 +64,19 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file the user sent, as the channel took it in (:mod:`bot.uploads`): checked and kept
+    (``media_id``), or refused with the reason (a :class:`storage.photo_check.Reason` value,
+    or ``"unavailable"`` when it could not be fetched from the platform)."""
+
+    media_id: int | None = None
+    refused: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Incoming:
-    """One thing a user did: typed text, tapped a choice, or sent something else."""
+    """One thing a user did: typed text, tapped a choice, sent files, or something else."""
 
     channel: str
     user_id: str
@@ -73,6 +87,7 @@ class Incoming:
     display_name: str | None = None
     is_group: bool = False
     kind: str = "text"  # text | action | sticker | photo | other
+    files: tuple[Upload, ...] = ()  # photos or documents sent (kind ``photo``)
 
 
 _OWN_NUMBER = re.compile(r"(\d{1,3})\.\s")

@@ -26,7 +26,7 @@ from knowledge.yamlfile import describe, read_yaml
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Ref = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]  # ids in other files
-FieldType = Literal["integer", "number", "percent", "text", "choice", "date", "indicator"]
+FieldType = Literal["integer", "number", "percent", "text", "choice", "date", "indicator", "photo"]
 
 
 # The report dialog's buttons carry a form's id, field keys and option values (and a
@@ -92,6 +92,9 @@ class FormField(_Strict):
     change_alert: float | None = Field(None, gt=0, le=10)
     repeat_of: Key | None = None  # asked once per unit of that earlier integer field
     group: Key | None = None  # fields repeated together share a group name
+    # ``photo`` fields: how many photos (or PDF documents) an answer needs and may hold.
+    min_count: int = Field(1, ge=1, le=20)
+    max_count: int = Field(10, ge=1, le=30)
 
     @model_validator(mode="after")
     def _consistent(self) -> FormField:
@@ -105,6 +108,11 @@ class FormField(_Strict):
             raise ValueError("repeat_of and group go together")
         if self.change_alert is not None and self.type not in ("integer", "number", "percent"):
             raise ValueError("change_alert is for number fields")
+        if self.min_count > self.max_count:
+            raise ValueError("min_count is larger than max_count")
+        counts = {"min_count", "max_count"} & self.model_fields_set
+        if counts and self.type != "photo":
+            raise ValueError(f"{', '.join(sorted(counts))}: only photo fields have counts")
         return self
 
 
@@ -240,6 +248,8 @@ class Form(_Strict):
         for target in self.targets:
             if target.field not in names:
                 raise ValueError(f"targets: unknown field '{target.field}'")
+            if target.field in seen and seen[target.field].type == "photo":
+                raise ValueError(f"targets: '{target.field}' is a photo field")
         if self.subject_field is not None and self.subject_field not in seen:
             raise ValueError(f"subject_field: unknown field '{self.subject_field}'")
         if self.chart is not None and self.chart_target is None:

@@ -12,10 +12,20 @@ from pathlib import Path
 from bot.app import App, open_app
 from bot.clock import Clock
 from bot.settings import load_settings
+from bot.uploads import Fetch, Intake, Offered, TooBig
 from handlers.types import Choice, Incoming, Reply
 from storage.reports import ReportRepo
 
 CHANNEL = "test"
+
+
+def _returns(data: bytes) -> Fetch:
+    async def fetch(limit: int) -> bytes:
+        if len(data) > limit:
+            raise TooBig(f"{len(data)} bytes")
+        return data
+
+    return fetch
 
 
 @dataclass
@@ -46,6 +56,20 @@ class Harness:
             display_name=f"Người {user}",
             is_group=group is not None,
         )
+        return await self._run(user, incoming)
+
+    async def send_files(self, user: str, *files: bytes | tuple[bytes, str]) -> list[Reply]:
+        """``user`` sends photos or files (bytes, or bytes and a file name) in one message,
+        taken in as a channel does (:class:`bot.uploads.Intake`)."""
+        offered = []
+        for item in files:
+            data, name = item if isinstance(item, tuple) else (item, "")
+            offered.append(Offered(_returns(data), len(data), name))
+        incoming = Incoming(
+            self.channel, user, user, kind="photo", update_key=self._key(),
+            display_name=f"Người {user}",
+        )  # fmt: skip
+        incoming = await Intake(self.app.deps).take(incoming, offered)
         return await self._run(user, incoming)
 
     async def tap(self, user: str, label: str) -> list[Reply]:

@@ -392,6 +392,7 @@ async def test_criteria_in_progress_are_named_with_their_commune_and_date(
         await h.tap("o1", "Đang thực hiện")
         await h.say("o1", "-")
         await h.say("o1", "30/11/2021")
+        await h.say("o1", "bỏ qua")  # no photos
         await h.tap("o1", "Gửi báo cáo")
         data = await load_digest_data(h.app.deps, h.clock.today())
         tr = Tr(h.app.deps.translator, "vi")

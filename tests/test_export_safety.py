@@ -43,6 +43,7 @@ async def test_typed_formulas_reach_the_exports_as_text(tmp_path: Path) -> None:
             await h.say("o1", "17.4")
             await h.tap("o1", "Đạt")
             await h.say("o1", payload)
+            await h.say("o1", "bỏ qua")  # no photos
             await h.tap("o1", "Gửi báo cáo")
             assert "Đã nhận báo cáo" in h.last("o1"), h.last("o1")
         # a display name is typed by its owner too

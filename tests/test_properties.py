@@ -163,7 +163,9 @@ def test_free_text_is_stored_exactly_as_typed_unless_it_says_skip(tmp_path: Path
                     loop.run_until_complete(h.tap("o1", step[1:]))
                 else:
                     loop.run_until_complete(h.say("o1", step))
-            loop.run_until_complete(h.say("o1", text))  # the note: the last question when met
+            loop.run_until_complete(h.say("o1", text))  # the note, then the photos when met
+            assert "Hình ảnh minh chứng" in h.last("o1"), h.last("o1")
+            loop.run_until_complete(h.say("o1", "bỏ qua"))
             assert "Kiểm tra trước khi gửi" in h.last("o1"), h.last("o1")
             loop.run_until_complete(h.tap("o1", "Gửi báo cáo"))
             assert "Đã nhận báo cáo số" in h.last("o1"), h.last("o1")

@@ -18,6 +18,7 @@ async def criterion(h: Harness, who: str, code: str, status: str) -> str:
     await h.say(who, "bỏ qua")
     if status != "Đạt":
         await h.say(who, "30/11/2021")
+    await h.say(who, "bỏ qua")  # no photos
     await h.tap(who, "Gửi báo cáo")
     return h.last(who)
 

@@ -1,7 +1,8 @@
 """The terminal channel: the same conversations as the chat apps, in a REPL.
 
 Choices are printed as numbered options and answered by number or words; files (exports,
-charts) are written to a folder and their path printed.
+charts) are written to a folder and their path printed. A photo is sent by typing ``@`` and
+its path (``@anh/ra-quan.jpg``).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from bot.channels.numbered import numbered_choices
+from bot.uploads import Intake, Offered, TooBig
 from handlers.core import Delivery, Processor
 from handlers.serialize import replies_from_payload
 from handlers.types import Incoming, Reply
@@ -23,10 +26,32 @@ log = logging.getLogger(__name__)
 EXIT_WORDS = {"exit", "quit", "/exit", "/quit", "thoat!", "q"}
 
 
+ATTACH_HINT = "(Trên terminal: gõ @ và đường dẫn tệp để gửi ảnh, ví dụ @anh/ra-quan.jpg)"
+
+
 def render_reply(reply: Reply) -> str:
     lines = [reply.doc.plain()]
+    if reply.wants_files:
+        lines.append(ATTACH_HINT)
     lines.extend(f"  {line}" for line in numbered_choices(reply))
     return "\n".join(line for line in lines if line)
+
+
+def _file_at(typed: str) -> Path | None:
+    path = Path(typed).expanduser()
+    return path if path.is_file() else None
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    with path.open("rb") as source:
+        data = source.read(limit + 1)
+    if len(data) > limit:
+        raise TooBig(f"more than {limit} bytes")
+    return data
+
+
+async def _read_file(path: Path, limit: int) -> bytes:
+    return await asyncio.to_thread(_read_bounded, path, limit)
 
 
 class ConsoleChannel:
@@ -44,6 +69,7 @@ class ConsoleChannel:
         self.files_dir = files_dir
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
+        self.intake = Intake(processor.deps)
 
     def _print(self, text: str = "") -> None:
         self.stdout.write(text + "\n")
@@ -64,9 +90,18 @@ class ConsoleChannel:
         self.processor.deps.updates.mark_sent(delivery.channel, delivery.update_key)
 
     async def say(self, text: str) -> None:
-        """Handle one line typed by the user and print the replies."""
+        """Handle one line typed by the user and print the replies; ``@path`` sends a file."""
         incoming = Incoming(CHANNEL, self.user, self.user, text=text, display_name=self.user)
         try:
+            if text.startswith("@") and len(text) > 1:
+                path = await asyncio.to_thread(_file_at, text[1:].strip())
+                if path is None:
+                    self._print(f"Không thấy tệp {text[1:].strip()}.")
+                    return
+                offered = Offered(partial(_read_file, path), None, path.name)
+                incoming = await self.intake.take(
+                    Incoming(CHANNEL, self.user, self.user, display_name=self.user), [offered]
+                )
             delivery = await self.processor.process(incoming)
         except StorageUnavailable:
             log.warning("database unavailable; the console user was asked to retry")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bot.sender import Rejected, RetryLater, Transport, Unreachable
+from bot.uploads import Intake, Offered
 from handlers.core import Delivery, Processor
 from handlers.serialize import replies_from_payload
 from handlers.types import Incoming, Reply
@@ -43,11 +44,20 @@ class ReplySender:
         self.processor = processor
         self.deps = processor.deps
         self.edit = edit
+        self.intake = Intake(processor.deps)
 
-    async def handle(self, incoming: Incoming, context: dict[str, Any] | None = None) -> None:
-        """Process one update and send its replies: "thử lại sau" when the database is out
-        of reach, the recorded replies again for an update delivered twice."""
+    async def handle(
+        self,
+        incoming: Incoming,
+        context: dict[str, Any] | None = None,
+        offered: Sequence[Offered] = (),
+    ) -> None:
+        """Process one update (its files taken in first) and send its replies: "thử lại
+        sau" when the database is out of reach, the recorded replies again for an update
+        delivered twice."""
         try:
+            if offered:
+                incoming = await self.intake.take(incoming, offered)
             delivery = await self.processor.process(incoming, context)
         except StorageUnavailable:
             await self.send_unavailable(incoming)

@@ -13,9 +13,33 @@ from aiogram.utils.i18n import I18n
 from bot.channels.attempts import set_aside
 from bot.channels.telegram.callbacks import Act
 from bot.channels.telegram.service import CHANNEL, TelegramChannel
+from bot.uploads import Fetch, Offered, TooBig
 from handlers.types import Incoming
 
 log = logging.getLogger(__name__)
+
+
+def offered_files(message: Message, bot: Bot) -> list[Offered]:
+    """The photo (its largest size) or the document in a message, to be fetched."""
+    if message.photo:
+        largest = message.photo[-1]
+        return [Offered(_downloader(bot, largest.file_id), largest.file_size)]
+    if message.document is not None:
+        document = message.document
+        name = document.file_name or ""
+        return [Offered(_downloader(bot, document.file_id), document.file_size, name)]
+    return []
+
+
+def _downloader(bot: Bot, file_id: str) -> Fetch:
+    async def fetch(limit: int) -> bytes:
+        buffer = await bot.download(file_id)
+        data = buffer.read() if buffer is not None else b""
+        if len(data) > limit:
+            raise TooBig(f"{len(data)} bytes")
+        return data
+
+    return fetch
 
 
 def _kind(message: Message) -> str:
@@ -62,7 +86,7 @@ def build_router(channel: TelegramChannel, i18n: I18n) -> Router:
             is_group=message.chat.type != "private",
             kind=_kind(message),
         )
-        await channel.handle(incoming)
+        await channel.handle(incoming, offered=offered_files(message, bot))
 
     @router.callback_query(Act.filter())
     async def on_action(query: CallbackQuery, callback_data: Act, event_update: Update) -> None:

@@ -10,6 +10,7 @@ replace the message the button was on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot
@@ -17,6 +18,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot.channels.replies import ReplySender
 from bot.channels.telegram.transport import CHANNEL, Part, TelegramTransport
+from bot.uploads import Offered
 from handlers.core import Delivery, Processor
 from handlers.types import Incoming, Reply
 
@@ -32,8 +34,13 @@ class TelegramChannel:
         self.transport = TelegramTransport(bot)
         self.replies = ReplySender(CHANNEL, self.transport, processor, edit=self._edit_instead)
 
-    async def handle(self, incoming: Incoming, context: dict[str, Any] | None = None) -> None:
-        await self.replies.handle(incoming, context)
+    async def handle(
+        self,
+        incoming: Incoming,
+        context: dict[str, Any] | None = None,
+        offered: Sequence[Offered] = (),
+    ) -> None:
+        await self.replies.handle(incoming, context, offered)
 
     async def send_pending(self, *, failed_only: bool = False) -> int:
         """Send replies that were written but not confirmed sent (e.g. before a crash);

@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from bot.channels.zalo.oa_api import TokenKeeper, ZaloOAClient, ZaloOATransport
 from bot.channels.zalo.service import ZaloService
 from bot.files import FileLinks
 from bot.settings import Settings
+from bot.uploads import fetch_url
 from handlers.core import Processor
 from storage.db import StorageError, Store
 from storage.inbox import Inbox
@@ -112,6 +114,7 @@ class ZaloBotRuntime(ZaloChannel):
                 channel=bot_api.CHANNEL,
                 shared=shared_buckets(processor.deps.db),
             ),
+            fetch=partial(fetch_url, transport.client.session),
         )
         secret = settings.zalo_bot_webhook_secret
         self._secret = secret.get_secret_value().encode() if secret else b""
@@ -247,6 +250,7 @@ class ZaloOARuntime(ZaloChannel):
                 channel=oa_api.CHANNEL,
                 shared=shared_buckets(processor.deps.db),
             ),
+            fetch=partial(fetch_url, transport.client.session),
         )
 
     def register_webhook(self, app: web.Application) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -21,7 +21,9 @@ from bot.channels.attempts import handle_or_set_aside, set_aside
 from bot.channels.ordering import KeyedQueue
 from bot.channels.replies import ReplySender
 from bot.channels.throttle import Throttle
+from bot.channels.zalo.shape import file_urls
 from bot.sender import Transport
+from bot.uploads import Offered
 from handlers.core import Processor
 from handlers.types import Incoming
 from storage.db import StorageUnavailable
@@ -40,6 +42,7 @@ class ZaloService:
         parse: Callable[[dict[str, Any]], Incoming | None],
         key_of: Callable[[dict[str, Any]], str],
         throttle: Throttle | None = None,
+        fetch: Callable[[str, int], Awaitable[bytes]] | None = None,
     ) -> None:
         self.channel = channel
         self.processor = processor
@@ -52,6 +55,7 @@ class ZaloService:
         self.queue = KeyedQueue()
         self.throttle = throttle or Throttle(0)
         self.handled = 0
+        self.fetch = fetch  # a file's URL, the byte limit → its bytes (None: files not taken)
 
     async def accept(self, update: Any) -> None:
         """Store one update, then handle it in the background. Raises
@@ -101,19 +105,37 @@ class ZaloService:
             if verdict.notify:
                 await self.replies.send_throttled(incoming)
             return
+        offered = self._offered(update)
         await self.queue.submit(
-            (incoming.chat_id, incoming.user_id), partial(self._handle, key, incoming, raw)
+            (incoming.chat_id, incoming.user_id),
+            partial(self._handle, key, incoming, raw, offered),
         )
 
-    async def _handle(self, key: str, incoming: Incoming, raw: str) -> None:
+    def _offered(self, update: dict[str, Any]) -> list[Offered]:
+        """The files in an update (``message`` of either platform), to be fetched."""
+        fetch = self.fetch
+        if fetch is None:
+            return []
+        return [
+            Offered(partial(fetch, url), None, name)
+            for url, name in file_urls(update.get("message"))
+        ]
+
+    async def _handle(
+        self, key: str, incoming: Incoming, raw: str, offered: Sequence[Offered] = ()
+    ) -> None:
         await handle_or_set_aside(
-            self.deps.db, self.channel, key, lambda: raw, partial(self.handle, incoming)
+            self.deps.db,
+            self.channel,
+            key,
+            lambda: raw,
+            partial(self.handle, incoming, offered),
         )
         self.handled += 1
         self.inbox.done(self.channel, key)
 
-    async def handle(self, incoming: Incoming) -> None:
-        await self.replies.handle(incoming)
+    async def handle(self, incoming: Incoming, offered: Sequence[Offered] = ()) -> None:
+        await self.replies.handle(incoming, offered=offered)
 
     async def replay(self) -> None:
         """Handle updates a crash left in the inbox, then send replies left unsent. Where

@@ -1,0 +1,99 @@
+"""Taking in the files people send: fetched from the platform (never more than the limit),
+checked by their content (:mod:`storage.photo_check`) and kept (:mod:`storage.media`) before
+the conversation sees them, as :class:`~handlers.types.Upload` items on the ``Incoming``.
+
+This happens outside the update's unit of work: fetching a photo takes a network round trip
+that must not hold the database's write lock. A file kept for an update that then fails is an
+orphan until the retention job prunes it; it is never half written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import aiohttp
+
+from handlers.core import Deps
+from handlers.report_photos import UNAVAILABLE, UNKNOWN_SENDER
+from handlers.types import Incoming, Upload
+from storage.db import StorageError
+from storage.media import MediaRepo
+from storage.photo_check import Reason, Refused, check
+
+log = logging.getLogger(__name__)
+
+
+class TooBig(Exception):
+    """The platform's file is larger than the limit (found while fetching it)."""
+
+
+# fetch(limit) → the file's bytes; raises TooBig past ``limit`` bytes
+Fetch = Callable[[int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A file a channel received, not fetched yet."""
+
+    fetch: Fetch
+    size: int | None = None  # as the platform declared it (checked again while fetching)
+    name: str = ""
+
+
+class Intake:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.media = MediaRepo(deps.db)
+
+    async def take(self, incoming: Incoming, offered: Sequence[Offered]) -> Incoming:
+        """``incoming`` with its files taken in (kept, or refused with the reason)."""
+        user = await self.deps.users.get(incoming.channel, incoming.user_id)
+        uploads: list[Upload] = []
+        for item in offered:
+            if user is None:
+                uploads.append(Upload(refused=UNKNOWN_SENDER, name=item.name))
+            else:
+                uploads.append(await self._one(item, user.id))
+        return dataclasses.replace(incoming, files=tuple(uploads), kind="photo")
+
+    async def _one(self, item: Offered, user_id: int) -> Upload:
+        limits = self.deps.upload_limits
+        if item.size is not None and item.size > limits.max_bytes:
+            return Upload(refused=Reason.TOO_BIG, name=item.name)
+        try:
+            data = await item.fetch(limits.max_bytes)
+        except TooBig:
+            return Upload(refused=Reason.TOO_BIG, name=item.name)
+        except (StorageError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # the platform's error, whatever its library raises
+            log.warning("could not fetch a file (%s): %s", item.name or "photo", exc)
+            return Upload(refused=UNAVAILABLE, name=item.name)
+        try:
+            checked = await asyncio.to_thread(check, data, limits)
+        except Refused as refused:
+            log.info("file refused (%s): %s", item.name or "photo", refused)
+            return Upload(refused=refused.reason, name=item.name)
+        media = await self.media.add(
+            checked, user_id=user_id, filename=item.name, now=self.deps.clock.now()
+        )
+        return Upload(media_id=media.id, name=item.name)
+
+
+async def fetch_url(session: aiohttp.ClientSession, url: str, limit: int) -> bytes:
+    """The body at ``url``, read in chunks and abandoned past ``limit`` bytes."""
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with session.get(url, timeout=timeout) as response:
+        response.raise_for_status()
+        if response.content_length is not None and response.content_length > limit:
+            raise TooBig(f"{response.content_length} bytes")
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            body.extend(chunk)
+            if len(body) > limit:
+                raise TooBig(f"more than {limit} bytes")
+        return bytes(body)

@@ -1,0 +1,275 @@
+"""Photos and documents kept as evidence: their bytes once per content (a media store) and a
+``media`` row per sender saying what they are; ``report_media`` links them to reports.
+
+Where the bytes live:
+
+- **SQLite**: files beside the database (``<name>-media/ab/abcdef…``), written to a temporary
+  name and renamed, so a crash leaves no half file; the database stays small and quick to back
+  up, and ``db backup`` copies the folder with it.
+- **PostgreSQL**: the ``blobs`` table, which every instance shares; nothing else to run,
+  back up or give permissions to (an S3-compatible store would be one more service for a
+  district office to keep). A district's evidence is a few gigabytes, well within it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from storage.db import Database, Row, Store
+from storage.photo_check import Checked
+from storage.timeutil import utc_iso
+
+
+class MediaStore(Protocol):
+    async def put(self, data: bytes) -> str:
+        """Keep ``data`` once; its SHA-256, which names it."""
+        ...
+
+    async def get(self, digest: str) -> bytes | None: ...
+
+    async def delete(self, digest: str) -> None: ...
+
+    async def digests(self) -> set[str]: ...
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class DiskMedia:
+    """Files named by their SHA-256 under ``root`` (two-letter folders)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, digest: str) -> Path:
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / digest[:2] / digest
+
+    async def put(self, data: bytes) -> str:
+        digest = _digest(data)
+        await asyncio.to_thread(self._write, digest, data)
+        return digest
+
+    def _write(self, digest: str, data: bytes) -> None:
+        target = self.path(digest)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    async def get(self, digest: str) -> bytes | None:
+        try:
+            return await asyncio.to_thread(self.path(digest).read_bytes)
+        except (FileNotFoundError, ValueError):
+            return None
+
+    async def delete(self, digest: str) -> None:
+        await asyncio.to_thread(self.path(digest).unlink, missing_ok=True)
+
+    async def digests(self) -> set[str]:
+        def walk() -> set[str]:
+            if not self.root.is_dir():
+                return set()
+            return {p.name for p in self.root.glob("??/*") if len(p.name) == 64}
+
+        return await asyncio.to_thread(walk)
+
+
+class DatabaseMedia:
+    """The ``blobs`` table (shared by every instance on PostgreSQL)."""
+
+    def __init__(self, db: Store) -> None:
+        self.db = db
+
+    async def put(self, data: bytes) -> str:
+        digest = _digest(data)
+        await self.db.execute(
+            "INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING", (digest, data)
+        )
+        return digest
+
+    async def get(self, digest: str) -> bytes | None:
+        data = await self.db.fetchval("SELECT data FROM blobs WHERE sha256 = ?", (digest,))
+        return None if data is None else bytes(data)
+
+    async def delete(self, digest: str) -> None:
+        await self.db.execute(
+            "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS"
+            " (SELECT 1 FROM shared_files WHERE shared_files.sha256 = blobs.sha256)",
+            (digest,),
+        )
+
+    async def digests(self) -> set[str]:
+        rows = await self.db.fetchall("SELECT sha256 FROM blobs")
+        return {r["sha256"] for r in rows}
+
+
+def media_folder(db_path: Path) -> Path:
+    """Where a SQLite database's media files live: ``data/ntm.db`` → ``data/ntm-media``."""
+    return db_path.with_name(db_path.stem + "-media")
+
+
+def media_store(db: Store) -> MediaStore:
+    """Files beside a SQLite database on disk; the database itself otherwise (PostgreSQL, and
+    an in-memory SQLite database, which has nowhere on disk)."""
+    if isinstance(db, Database) and str(db.path) != ":memory:":
+        return DiskMedia(media_folder(db.path))
+    return DatabaseMedia(db)
+
+
+@dataclass(frozen=True)
+class Media:
+    id: int
+    sha256: str
+    thumb_sha256: str | None
+    mime: str
+    size: int
+    width: int | None
+    height: int | None
+    taken_at: dt.datetime | None
+    latitude: float | None
+    longitude: float | None
+    filename: str
+    user_id: int
+    created_at: str
+
+    @property
+    def is_picture(self) -> bool:
+        return self.mime.startswith("image/")
+
+    @classmethod
+    def of(cls, row: Row) -> Media:
+        taken = row["taken_at"]
+        return cls(
+            id=int(row["id"]),
+            sha256=row["sha256"],
+            thumb_sha256=row["thumb_sha256"],
+            mime=row["mime"],
+            size=int(row["size"]),
+            width=row["width"],
+            height=row["height"],
+            taken_at=dt.datetime.fromisoformat(taken) if taken else None,
+            latitude=row["latitude"],
+            longitude=row["longitude"],
+            filename=row["filename"],
+            user_id=int(row["user_id"]),
+            created_at=row["created_at"],
+        )
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A photo in a report: which field, in which order."""
+
+    report_id: int
+    field: str
+    position: int
+    media: Media
+
+
+class MediaRepo:
+    def __init__(self, db: Store, store: MediaStore | None = None) -> None:
+        self.db = db
+        self.store = store if store is not None else media_store(db)
+
+    async def add(
+        self, checked: Checked, *, user_id: int, filename: str, now: dt.datetime
+    ) -> Media:
+        """Keep a checked file sent by ``user_id``; the same file sent again is the same row.
+        The bytes are written first: a crash in between leaves an orphan, never a row
+        without its file."""
+        digest = await self.store.put(checked.data)
+        thumb = await self.store.put(checked.thumbnail) if checked.thumbnail else None
+        await self.db.execute(
+            "INSERT INTO media (sha256, thumb_sha256, mime, size, width, height, taken_at,"
+            " latitude, longitude, filename, user_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, sha256) DO NOTHING",
+            (
+                digest,
+                thumb,
+                checked.mime,
+                len(checked.data),
+                checked.width,
+                checked.height,
+                checked.taken_at.isoformat() if checked.taken_at else None,
+                checked.latitude,
+                checked.longitude,
+                filename[:200],
+                user_id,
+                utc_iso(now),
+            ),
+        )
+        row = await self.db.fetchone(
+            "SELECT * FROM media WHERE user_id = ? AND sha256 = ?", (user_id, digest)
+        )
+        assert row is not None
+        return Media.of(row)
+
+    async def get(self, media_id: int) -> Media | None:
+        row = await self.db.fetchone("SELECT * FROM media WHERE id = ?", (media_id,))
+        return None if row is None else Media.of(row)
+
+    async def many(self, ids: Iterable[int]) -> dict[int, Media]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" for _ in wanted)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM media WHERE id IN ({marks})",  # noqa: S608 (placeholders only)
+            wanted,
+        )
+        return {int(r["id"]): Media.of(r) for r in rows}
+
+    async def link(self, report_id: int, field: str, media_ids: Sequence[int]) -> None:
+        """Attach photos to a report (in the report's transaction)."""
+        await self.db.executemany(
+            "INSERT INTO report_media (report_id, field, position, media_id) VALUES (?, ?, ?, ?)",
+            [(report_id, field, position, media_id) for position, media_id in enumerate(media_ids)],
+        )
+
+    async def of_reports(self, report_ids: Iterable[int]) -> list[Linked]:
+        wanted = sorted(set(report_ids))
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        sql = (
+            "SELECT l.report_id, l.field, l.position, m.* FROM report_media l"  # noqa: S608
+            f" JOIN media m ON m.id = l.media_id WHERE l.report_id IN ({marks})"
+            " ORDER BY l.report_id, l.field, l.position"
+        )
+        rows = await self.db.fetchall(sql, wanted)
+        return [
+            Linked(int(r["report_id"]), r["field"], int(r["position"]), Media.of(r)) for r in rows
+        ]
+
+    async def communes_of(self, media_id: int) -> set[int]:
+        """The communes whose reports hold this photo (who may see it)."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT r.commune_id FROM report_media l JOIN reports r ON r.id = l.report_id"
+            " WHERE l.media_id = ?",
+            (media_id,),
+        )
+        return {int(r["commune_id"]) for r in rows}
+
+    async def content(self, media: Media, *, thumbnail: bool = False) -> bytes | None:
+        digest = media.thumb_sha256 if thumbnail else media.sha256
+        return await self.store.get(digest) if digest else None

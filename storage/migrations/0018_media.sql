@@ -1,0 +1,33 @@
+-- Photos and documents sent as evidence (a report's photo field). The bytes live once, named by
+-- their SHA-256, in the media store (files beside the SQLite database; the `blobs` table on
+-- PostgreSQL, which every instance shares); a row here says what they are: the type read from
+-- the content, the size, the camera's time and place (kept as data: the served file has no
+-- EXIF left), who sent them, and the small picture shown in lists.
+CREATE TABLE media (
+    id           INTEGER PRIMARY KEY,
+    sha256       TEXT NOT NULL,
+    thumb_sha256 TEXT,
+    mime         TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    width        INTEGER,
+    height       INTEGER,
+    taken_at     TEXT,
+    latitude     REAL,
+    longitude    REAL,
+    filename     TEXT NOT NULL DEFAULT '',
+    user_id      INTEGER NOT NULL REFERENCES users (id),
+    created_at   TEXT NOT NULL,
+    UNIQUE (user_id, sha256)
+);
+CREATE INDEX media_by_sha ON media (sha256);
+
+-- Which report (and field) a photo is evidence in: kept with the report, in its transaction,
+-- so every version of a report keeps its own photos.
+CREATE TABLE report_media (
+    report_id INTEGER NOT NULL REFERENCES reports (id),
+    field     TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    media_id  INTEGER NOT NULL REFERENCES media (id),
+    PRIMARY KEY (report_id, field, position)
+);
+CREATE INDEX report_media_by_media ON report_media (media_id);

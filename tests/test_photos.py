@@ -1,0 +1,222 @@
+"""Photos and files as evidence: what is accepted (by content), what is kept and served (no
+metadata), where the bytes live, and the report dialog's photo question."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from storage.db import Database
+from storage.media import DatabaseMedia, DiskMedia, MediaRepo, media_folder, media_store
+from storage.migrate import migrate
+from storage.photo_check import PDF, Limits, Reason, Refused, check
+from storage.reports import ReportRepo
+from storage.users import UserRepo
+from tests.harness import Harness, harness
+from tests.photos import exe, jpeg, pdf, png, png_bomb
+
+
+# -- what is accepted ----------------------------------------------------------------------
+def test_a_phone_photo_is_kept_without_its_metadata_which_is_returned_as_data() -> None:
+    checked = check(jpeg(gps=(19.875, 105.6), taken="2021:10:12 08:30:00"))
+    assert checked.mime == "image/jpeg"
+    assert (checked.width, checked.height) == (800, 600)
+    assert checked.taken_at is not None and checked.taken_at.isoformat() == "2021-10-12T08:30:00"
+    assert checked.latitude == pytest.approx(19.875, abs=1e-4)
+    assert checked.longitude == pytest.approx(105.6, abs=1e-4)
+    kept = Image.open(io.BytesIO(checked.data))
+    assert kept.format == "JPEG"
+    assert dict(kept.getexif()) == {}  # no time, no place, no camera make served
+    assert b"PhoneMaker" not in checked.data and b"Exif" not in checked.data
+    assert checked.thumbnail is not None
+    thumb = Image.open(io.BytesIO(checked.thumbnail))
+    assert max(thumb.size) <= Limits().thumb_side
+
+
+def test_a_photo_taken_sideways_is_kept_the_right_way_up() -> None:
+    checked = check(jpeg((800, 600), orientation=6))  # "rotate 90° clockwise to view"
+    assert (checked.width, checked.height) == (600, 800)
+
+
+def test_southern_and_western_positions_are_negative() -> None:
+    checked = check(jpeg(gps=(-33.86, -70.65)))
+    assert checked.latitude == pytest.approx(-33.86, abs=1e-3)
+    assert checked.longitude == pytest.approx(-70.65, abs=1e-3)
+
+
+def test_a_photo_without_exif_and_a_png_and_a_pdf_are_accepted() -> None:
+    plain = check(jpeg(taken=None, gps=None))
+    assert plain.taken_at is None and plain.latitude is None
+    assert check(png()).mime == "image/png"
+    document = check(pdf())
+    assert document.mime == PDF and document.thumbnail is None and document.data == pdf()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (exe(), Reason.NOT_ALLOWED),  # a renamed .exe: judged by its bytes
+        (b"<html><script>alert(1)</script></html>", Reason.NOT_ALLOWED),
+        (b"", Reason.EMPTY),
+        (png_bomb(), Reason.TOO_MANY_PIXELS),  # Pillow's own limit, before anything decodes
+        (png_bomb(9_000, 9_000), Reason.TOO_MANY_PIXELS),  # 81 MP: over ours
+        (jpeg()[: len(jpeg()) // 2], Reason.UNREADABLE),  # a cut-off photo
+    ],
+    ids=["exe", "html", "empty", "bomb", "81-megapixels", "truncated"],
+)
+def test_what_is_refused_and_why(data: bytes, reason: Reason) -> None:
+    with pytest.raises(Refused) as refused:
+        check(data)
+    assert refused.value.reason is reason
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_opened() -> None:
+    photo = jpeg()
+    with pytest.raises(Refused) as refused:
+        check(photo, Limits(max_bytes=len(photo) - 1))
+    assert refused.value.reason is Reason.TOO_BIG
+
+
+# -- where the bytes live ----------------------------------------------------------------
+async def test_sqlite_keeps_files_beside_the_database_once_per_content(tmp_path: Path) -> None:
+    import datetime as dt
+
+    async with Database(tmp_path / "ntm.sqlite3") as db:
+        await migrate(db)
+        store = media_store(db)
+        assert isinstance(store, DiskMedia) and store.root == tmp_path / "ntm-media"
+        assert media_folder(tmp_path / "ntm.sqlite3") == store.root
+        user_id = (await UserRepo(db).ensure("t", "u1", chat_id="u1")).id
+        repo = MediaRepo(db)
+        now = dt.datetime(2021, 10, 12, tzinfo=dt.UTC)
+        first = await repo.add(check(jpeg()), user_id=user_id, filename="a.jpg", now=now)
+        again = await repo.add(check(jpeg()), user_id=user_id, filename="a.jpg", now=now)
+        assert first.id == again.id  # the same photo sent twice is one row
+        files = sorted(p for p in store.root.rglob("*") if p.is_file())
+        assert len(files) == 2  # the photo and its thumbnail, each once
+        assert not any(p.name.startswith(".part-") for p in files)
+        assert await repo.content(first) == check(jpeg()).data
+        assert await repo.content(first, thumbnail=True) == check(jpeg()).thumbnail
+        assert first.taken_at is not None and first.latitude == pytest.approx(19.875, abs=1e-4)
+        assert await db.fetchval("SELECT count(*) FROM blobs") == 0  # not in the database
+
+
+async def test_an_in_memory_database_keeps_media_in_the_blobs_table() -> None:
+    async with Database(":memory:") as db:
+        await migrate(db)
+        store = media_store(db)
+        assert isinstance(store, DatabaseMedia)
+        digest = await store.put(b"abc")
+        assert await store.get(digest) == b"abc"
+        assert await store.digests() == {digest}
+
+
+def test_a_digest_cannot_name_a_path_outside_the_folder(tmp_path: Path) -> None:
+    store = DiskMedia(tmp_path)
+    with pytest.raises(ValueError):
+        store.path("../../etc/passwd")
+
+
+# -- the report dialog ---------------------------------------------------------------------
+async def _to_photo_question(h: Harness) -> None:
+    await h.register("admin", "o1", "Thọ Bình")
+    await h.say("o1", "/baocao")
+    await h.tap("o1", "Ra quân")
+    await h.say("o1", "4")
+    await h.say("o1", "350")
+    await h.tap("o1", "Đã tổ chức")
+    assert "Ảnh các buổi ra quân" in h.last("o1")
+    assert h.replies["o1"][-1].wants_files
+
+
+async def test_three_photos_are_kept_with_the_report(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _to_photo_question(h)
+        colours = [(10, 20, 30), (40, 50, 60), (70, 80, 90)]
+        for colour in colours:
+            await h.send_files("o1", jpeg(color=colour))
+        assert "Đã nhận 3 tệp" in h.last("o1")
+        await h.tap("o1", "Xong (3")
+        summary = h.last("o1")
+        assert "Ảnh các buổi ra quân: 3 ảnh" in summary
+        await h.tap("o1", "Gửi")
+        assert "Đã nhận báo cáo" in h.all_text("o1")
+        report = (await ReportRepo(h.app.db).latest(form_id="ve-sinh"))[0]
+        linked = await MediaRepo(h.app.db).of_reports([report.id])
+        assert [item.field for item in linked] == ["photos"] * 3
+        assert [item.media.id for item in linked] == report.answers["photos"]
+        pixels = [
+            Image.open(io.BytesIO(await MediaRepo(h.app.db).content(item.media))).getpixel(
+                (700, 500)
+            )
+            for item in linked
+        ]
+        for got, colour in zip(pixels, colours, strict=True):
+            assert all(abs(a - b) <= 8 for a, b in zip(got, colour, strict=True))
+        assert await MediaRepo(h.app.db).communes_of(linked[0].media.id) == {report.commune_id}
+
+
+async def test_refused_files_are_explained_and_the_good_ones_kept(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _to_photo_question(h)
+        replies = await h.send_files(
+            "o1", (exe(), "anh-ra-quan.jpg"), png_bomb(), (jpeg(), "ok.jpg")
+        )
+        text = "\n".join(r.text for r in replies)
+        assert "Tệp “anh-ra-quan.jpg” không phải ảnh (JPEG, PNG, WebP) hay tệp PDF" in text
+        assert "quá nhiều điểm ảnh" in text
+        assert "Đã nhận 1 tệp" in text
+        big = jpeg(size=(64, 64)) + bytes(21 * 1024 * 1024)
+        text = "\n".join(r.text for r in await h.send_files("o1", (big, "video.jpg")))
+        assert "Tệp “video.jpg” quá lớn (tối đa 20 MB)" in text
+        await h.send_files("o1", (jpeg(), "ok.jpg"))  # the same photo again
+        assert "đã gửi rồi" in h.all_text("o1")
+        await h.say("o1", "xong")
+        assert "Ảnh các buổi ra quân: 1 ảnh" in h.last("o1")
+
+
+async def test_the_photo_question_may_be_skipped_and_text_is_not_a_photo(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _to_photo_question(h)
+        await h.say("o1", "anh dang gui")
+        assert "Câu này cần ảnh" in h.last("o1")
+        await h.say("o1", "xong")
+        assert "Chưa nhận được ảnh nào" in h.last("o1")
+        await h.say("o1", "bỏ qua")
+        assert "Ảnh các buổi ra quân: (bỏ qua)" in h.last("o1")
+
+
+async def test_photos_sent_at_another_question_or_outside_a_report_are_not_kept(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Thọ Bình")
+        await h.send_files("o1", jpeg())
+        assert "không có câu hỏi nào cần ảnh" in h.last("o1")
+        await h.say("o1", "/baocao")
+        await h.tap("o1", "Ra quân")
+        replies = await h.send_files("o1", jpeg())
+        text = "\n".join(r.text for r in replies)
+        assert "không cần ảnh" in text and "Số lần ra quân" in text
+        assert await h.app.db.fetchval("SELECT count(*) FROM report_media") == 0
+
+
+async def test_a_stranger_s_photo_is_not_kept(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.send_files("stranger", jpeg())
+        assert await h.app.db.fetchval("SELECT count(*) FROM media") == 0
+
+
+async def test_editing_the_photo_answer_starts_the_photos_afresh(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _to_photo_question(h)
+        await h.send_files("o1", jpeg(color=(1, 2, 3)), jpeg(color=(200, 100, 50)))
+        await h.say("o1", "xong")
+        await h.tap("o1", "Sửa")
+        await h.tap_with("o1", "Ảnh các buổi")
+        await h.send_files("o1", png())
+        await h.say("o1", "xong")
+        assert "Ảnh các buổi ra quân: 1 ảnh" in h.last("o1")
