@@ -36,6 +36,10 @@ class Driver(Protocol):
 
     async def choose(self, label: str) -> str: ...
 
+    async def send_photos(self, *photos: bytes) -> str:
+        """Send photos (as an album where the platform has albums); what the bot answered."""
+        ...
+
 
 async def settle(count: Any, quiet: float = 0.25, timeout: float = 10.0) -> None:
     """Wait until ``count()`` changed once and then stayed the same for ``quiet`` seconds."""
@@ -69,6 +73,15 @@ class TelegramDriver:
     async def say(self, text: str) -> str:
         return await self._after(lambda: self.tg.push_text(self.user, text))
 
+    async def send_photos(self, *photos: bytes) -> str:
+        group = f"album-{len(self.tg.updates)}" if len(photos) > 1 else None
+
+        def push() -> None:
+            for photo in photos:
+                self.tg.push_photo(self.user, photo, media_group_id=group)
+
+        return await self._after(push)
+
     async def choose(self, label: str) -> str:
         message = next(
             m
@@ -92,6 +105,15 @@ class ZaloBotDriver:
     async def choose(self, label: str) -> str:
         return await self.say(number_of(self.last, label))
 
+    async def send_photos(self, *photos: bytes) -> str:
+        answers = []
+        for photo in photos:
+            before = len(self.z.messages.get(USER, []))
+            self.z.push_photo(USER, photo)
+            answers.append(await self.z.answer(USER, before))
+        self.last = answers[-1]
+        return "\n".join(answers)
+
 
 class ZaloOADriver:
     def __init__(self, app: App, oa: FakeZaloOA, url: str) -> None:
@@ -110,6 +132,15 @@ class ZaloOADriver:
             return await self.say(tapped["payload"])  # a tap sends its payload as text
         return await self.say(number_of(self.last, label))
 
+    async def send_photos(self, *photos: bytes) -> str:
+        answers = []
+        for photo in photos:
+            before = len(self.oa.messages.get(USER, []))
+            assert await self.oa.post_event(self.url, self.oa.image_event(USER, photo)) == 200
+            answers.append(await self.oa.answer(USER, before))
+        self.last = answers[-1]
+        return "\n".join(answers)
+
 
 def number_lines(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if re.match(r"\s*\d+\.\s", line))
@@ -119,6 +150,7 @@ class ConsoleDriver:
     def __init__(self, app: App) -> None:
         self.app, self.out, self.last = app, io.StringIO(), ""
         self.channel = ConsoleChannel(app.processor, user=USER, stdout=self.out)
+        self.folder = Path(app.settings.db_path).parent
 
     async def say(self, text: str) -> str:
         start = len(self.out.getvalue())
@@ -128,6 +160,14 @@ class ConsoleDriver:
 
     async def choose(self, label: str) -> str:
         return await self.say(number_of(self.last, label))
+
+    async def send_photos(self, *photos: bytes) -> str:
+        answers = []
+        for index, photo in enumerate(photos):
+            path = self.folder / f"anh-{index}.jpg"
+            path.write_bytes(photo)
+            answers.append(await self.say(f"@{path}"))
+        return "\n".join(answers)
 
 
 @asynccontextmanager
@@ -283,3 +323,52 @@ async def test_the_office_steps_people_tripped_on(
         assert "14. Hoàn thiện hồ sơ tiêu chí cấp xã 18.5" in listed
         picked = await user.say("14")
         assert "Tình trạng hiện nay?" in picked and "18.5" in picked and "Phòng Tư pháp" in picked
+
+
+@pytest.mark.parametrize(
+    ("channel", "count"), [("telegram", 3), ("zalo_bot", 1), ("zalo_oa", 1), ("console", 1)]
+)
+async def test_photos_of_the_clean_up_session_reach_the_report(
+    channel: str, count: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The officer sends photos at the report's photo question (an album of three on
+    Telegram); a renamed program is refused with a clear message; the photos are kept with
+    the report, without their EXIF."""
+    from PIL import Image
+
+    from storage.media import MediaRepo
+    from tests.photos import exe, jpeg
+
+    async with driver_for(channel, monkeypatch, tmp_path) as user:
+        await _officer_of_dan_luc(user)
+        assert "Chọn mẫu báo cáo" in await user.say("/baocao")
+        await user.choose("Ra quân vệ sinh môi trường")
+        await user.say("4")
+        await user.say("350")
+        assert "Ảnh các buổi ra quân" in await user.choose("Đã tổ chức")
+        refused = await user.send_photos(exe())
+        assert "không phải ảnh (JPEG, PNG, WebP) hay tệp PDF" in refused
+        colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200)][:count]
+        answer = await user.send_photos(*(jpeg(color=c) for c in colours))
+        assert f"Đã nhận {count} tệp" in answer
+        summary = await user.say("xong")
+        assert f"Ảnh các buổi ra quân: {count} ảnh" in summary
+        assert "Đã nhận báo cáo số" in await user.choose("Gửi báo cáo")
+
+        app = user.app
+        [report] = await app.db.fetchall("SELECT * FROM reports")
+        linked = await MediaRepo(app.db).of_reports([report["id"]])
+        assert len(linked) == count
+        for item in linked:
+            data = await MediaRepo(app.db).content(item.media)
+            assert data is not None
+            image = Image.open(io.BytesIO(data))
+            assert dict(image.getexif()) == {}
+            assert item.media.latitude is not None and item.media.taken_at is not None
+        got = {
+            Image.open(io.BytesIO(await MediaRepo(app.db).content(i.media) or b"")).getpixel(
+                (700, 500)
+            )
+            for i in linked
+        }
+        assert len(got) == count  # each photo once, none lost in the album

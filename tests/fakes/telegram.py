@@ -176,12 +176,15 @@ class FakeTelegram:
         self._blocked: set[int] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.files: dict[str, bytes] = {}  # file_id → content, fetched via getFile
+        self._file_ids = itertools.count(1)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self, port: int = 0) -> FakeTelegram:
         """Serve on ``port`` (0: any free one), e.g. the address a bot was already told."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner, self.port = await serve_locally(app, port)
         return self
 
@@ -237,6 +240,67 @@ class FakeTelegram:
             length = len(text.split()[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return self._push({"message": message})
+
+    def _file_entry(self, data: bytes, **extra: Any) -> dict[str, Any]:
+        file_id = f"file-{next(self._file_ids)}"
+        self.files[file_id] = data
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(data),
+                **extra}  # fmt: skip
+
+    def push_photo(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+    ) -> int:
+        """A photo as Telegram sends it: several sizes (a small preview and the photo itself,
+        largest last); an album's photos are separate messages with one media_group_id."""
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "from": self._user(user_id),
+            "chat": self._chat(user_id, "private"),
+            "date": int(time.time()),
+            "photo": [
+                self._file_entry(data[:100], width=90, height=67),
+                self._file_entry(data, width=800, height=600),
+            ],
+        }
+        if caption:
+            message["caption"] = caption
+        if media_group_id:
+            message["media_group_id"] = media_group_id
+        return self._push({"message": message})
+
+    def push_document(self, user_id: int, data: bytes, file_name: str, mime_type: str) -> int:
+        message = {
+            "message_id": next(self._message_ids),
+            "from": self._user(user_id),
+            "chat": self._chat(user_id, "private"),
+            "date": int(time.time()),
+            "document": self._file_entry(data, file_name=file_name, mime_type=mime_type),
+        }
+        return self._push({"message": message})
+
+    async def api_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        data = self.files.get(file_id)
+        if data is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if len(data) > 20 * 1024 * 1024:  # what the Bot API hands to bots
+            raise ApiError(400, "Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(data),
+                "file_path": f"documents/{file_id}"}  # fmt: skip
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        self.calls.append(("file", {"path": request.match_info["path"]}))
+        data = self.files.get(request.match_info["path"].rsplit("/", 1)[-1])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     def push_sticker(self, user_id: int) -> int:
         message = {

@@ -47,6 +47,21 @@ class _Server:
         self.port = 0
         self.messages: dict[str, list[ZaloMessage]] = defaultdict(list)
         self._changed = asyncio.Event()
+        # Photos users sent, on Zalo's file host (the bot fetches them by URL).
+        self.user_files: dict[str, bytes] = {}
+        self.app.router.add_get("/user-files/{name}", self._user_file)
+
+    def host_file(self, data: bytes, suffix: str = ".jpg") -> str:
+        """A URL on this server that serves ``data`` (what Zalo gives for a sent photo)."""
+        name = secrets.token_hex(8) + suffix
+        self.user_files[name] = data
+        return f"{self.base_url}/user-files/{name}"
+
+    async def _user_file(self, request: web.Request) -> web.Response:
+        data = self.user_files.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="image/jpeg")
 
     async def start(self) -> Any:
         self._runner, self.port = await serve_locally(self.app)
@@ -154,6 +169,12 @@ class FakeZaloBot(_Server):
 
     def push_text(self, user_id: str, text: str, **kwargs: Any) -> dict[str, Any]:
         return self.push(self.update(user_id, text, **kwargs))
+
+    def push_photo(self, user_id: str, data: bytes) -> dict[str, Any]:
+        """A photo message: its URL on Zalo's file host in ``photo_url``."""
+        update = self.update(user_id, event="message.image.received")
+        update["message"]["photo_url"] = self.host_file(data)
+        return self.push(update)
 
     # -- the API -------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
@@ -310,6 +331,17 @@ class FakeZaloOA(_Server):
             "message": {"text": text, "msg_id": msg_id or secrets.token_hex(10)},
             "timestamp": str(int(time.time() * 1000)),
         }
+
+    def image_event(self, user_id: str, data: bytes) -> dict[str, Any]:
+        """``user_send_image``: the photo's URL in ``attachments[].payload.url``."""
+        event = self.text_event(user_id, "")
+        event["event_name"] = "user_send_image"
+        url = self.host_file(data)
+        event["message"] = {
+            "msg_id": secrets.token_hex(10),
+            "attachments": [{"type": "image", "payload": {"thumbnail": url, "url": url}}],
+        }
+        return event
 
     def signature(self, raw: bytes, secret: str | None = None) -> str:
         event = json.loads(raw)
