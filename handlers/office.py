@@ -28,8 +28,10 @@ from handlers.digest import (
 from handlers.export import export_reports
 from handlers.export_tasks import TaskExport
 from handlers.i18n import N_
+from handlers.photo_view import photo_counts
 from handlers.reader import Reader
 from handlers.readmodel.criteria import load_board
+from handlers.readmodel.photos import load_photos
 from handlers.report_view import changed_values, display_value, period_label
 from handlers.richtext import Doc, b, it
 from handlers.types import Attachment, Choice
@@ -200,6 +202,8 @@ async def show_commune(ctx: Context, commune: Commune) -> None:
     doc.blank().extend(
         commune_criteria(ctx.tr, ctx.deps.kb, board, commune.id, ctx.today, ctx.now.tzinfo)
     )
+    photos = await load_photos(ctx.deps.kb, ctx.deps.db, [commune.id])
+    doc.extend(photo_counts(ctx.tr, ctx.deps.kb, photos, commune.id, board.criteria))
     if not latest:
         doc.add(_("Chưa có báo cáo nào."))
         ctx.reply(doc)

@@ -95,6 +95,9 @@ class FormField(_Strict):
     # ``photo`` fields: how many photos (or PDF documents) an answer needs and may hold.
     min_count: int = Field(1, ge=1, le=20)
     max_count: int = Field(10, ge=1, le=30)
+    # ``photo`` fields: the criteria (``xa:17``) the photos are evidence of; by default those
+    # the form's reports are evidence of (evidence.yaml), or the indicator a status form is on.
+    criteria: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> FormField:
@@ -110,7 +113,7 @@ class FormField(_Strict):
             raise ValueError("change_alert is for number fields")
         if self.min_count > self.max_count:
             raise ValueError("min_count is larger than max_count")
-        counts = {"min_count", "max_count"} & self.model_fields_set
+        counts = {"min_count", "max_count", "criteria"} & self.model_fields_set
         if counts and self.type != "photo":
             raise ValueError(f"{', '.join(sorted(counts))}: only photo fields have counts")
         return self

@@ -76,6 +76,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     _check_tasks(kb, tasks)
     kb.tasks = sorted(tasks, key=lambda t: (kb.due(t), t.id))
     kb.evidence = load_evidence(base, kb)
+    _check_photo_criteria(kb)
     kb.documents = load_documents(base, text.read_text("utf-8"))
     return kb
 
@@ -214,6 +215,16 @@ def _known_codes(file: str, field: str, refs: list[str], known: set[str]) -> Non
             )
         if ref not in known:
             raise KnowledgeError(f"{file}: {field}: không có tiêu chí '{ref}' trong criteria.yaml")
+
+
+def _check_photo_criteria(kb: KnowledgeBase) -> None:
+    for form in kb.forms.values():
+        for item in form.fields:
+            for code in item.criteria:
+                if code not in kb.indicators:
+                    raise KnowledgeError(
+                        f"forms/{form.id}: fields.{item.key}.criteria: không có tiêu chí '{code}'"
+                    )
 
 
 def _check_forms(forms: dict[str, Form], deadlines: set[str], facts: set[str]) -> None:

@@ -186,6 +186,22 @@ class Linked:
     media: Media
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """A photo in a standing report, with what the report is about."""
+
+    linked: Linked
+    commune_id: int
+    form_id: str
+    subject: str
+    submitted_at: str
+    submitted_by: int
+
+    @property
+    def media(self) -> Media:
+        return self.linked.media
+
+
 class MediaRepo:
     def __init__(self, db: Store, store: MediaStore | None = None) -> None:
         self.db = db
@@ -259,6 +275,36 @@ class MediaRepo:
         rows = await self.db.fetchall(sql, wanted)
         return [
             Linked(int(r["report_id"]), r["field"], int(r["position"]), Media.of(r)) for r in rows
+        ]
+
+    async def evidence(self, commune_ids: Iterable[int] | None = None) -> list[Evidence]:
+        """Photos in the reports that stand (no correction replaced them), of these communes
+        (every commune: ``None``), oldest report first."""
+        where, params = "", []
+        if commune_ids is not None:
+            wanted = sorted(set(commune_ids))
+            if not wanted:
+                return []
+            where = f" AND r.commune_id IN ({', '.join('?' for _ in wanted)})"
+            params = wanted
+        sql = (
+            "SELECT r.commune_id, r.form_id, r.subject, r.submitted_at, r.submitted_by,"  # noqa: S608
+            " l.report_id, l.field, l.position, m.* FROM report_media l"
+            " JOIN reports r ON r.id = l.report_id JOIN media m ON m.id = l.media_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM reports n WHERE n.supersedes = r.id)"
+            f"{where} ORDER BY r.commune_id, l.report_id, l.field, l.position"
+        )
+        rows = await self.db.fetchall(sql, params)
+        return [
+            Evidence(
+                Linked(int(r["report_id"]), r["field"], int(r["position"]), Media.of(r)),
+                int(r["commune_id"]),
+                r["form_id"],
+                r["subject"],
+                r["submitted_at"],
+                int(r["submitted_by"]),
+            )
+            for r in rows
         ]
 
     async def communes_of(self, media_id: int) -> set[int]:

@@ -64,6 +64,8 @@ def setup_web_view(
         web.get(f"{PREFIX}/", pages.overview),
         web.get(f"{PREFIX}/chart.png", pages.chart),
         web.get(f"{PREFIX}/xa/{{id}}", pages.commune),
+        web.get(f"{PREFIX}/anh/{{id}}", pages.photo),
+        web.get(f"{PREFIX}/anh/{{id}}/{{size:nho}}", pages.photo),
         web.get(f"{PREFIX}/viec", pages.tasks),
         web.get(f"{PREFIX}/gui", pages.sending),
         web.get(f"{PREFIX}/tai/{{kind}}", pages.download),

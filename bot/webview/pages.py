@@ -21,8 +21,10 @@ from handlers.criteria_view import MARKS, reason, standing_word
 from handlers.digest import chart_form, digest_chart, load_digest_data
 from handlers.i18n import Tr
 from handlers.office import build_export, export_name
+from handlers.photo_view import photo_caption
 from handlers.reader import Reader
 from handlers.readmodel.criteria import ORDER, Standing, load_board
+from handlers.readmodel.photos import load_photos
 from handlers.report_view import changed_values, display_value, figure_name, period_label
 from handlers.task_board import completed_since, unit_tallies
 from handlers.task_view import is_done, load_progress, state_phrase, task_title, unit_name
@@ -30,6 +32,7 @@ from knowledge.base import COMMUNES
 from knowledge.form_rules import compute_all
 from knowledge.models import TaskEntry
 from storage.deadletters import DeadLetters
+from storage.media import MediaRepo
 from storage.overview import OverviewQueries
 from storage.reports import Report, ReportRepo, report_number
 from storage.sending import SendingRepo
@@ -61,6 +64,7 @@ class Pages:
         self.deps = auth.deps
         self._charts: dict[tuple[str, str, dt.date], bytes | None] = {}
         self._overview: Overview | None = None
+        self.media = MediaRepo(self.deps.db)
 
     # -- plumbing ---------------------------------------------------------------------------
     def render(
@@ -293,6 +297,7 @@ class Pages:
         progress = await load_progress(self.deps.db, ctx.now.tzinfo)
         board = await load_board(self.deps.kb, self.deps.db, ctx.today, ctx.now.tzinfo, [commune])
         cells = board.communes[commune.id]
+        photos = await load_photos(self.deps.kb, self.deps.db, [commune.id])
         standings = [
             {
                 "indicator": self.deps.kb.indicators[code],
@@ -301,6 +306,7 @@ class Pages:
                 "mark": MARKS[cells[code].standing],
                 "word": standing_word(ctx.tr, cells[code].standing),
                 "why": reason(ctx.tr, self.deps.kb, cells[code], ctx.today, ctx.now.tzinfo),
+                "photos": photos.count(commune.id, code),
             }
             for code in board.criteria
             for code in (code, *self.deps.kb.indicators[code].children)
@@ -311,11 +317,32 @@ class Pages:
             for t in self.deps.kb.tasks_of(COMMUNES)
         ]
         officers = await self.deps.users.officers_of(commune.id)
+        names |= await self.deps.users.names_of(
+            e.submitted_by for items in photos.communes.get(commune.id, {}).values() for e in items
+        )
+        evidence = [
+            {
+                "indicator": self.deps.kb.indicators[code],
+                "photos": [
+                    {
+                        "id": item.media.id,
+                        "picture": item.media.is_picture,
+                        "caption": photo_caption(ctx.tr, item.media),
+                        "report": report_number(item.linked.report_id),
+                        "who": names.get(item.submitted_by, ""),
+                    }
+                    for item in photos.of(commune.id, code)
+                ],
+            }
+            for code in board.criteria
+            if photos.count(commune.id, code)
+        ]
         return self.render(
             "commune.html",
             request,
             viewer,
             commune=commune,
+            evidence=evidence,
             series=series,
             standings=standings,
             tasks=tasks,
@@ -379,6 +406,32 @@ class Pages:
                 )
             out.append({"title": title, "period": period_label(period, ctx.tr), "versions": rows})
         return out
+
+    # -- photos --------------------------------------------------------------------------------
+    async def photo(self, request: web.Request) -> web.StreamResponse:
+        """A photo (``/web/anh/<id>``) or its thumbnail (``…/nho``), to those who may see a
+        commune whose report holds it; metadata-free, as it was kept."""
+        viewer = await self.viewer_or_login(request)
+        media = await self.media.get(_int(request.match_info.get("id"), 0))
+        if media is None:
+            raise web.HTTPNotFound()
+        communes = await self.media.communes_of(media.id)
+        mine = viewer.is_officer and viewer.user.commune_id in communes
+        if not communes or not (viewer.is_office or mine):
+            raise self.denied(request, viewer)
+        small = request.match_info.get("size") == "nho" and media.thumb_sha256 is not None
+        data = await self.media.content(media, thumbnail=small)
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=data,
+            content_type="image/jpeg" if small else media.mime,
+            headers={
+                "Cache-Control": "private, max-age=86400",
+                "Content-Disposition": "inline",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     # -- tasks ---------------------------------------------------------------------------------
     async def tasks(self, request: web.Request) -> web.StreamResponse:

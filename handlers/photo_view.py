@@ -1,0 +1,55 @@
+"""How a photo's metadata reads, wherever it is shown (web view, /xa, the dossier)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+
+from handlers.i18n import Tr
+from handlers.readmodel.photos import PhotoBoard
+from handlers.richtext import Doc, b
+from knowledge.base import KnowledgeBase
+from storage.media import Media
+
+
+def photo_caption(tr: Tr, media: Media) -> str:
+    """ "Chụp 12/10/2021 08:30 · vị trí 19,8750; 105,6000" — what the camera recorded, or
+    "Không có thời gian, vị trí chụp" when it recorded nothing (a screenshot, a forwarded
+    photo: worth a second look in an appraisal)."""
+    parts = []
+    if media.taken_at is not None:
+        when = format_datetime(media.taken_at, "dd/MM/yyyy HH:mm", locale=tr.lang)
+        parts.append(tr("Chụp {when}", when=when))
+    if media.latitude is not None and media.longitude is not None:
+        where = "; ".join(
+            format_decimal(value, format="0.0000", locale=tr.lang)
+            for value in (media.latitude, media.longitude)
+        )
+        parts.append(tr("vị trí {where}", where=where))
+    if not media.is_picture:
+        parts.append(tr("tệp PDF"))
+    if not parts:
+        return tr("Không có thời gian, vị trí chụp")
+    return " · ".join(parts)
+
+
+def photo_counts(
+    tr: Tr, kb: KnowledgeBase, photos: PhotoBoard, commune_id: int, criteria: Sequence[str]
+) -> Doc:
+    """ "📷 Ảnh minh chứng: tiêu chí 8: 1 ảnh; tiêu chí 17: 3 ảnh" (none: it says so)."""
+    counted = [
+        tr.n(
+            "tiêu chí {label}: {count} ảnh",
+            "tiêu chí {label}: {count} ảnh",
+            photos.count(commune_id, code),
+            label=kb.indicators[code].label,
+            count=photos.count(commune_id, code),
+        )
+        for code in criteria
+        if photos.count(commune_id, code)
+    ]
+    if not counted:
+        return Doc().add("📷 ", tr("Chưa có ảnh minh chứng nào."))
+    return Doc().add("📷 ", b(tr("Ảnh minh chứng:")), " ", "; ".join(counted))

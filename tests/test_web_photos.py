@@ -1,0 +1,124 @@
+"""Photo evidence where the office works: the commune page's gallery per criterion, the photos
+served only to those who may see the commune, and the chat's /xa counting the same photos."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.harness import Harness
+from tests.photos import jpeg, pdf
+from tests.test_web import browser_for, district, signed_in, web_view
+
+
+async def status_with_photos(h: Harness, who: str, code: str, *photos: bytes) -> None:
+    await h.say(who, "/baocao")
+    await h.tap(who, "Tình trạng một tiêu chí")
+    await h.say(who, code)
+    await h.tap(who, "Đạt")
+    await h.say(who, "bỏ qua")  # no note
+    assert "Hình ảnh minh chứng" in h.last(who)
+    await h.send_files(who, *photos)
+    await h.say(who, "xong")
+    await h.tap(who, "Gửi báo cáo")
+    assert "Đã nhận báo cáo" in h.all_text(who)
+
+
+async def clean_up_with_photos(h: Harness, who: str, *photos: bytes) -> None:
+    await h.say(who, "/baocao")
+    await h.tap(who, "Ra quân")
+    for answer in ["4", "300", "có"]:
+        await h.say(who, answer)
+    await h.send_files(who, *photos)
+    await h.say(who, "xong")
+    await h.tap(who, "Gửi báo cáo")
+
+
+def counts_on_page(html: str) -> dict[str, int]:
+    """Criterion label → the photo count its row shows."""
+    rows = re.findall(
+        r'data-criterion="([^"]+)" data-standing="[^"]+">.*?data-photos="(\d+)"', html
+    )
+    return {label: int(count) for label, count in rows}
+
+
+async def test_the_commune_page_shows_each_criterion_s_photos_to_those_who_may_see_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        ids = await district(h)
+        await status_with_photos(h, "officer_a", "17.4", jpeg(color=(1, 1, 200)), (pdf(), "bb.pdf"))
+        await clean_up_with_photos(h, "officer_a", jpeg(color=(200, 1, 1)))
+        await status_with_photos(h, "officer_a", "8.1", jpeg(color=(1, 200, 1)))
+
+        office = await signed_in(h, server, "admin")
+        mine = await signed_in(h, server, "officer_a")
+        other = await signed_in(h, server, "officer_b")
+        try:
+            html = await (await office.get(f"/web/xa/{ids['a']}")).text()
+            counts = counts_on_page(html)
+            assert counts["17"] == 3 and counts["8"] == 1
+            assert counts["17.4"] == 0  # counted once, on the criterion
+            assert "Hình ảnh minh chứng" in html
+            photo_ids = re.findall(r'data-photo="(\d+)"', html)
+            assert len(photo_ids) == 4
+            assert "Chụp 12/10/2021 08:30 · vị trí 19,8750; 105,6000" in html
+            assert "tệp PDF" in html
+
+            # the /xa message counts the same photos
+            await h.say("admin", "/xa Dân Lực")
+            assert "Ảnh minh chứng: tiêu chí 8: 1 ảnh; tiêu chí 17: 3 ảnh" in h.last("admin")
+
+            first = photo_ids[0]
+            thumb = await office.get(f"/web/anh/{first}/nho")
+            assert thumb.status == 200 and thumb.content_type == "image/jpeg"
+            assert max(Image.open(io.BytesIO(await thumb.read())).size) <= 320
+            full = await office.get(f"/web/anh/{first}")
+            image = Image.open(io.BytesIO(await full.read()))
+            assert image.size == (800, 600) and dict(image.getexif()) == {}
+            assert full.headers["X-Content-Type-Options"] == "nosniff"
+            document = next(
+                p for p in photo_ids if f'data-photo="{p}"><a href="/web/anh/{p}"><span' in html
+            )
+            served = await office.get(f"/web/anh/{document}")
+            assert served.content_type == "application/pdf" and await served.read() == pdf()
+
+            assert (await mine.get(f"/web/anh/{first}")).status == 200  # their commune
+            denied = await other.get(f"/web/anh/{first}", allow_redirects=False)
+            assert denied.status in (303, 403)
+            assert not (await denied.read()).startswith(b"\xff\xd8")
+            async with browser_for(server) as nobody:
+                assert (await nobody.get(f"/web/anh/{first}")).status == 401
+            assert (await office.get("/web/anh/99999999999999999999")).status == 404
+            assert (await office.get(f"/web/anh/{first}/lon")).status == 404
+        finally:
+            for client in (office, mine, other):
+                await client.close()
+
+
+async def test_a_correction_without_photos_takes_them_off_the_criterion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        ids = await district(h)
+        await status_with_photos(h, "officer_a", "8.1", jpeg())
+        await h.say("officer_a", "/baocao")
+        await h.tap("officer_a", "Tình trạng một tiêu chí")
+        await h.say("officer_a", "8.1")
+        await h.tap("officer_a", "Đang thực hiện")
+        for answer in ["bỏ qua", "30/11/2021", "bỏ qua"]:
+            await h.say("officer_a", answer)
+        await h.tap("officer_a", "Gửi báo cáo")
+        office = await signed_in(h, server, "admin")
+        try:
+            html = await (await office.get(f"/web/xa/{ids['a']}")).text()
+            assert counts_on_page(html)["8"] == 0
+            assert "data-photo=" not in html
+        finally:
+            await office.close()
+        await h.say("admin", "/xa Dân Lực")
+        assert "Chưa có ảnh minh chứng nào" in h.last("admin")
