@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.web import WebServer
 from handlers import (
+    appraisal,
     basic,
     browse,
     office,
@@ -60,6 +61,7 @@ def build_conversation(deps: Deps) -> Conversation:
         profile,
         tasks,
         web_access,
+        appraisal,
     ):
         module.setup(conversation)
     reports = ReportDialog()

@@ -122,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_backup = db_sub.add_parser(
         "backup",
         help="sao lưu CSDL (an toàn khi bot đang chạy)",
-        description="Sao lưu CSDL: SQLite bằng online backup API (an toàn khi bot đang ghi); "
-        "PostgreSQL bằng pg_dump (định dạng custom, khôi phục bằng pg_restore).",
+        description="Sao lưu CSDL: SQLite bằng online backup API (an toàn khi bot đang ghi), "
+        "kèm thư mục ảnh minh chứng <tệp>-media/ bên cạnh; PostgreSQL bằng pg_dump (định dạng "
+        "custom, khôi phục bằng pg_restore; ảnh nằm trong CSDL).",
     )
     db_backup.add_argument("path", type=Path, help="tệp sao lưu")
     db_backup.set_defaults(func=cmd_db_backup)
@@ -265,6 +266,7 @@ def cmd_db_deadletters(args: argparse.Namespace, settings: Callable[[], Settings
 
 def cmd_db_backup(args: argparse.Namespace, settings: Callable[[], Settings]) -> int:
     from storage.db import backup_database
+    from storage.media import backup_media, media_folder
 
     cfg = settings()
     target: Path = args.path
@@ -276,6 +278,9 @@ def cmd_db_backup(args: argparse.Namespace, settings: Callable[[], Settings]) ->
         raise UserError(f"{target} là một thư mục; hãy chỉ ra tên tệp sao lưu")
     pages = asyncio.run(backup_database(cfg.sqlite_path, target))
     print(f"đã sao lưu {cfg.sqlite_path} → {target} ({pages} trang)")
+    files = backup_media(cfg.sqlite_path, target)
+    if files:
+        print(f"và {files} tệp ảnh minh chứng → {media_folder(target)}/")
     return 0
 
 

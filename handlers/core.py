@@ -257,6 +257,7 @@ class CommandSpec:
     keeps_dialog: bool
     listed: bool
     private_only: bool = False
+    shown_to: frozenset[str] | None = None  # in the menus of these roles (default: ``roles``)
 
 
 @dataclass(frozen=True)
@@ -290,11 +291,13 @@ class Conversation:
         listed: bool = True,
         aliases: tuple[str, ...] = (),
         private_only: bool = False,
+        shown_to: frozenset[str] | None = None,
     ) -> None:
         """Register ``/name``; ``private_only`` commands (one commune's data, registration,
-        dialogs) are refused politely in group chats, where everyone would see them."""
+        dialogs) are refused politely in group chats, where everyone would see them;
+        ``shown_to`` lists it in fewer roles' menus than may use it."""
         self.commands[name] = CommandSpec(
-            name, handler, description, roles, keeps_dialog, listed, private_only
+            name, handler, description, roles, keeps_dialog, listed, private_only, shown_to
         )
         for alias in aliases:
             self.aliases[alias] = name
@@ -317,7 +320,7 @@ class Conversation:
         self.after_hooks.append(hook)
 
     def command_list(self, role: str) -> list[CommandSpec]:
-        return [c for c in self.commands.values() if c.listed and role in c.roles]
+        return [c for c in self.commands.values() if c.listed and role in (c.shown_to or c.roles)]
 
     # -- handling ---------------------------------------------------------------------------
     async def handle(self, incoming: Incoming) -> list[Reply]:

@@ -65,7 +65,7 @@ def setup(conv: Conversation) -> None:
         me,
         N_("Thông tin của bạn: họ tên, chức vụ (để sửa)"),
         roles=PEOPLE,
-        aliases=("me", "hoso"),
+        aliases=("me",),  # "/hoso" is the office's dossier; for others, this page
         private_only=True,
     )
     conv.action("prof", on_action, roles=PEOPLE, private_only=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database, StorageError
+from storage.media import media_folder, media_store
 from storage.pg import PgDatabase
 
 # Parents before children (foreign keys); every table the migrations create.
@@ -15,7 +16,7 @@ TABLES = (
     "communes", "users", "dialogs", "menus", "processed_updates", "inbox", "invites",
     "reports", "audit_log", "subscriptions", "jobs", "deliveries", "blobs", "scheduler_state",
     "oauth_tokens", "shared_files", "invite_attempts", "dead_letters", "task_progress",
-    "web_links", "web_sessions", "web_attempts", "leases", "throttle",
+    "web_links", "web_sessions", "web_attempts", "leases", "throttle", "media", "report_media",
 )  # fmt: skip
 # Kept by triggers on the target as the tables above are copied, then checked against them.
 DERIVED = ("reports_current",)
@@ -76,7 +77,25 @@ async def copy_sqlite_to_postgresql(source: Database, target: PgDatabase) -> lis
             here = await source.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
             if there != here:
                 raise StorageError(f"{table}: {here} rows here but {there} rebuilt there")
+        if "media" in names:
+            copied.append(Copied("media files", await _copy_media(source, target)))
     return copied
+
+
+async def _copy_media(source: Database, target: PgDatabase) -> int:
+    """The photos' bytes: from the files beside the SQLite database into the shared table."""
+    files, shared = media_store(source), media_store(target)
+    rows = await source.fetchall(
+        "SELECT sha256 FROM media UNION SELECT thumb_sha256 FROM media"
+        " WHERE thumb_sha256 IS NOT NULL ORDER BY 1"
+    )
+    for row in rows:
+        data = await files.get(row[0])
+        if data is None:
+            raise StorageError(f"media file {row[0]} is missing from {media_folder(source.path)}")
+        if await shared.put(data) != row[0]:
+            raise StorageError(f"media file {row[0]} does not match its name (damaged)")
+    return len(rows)
 
 
 async def _key_columns(source: Database, table: str) -> str:

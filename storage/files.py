@@ -26,8 +26,8 @@ class FileStore:
         """Store bytes once; returns their SHA-256, which names them."""
         digest = hashlib.sha256(data).hexdigest()
         await self.db.execute(
-            "INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (digest, data),
+            "INSERT INTO blobs (sha256, data, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (digest, data, utc_iso(dt.datetime.now(dt.UTC))),
         )
         return digest
 

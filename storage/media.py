@@ -85,6 +85,21 @@ class DiskMedia:
     async def delete(self, digest: str) -> None:
         await asyncio.to_thread(self.path(digest).unlink, missing_ok=True)
 
+    async def sweep(self, kept: set[str], older_than: dt.datetime) -> int:
+        """Remove the files not in ``kept`` written before ``older_than``; how many."""
+        limit = older_than.timestamp()
+
+        def remove() -> int:
+            removed = 0
+            for path in self.root.glob("??/*") if self.root.is_dir() else ():
+                if path.name in kept or path.stat().st_mtime >= limit:
+                    continue
+                path.unlink(missing_ok=True)
+                removed += 1
+            return removed
+
+        return await asyncio.to_thread(remove)
+
     async def digests(self) -> set[str]:
         def walk() -> set[str]:
             if not self.root.is_dir():
@@ -103,7 +118,8 @@ class DatabaseMedia:
     async def put(self, data: bytes) -> str:
         digest = _digest(data)
         await self.db.execute(
-            "INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING", (digest, data)
+            "INSERT INTO blobs (sha256, data, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (digest, data, utc_iso(dt.datetime.now(dt.UTC))),
         )
         return digest
 
@@ -319,3 +335,37 @@ class MediaRepo:
     async def content(self, media: Media, *, thumbnail: bool = False) -> bytes | None:
         digest = media.thumb_sha256 if thumbnail else media.sha256
         return await self.store.get(digest) if digest else None
+
+
+def backup_media(source_db: Path, backup_db: Path) -> int:
+    """Copy the media files a SQLite backup refers to into the folder beside it
+    (``backup.sqlite3`` → ``backup-media/``); files already there are kept (they never change:
+    their name is their content's hash). Returns how many files the backup refers to."""
+    import shutil
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{backup_db}?mode=ro", uri=True)
+    try:
+        has_media = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='media'"
+        ).fetchone()[0]
+        rows = (
+            connection.execute(
+                "SELECT sha256 FROM media UNION SELECT thumb_sha256 FROM media"
+                " WHERE thumb_sha256 IS NOT NULL"
+            ).fetchall()
+            if has_media
+            else []
+        )
+    finally:
+        connection.close()
+    source, target = DiskMedia(media_folder(source_db)), DiskMedia(media_folder(backup_db))
+    for (digest,) in rows:
+        there = target.path(digest)
+        if there.exists():
+            continue
+        there.parent.mkdir(parents=True, exist_ok=True)
+        partial = there.with_name(".part-" + digest)
+        shutil.copyfile(source.path(digest), partial)
+        partial.replace(there)
+    return len(rows)

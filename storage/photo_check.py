@@ -19,9 +19,10 @@ import io
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:  # Pillow is imported when the first file is checked, not at start
+    from PIL import Image
 
 PICTURES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PDF = "application/pdf"
@@ -82,6 +83,8 @@ def check(data: bytes, limits: Limits = Limits()) -> Checked:
 
 
 def _picture(data: bytes, limits: Limits) -> Checked:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

@@ -29,3 +29,7 @@ CREATE TABLE report_media (
     PRIMARY KEY (report_id, field, position)
 );
 CREATE INDEX report_media_by_media ON report_media (media_id);
+
+-- When a stored file was written: the retention job leaves young ones alone (a photo's bytes are
+-- written a moment before the row that refers to them). Rows from before this are old.
+ALTER TABLE blobs ADD COLUMN created_at TEXT;

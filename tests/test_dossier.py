@@ -1,0 +1,81 @@
+"""The appraisal dossier: a Word document per the read models (standings, reports, task
+marks, photos) and a .zip of the photos by commune and criterion, from /hoso."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from docx import Document
+
+from handlers.criteria_view import standing_word
+from handlers.i18n import Tr
+from handlers.readmodel.criteria import load_board
+from storage.media import MediaRepo
+from tests.harness import harness
+from tests.photos import jpeg, pdf
+from tests.test_web_photos import clean_up_with_photos, status_with_photos
+
+
+def cells_text(document: Document) -> list[list[str]]:
+    return [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
+
+
+async def test_a_commune_s_dossier_says_what_the_read_models_say(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Dân Lực")
+        await status_with_photos(h, "o1", "17.4", jpeg(color=(9, 9, 200)), (pdf(), "bien-ban.pdf"))
+        await clean_up_with_photos(h, "o1", jpeg(color=(200, 9, 9)))
+        await h.say("o1", "/hoso Dân Lực")
+        assert "Thông tin của bạn" in h.last("o1")  # an officer's "hồ sơ" is their profile
+
+        replies = await h.say("admin", "/hoso dan luc")
+        [word] = [
+            r.document for r in replies if r.document and r.document.filename.endswith(".docx")
+        ]
+        [archive] = [
+            r.document for r in replies if r.document and r.document.filename.endswith(".zip")
+        ]
+        assert "3 ảnh" in replies[0].text
+        document = Document(io.BytesIO(word.data))
+        text = "\n".join(p.text for p in document.paragraphs)
+        assert "Xã Dân Lực" in text
+        assert "Tiêu chí 17. Môi trường và An toàn thực phẩm" in text
+        assert "Chụp 12/10/2021 08:30 · vị trí 19,8750; 105,6000" in text
+        assert len(document.inline_shapes) == 2  # the two pictures; the PDF is in the archive
+
+        commune = next(c for c in await h.app.deps.communes.all() if c.name == "Dân Lực")
+        board = await load_board(h.app.kb, h.app.db, h.clock.today(), h.clock.tz, [commune])
+        tr = Tr(h.app.deps.translator, "vi")
+        rows = {row[0].split(".")[0]: row for row in cells_text(document)[1:]}
+        for code in board.criteria:  # every criterion as the read model has it
+            label = h.app.kb.indicators[code].label
+            assert rows[label][1] == standing_word(tr, board.cell(commune.id, code).standing)
+        assert rows["17"][3] == "3" and rows["8"][3] == "0"
+
+        with zipfile.ZipFile(io.BytesIO(archive.data)) as files:
+            names = files.namelist()
+            photos = sorted(n for n in names if n.startswith("dan-luc/"))
+            assert len(photos) == 3 and all(n.startswith("dan-luc/tieu-chi-17/") for n in photos)
+            assert any(n.endswith(".pdf") for n in photos)
+            assert word.filename in names
+            stored = {
+                await MediaRepo(h.app.db).content(m)
+                for m in (await MediaRepo(h.app.db).many(range(1, 10))).values()
+            }
+            assert {files.read(n) for n in photos} <= stored
+
+
+async def test_the_district_dossier_has_every_commune(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        replies = await h.say("admin", "/hoso tất cả")
+        [word] = [r.document for r in replies if r.document]  # no photos: no archive
+        document = Document(io.BytesIO(word.data))
+        headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+        communes = await h.app.deps.communes.all()
+        assert headings == [f"Xã {c.name}" for c in communes]
+        await h.say("admin", "/hoso")
+        assert "Tất cả các xã" in [c.label for c in h.replies["admin"][-1].flat_choices()]
+        await h.say("admin", "/hoso Hà Nội")
+        assert "Không tìm thấy xã “Hà Nội”" in h.last("admin")
