@@ -156,6 +156,7 @@ async def test_an_expired_or_forged_link_says_so_and_guessing_is_limited(
         ("/web/tai/xlsx", {"staff", "admin"}),
         ("/web/tai/csv", {"staff", "admin"}),
         ("/web/chart.png", {"staff", "admin"}),
+        ("/web/hoso", {"staff", "admin"}),
     ],
 )
 async def test_every_page_against_every_role(

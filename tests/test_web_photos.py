@@ -122,3 +122,50 @@ async def test_a_correction_without_photos_takes_them_off_the_criterion(
             await office.close()
         await h.say("admin", "/xa Dân Lực")
         assert "Chưa có ảnh minh chứng nào" in h.last("admin")
+
+
+async def test_the_office_builds_a_dossier_on_the_web_and_watches_it_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import zipfile
+
+    from docx import Document
+
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        ids = await district(h)
+        await clean_up_with_photos(h, "officer_a", jpeg(), jpeg(color=(3, 4, 5)))
+        office = await signed_in(h, server, "admin")
+        officer = await signed_in(h, server, "officer_a")
+        try:
+            choose = await (await office.get("/web/hoso")).text()
+            assert f'href="/web/hoso/lap?xa={ids["a"]}"' in choose
+            assert 'href="/web/hoso/lap?xa=0"' in choose
+            started = await office.get("/web/hoso/lap?xa=0", allow_redirects=False)
+            assert started.status == 303
+            page_url = started.headers["Location"]
+            first = await (await office.get(page_url)).text()
+            assert 'http-equiv="refresh"' in first or "Đã lập xong" in first
+            for _ in range(200):  # what the refreshing page does until it is done
+                page = await (await office.get(page_url)).text()
+                if "Đã lập xong" in page:
+                    break
+                assert re.search(r'data-progress="\d+/34"', page), page
+                await asyncio.sleep(0.05)
+            assert "Đã lập xong: 34 xã, 2 ảnh." in page and 'http-equiv="refresh"' not in page
+            word = await office.get(f"{page_url}/tai.docx")
+            assert word.status == 200
+            document = Document(io.BytesIO(await word.read()))
+            assert len(document.inline_shapes) == 2
+            archive = await office.get(f"{page_url}/tai.zip")
+            with zipfile.ZipFile(io.BytesIO(await archive.read())) as files:
+                assert len([n for n in files.namelist() if n.startswith("dan-luc/")]) == 2
+
+            # the office's dossier is not the officer's to see, nor to build
+            assert (await officer.get(page_url, allow_redirects=False)).status in (303, 403)
+            denied = await officer.get("/web/hoso/lap?xa=0", allow_redirects=False)
+            assert denied.status in (303, 403)
+            assert (await office.get("/web/hoso/unknown-token")).status == 404
+        finally:
+            await office.close()
+            await officer.close()

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.settings import Settings
 from bot.webview.auth import Auth, security_headers
+from bot.webview.dossiers import add_dossier_routes
 from bot.webview.pages import Pages
 from handlers.core import Conversation, Deps
 
@@ -72,6 +73,12 @@ def setup_web_view(
         web.static(f"{PREFIX}/static", str(static)),
     ]
     app.add_routes(routes)
+    dossiers = add_dossier_routes(app, pages, PREFIX)
+
+    async def stop_builds(_app: web.Application) -> None:
+        await dossiers.close()
+
+    app.on_cleanup.append(stop_builds)
     app.router.add_get(PREFIX, _redirect_home)
     deps.web_url = f"{public}{PREFIX}"
     deps.web_link_ttl = dt.timedelta(minutes=settings.web_link_minutes)
