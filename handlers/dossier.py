@@ -107,8 +107,7 @@ async def build_dossier(
                         if item.media.is_picture
                         else None,
                         await media.content(item.media),
-                        f"{folder}/tieu-chi-{label}/{index:02d}-bc-{item.linked.report_id:06d}"
-                        f"{extension}",
+                        f"{folder}/tieu-chi-{label}/{index:02d}-{_source(item)}{extension}",
                     )
                 )
             if photos:
@@ -122,6 +121,13 @@ async def build_dossier(
     archive = await asyncio.to_thread(_archive, files, docx, title)
     count = sum(len(p) for f in files for p in f.photos.values())
     return Dossier(docx, archive, title, len(files), count)
+
+
+def _source(item: Evidence) -> str:
+    """Where a photo came from, in its file name: its report, or its task mark."""
+    if item.report_id is not None:
+        return f"bc-{item.report_id:06d}"
+    return f"viec-{slug(item.task_id)}-{item.mark_id}"
 
 
 def _title(ctx: Reader, communes: Sequence[Commune]) -> str:

@@ -11,7 +11,8 @@ from handlers.i18n import Tr
 from handlers.readmodel.photos import PhotoBoard
 from handlers.richtext import Doc, b
 from knowledge.base import KnowledgeBase
-from storage.media import Media
+from storage.media import Evidence, Media
+from storage.reports import report_number
 
 
 def photo_caption(tr: Tr, media: Media) -> str:
@@ -33,6 +34,14 @@ def photo_caption(tr: Tr, media: Media) -> str:
     if not parts:
         return tr("Không có thời gian, vị trí chụp")
     return " · ".join(parts)
+
+
+def photo_source(tr: Tr, kb: KnowledgeBase, item: Evidence) -> str:
+    """ "BC-000012", or "Việc: <the task>" for a photo sent with a task mark."""
+    if item.report_id is not None:
+        return report_number(item.report_id)
+    task = kb.task(item.task_id)
+    return tr("Việc: {task}", task=task.what_en if tr.en else task.what) if task else item.task_id
 
 
 def photo_counts(

@@ -26,16 +26,19 @@ from handlers.criteria_view import unit_criteria
 from handlers.dialog_state import DialogState
 from handlers.i18n import N_
 from handlers.readmodel.criteria import load_board
+from handlers.report_photos import refusal
 from handlers.richtext import Doc, Part, b, it
 from handlers.task_view import is_done, owner_name, state_phrase, task_title, unit_name
-from handlers.types import Choice
+from handlers.types import Choice, Upload
 from knowledge.base import COMMUNES
 from knowledge.models import TaskEntry
 from knowledge.normalize import fold
+from storage.media import MediaRepo
 from storage.reports import AuditLog
 from storage.tasks import TaskKey, TaskMark, TaskProgressRepo, TaskStatus
 
 MAX_NOTE = 300
+MAX_PHOTOS = 10  # sent with one task mark
 _STATUS_WORDS = {
     TaskStatus.DONE: {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"},
     TaskStatus.IN_PROGRESS: {"dang lam", "dang thuc hien", "in progress", "doing"},
@@ -113,6 +116,7 @@ class TaskDialog(DialogState):
     step: TaskStep = TaskStep.STATUS
     office: bool = False
     percent: int | None = Field(default=None, ge=0, le=100)
+    photos: list[int] = Field(default_factory=list)  # sent along, kept with the mark
 
 
 # -- setup -------------------------------------------------------------------------------------
@@ -395,6 +399,8 @@ async def _save(
         channel=ctx.incoming.channel,
         now=ctx.now,
     )
+    if state.photos:
+        await MediaRepo(ctx.deps.db).link_mark(mark.id, state.photos)
     await AuditLog(ctx.deps.db).add(
         ctx.user.id,
         "task.mark",
@@ -411,6 +417,8 @@ async def _save(
     )
     if note and status is not TaskStatus.BLOCKED:  # (a blocked task's reason is in its state)
         ctx.replies[-1].doc.add(_("Ghi chú: {note}", note=note))
+    if state.photos:
+        ctx.replies[-1].doc.add("📷 ", _("Kèm {count} ảnh.", count=len(state.photos)))
     ctx.replies[-1].doc.add(it(_("Văn phòng NTM huyện sẽ thấy cập nhật này. Gõ /viec để xem lại.")))
 
 
@@ -464,6 +472,39 @@ class Marking:
                 ctx.reply(_("Ghi chú dài quá {limit} ký tự; xin viết ngắn hơn.", limit=MAX_NOTE))
                 return
             await _save(ctx, task, state, TaskStatus.BLOCKED, note=typed)
+
+    async def on_files(self, ctx: Context, uploads: tuple[Upload, ...]) -> None:
+        """Photos sent while a task is being marked go with the mark (up to ``MAX_PHOTOS``)."""
+        _ = ctx.tr
+        state = _state(ctx)
+        task = ctx.deps.kb.task(state.task) if state else None
+        if state is None or task is None:
+            await ctx.end_dialog()
+            ctx.reply(_("Phiên cập nhật này đã kết thúc. Gõ /viec để chọn lại."))
+            return
+        for upload in uploads:
+            if upload.refused is not None:
+                ctx.say("⚠️ ", refusal(ctx.tr, upload, ctx.deps.upload_limits))
+            elif (
+                upload.media_id is not None
+                and upload.media_id not in state.photos
+                and len(state.photos) < MAX_PHOTOS
+            ):
+                state.photos.append(upload.media_id)
+        await ctx.set_dialog(state)
+        if state.photos:
+            ctx.say(
+                "📷 ",
+                _(
+                    "Đã nhận {count} ảnh; ảnh được lưu cùng cập nhật này khi bạn trả lời.",
+                    count=len(state.photos),
+                ),
+            )
+        await self.remind(ctx)
+        if state.step is TaskStep.PERCENT:
+            ctx.reply(_("Đã làm được bao nhiêu phần trăm?"))
+        elif state.step is TaskStep.REASON:
+            ctx.reply(_("Vướng mắc gì? Xin ghi ngắn gọn để Văn phòng NTM huyện hỗ trợ."))
 
     async def on_expired(self, ctx: Context) -> None:
         ctx.reply(ctx.tr("Phiên cập nhật việc trước đã hết hạn; chưa có gì được lưu. Gõ /viec."))

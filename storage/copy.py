@@ -17,6 +17,7 @@ TABLES = (
     "reports", "audit_log", "subscriptions", "jobs", "deliveries", "blobs", "scheduler_state",
     "oauth_tokens", "shared_files", "invite_attempts", "dead_letters", "task_progress",
     "web_links", "web_sessions", "web_attempts", "leases", "throttle", "media", "report_media",
+    "task_media",
 )  # fmt: skip
 # Kept by triggers on the target as the tables above are copied, then checked against them.
 DERIVED = ("reports_current",)

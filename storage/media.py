@@ -204,18 +204,20 @@ class Linked:
 
 @dataclass(frozen=True)
 class Evidence:
-    """A photo in a standing report, with what the report is about."""
+    """A photo as evidence: in a standing report's field (``report_id``, with what the report
+    is about), or with a task mark (``mark_id``, ``task_id``)."""
 
-    linked: Linked
+    media: Media
     commune_id: int
-    form_id: str
-    subject: str
-    submitted_at: str
     submitted_by: int
-
-    @property
-    def media(self) -> Media:
-        return self.linked.media
+    submitted_at: str
+    position: int
+    report_id: int | None = None
+    field: str = ""
+    form_id: str = ""
+    subject: str = ""
+    mark_id: int | None = None
+    task_id: str = ""
 
 
 class MediaRepo:
@@ -311,24 +313,64 @@ class MediaRepo:
             f"{where} ORDER BY r.commune_id, l.report_id, l.field, l.position"
         )
         rows = await self.db.fetchall(sql, params)
-        return [
+        found = [
             Evidence(
-                Linked(int(r["report_id"]), r["field"], int(r["position"]), Media.of(r)),
+                Media.of(r),
                 int(r["commune_id"]),
-                r["form_id"],
-                r["subject"],
-                r["submitted_at"],
                 int(r["submitted_by"]),
+                r["submitted_at"],
+                int(r["position"]),
+                report_id=int(r["report_id"]),
+                field=r["field"],
+                form_id=r["form_id"],
+                subject=r["subject"],
             )
             for r in rows
         ]
+        where = where.replace("r.commune_id", "p.commune_id")
+        sql = (
+            "SELECT p.commune_id, p.task_id, p.by_user, p.at, l.mark_id, l.position, m.*"  # noqa: S608
+            " FROM task_media l JOIN task_progress p ON p.id = l.mark_id"
+            " JOIN media m ON m.id = l.media_id WHERE p.commune_id IS NOT NULL"
+            f"{where} ORDER BY p.commune_id, l.mark_id, l.position"
+        )
+        for r in await self.db.fetchall(sql, params):
+            found.append(
+                Evidence(
+                    Media.of(r),
+                    int(r["commune_id"]),
+                    int(r["by_user"]),
+                    r["at"],
+                    int(r["position"]),
+                    mark_id=int(r["mark_id"]),
+                    task_id=r["task_id"],
+                )
+            )
+        return found
+
+    async def link_mark(self, mark_id: int, media_ids: Sequence[int]) -> None:
+        """Attach photos to a task mark (in the mark's transaction)."""
+        await self.db.executemany(
+            "INSERT INTO task_media (mark_id, position, media_id) VALUES (?, ?, ?)",
+            [(mark_id, position, media_id) for position, media_id in enumerate(media_ids)],
+        )
+
+    async def of_mark(self, mark_id: int) -> list[Media]:
+        rows = await self.db.fetchall(
+            "SELECT m.* FROM task_media l JOIN media m ON m.id = l.media_id"
+            " WHERE l.mark_id = ? ORDER BY l.position",
+            (mark_id,),
+        )
+        return [Media.of(r) for r in rows]
 
     async def communes_of(self, media_id: int) -> set[int]:
-        """The communes whose reports hold this photo (who may see it)."""
+        """The communes whose reports or task marks hold this photo (who may see it)."""
         rows = await self.db.fetchall(
-            "SELECT DISTINCT r.commune_id FROM report_media l JOIN reports r ON r.id = l.report_id"
-            " WHERE l.media_id = ?",
-            (media_id,),
+            "SELECT r.commune_id FROM report_media l JOIN reports r ON r.id = l.report_id"
+            " WHERE l.media_id = ? UNION SELECT p.commune_id FROM task_media t"
+            " JOIN task_progress p ON p.id = t.mark_id"
+            " WHERE t.media_id = ? AND p.commune_id IS NOT NULL",
+            (media_id, media_id),
         )
         return {int(r["commune_id"]) for r in rows}
 

@@ -73,7 +73,8 @@ async def prune(
     written_before = dt.datetime.now(dt.UTC) - fresh
     media = await db.execute(
         "DELETE FROM media WHERE created_at < ? AND NOT EXISTS"
-        " (SELECT 1 FROM report_media l WHERE l.media_id = media.id)",
+        " (SELECT 1 FROM report_media l WHERE l.media_id = media.id) AND NOT EXISTS"
+        " (SELECT 1 FROM task_media t WHERE t.media_id = media.id)",
         (utc_iso(now - keep_unattached),),
     )
     updates = await db.execute(

@@ -220,3 +220,30 @@ async def test_editing_the_photo_answer_starts_the_photos_afresh(tmp_path: Path)
         await h.send_files("o1", png())
         await h.say("o1", "xong")
         assert "Ảnh các buổi ra quân: 1 ảnh" in h.last("o1")
+
+
+async def test_a_photo_sent_while_marking_a_task_goes_with_the_mark(tmp_path: Path) -> None:
+    from handlers.i18n import Tr
+    from handlers.photo_view import photo_source
+    from handlers.readmodel.photos import load_photos
+
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Thọ Bình")
+        await h.say("o1", "/viec")
+        await h.tap_with("o1", "Hoàn thành quy hoạch")
+        text = "\n".join(r.text for r in await h.send_files("o1", jpeg(), (exe(), "a.exe")))
+        assert "Đã nhận 1 ảnh; ảnh được lưu cùng cập nhật này" in text
+        assert "không phải ảnh" in text and "Tình trạng hiện nay?" in text
+        await h.tap("o1", "Đang thực hiện")
+        await h.send_files("o1", png())  # at the next question too
+        assert "Đã làm được bao nhiêu phần trăm?" in h.last("o1")
+        await h.say("o1", "60")
+        assert "Kèm 2 ảnh." in h.last("o1")
+        commune = next(c for c in await h.app.deps.communes.all() if c.name == "Thọ Bình")
+        photos = await load_photos(h.app.kb, h.app.db, [commune.id])
+        [criterion] = [code for code in photos.communes[commune.id]]
+        assert criterion == "xa:1" and photos.count(commune.id, "xa:1") == 2
+        item = photos.of(commune.id, "xa:1")[0]
+        source = photo_source(Tr(h.app.deps.translator, "vi"), h.app.kb, item)
+        assert source.startswith("Việc: Hoàn thành quy hoạch")
+        assert await MediaRepo(h.app.db).communes_of(item.media.id) == {commune.id}

@@ -4,8 +4,10 @@ appraisal dossier read this one model; none of them decides on its own where a p
 
 A photo belongs to the criteria its field names (``criteria`` in the form file); otherwise to
 the indicator a status report is about, or to the indicators whose evidence rules name the
-report's form (evidence.yaml); in every case to the top-level criterion. A photo in a report a
-correction replaced no longer counts (the correction carries its own).
+report's form (evidence.yaml); a photo sent with a task mark, to the indicators whose rules
+need that task; in every case to the top-level criterion. A photo in a report a correction
+replaced no longer counts (the correction carries its own); a task mark's photos keep counting
+when the task is marked again (a later "đang làm" does not unmake the photo).
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ class PhotoBoard:
 
 def criteria_of(kb: KnowledgeBase, item: Evidence) -> tuple[str, ...]:
     """The top-level criteria a photo is evidence of (in the plan's order)."""
+    if item.mark_id is not None:
+        return _tops(kb, _indicators_of_task(kb, item.task_id))
     form = kb.forms.get(item.form_id)
     if form is None:
         return ()
-    key = item.linked.field.split(".")[0]
+    key = item.field.split(".")[0]
     declared = next((f.criteria for f in form.fields if f.key == key), [])
     codes: list[str] = list(declared)
     if not codes and form.role == "indicator-status" and item.subject:
@@ -50,6 +54,17 @@ def criteria_of(kb: KnowledgeBase, item: Evidence) -> tuple[str, ...]:
             for code, rule in kb.evidence.rules.items()
             if any(source.form == form.id for source in rule.reports)
         ]
+    return _tops(kb, codes)
+
+
+def _indicators_of_task(kb: KnowledgeBase, task_id: str) -> list[str]:
+    """The indicators whose evidence rules need this task (the commune's share of it)."""
+    if kb.evidence is None:
+        return []
+    return [code for code, rule in kb.evidence.rules.items() if task_id in rule.tasks]
+
+
+def _tops(kb: KnowledgeBase, codes: list[str]) -> tuple[str, ...]:
     tops: list[str] = []
     for code in codes:
         indicator = kb.indicators.get(code)

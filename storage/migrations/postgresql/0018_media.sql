@@ -30,6 +30,15 @@ CREATE TABLE report_media (
 );
 CREATE INDEX report_media_by_media ON report_media (media_id);
 
+-- Photos attached to a task mark ("đã xong", with the photo of the finished work).
+CREATE TABLE task_media (
+    mark_id   BIGINT NOT NULL REFERENCES task_progress (id),
+    position  BIGINT NOT NULL,
+    media_id  BIGINT NOT NULL REFERENCES media (id),
+    PRIMARY KEY (mark_id, position)
+);
+CREATE INDEX task_media_by_media ON task_media (media_id);
+
 -- When a stored file was written: the retention job leaves young ones alone (a photo's bytes are
 -- written a moment before the row that refers to them). Rows from before this are old.
 ALTER TABLE blobs ADD COLUMN created_at TEXT;
