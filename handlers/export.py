@@ -154,6 +154,8 @@ class Exporter:
         if item.type == "choice":
             option = next((o for o in item.options if o.value == raw), None)
             return ((option.label_en if self.en else option.label) if option else str(raw)), None
+        if item.type == "photo":
+            return photo_links(self.ctx, raw), None
         if item.type == "indicator":
             ind = self.ctx.deps.kb.indicator(str(raw))
             if ind is None:
@@ -392,6 +394,16 @@ def export_reports(
     """``(xlsx, csv)`` bytes of every report, every version (and the tasks' sheets)."""
     exporter = Exporter(ctx, reports, communes, names, tasks)
     return exporter.xlsx(), exporter.csv()
+
+
+def photo_links(ctx: Reader, raw: Any) -> str:
+    """A report's photos in a cell: their addresses on the web view (opened after signing in,
+    only by those who may see the commune), or how many when there is no web view."""
+    ids = [int(i) for i in raw] if isinstance(raw, list) else []
+    base = ctx.deps.web_url
+    if base:
+        return "\n".join(f"{base}/anh/{media_id}" for media_id in ids)
+    return ctx.tr.n("{count} ảnh", "{count} ảnh", len(ids), count=len(ids))
 
 
 def _field_unit(item: FormField, en: bool) -> str | None:

@@ -169,3 +169,29 @@ async def test_the_office_builds_a_dossier_on_the_web_and_watches_it_progress(
         finally:
             await office.close()
             await officer.close()
+
+
+async def test_the_export_links_each_report_s_photos_to_the_web_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import load_workbook
+
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        await district(h)
+        await clean_up_with_photos(h, "officer_a", jpeg(), jpeg(color=(9, 8, 7)))
+        replies = await h.say("admin", "/xuat")
+        xlsx = next(r.document.data for r in replies if r.document is not None)
+        sheet = load_workbook(io.BytesIO(xlsx))["Vệ sinh môi trường"]
+        cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
+        [links] = [c for c in cells if "/web/anh/" in c]
+        addresses = links.split("\n")
+        assert len(addresses) == 2 and all(
+            a.startswith("http://ntm.example.vn/web/anh/") for a in addresses
+        )
+        office = await signed_in(h, server, "admin")
+        try:  # each link opens the photo for the office
+            for address in addresses:
+                response = await office.get(address.removeprefix("http://ntm.example.vn"))
+                assert response.status == 200 and response.content_type == "image/jpeg"
+        finally:
+            await office.close()
