@@ -11,7 +11,7 @@ from babel.dates import format_date
 from handlers.actions import Actions
 from handlers.communes import find_commune
 from handlers.core import OFFICE, PEOPLE, Context, Conversation
-from handlers.dossier import DOCX, ZIP, build_dossier
+from handlers.dossier import DOCX, ZIP, Dossier, build_dossier
 from handlers.i18n import N_
 from handlers.types import Attachment, Choice
 from knowledge.normalize import fold
@@ -97,16 +97,25 @@ async def _send(ctx: Context, commune_id: int) -> None:
         ),
         document=Attachment(f"{built.name}.docx", built.docx, DOCX),
     )
+    try:
+        _offer_photos(ctx, built)
+    finally:
+        built.discard()
+
+
+def _offer_photos(ctx: Context, built: Dossier) -> None:
+    _ = ctx.tr
     if not built.photos:
         return
-    if len(built.zip) <= SEND_LIMIT:
+    if built.zip_size <= SEND_LIMIT:
         caption = _("Ảnh gốc theo thư mục xã / tiêu chí, kèm tệp Word")
-        ctx.reply("", document=Attachment(f"{built.name}.zip", built.zip, ZIP, caption=caption))
+        data = built.zip_bytes()
+        ctx.reply("", document=Attachment(f"{built.name}.zip", data, ZIP, caption=caption))
     else:
         ctx.reply(
             _(
                 "Tệp ảnh ({size} MB) quá lớn để gửi qua tin nhắn; xin tải trên trang web "
                 "(gõ /web, mục Hồ sơ).",
-                size=len(built.zip) // (1024 * 1024),
+                size=built.zip_size // (1024 * 1024),
             )
         )

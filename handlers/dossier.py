@@ -14,11 +14,15 @@ in a thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from babel.dates import format_datetime
@@ -51,8 +55,7 @@ OnProgress = Callable[[int, int], None]  # (communes done, communes in all)
 class Photo:
     evidence: Evidence
     caption: str
-    thumbnail: bytes | None  # for the document
-    data: bytes | None  # for the archive
+    thumbnail: bytes | None  # for the document (the whole photo is read as the .zip is written)
     name: str  # its name in the archive
 
 
@@ -65,11 +68,21 @@ class CommuneFile:
 
 @dataclass(frozen=True)
 class Dossier:
+    """The Word document (in memory: small copies of the pictures) and the .zip (a temporary
+    file: a district's photos are hundreds of megabytes); :meth:`discard` removes the file."""
+
     docx: bytes
-    zip: bytes
+    zip_path: Path
+    zip_size: int
     name: str  # the files' name without extension
     communes: int
     photos: int
+
+    def zip_bytes(self) -> bytes:
+        return self.zip_path.read_bytes()
+
+    def discard(self) -> None:
+        self.zip_path.unlink(missing_ok=True)
 
 
 def slug(text: str) -> str:
@@ -106,7 +119,6 @@ async def build_dossier(
                         await media.content(item.media, thumbnail=True)
                         if item.media.is_picture
                         else None,
-                        await media.content(item.media),
                         f"{folder}/tieu-chi-{label}/{index:02d}-{_source(item)}{extension}",
                     )
                 )
@@ -118,9 +130,9 @@ async def build_dossier(
     names = await deps.users.names_of(submitters)
     title = _title(ctx, communes)
     docx = await asyncio.to_thread(_document, ctx, kb, board, tasks, files, names, title)
-    archive = await asyncio.to_thread(_archive, files, docx, title)
+    path = await _archive(media, files, docx, title)
     count = sum(len(p) for f in files for p in f.photos.values())
-    return Dossier(docx, archive, title, len(files), count)
+    return Dossier(docx, path, path.stat().st_size, title, len(files), count)
 
 
 def _source(item: Evidence) -> str:
@@ -293,13 +305,22 @@ def _day(ctx: Reader) -> str:
     return format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang)
 
 
-def _archive(files: list[CommuneFile], docx: bytes, title: str) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # photos do not compress
-        archive.writestr(f"{title}.docx", docx)
-        for entry in files:
-            for photos in entry.photos.values():
-                for photo in photos:
-                    if photo.data is not None:
-                        archive.writestr(photo.name, photo.data)
-    return out.getvalue()
+async def _archive(media: MediaRepo, files: list[CommuneFile], docx: bytes, title: str) -> Path:
+    """The .zip in a temporary file, one photo in memory at a time."""
+    handle, name = tempfile.mkstemp(prefix="ho-so-", suffix=".zip")
+    os.close(handle)
+    path = Path(name)
+    try:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:  # photos do not shrink
+            await asyncio.to_thread(archive.writestr, f"{title}.docx", docx)
+            for entry in files:
+                for photos in entry.photos.values():
+                    for photo in photos:
+                        data = await media.content(photo.evidence.media)
+                        if data is not None:
+                            await asyncio.to_thread(archive.writestr, photo.name, data)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(name)
+        raise
+    return path

@@ -24,7 +24,7 @@ from handlers.dossier import DOCX, ZIP, Dossier, build_dossier
 
 log = logging.getLogger(__name__)
 KEEP = 15 * 60  # seconds a finished dossier can be downloaded
-MAX_BUILDS = 20  # kept at once (each holds its files in memory)
+MAX_BUILDS = 20  # kept at once (each a Word document in memory and a .zip on disk)
 
 
 @dataclass
@@ -86,9 +86,16 @@ class DossierPages:
         now = time.monotonic()
         for token, build in list(self.builds.items()):
             if build.finished_at is not None and now - build.finished_at > KEEP:
-                del self.builds[token]
+                self._drop(token)
         while len(self.builds) >= MAX_BUILDS:
-            del self.builds[next(iter(self.builds))]
+            self._drop(next(iter(self.builds)))
+
+    def _drop(self, token: str) -> None:
+        build = self.builds.pop(token)
+        if build.task is not None and not build.task.done():
+            build.task.cancel()
+        if build.result is not None:
+            build.result.discard()
 
     async def progress(self, request: web.Request) -> web.StreamResponse:
         viewer = await self._office(request)
@@ -108,13 +115,13 @@ class DossierPages:
         if build.result is None:
             raise web.HTTPNotFound()
         kind = request.match_info["kind"]
-        body, mime = (build.result.docx, DOCX) if kind == "docx" else (build.result.zip, ZIP)
         name = f"{build.result.name}.{kind}"
-        return web.Response(
-            body=body,
-            content_type=mime,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if kind == "zip":  # from its file, as it is read: hundreds of megabytes for a district
+            return web.FileResponse(
+                build.result.zip_path, headers={**disposition, "Content-Type": ZIP}
+            )
+        return web.Response(body=build.result.docx, content_type=DOCX, headers=disposition)
 
     def _own(self, request: web.Request, viewer: Viewer) -> Build:
         build = self.builds.get(request.match_info["token"])
@@ -127,9 +134,8 @@ class DossierPages:
         return build
 
     async def close(self) -> None:
-        for build in self.builds.values():
-            if build.task is not None:
-                build.task.cancel()
+        for token in list(self.builds):
+            self._drop(token)
 
 
 def add_dossier_routes(app: web.Application, pages: Pages, prefix: str) -> DossierPages:
