@@ -56,6 +56,11 @@ async def test_the_scheduler_prunes_what_is_old_enough(tmp_path: Path) -> None:
             "UPDATE dead_letters SET created_at = ?", (utc_iso(NOW - dt.timedelta(days=91)),)
         )
         await letters.add("test", "k2", "boom", "{}")
+        # the files above were written two hours ago (by the machine's clock); one just now
+        # is left alone: its row may be a moment behind it
+        two_hours_ago = utc_iso(dt.datetime.now(dt.UTC) - 2 * HOUR)
+        await db.execute("UPDATE blobs SET created_at = ?", (two_hours_ago,))
+        young = await files.put(b"written a moment ago")
 
         scheduler = Scheduler(h.app.deps, load_settings(), h.clock, lambda: None)
         pruned = await scheduler.prune()
@@ -68,6 +73,7 @@ async def test_the_scheduler_prunes_what_is_old_enough(tmp_path: Path) -> None:
         assert await files.shared(expired, NOW) is None and await files.shared(live, NOW)
         assert pruned.shared_files == 1 and pruned.blobs == 2  # the expired file's, the orphan
         assert await files.get(digest) is not None  # a pending delivery still needs it
+        assert await files.get(young) is not None
         assert [letter.update_key for letter in await letters.recent()] == ["k2"]
         again = await scheduler.prune()
         assert again.total == 0
