@@ -73,6 +73,9 @@ class TelegramDriver:
     async def say(self, text: str) -> str:
         return await self._after(lambda: self.tg.push_text(self.user, text))
 
+    async def send_document(self, data: bytes, name: str, mime: str) -> str:
+        return await self._after(lambda: self.tg.push_document(self.user, data, name, mime))
+
     async def send_photos(self, *photos: bytes) -> str:
         group = f"album-{len(self.tg.updates)}" if len(photos) > 1 else None
 
@@ -337,7 +340,7 @@ async def test_photos_of_the_clean_up_session_reach_the_report(
     from PIL import Image
 
     from storage.media import MediaRepo
-    from tests.photos import exe, jpeg
+    from tests.photos import exe, jpeg, png_bomb
 
     async with driver_for(channel, monkeypatch, tmp_path) as user:
         await _officer_of_dan_luc(user)
@@ -348,6 +351,15 @@ async def test_photos_of_the_clean_up_session_reach_the_report(
         assert "Ảnh các buổi ra quân" in await user.choose("Đã tổ chức")
         refused = await user.send_photos(exe())
         assert "không phải ảnh (JPEG, PNG, WebP) hay tệp PDF" in refused
+        if isinstance(user, TelegramDriver):  # files as files: too big, renamed, a bomb
+            fetched = len([c for c in user.tg.calls if c[0] == "getFile"])
+            big = await user.send_document(bytes(40 * 1024 * 1024), "video.mp4", "video/mp4")
+            assert "Tệp “video.mp4” quá lớn (tối đa 20 MB)" in big
+            assert len([c for c in user.tg.calls if c[0] == "getFile"]) == fetched  # not fetched
+            renamed = await user.send_document(exe(), "anh.jpg", "image/jpeg")
+            assert "Tệp “anh.jpg” không phải ảnh" in renamed
+            bomb = await user.send_document(png_bomb(), "bom.png", "image/png")
+            assert "Tệp “bom.png” có quá nhiều điểm ảnh" in bomb
         colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200)][:count]
         answer = await user.send_photos(*(jpeg(color=c) for c in colours))
         assert f"Đã nhận {count} tệp" in answer
