@@ -4,6 +4,10 @@ photos; the web view offers both for any size (:mod:`handlers.dossier` builds th
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import logging
+import secrets
 from dataclasses import dataclass
 
 from babel.dates import format_date
@@ -13,11 +17,18 @@ from handlers.communes import find_commune
 from handlers.core import OFFICE, PEOPLE, Context, Conversation
 from handlers.dossier import DOCX, ZIP, Dossier, build_dossier
 from handlers.i18n import N_
-from handlers.types import Attachment, Choice
+from handlers.reader import OfficeReader, Reader
+from handlers.richtext import Doc
+from handlers.serialize import replies_to_payload
+from handlers.types import Attachment, Choice, Reply
 from knowledge.normalize import fold
+from storage.communes import Commune
+from storage.sending import Recipient, SendingRepo
 
 DOSSIER = Actions("hoso")
 SEND_LIMIT = 20 * 1024 * 1024  # a .zip larger than this is offered on the web view instead
+INLINE = 3  # communes built while the chat waits; more are built in the background
+log = logging.getLogger(__name__)
 ALL_WORDS = {"tat ca", "toan huyen", "huyen", "cac xa", "all", "ca huyen"}
 
 
@@ -85,37 +96,79 @@ async def _send(ctx: Context, commune_id: int) -> None:
     if not chosen:
         ctx.reply(_("Không tìm thấy xã này."))
         return
-    built = await build_dossier(ctx, chosen)
-    where = chosen[0].name if len(chosen) == 1 else _("{count} xã", count=len(chosen))
-    ctx.reply(
-        _(
-            "Hồ sơ minh chứng — {where}: tình trạng từng tiêu chí, báo cáo, việc và {photos} "
-            "ảnh, đến {date}. Tệp Word sửa được trước khi nộp.",
-            where=where,
-            photos=built.photos,
-            date=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),
-        ),
-        document=Attachment(f"{built.name}.docx", built.docx, DOCX),
-    )
-    try:
-        _offer_photos(ctx, built)
-    finally:
-        built.discard()
-
-
-def _offer_photos(ctx: Context, built: Dossier) -> None:
-    _ = ctx.tr
-    if not built.photos:
-        return
-    if built.zip_size <= SEND_LIMIT:
-        caption = _("Ảnh gốc theo thư mục xã / tiêu chí, kèm tệp Word")
-        data = built.zip_bytes()
-        ctx.reply("", document=Attachment(f"{built.name}.zip", data, ZIP, caption=caption))
-    else:
+    if len(chosen) > INLINE:
+        _build_in_background(ctx, chosen)
         ctx.reply(
             _(
+                "Đang lập hồ sơ minh chứng cho {count} xã; tệp sẽ được gửi vào đây khi xong "
+                "(thường dưới một phút). Trên trang web (/web, mục Hồ sơ) có thể xem tiến độ.",
+                count=len(chosen),
+            )
+        )
+        return
+    built = await build_dossier(ctx, chosen)
+    ctx.replies.extend(dossier_replies(ctx, chosen, built))
+
+
+def dossier_replies(ctx: Reader, chosen: list[Commune], built: Dossier) -> list[Reply]:
+    """The dossier as replies: the Word file, then the photos (or where to get them). The
+    .zip's temporary file is removed."""
+    _ = ctx.tr
+    where = chosen[0].name if len(chosen) == 1 else _("{count} xã", count=len(chosen))
+    summary = _(
+        "Hồ sơ minh chứng — {where}: tình trạng từng tiêu chí, báo cáo, việc và {photos} ảnh, "
+        "đến {date}. Tệp Word sửa được trước khi nộp.",
+        where=where,
+        photos=built.photos,
+        date=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),
+    )
+    word = Attachment(f"{built.name}.docx", built.docx, DOCX)
+    replies = [Reply(Doc().add(summary), document=word)]
+    try:
+        if built.photos and built.zip_size <= SEND_LIMIT:
+            caption = _("Ảnh gốc theo thư mục xã / tiêu chí, kèm tệp Word")
+            archive = Attachment(f"{built.name}.zip", built.zip_bytes(), ZIP, caption=caption)
+            replies.append(Reply(Doc(), document=archive))
+        elif built.photos:
+            too_big = _(
                 "Tệp ảnh ({size} MB) quá lớn để gửi qua tin nhắn; xin tải trên trang web "
                 "(gõ /web, mục Hồ sơ).",
                 size=built.zip_size // (1024 * 1024),
             )
+            replies.append(Reply(Doc().add(too_big)))
+    finally:
+        built.discard()
+    return replies
+
+
+_RUNNING: set[asyncio.Task[None]] = set()  # held, so that they are not collected mid-way
+
+
+def _build_in_background(ctx: Context, chosen: list[Commune]) -> None:
+    """Build after this update is answered, then send the files through the sender (stored
+    first, like every send-out): a district's dossier takes seconds, the chat is not held."""
+    deps, user, incoming = ctx.deps, ctx.user, ctx.incoming
+    reader = OfficeReader(deps, ctx.lang, ctx.now)
+
+    async def run() -> None:
+        try:
+            built = await build_dossier(reader, chosen)
+            replies = dossier_replies(reader, chosen, built)
+        except Exception:
+            log.exception("dossier build failed")
+            replies = [Reply(Doc().add(reader.tr(
+                "Không lập được hồ sơ do lỗi; lỗi đã được ghi lại. Xin thử lại."
+            )))]  # fmt: skip
+        recipient = Recipient(incoming.channel, incoming.chat_id, user.id,
+                              replies_to_payload(replies))  # fmt: skip
+        key = f"dossier:{user.id}:{secrets.token_hex(8)}"
+        await SendingRepo(deps.db).create_job(
+            "dossier", key, reader.tr("Hồ sơ minh chứng"), [recipient], deps.clock.now(), user.id
         )
+        if deps.on_job_created is not None:
+            deps.on_job_created()
+
+    # A context of its own: the update's transaction state must not follow it.
+    task = asyncio.get_running_loop().create_task(run(), context=contextvars.Context())
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)

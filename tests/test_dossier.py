@@ -3,7 +3,9 @@ marks, photos) and a .zip of the photos by commune and criterion, from /hoso."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -12,7 +14,9 @@ from docx import Document
 from handlers.criteria_view import standing_word
 from handlers.i18n import Tr
 from handlers.readmodel.criteria import load_board
+from handlers.serialize import replies_from_payload
 from storage.media import MediaRepo
+from storage.sending import SendingRepo
 from tests.harness import harness
 from tests.photos import jpeg, pdf
 from tests.test_web_photos import clean_up_with_photos, status_with_photos
@@ -70,7 +74,22 @@ async def test_a_commune_s_dossier_says_what_the_read_models_say(tmp_path: Path)
 async def test_the_district_dossier_has_every_commune(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         replies = await h.say("admin", "/hoso tất cả")
-        [word] = [r.document for r in replies if r.document]  # no photos: no archive
+        assert "Đang lập hồ sơ minh chứng cho 34 xã" in replies[0].text  # the chat is not held
+        assert not any(r.document for r in replies)
+        sending = SendingRepo(h.app.db)
+        for _ in range(400):  # built in the background, then handed to the sender
+            jobs = await sending.recent_jobs(5)
+            if jobs:
+                break
+            await asyncio.sleep(0.05)
+        [job] = jobs
+        [row] = await h.app.db.fetchall("SELECT * FROM deliveries WHERE job_id = ?", (job.id,))
+        admin = await h.app.deps.users.get("test", "admin")
+        assert admin is not None
+        assert (row["channel"], row["chat_id"], row["status"]) == ("test", "admin", "pending")
+        sent, _context = replies_from_payload(json.loads(row["payload"]))
+        [word] = [r.document for r in sent if r.document]  # no photos: no archive
+        assert word.filename.endswith(".docx")
         document = Document(io.BytesIO(word.data))
         headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
         communes = await h.app.deps.communes.all()
