@@ -101,7 +101,7 @@ async def _send(ctx: Context, commune_id: int) -> None:
         ctx.reply(
             _(
                 "Đang lập hồ sơ minh chứng cho {count} xã; tệp sẽ được gửi vào đây khi xong "
-                "(thường dưới một phút). Trên trang web (/web, mục Hồ sơ) có thể xem tiến độ.",
+                "(thường dưới một phút).",
                 count=len(chosen),
             )
         )
