@@ -36,6 +36,14 @@ def photo_caption(tr: Tr, media: Media) -> str:
     return " · ".join(parts)
 
 
+def map_link(media: Media) -> str | None:
+    """Where the photo was taken, on OpenStreetMap (opened by the reader: nothing is sent)."""
+    if media.latitude is None or media.longitude is None:
+        return None
+    lat, lon = f"{media.latitude:.5f}", f"{media.longitude:.5f}"
+    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+
+
 def photo_source(tr: Tr, kb: KnowledgeBase, item: Evidence) -> str:
     """ "BC-000012", or "Việc: <the task>" for a photo sent with a task mark."""
     if item.report_id is not None:

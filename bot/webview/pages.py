@@ -21,7 +21,7 @@ from handlers.criteria_view import MARKS, reason, standing_word
 from handlers.digest import chart_form, digest_chart, load_digest_data
 from handlers.i18n import Tr
 from handlers.office import build_export, export_name
-from handlers.photo_view import photo_caption, photo_source
+from handlers.photo_view import map_link, photo_caption, photo_source
 from handlers.reader import Reader
 from handlers.readmodel.criteria import ORDER, Standing, load_board
 from handlers.readmodel.photos import load_photos
@@ -328,6 +328,7 @@ class Pages:
                         "id": item.media.id,
                         "picture": item.media.is_picture,
                         "caption": photo_caption(ctx.tr, item.media),
+                        "map": map_link(item.media),
                         "report": photo_source(ctx.tr, self.deps.kb, item),
                         "who": names.get(item.submitted_by, ""),
                     }
