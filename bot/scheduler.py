@@ -74,6 +74,8 @@ class Scheduler:
             self.clock.now(),
             keep_updates=dt.timedelta(days=self.settings.keep_updates_days),
             keep_dead_letters=dt.timedelta(days=self.settings.keep_dead_letters_days),
+            # a photo waits in an open dialog at most its lifetime (each answer renews it)
+            keep_unattached=max(dt.timedelta(days=3), 2 * self.deps.dialog_ttl),
         )
         if pruned.total:
             log.info("pruned old rows: %s", pruned)

@@ -105,8 +105,8 @@ class Settings(BaseSettings):
     # to 20 MB) and the most pixels a picture may decode to (decompression bombs are refused).
     upload_max_mb: int = Field(20, ge=1, le=50, validation_alias="NTM_UPLOAD_MAX_MB")
     upload_max_megapixels: int = Field(
-        50, ge=1, le=200, validation_alias="NTM_UPLOAD_MAX_MEGAPIXELS"
-    )
+        50, ge=1, le=89, validation_alias="NTM_UPLOAD_MAX_MEGAPIXELS"
+    )  # (89: Pillow's own limit, past which it refuses to decode)
 
     # This instance's name where several share a database (default host:pid): the instance
     # polling a platform holds a lease under it.

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from handlers.core import Deps
-from handlers.report_photos import UNAVAILABLE, UNKNOWN_SENDER
+from handlers.core import PEOPLE, Conversation
+from handlers.report_photos import NOT_EXPECTED, TOO_MANY, UNAVAILABLE, UNKNOWN_SENDER
 from handlers.types import Incoming, Upload
 from storage.db import StorageError
 from storage.media import MediaRepo
@@ -31,6 +31,7 @@ class TooBig(Exception):
     """The platform's file is larger than the limit (found while fetching it)."""
 
 
+MAX_WAITING = 30  # photos a person has sent that no report or task mark took yet
 # fetch(limit) → the file's bytes; raises TooBig past ``limit`` bytes
 Fetch = Callable[[int], Awaitable[bytes]]
 
@@ -45,20 +46,42 @@ class Offered:
 
 
 class Intake:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-        self.media = MediaRepo(deps.db)
+    """Files are fetched only from a registered person, in a private chat, with a dialog open
+    that takes files (a report, a task mark), and within a quota of photos not yet attached:
+    anything else is answered without fetching or keeping a byte."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self.deps = conversation.deps
+        self.media = MediaRepo(self.deps.db)
 
     async def take(self, incoming: Incoming, offered: Sequence[Offered]) -> Incoming:
         """``incoming`` with its files taken in (kept, or refused with the reason)."""
-        user = await self.deps.users.get(incoming.channel, incoming.user_id)
+        refused = await self._refused(incoming)
         uploads: list[Upload] = []
         for item in offered:
-            if user is None:
-                uploads.append(Upload(refused=UNKNOWN_SENDER, name=item.name))
+            if refused is not None:
+                uploads.append(Upload(refused=refused, name=item.name))
             else:
-                uploads.append(await self._one(item, user.id))
+                user = await self.deps.users.get(incoming.channel, incoming.user_id)
+                assert user is not None
+                if await self.media.waiting(user.id, self.deps.clock.now()) >= MAX_WAITING:
+                    uploads.append(Upload(refused=TOO_MANY, name=item.name))
+                else:
+                    uploads.append(await self._one(item, user.id))
         return dataclasses.replace(incoming, files=tuple(uploads), kind="photo")
+
+    async def _refused(self, incoming: Incoming) -> str | None:
+        """Why no file of this message is wanted (``None``: they are)."""
+        user = await self.deps.users.get(incoming.channel, incoming.user_id)
+        if user is None or user.role not in PEOPLE:
+            return UNKNOWN_SENDER
+        if incoming.is_group:
+            return NOT_EXPECTED
+        dialog = await self.deps.dialogs.get(user.id)
+        if dialog is None or not self.conversation.takes_files(dialog.kind):
+            return NOT_EXPECTED
+        return None
 
     async def _one(self, item: Offered, user_id: int) -> Upload:
         limits = self.deps.upload_limits
@@ -78,6 +101,9 @@ class Intake:
         except Refused as refused:
             log.info("file refused (%s): %s", item.name or "photo", refused)
             return Upload(refused=refused.reason, name=item.name)
+        except Exception:  # a file Pillow trips over is a file it cannot read
+            log.exception("file unreadable (%s)", item.name or "photo")
+            return Upload(refused=Reason.UNREADABLE, name=item.name)
         media = await self.media.add(
             checked, user_id=user_id, filename=item.name, now=self.deps.clock.now()
         )

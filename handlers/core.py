@@ -395,9 +395,17 @@ class Conversation:
         ctx.reply(ctx.tr(ACCESS_CHANGED))
         return True
 
+    def takes_files(self, kind: str) -> bool:
+        """Whether the dialog of this kind has a use for photos or files."""
+        handler: object = self.dialogs.get(kind)
+        return isinstance(handler, TakesFiles)
+
     async def _files(self, ctx: Context) -> None:
         """Photos or files: to the open dialog if it takes them; otherwise said where they
-        belong (nothing is kept with a report that is not being made)."""
+        belong (nothing is kept with a report that is not being made). In a group, people
+        share photos with each other: the bot says nothing."""
+        if ctx.incoming.is_group:
+            return
         handler: object = self.dialogs.get(ctx.dialog.kind) if ctx.dialog is not None else None
         if isinstance(handler, TakesFiles):
             await handler.on_files(ctx, ctx.incoming.files)

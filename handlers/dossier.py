@@ -124,6 +124,19 @@ async def build_dossier(
                 )
             if photos:
                 entry.photos[code] = photos
+        # the reports the photos came with are shown too (an earlier month's clean-up)
+        shown = {r.id for r in entry.reports}
+        came_with = {
+            p.evidence.report_id
+            for ps in entry.photos.values()
+            for p in ps
+            if p.evidence.report_id is not None
+        }
+        for report_id in sorted(came_with - shown):
+            older = await repo.get(report_id)
+            if older is not None:
+                entry.reports.append(older)
+                submitters.add(older.submitted_by)
         files.append(entry)
         if progress is not None:
             progress(done, len(communes))
@@ -212,7 +225,8 @@ def _document(
                 line.add_run(
                     f"{standing_word(tr, cell.standing)}: {reason(tr, kb, cell, ctx.today, tz)}"
                 )
-            for report in _reports_on(kb, entry.reports, code):
+            with_photos = {p.evidence.report_id for p in entry.photos.get(code, [])}
+            for report in _reports_on(kb, entry.reports, code, with_photos):
                 _report(document, ctx, kb, report, names)
             for task_id in _tasks_on(kb, code):
                 task = kb.task(task_id)
@@ -255,9 +269,11 @@ def _tasks_on(kb: KnowledgeBase, code: str) -> list[str]:
     return found
 
 
-def _reports_on(kb: KnowledgeBase, reports: list[Report], code: str) -> list[Report]:
-    """The standing reports that speak to a criterion: a status report on it or one of its
-    indicators, or a form whose evidence rules name it."""
+def _reports_on(
+    kb: KnowledgeBase, reports: list[Report], code: str, with_photos: set[int | None]
+) -> list[Report]:
+    """The reports that speak to a criterion: a status report on it or one of its
+    indicators, a form whose evidence rules name it, or one whose photos are its evidence."""
     indicator = kb.indicators[code]
     codes = {code, *indicator.children}
     forms = set()
@@ -268,7 +284,11 @@ def _reports_on(kb: KnowledgeBase, reports: list[Report], code: str) -> list[Rep
             if (rule := kb.evidence.rules.get(c)) is not None
             for source in rule.reports
         }
-    return [r for r in reports if r.subject in codes or (not r.subject and r.form_id in forms)]
+    return [
+        r
+        for r in reports
+        if r.subject in codes or (not r.subject and r.form_id in forms) or r.id in with_photos
+    ]
 
 
 def _report(

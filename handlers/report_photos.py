@@ -18,6 +18,8 @@ DONE_WORDS = {
 }  # fmt: skip
 UNAVAILABLE = "unavailable"  # the platform did not hand the file over
 UNKNOWN_SENDER = "unknown_sender"  # sent before the person registered
+NOT_EXPECTED = "not_expected"  # no question wants a file now (nothing was fetched)
+TOO_MANY = "too_many"  # too many photos sent and not yet attached to a report
 
 
 def how_to_send(tr: Tr, item: FormField, have: int) -> str:
@@ -62,6 +64,13 @@ def refusal(tr: Tr, upload: Upload, limits: Limits) -> str:
             )
         case Reason.UNREADABLE | Reason.EMPTY:
             return tr("{what} bị hỏng hoặc trống, không đọc được. Xin gửi lại.", what=what)
+        case "too_many":
+            return tr(
+                "Bạn đã gửi nhiều ảnh chưa kèm báo cáo nào; xin gửi báo cáo (hoặc chờ vài ngày) "
+                "rồi gửi tiếp."
+            )
+        case "not_expected" | "unknown_sender":
+            return tr("Lúc này không có câu hỏi nào cần ảnh nên ảnh chưa được lưu.")
         case _:
             return tr(
                 "Chưa tải được {what} từ máy chủ của ứng dụng nhắn tin; xin gửi lại sau ít phút.",

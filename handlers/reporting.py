@@ -694,6 +694,12 @@ class ReportDialog:
             ctx.reply(_("Bạn chỉ báo cáo được cho xã của mình."))
             return
         kept = {s.key: answers[s.key] for s in steps_of(form, answers)}
+        media = MediaRepo(ctx.deps.db)
+        lost = 0
+        for key, value in kept.items():
+            if form.field(key.split(".")[0]).type == "photo" and isinstance(value, list):
+                kept[key] = await media.still_kept([int(v) for v in value], ctx.user.id)
+                lost += len(value) - len(kept[key])
         computed = compute(form, kept)
         results = compute_all(form, kept)
         verdicts = [
@@ -715,10 +721,9 @@ class ReportDialog:
             now=ctx.now,
             report_date=ctx.today,
         )
-        media = MediaRepo(ctx.deps.db)
         for key, value in kept.items():
             if form.field(key.split(".")[0]).type == "photo" and isinstance(value, list):
-                await media.link(report.id, key, [int(v) for v in value])
+                await media.link(report.id, key, value)
         await AuditLog(ctx.deps.db).add(
             ctx.user.id,
             "report.submit",
@@ -749,6 +754,11 @@ class ReportDialog:
                 receipt.add(
                     "⏳ ", _("Việc “{task}” của xã được ghi là chưa hoàn thành.", task=title)
                 )
+        if lost:
+            receipt.add("⚠️ ", _(
+                "{count} ảnh gửi từ nhiều ngày trước đã hết hạn lưu tạm nên không kèm theo báo "
+                "cáo; xin gửi lại nếu cần.", count=lost,
+            ))  # fmt: skip
         ctx.reply(receipt)
         # Looked up only for a correction (the same transaction: nothing changed in between).
         replaced = await repo.get(report.supersedes) if report.supersedes else None

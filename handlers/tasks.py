@@ -399,8 +399,9 @@ async def _save(
         channel=ctx.incoming.channel,
         now=ctx.now,
     )
-    if state.photos:
-        await MediaRepo(ctx.deps.db).link_mark(mark.id, state.photos)
+    photos = await MediaRepo(ctx.deps.db).still_kept(state.photos, ctx.user.id)
+    if photos:
+        await MediaRepo(ctx.deps.db).link_mark(mark.id, photos)
     await AuditLog(ctx.deps.db).add(
         ctx.user.id,
         "task.mark",
@@ -417,8 +418,8 @@ async def _save(
     )
     if note and status is not TaskStatus.BLOCKED:  # (a blocked task's reason is in its state)
         ctx.replies[-1].doc.add(_("Ghi chú: {note}", note=note))
-    if state.photos:
-        ctx.replies[-1].doc.add("📷 ", _("Kèm {count} ảnh.", count=len(state.photos)))
+    if photos:
+        ctx.replies[-1].doc.add("📷 ", _("Kèm {count} ảnh.", count=len(photos)))
     ctx.replies[-1].doc.add(it(_("Văn phòng NTM huyện sẽ thấy cập nhật này. Gõ /viec để xem lại.")))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database, StorageError
-from storage.media import media_folder, media_store
+from storage.media import DIGESTS_SQL, media_folder, media_store
 from storage.pg import PgDatabase
 
 # Parents before children (foreign keys); every table the migrations create.
@@ -86,10 +86,7 @@ async def copy_sqlite_to_postgresql(source: Database, target: PgDatabase) -> lis
 async def _copy_media(source: Database, target: PgDatabase) -> int:
     """The photos' bytes: from the files beside the SQLite database into the shared table."""
     files, shared = media_store(source), media_store(target)
-    rows = await source.fetchall(
-        "SELECT sha256 FROM media UNION SELECT thumb_sha256 FROM media"
-        " WHERE thumb_sha256 IS NOT NULL ORDER BY 1"
-    )
+    rows = await source.fetchall(DIGESTS_SQL + " ORDER BY 1")
     for row in rows:
         data = await files.get(row[0])
         if data is None:

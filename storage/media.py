@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -26,6 +27,8 @@ from typing import Protocol
 from storage.db import Database, Row, Store
 from storage.photo_check import Checked
 from storage.timeutil import utc_iso
+
+log = logging.getLogger(__name__)
 
 
 class MediaStore(Protocol):
@@ -63,7 +66,11 @@ class DiskMedia:
     def _write(self, digest: str, data: bytes) -> None:
         target = self.path(digest)
         if target.exists():
-            return
+            try:  # written again: young again, so the retention job leaves it to its new row
+                os.utime(target)
+                return
+            except FileNotFoundError:
+                pass  # pruned this very moment: write it anew
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-")
         try:
@@ -92,9 +99,12 @@ class DiskMedia:
         def remove() -> int:
             removed = 0
             for path in self.root.glob("??/*") if self.root.is_dir() else ():
-                if path.name in kept or path.stat().st_mtime >= limit:
+                try:  # a file may be renamed or written again while the folder is walked
+                    if path.name in kept or path.stat().st_mtime >= limit:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
                     continue
-                path.unlink(missing_ok=True)
                 removed += 1
             return removed
 
@@ -118,9 +128,10 @@ class DatabaseMedia:
     async def put(self, data: bytes) -> str:
         digest = _digest(data)
         await self.db.execute(
-            "INSERT INTO blobs (sha256, data, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO blobs (sha256, data, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at",
             (digest, data, utc_iso(dt.datetime.now(dt.UTC))),
-        )
+        )  # written again: young again, so the retention job leaves it to its new row
         return digest
 
     async def get(self, digest: str) -> bytes | None:
@@ -137,6 +148,12 @@ class DatabaseMedia:
     async def digests(self) -> set[str]:
         rows = await self.db.fetchall("SELECT sha256 FROM blobs")
         return {r["sha256"] for r in rows}
+
+
+# Every stored file a media row needs: the photo and its thumbnail.
+DIGESTS_SQL = (
+    "SELECT sha256 FROM media UNION SELECT thumb_sha256 FROM media WHERE thumb_sha256 IS NOT NULL"
+)
 
 
 def media_folder(db_path: Path) -> Path:
@@ -236,7 +253,8 @@ class MediaRepo:
         await self.db.execute(
             "INSERT INTO media (sha256, thumb_sha256, mime, size, width, height, taken_at,"
             " latitude, longitude, filename, user_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, sha256) DO NOTHING",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, sha256)"
+            " DO UPDATE SET created_at = excluded.created_at",  # sent again: young again
             (
                 digest,
                 thumb,
@@ -272,6 +290,31 @@ class MediaRepo:
             wanted,
         )
         return {int(r["id"]): Media.of(r) for r in rows}
+
+    async def waiting(self, user_id: int, now: dt.datetime) -> int:
+        """Photos ``user_id`` sent in the last three days that no report or mark took."""
+        return int(
+            await self.db.fetchval(
+                "SELECT count(*) FROM media m WHERE m.user_id = ? AND m.created_at > ?"
+                " AND NOT EXISTS (SELECT 1 FROM report_media l WHERE l.media_id = m.id)"
+                " AND NOT EXISTS (SELECT 1 FROM task_media t WHERE t.media_id = m.id)",
+                (user_id, utc_iso(now - dt.timedelta(days=3))),
+            )
+        )
+
+    async def still_kept(self, media_ids: Sequence[int], user_id: int) -> list[int]:
+        """Those of ``media_ids`` that are still kept and were sent by ``user_id`` (in order):
+        a photo held in a dialog for days may have been forgotten meanwhile."""
+        wanted = sorted(set(media_ids))
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        rows = await self.db.fetchall(
+            f"SELECT id FROM media WHERE user_id = ? AND id IN ({marks})",  # noqa: S608
+            [user_id, *wanted],
+        )
+        found = {int(r["id"]) for r in rows}
+        return [i for i in media_ids if i in found]
 
     async def link(self, report_id: int, field: str, media_ids: Sequence[int]) -> None:
         """Attach photos to a report (in the report's transaction)."""
@@ -332,6 +375,7 @@ class MediaRepo:
             "SELECT p.commune_id, p.task_id, p.by_user, p.at, l.mark_id, l.position, m.*"  # noqa: S608
             " FROM task_media l JOIN task_progress p ON p.id = l.mark_id"
             " JOIN media m ON m.id = l.media_id WHERE p.commune_id IS NOT NULL"
+            " AND p.status IN ('done', 'in_progress')"  # a blocked task's photo shows the block
             f"{where} ORDER BY p.commune_id, l.mark_id, l.position"
         )
         for r in await self.db.fetchall(sql, params):
@@ -391,23 +435,23 @@ def backup_media(source_db: Path, backup_db: Path) -> int:
         has_media = connection.execute(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='media'"
         ).fetchone()[0]
-        rows = (
-            connection.execute(
-                "SELECT sha256 FROM media UNION SELECT thumb_sha256 FROM media"
-                " WHERE thumb_sha256 IS NOT NULL"
-            ).fetchall()
-            if has_media
-            else []
-        )
+        rows = connection.execute(DIGESTS_SQL).fetchall() if has_media else []
     finally:
         connection.close()
     source, target = DiskMedia(media_folder(source_db)), DiskMedia(media_folder(backup_db))
+    copied = 0
     for (digest,) in rows:
         there = target.path(digest)
         if there.exists():
+            copied += 1
             continue
         there.parent.mkdir(parents=True, exist_ok=True)
         partial = there.with_name(".part-" + digest)
-        shutil.copyfile(source.path(digest), partial)
+        try:
+            shutil.copyfile(source.path(digest), partial)
+        except FileNotFoundError:
+            log.warning("media file %s is missing; the backup goes on without it", digest)
+            continue
         partial.replace(there)
-    return len(rows)
+        copied += 1
+    return copied

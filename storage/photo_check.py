@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,7 +25,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # Pillow is imported when the first file is checked, not at start
     from PIL import Image
 
-PICTURES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Pillow's format → what is kept. MPO: the multi-picture JPEG some phones write (kept as its
+# first picture, a JPEG).
+PICTURES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+OPENERS = ["JPEG", "PNG", "WEBP"]  # (Pillow's JPEG opener returns MPO pictures)
 PDF = "application/pdf"
 
 # EXIF tags (the standard's numbers)
@@ -78,8 +82,22 @@ def check(data: bytes, limits: Limits = Limits()) -> Checked:
     if len(data) > limits.max_bytes:
         raise Refused(Reason.TOO_BIG, f"{len(data)} bytes")
     if data.startswith(b"%PDF-"):
+        if b"%%EOF" not in data[-2048:]:  # a PDF ends so; random bytes after a header do not
+            raise Refused(Reason.UNREADABLE, "no end of file marker")
         return Checked(data=data, mime=PDF)
-    return _picture(data, limits)
+    with _DECODING, warnings.catch_warnings():  # a 50-megapixel picture takes ~0.5 GB
+        warnings.filterwarnings("ignore", category=UserWarning, module="PIL")  # damaged EXIF
+        try:
+            return _picture(data, limits)
+        except Refused:
+            raise
+        except Exception as exc:  # whatever a damaged file makes Pillow raise
+            raise Refused(Reason.UNREADABLE, f"{type(exc).__name__}: {exc}") from None
+
+
+# Pictures worked on at once, in every thread of the process: memory stays bounded whatever
+# arrives together.
+_DECODING = threading.BoundedSemaphore(2)
 
 
 def _picture(data: bytes, limits: Limits) -> Checked:
@@ -88,7 +106,7 @@ def _picture(data: bytes, limits: Limits) -> Checked:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data), formats=list(PICTURES))
+            image = Image.open(io.BytesIO(data), formats=OPENERS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise Refused(Reason.TOO_MANY_PIXELS, str(exc)) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
@@ -103,11 +121,12 @@ def _picture(data: bytes, limits: Limits) -> Checked:
         exif = image.getexif()
         taken_at = _taken_at(exif)
         latitude, longitude = _position(exif)
-        try:
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise Refused(Reason.UNREADABLE, str(exc)) from None
+        if image.format in ("JPEG", "MPO"):  # decode at a reduced size where it is too large
+            image.draft("RGB", (limits.max_side, limits.max_side))
+        image.load()
+        ImageOps.exif_transpose(image, in_place=True)
+        upright = image
+        upright.info.clear()  # comments, ICC profile, XMP: not carried into what is kept
         if max(upright.size) > limits.max_side:
             upright.thumbnail((limits.max_side, limits.max_side))
         kept = _encode(upright, mime)

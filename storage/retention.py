@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from storage.db import Store
-from storage.media import DiskMedia, media_store
+from storage.media import DIGESTS_SQL, DiskMedia, media_store
 from storage.timeutil import utc_iso
 
 FRESH = dt.timedelta(hours=1)
@@ -88,8 +88,8 @@ async def prune(
         " (SELECT 1 FROM shared_files f WHERE f.sha256 = blobs.sha256)"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d"
         f" WHERE d.status = 'pending' AND {referred})"
-        " AND NOT EXISTS (SELECT 1 FROM media m"
-        " WHERE m.sha256 = blobs.sha256 OR m.thumb_sha256 = blobs.sha256)"
+        " AND NOT EXISTS (SELECT 1 FROM media m WHERE m.sha256 = blobs.sha256)"
+        " AND NOT EXISTS (SELECT 1 FROM media t WHERE t.thumb_sha256 = blobs.sha256)"
         " AND (created_at IS NULL OR created_at < ?)",
         (utc_iso(written_before),),
     )
@@ -111,9 +111,5 @@ async def prune_media_files(db: Store, older_than: dt.datetime) -> int:
     store = media_store(db)
     if not isinstance(store, DiskMedia):
         return 0  # in ``blobs``: pruned with them
-    rows = await db.fetchall(
-        "SELECT sha256 FROM media UNION SELECT thumb_sha256 FROM media"
-        " WHERE thumb_sha256 IS NOT NULL"
-    )
-    kept = {r[0] for r in rows}
+    kept = {r[0] for r in await db.fetchall(DIGESTS_SQL)}
     return await store.sweep(kept, older_than)

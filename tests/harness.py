@@ -69,7 +69,7 @@ class Harness:
             self.channel, user, user, kind="photo", update_key=self._key(),
             display_name=f"Người {user}",
         )  # fmt: skip
-        incoming = await Intake(self.app.deps).take(incoming, offered)
+        incoming = await Intake(self.app.conversation).take(incoming, offered)
         return await self._run(user, incoming)
 
     async def tap(self, user: str, label: str) -> list[Reply]:

@@ -247,3 +247,47 @@ async def test_a_photo_sent_while_marking_a_task_goes_with_the_mark(tmp_path: Pa
         source = photo_source(Tr(h.app.deps.translator, "vi"), h.app.kb, item)
         assert source.startswith("Việc: Hoàn thành quy hoạch")
         assert await MediaRepo(h.app.db).communes_of(item.media.id) == {commune.id}
+
+
+def test_a_multi_picture_jpeg_is_kept_as_its_first_picture() -> None:
+    first, second = Image.new("RGB", (300, 200), (10, 20, 30)), Image.new("RGB", (300, 200))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    checked = check(out.getvalue())
+    assert checked.mime == "image/jpeg" and (checked.width, checked.height) == (300, 200)
+
+
+def test_comments_and_colour_profiles_are_not_kept() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (200, 100), (50, 60, 70)).save(out, "JPEG", comment=b"secret note")
+    checked = check(out.getvalue())
+    assert b"secret note" not in checked.data
+    assert checked.thumbnail is not None and b"secret note" not in checked.thumbnail
+
+
+def test_random_bytes_after_a_pdf_header_are_not_a_pdf() -> None:
+    with pytest.raises(Refused) as refused:
+        check(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    assert refused.value.reason is Reason.UNREADABLE
+
+
+def test_damaged_pictures_are_refused_never_raised() -> None:
+    """A fixed set of damaged PNGs and JPEGs (bytes flipped, cut short): each is taken or
+    refused with a reason, none raises anything else."""
+    import random
+
+    randomness = random.Random(20261206)
+    outcomes = set()
+    for original in (png(), jpeg()):
+        for _ in range(150):
+            damaged = bytearray(original)
+            for _ in range(randomness.randint(1, 8)):
+                damaged[randomness.randrange(8, len(damaged))] = randomness.randrange(256)
+            if randomness.random() < 0.3:
+                damaged = damaged[: randomness.randrange(20, len(damaged))]
+            try:
+                check(bytes(damaged))
+                outcomes.add("kept")
+            except Refused as refused:
+                outcomes.add(refused.reason.value)
+    assert "unreadable" in outcomes

@@ -69,7 +69,7 @@ class ConsoleChannel:
         self.files_dir = files_dir
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        self.intake = Intake(processor.deps)
+        self.intake = Intake(processor.conversation)
 
     def _print(self, text: str = "") -> None:
         self.stdout.write(text + "\n")

@@ -44,7 +44,7 @@ class ReplySender:
         self.processor = processor
         self.deps = processor.deps
         self.edit = edit
-        self.intake = Intake(processor.deps)
+        self.intake = Intake(processor.conversation)
 
     async def handle(
         self,

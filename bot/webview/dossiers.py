@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.webview.auth import Viewer
-from bot.webview.pages import Pages, _int
+from bot.webview.pages import Pages, int_from
 from handlers.dossier import DOCX, ZIP, Dossier, build_dossier
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,19 @@ class DossierPages:
 
     async def start(self, request: web.Request) -> web.StreamResponse:
         viewer = await self._office(request)
-        commune_id = _int(request.query.get("xa"), -1)
+        commune_id = int_from(request.query.get("xa"), -1)
         communes = [c for c in await self.deps.communes.all() if commune_id in (0, c.id)]
         if not communes:
             raise web.HTTPNotFound()
         self._forget_old()
+        if len(self.builds) >= MAX_BUILDS:
+            return self.pages.message(
+                request,
+                viewer,
+                viewer.reader.tr("Hồ sơ minh chứng"),
+                viewer.reader.tr("Đang lập nhiều hồ sơ cùng lúc; xin thử lại sau ít phút."),
+                503,
+            )
         token = secrets.token_urlsafe(16)
         build = Build(viewer.user.id, len(communes))
         self.builds[token] = build
@@ -87,8 +95,9 @@ class DossierPages:
         for token, build in list(self.builds.items()):
             if build.finished_at is not None and now - build.finished_at > KEEP:
                 self._drop(token)
-        while len(self.builds) >= MAX_BUILDS:
-            self._drop(next(iter(self.builds)))
+        finished = [t for t, b in self.builds.items() if b.finished_at is not None]
+        while len(self.builds) >= MAX_BUILDS and finished:  # never someone's running build
+            self._drop(finished.pop(0))
 
     def _drop(self, token: str) -> None:
         build = self.builds.pop(token)

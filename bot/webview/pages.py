@@ -174,7 +174,7 @@ class Pages:
         sort = sort if sort in keys else "xa"
         descending = request.query.get("dir") == "desc"
         ordered = await overview.ordered(sort, descending)
-        shown = tables.page_of(ordered, _int(request.query.get("page"), 1))
+        shown = tables.page_of(ordered, int_from(request.query.get("page"), 1))
         page = tables.Page(await overview.rows(shown.rows), shown.number, shown.pages, shown.total)
         tables.write_text(ctx, forms, page.rows)
         codes = [i.code for i in deps.kb.top_level("xa")]
@@ -284,7 +284,7 @@ class Pages:
     # -- one commune ---------------------------------------------------------------------------
     async def commune(self, request: web.Request) -> web.StreamResponse:
         viewer = await self.viewer_or_login(request)
-        commune_id = _int(request.match_info.get("id"), 0)
+        commune_id = int_from(request.match_info.get("id"), 0)
         if not (viewer.is_office or (viewer.is_officer and viewer.user.commune_id == commune_id)):
             raise self.denied(request, viewer)
         commune = await self.deps.communes.get(commune_id)
@@ -413,25 +413,26 @@ class Pages:
         """A photo (``/web/anh/<id>``) or its thumbnail (``…/nho``), to those who may see a
         commune whose report holds it; metadata-free, as it was kept."""
         viewer = await self.viewer_or_login(request)
-        media = await self.media.get(_int(request.match_info.get("id"), 0))
+        media = await self.media.get(int_from(request.match_info.get("id"), 0))
         if media is None:
             raise web.HTTPNotFound()
-        communes = await self.media.communes_of(media.id)
-        mine = viewer.is_officer and viewer.user.commune_id in communes
-        if not communes or not (viewer.is_office or mine):
+        mine = viewer.is_officer and viewer.user.commune_id in await self.media.communes_of(
+            media.id
+        )
+        if not (viewer.is_office or mine):  # the office sees every photo (a unit's too)
             raise self.denied(request, viewer)
         small = request.match_info.get("size") == "nho" and media.thumb_sha256 is not None
         data = await self.media.content(media, thumbnail=small)
         if data is None:
             raise web.HTTPNotFound()
+        headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+        if media.is_picture:
+            headers["Content-Disposition"] = "inline"
+        else:  # a PDF is whatever its sender made it: downloaded, never run on this site
+            headers["Content-Disposition"] = f'attachment; filename="minh-chung-{media.id}.pdf"'
+            headers["Content-Security-Policy"] = "sandbox"
         return web.Response(
-            body=data,
-            content_type="image/jpeg" if small else media.mime,
-            headers={
-                "Cache-Control": "private, max-age=86400",
-                "Content-Disposition": "inline",
-                "X-Content-Type-Options": "nosniff",
-            },
+            body=data, content_type="image/jpeg" if small else media.mime, headers=headers
         )
 
     # -- tasks ---------------------------------------------------------------------------------
@@ -570,7 +571,7 @@ def _groups(columns: list[tables.Column]) -> list[tuple[str, int]]:
 MAX_ID = 2**63 - 1  # what a database integer holds: beyond it, nothing can be found
 
 
-def _int(value: str | None, default: int) -> int:
+def int_from(value: str | None, default: int) -> int:
     """A number from an address (a page, an id); ``default`` when it is none or out of range."""
     try:
         number = int(value) if value is not None else default

@@ -4,7 +4,7 @@
 -- the content, the size, the camera's time and place (kept as data: the served file has no
 -- EXIF left), who sent them, and the small picture shown in lists.
 CREATE TABLE media (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a dialog may hold an id
     sha256       TEXT NOT NULL,
     thumb_sha256 TEXT,
     mime         TEXT NOT NULL,
@@ -20,6 +20,7 @@ CREATE TABLE media (
     UNIQUE (user_id, sha256)
 );
 CREATE INDEX media_by_sha ON media (sha256);
+CREATE INDEX media_by_thumb ON media (thumb_sha256);
 
 -- Which report (and field) a photo is evidence in: kept with the report, in its transaction,
 -- so every version of a report keeps its own photos.

@@ -99,13 +99,15 @@ class ZaloService:
         if incoming is None:  # an event the bot does not answer, or set aside above
             self.inbox.done(self.channel, key)
             return
-        verdict = await self.throttle.check(incoming.user_id) if fresh else None
+        offered = self._offered(update)
+        # Photos sent together arrive as quick events, one each: they pass (and are taken in
+        # only from registered people with a report or task mark open).
+        verdict = await self.throttle.check(incoming.user_id) if fresh and not offered else None
         if verdict is not None and not verdict.allowed:  # dropped; the user is told now and then
             self.inbox.done(self.channel, key)
             if verdict.notify:
                 await self.replies.send_throttled(incoming)
             return
-        offered = self._offered(update)
         await self.queue.submit(
             (incoming.chat_id, incoming.user_id),
             partial(self._handle, key, incoming, raw, offered),

@@ -20,6 +20,7 @@ CREATE TABLE media (
     UNIQUE (user_id, sha256)
 );
 CREATE INDEX media_by_sha ON media (sha256);
+CREATE INDEX media_by_thumb ON media (thumb_sha256);
 
 CREATE TABLE report_media (
     report_id BIGINT NOT NULL REFERENCES reports (id),
