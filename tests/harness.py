@@ -58,16 +58,18 @@ class Harness:
         )
         return await self._run(user, incoming)
 
-    async def send_files(self, user: str, *files: bytes | tuple[bytes, str]) -> list[Reply]:
-        """``user`` sends photos or files (bytes, or bytes and a file name) in one message,
-        taken in as a channel does (:class:`bot.uploads.Intake`)."""
+    async def send_files(
+        self, user: str, *files: bytes | tuple[bytes, str], group: str | None = None
+    ) -> list[Reply]:
+        """``user`` sends photos or files (bytes, or bytes and a file name) in one message (in
+        the group chat ``group``), taken in as a channel does (:class:`bot.uploads.Intake`)."""
         offered = []
         for item in files:
             data, name = item if isinstance(item, tuple) else (item, "")
             offered.append(Offered(_returns(data), len(data), name))
         incoming = Incoming(
-            self.channel, user, user, kind="photo", update_key=self._key(),
-            display_name=f"Người {user}",
+            self.channel, user, group or user, kind="photo", update_key=self._key(),
+            display_name=f"Người {user}", is_group=group is not None,
         )  # fmt: skip
         incoming = await Intake(self.app.conversation).take(incoming, offered)
         return await self._run(user, incoming)

@@ -291,3 +291,37 @@ def test_damaged_pictures_are_refused_never_raised() -> None:
             except Refused as refused:
                 outcomes.add(refused.reason.value)
     assert "unreadable" in outcomes
+
+
+async def test_files_are_fetched_only_when_a_question_wants_them(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Thọ Bình")
+        await h.say("guest", "xin chào")  # known to the bot, registered as nobody
+        await h.send_files("guest", jpeg())
+        assert "không có câu hỏi nào cần ảnh" in h.last("guest")
+        await h.send_files("o1", jpeg())  # no dialog open
+        await _to_photo_question_of(h, "o1")
+        assert await h.send_files("o1", jpeg(), group="g1") == []  # a group: silence
+        assert await h.app.db.fetchval("SELECT count(*) FROM media") == 0  # nothing kept
+
+
+async def test_photos_no_report_took_are_limited(tmp_path: Path) -> None:
+    from bot.uploads import MAX_WAITING
+
+    async with harness(tmp_path) as h:
+        await _to_photo_question(h)
+        for n in range(MAX_WAITING):
+            await h.send_files("o1", jpeg(size=(64, 48), color=(n, n, n)))
+            await h.say("o1", "/quaylai")  # back and forth: none is taken by a report
+            await h.tap("o1", "Đã tổ chức")
+        text = "\n".join(r.text for r in await h.send_files("o1", jpeg(color=(250, 1, 1))))
+        assert "nhiều ảnh chưa kèm báo cáo" in text
+        assert await h.app.db.fetchval("SELECT count(*) FROM media") == MAX_WAITING
+
+
+async def _to_photo_question_of(h: Harness, who: str) -> None:
+    await h.say(who, "/baocao")
+    await h.tap(who, "Ra quân")
+    for answer in ["4", "300"]:
+        await h.say(who, answer)
+    await h.tap(who, "Đã tổ chức")
