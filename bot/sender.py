@@ -145,6 +145,7 @@ class Sender:
                 await self._deliver(delivery)
 
         await asyncio.gather(*(one(d) for d in pending))
+        self._blobs.clear()  # a batch's files; a dossier's may be megabytes
         await self.repo.complete_jobs(self.now())
         self.stats.finished = time.monotonic()
         return len(pending)
@@ -170,10 +171,11 @@ class Sender:
         payload = dict(delivery.payload)
         items = []
         for item in payload.get("replies", []):
-            photo = item.get("photo")
-            if photo and "blob" in photo:  # stored once per job
-                data = await self._blob(photo["blob"])
-                item = {**item, "photo": {**photo, "data": base64.b64encode(data).decode("ascii")}}
+            for name in ("photo", "document"):
+                attached = item.get(name)
+                if attached and "blob" in attached:  # stored once per job
+                    data = base64.b64encode(await self._blob(attached["blob"])).decode("ascii")
+                    item = {**item, name: {**attached, "data": data}}
             items.append(item)
         replies, _ = replies_from_payload({"replies": items})
         return [part for reply in replies for part in transport.parts(reply)]

@@ -9,12 +9,13 @@ import contextvars
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from babel.dates import format_date
 
 from handlers.actions import Actions
 from handlers.communes import find_commune
-from handlers.core import OFFICE, PEOPLE, Context, Conversation
+from handlers.core import OFFICE, PEOPLE, Context, Conversation, Deps
 from handlers.dossier import DOCX, ZIP, Dossier, build_dossier
 from handlers.i18n import N_
 from handlers.reader import OfficeReader, Reader
@@ -23,11 +24,12 @@ from handlers.serialize import replies_to_payload
 from handlers.types import Attachment, Choice, Reply
 from knowledge.normalize import fold
 from storage.communes import Commune
+from storage.files import FileStore
 from storage.sending import Recipient, SendingRepo
 
 DOSSIER = Actions("hoso")
 SEND_LIMIT = 20 * 1024 * 1024  # a .zip larger than this is offered on the web view instead
-INLINE = 3  # communes built while the chat waits; more are built in the background
+RUNNING_AT_ONCE = 2  # chat-requested builds at the same time, in this process
 log = logging.getLogger(__name__)
 ALL_WORDS = {"tat ca", "toan huyen", "huyen", "cac xa", "all", "ca huyen"}
 
@@ -96,18 +98,15 @@ async def _send(ctx: Context, commune_id: int) -> None:
     if not chosen:
         ctx.reply(_("Không tìm thấy xã này."))
         return
-    if len(chosen) > INLINE:
-        _build_in_background(ctx, chosen)
-        ctx.reply(
-            _(
-                "Đang lập hồ sơ minh chứng cho {count} xã; tệp sẽ được gửi vào đây khi xong "
-                "(thường dưới một phút).",
-                count=len(chosen),
-            )
+    _build_in_background(ctx, chosen)
+    where = chosen[0].name if len(chosen) == 1 else _("{count} xã", count=len(chosen))
+    ctx.reply(
+        _(
+            "Đang lập hồ sơ minh chứng ({where}); tệp sẽ được gửi vào đây khi xong (thường "
+            "dưới một phút).",
+            where=where,
         )
-        return
-    built = await build_dossier(ctx, chosen)
-    ctx.replies.extend(dossier_replies(ctx, chosen, built))
+    )
 
 
 def dossier_replies(ctx: Reader, chosen: list[Commune], built: Dossier) -> list[Reply]:
@@ -122,7 +121,7 @@ def dossier_replies(ctx: Reader, chosen: list[Commune], built: Dossier) -> list[
         photos=built.photos,
         date=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),
     )
-    word = Attachment(f"{built.name}.docx", built.docx, DOCX)
+    word = Attachment(f"{built.name}.docx", built.docx, DOCX, caption=_("Tệp Word"))
     replies = [Reply(Doc().add(summary), document=word)]
     try:
         if built.photos and built.zip_size <= SEND_LIMIT:
@@ -142,33 +141,58 @@ def dossier_replies(ctx: Reader, chosen: list[Commune], built: Dossier) -> list[
 
 
 _RUNNING: set[asyncio.Task[None]] = set()  # held, so that they are not collected mid-way
+_SLOTS: dict[int, asyncio.Semaphore] = {}  # per event loop
 
 
 def _build_in_background(ctx: Context, chosen: list[Commune]) -> None:
-    """Build after this update is answered, then send the files through the sender (stored
-    first, like every send-out): a district's dossier takes seconds, the chat is not held."""
+    """Build once this update is answered and committed — outside its unit of work, which
+    must not wait for seconds of reading and writing — then send the files through the sender
+    (stored first, like every send-out; the files themselves once, as blobs the retention job
+    removes once sent)."""
     deps, user, incoming = ctx.deps, ctx.user, ctx.incoming
     reader = OfficeReader(deps, ctx.lang, ctx.now)
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.setdefault(id(loop), asyncio.Semaphore(RUNNING_AT_ONCE))
 
     async def run() -> None:
-        try:
-            built = await build_dossier(reader, chosen)
-            replies = dossier_replies(reader, chosen, built)
-        except Exception:
-            log.exception("dossier build failed")
-            replies = [Reply(Doc().add(reader.tr(
-                "Không lập được hồ sơ do lỗi; lỗi đã được ghi lại. Xin thử lại."
-            )))]  # fmt: skip
-        recipient = Recipient(incoming.channel, incoming.chat_id, user.id,
-                              replies_to_payload(replies))  # fmt: skip
-        key = f"dossier:{user.id}:{secrets.token_hex(8)}"
-        await SendingRepo(deps.db).create_job(
-            "dossier", key, reader.tr("Hồ sơ minh chứng"), [recipient], deps.clock.now(), user.id
-        )
-        if deps.on_job_created is not None:
-            deps.on_job_created()
+        async with slots:
+            try:
+                built = await build_dossier(reader, chosen)
+                replies = dossier_replies(reader, chosen, built)
+            except Exception:
+                log.exception("dossier build failed")
+                replies = [Reply(Doc().add(reader.tr(
+                    "Không lập được hồ sơ do lỗi; lỗi đã được ghi lại. Xin thử lại."
+                )))]  # fmt: skip
+            payload = await stored_files_payload(deps, replies)
+            recipient = Recipient(incoming.channel, incoming.chat_id, user.id, payload)
+            key = f"dossier:{user.id}:{secrets.token_hex(8)}"
+            await SendingRepo(deps.db).create_job(
+                "dossier", key, reader.tr("Hồ sơ minh chứng"), [recipient], deps.clock.now(),
+                user.id,
+            )  # fmt: skip
+            if deps.on_job_created is not None:
+                deps.on_job_created()
 
     # A context of its own: the update's transaction state must not follow it.
-    task = asyncio.get_running_loop().create_task(run(), context=contextvars.Context())
+    task = loop.create_task(run(), context=contextvars.Context())
     _RUNNING.add(task)
     task.add_done_callback(_RUNNING.discard)
+
+
+async def stored_files_payload(deps: Deps, replies: list[Reply]) -> dict[str, Any]:
+    """The replies as a delivery's payload, each file stored once (``blobs``) and named by
+    its hash instead of carried in the payload, which is kept for good."""
+    payload = replies_to_payload(replies)
+    files = FileStore(deps.db)
+    for reply, item in zip(replies, payload["replies"], strict=True):
+        for name in ("photo", "document"):
+            attached: Attachment | None = getattr(reply, name)
+            if attached is not None:
+                item[name] = {
+                    "blob": await files.put(attached.data),
+                    "filename": attached.filename,
+                    "mime": attached.mime,
+                    "caption": attached.caption,
+                }
+    return payload

@@ -384,3 +384,28 @@ async def test_photos_of_the_clean_up_session_reach_the_report(
             for i in linked
         }
         assert len(got) == count  # each photo once, none lost in the album
+
+
+async def test_the_office_gets_a_commune_s_dossier_on_telegram(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """/hoso answers at once; the files come through the sender a moment later (the Word file
+    and the photos' .zip as documents), read back from where they were stored once."""
+    from docx import Document
+
+    async with driver_for("telegram", monkeypatch, tmp_path, admin=True) as user:
+        assert isinstance(user, TelegramDriver)
+        tg = user.tg
+        answer = await user.say("/hoso Dân Lực")
+        assert "Đang lập hồ sơ minh chứng (Dân Lực)" in answer
+
+        def documents() -> list[Any]:
+            return [m for m in tg.sent(user.user) if m.kind == "document"]
+
+        await tg.wait_until(lambda: len(documents()) >= 1, timeout=30)
+        [word] = documents()  # no photos yet: the Word file alone
+        assert word.file_name is not None and word.file_name.endswith(".docx")
+        assert word.file_bytes is not None
+        assert "Xã Dân Lực" in "\n".join(
+            p.text for p in Document(io.BytesIO(word.file_bytes)).paragraphs
+        )
