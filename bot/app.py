@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from bot.channels import admin_identities
 from bot.clock import Clock
+from bot.sender import Sender
 from bot.settings import Settings
 from bot.web import WebServer
 from handlers import (
@@ -140,9 +142,21 @@ async def run_console(
             account = await app.deps.users.ensure(CHANNEL, user, chat_id=user)
             await app.deps.users.set_lang(account.id, lang)
         web = await _local_web_view(settings, app)
+        console = ConsoleChannel(app.processor, user=user, files_dir=Path("ntm-files"))
+        # Send-outs (a dossier built in the background, an announcement) reach the terminal
+        # through the sender, as they reach the chat apps.
+        sender = Sender(app.db, {CHANNEL: console}, rate=50, per_chat=0, now=app.clock.now)
+        app.deps.on_job_created = sender.poke
+        stop = asyncio.Event()
+        sending = asyncio.create_task(sender.run(stop, idle=1.0))
         try:
-            return await ConsoleChannel(app.processor, user=user, files_dir=Path("ntm-files")).run()
+            return await console.run()
         finally:
+            async with asyncio.timeout(120):  # what was asked for is still shown
+                await appraisal.finish_builds()
+            stop.set()
+            await sending
+            await sender.drain()
             if web is not None:
                 await web.stop()
 

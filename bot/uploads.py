@@ -74,7 +74,7 @@ class Intake:
     async def _refused(self, incoming: Incoming) -> str | None:
         """Why no file of this message is wanted (``None``: they are)."""
         user = await self.deps.users.get(incoming.channel, incoming.user_id)
-        if user is None or user.role not in PEOPLE:
+        if user is None or self.conversation.role_of(user) not in PEOPLE:
             return UNKNOWN_SENDER
         if incoming.is_group:
             return NOT_EXPECTED

@@ -180,6 +180,12 @@ def _build_in_background(ctx: Context, chosen: list[Commune]) -> None:
     task.add_done_callback(_RUNNING.discard)
 
 
+async def finish_builds() -> None:
+    """Wait for the builds under way (a terminal session ending)."""
+    if _RUNNING:
+        await asyncio.wait(set(_RUNNING))
+
+
 async def stored_files_payload(deps: Deps, replies: list[Reply]) -> dict[str, Any]:
     """The replies as a delivery's payload, each file stored once (``blobs``) and named by
     its hash instead of carried in the payload, which is kept for good."""

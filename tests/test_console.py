@@ -171,3 +171,29 @@ def test_web_says_why_it_is_off(tmp_path: Path) -> None:
     env = {"NTM_DB_PATH": str(tmp_path / "db.sqlite3"), "NTM_WEB_ENABLED": "false"}
     result = run_cli("chat", env=env, input="/web\nexit\n", cwd=tmp_path)
     assert "NTM_WEB_ENABLED=false" in result.stdout and "NTM_PUBLIC_URL" not in result.stdout
+
+
+def test_the_terminal_reports_with_a_photo_and_receives_the_dossier(tmp_path: Path) -> None:
+    """The terminal channel end to end: a report whose photo is sent as ``@path``, then the
+    dossier, built in the background and delivered through the sender to the terminal."""
+    from docx import Document
+
+    from tests.photos import jpeg
+
+    (tmp_path / "ra-quan.jpg").write_bytes(jpeg())
+    script = "\n".join(
+        ["/baocao", "1", "5", "4", "300", "1", f"@{tmp_path / 'ra-quan.jpg'}", "xong", "1",
+         "/hoso an nong", "exit"]
+    ) + "\n"  # fmt: skip
+    env = {"NTM_DB_PATH": str(tmp_path / "db.sqlite3"), "NTM_TODAY": "2021-10-15"}
+    result = run_cli("chat", env=env, input=script, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "gõ @ và đường dẫn tệp để gửi ảnh" in out  # how to attach, where it is asked
+    assert "Đã nhận 1 tệp" in out and "Ảnh các buổi ra quân: 1 ảnh" in out
+    assert "Đang lập hồ sơ minh chứng (An Nông)" in out
+    [word] = list((tmp_path / "ntm-files").glob("*.docx"))
+    [archive] = list((tmp_path / "ntm-files").glob("*.zip"))
+    assert word.name == "ho-so-ntm-an-nong-20211015.docx" and archive.stat().st_size > 0
+    assert len(Document(str(word)).inline_shapes) == 1
+    assert "Traceback" not in result.stderr

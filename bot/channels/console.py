@@ -12,9 +12,10 @@ import logging
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.channels.numbered import numbered_choices
+from bot.sender import Unreachable
 from bot.uploads import Intake, Offered, TooBig
 from handlers.core import Delivery, Processor
 from handlers.serialize import replies_from_payload
@@ -75,19 +76,33 @@ class ConsoleChannel:
         self.stdout.write(text + "\n")
         self.stdout.flush()
 
+    def _show(self, reply: Reply) -> None:
+        self._print(render_reply(reply))
+        for attachment in (reply.photo, reply.document):
+            if attachment is None:
+                continue
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / Path(attachment.filename).name
+            path.write_bytes(attachment.data)
+            caption = f" — {attachment.caption}" if attachment.caption else ""
+            self._print(f"[tệp] {path}{caption}")
+        self._print()
+
     async def send(self, delivery: Delivery) -> None:
         for reply in delivery.replies:
-            self._print(render_reply(reply))
-            for attachment in (reply.photo, reply.document):
-                if attachment is None:
-                    continue
-                self.files_dir.mkdir(parents=True, exist_ok=True)
-                path = self.files_dir / Path(attachment.filename).name
-                path.write_bytes(attachment.data)
-                caption = f" — {attachment.caption}" if attachment.caption else ""
-                self._print(f"[tệp] {path}{caption}")
-            self._print()
+            self._show(reply)
         self.processor.deps.updates.mark_sent(delivery.channel, delivery.update_key)
+
+    # -- the sender's transport: send-outs (a dossier built in the background, a digest) ----
+    channel = CHANNEL
+
+    def parts(self, reply: Reply) -> list[Any]:
+        return [reply]
+
+    async def send_part(self, chat_id: str, part: Any) -> None:
+        if chat_id != self.user:
+            raise Unreachable("another terminal's chat")
+        self._show(part)
 
     async def say(self, text: str) -> None:
         """Handle one line typed by the user and print the replies; ``@path`` sends a file."""
