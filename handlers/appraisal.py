@@ -15,7 +15,7 @@ from babel.dates import format_date
 
 from handlers.actions import Actions
 from handlers.communes import find_commune
-from handlers.core import OFFICE, PEOPLE, Context, Conversation, Deps
+from handlers.core import OFFICE, OFFICER, PEOPLE, Context, Conversation, Deps
 from handlers.dossier import DOCX, ZIP, Dossier, build_dossier
 from handlers.i18n import N_
 from handlers.reader import OfficeReader, Reader
@@ -45,18 +45,28 @@ def setup(conv: Conversation) -> None:
         "hoso",
         dossier,
         N_("Hồ sơ minh chứng của một xã (.docx và ảnh): /hoso <tên xã>"),
-        roles=PEOPLE,  # the office's; anyone else's "hồ sơ" is their own profile (/toi)
+        roles=PEOPLE,  # the office: any commune's; an officer: their own
         aliases=("dossier",),
         private_only=True,
-        shown_to=OFFICE,
+        shown_to=OFFICE | {OFFICER},
     )
     conv.action(DOSSIER.prefix, dossier_action, roles=OFFICE, private_only=True)
 
 
 async def dossier(ctx: Context, args: str) -> None:
     _ = ctx.tr
+    if ctx.is_officer:  # their own commune's, whatever else they typed
+        commune = await ctx.commune()
+        if commune is not None:
+            await _send(ctx, commune.id)
+        return
     if not ctx.is_office:
-        await ctx.conv.run_command(ctx, "toi", "")
+        ctx.reply(
+            _(
+                "Hồ sơ minh chứng do Văn phòng NTM huyện lập (và cán bộ mỗi xã, cho xã mình). "
+                "Thông tin của bạn: gõ /toi."
+            )
+        )
         return
     communes = await ctx.deps.communes.all()
     typed = args.strip()
@@ -87,7 +97,7 @@ async def dossier(ctx: Context, args: str) -> None:
 
 async def dossier_action(ctx: Context, action: str) -> None:
     chosen = DOSSIER.decode(action)
-    if isinstance(chosen, DossierOf):
+    if isinstance(chosen, DossierOf) and ctx.is_office:
         await _send(ctx, chosen.commune_id)
 
 
@@ -115,8 +125,8 @@ def dossier_replies(ctx: Reader, chosen: list[Commune], built: Dossier) -> list[
     _ = ctx.tr
     where = chosen[0].name if len(chosen) == 1 else _("{count} xã", count=len(chosen))
     summary = _(
-        "Hồ sơ minh chứng — {where}: tình trạng từng tiêu chí, báo cáo, việc và {photos} ảnh, "
-        "đến {date}. Tệp Word sửa được trước khi nộp.",
+        "Hồ sơ minh chứng — {where}: tình trạng từng tiêu chí, báo cáo, việc và {photos} tệp "
+        "ảnh minh chứng, đến {date}. Tệp Word sửa được trước khi nộp.",
         where=where,
         photos=built.photos,
         date=format_date(ctx.today, "dd/MM/yyyy", locale=ctx.lang),

@@ -141,6 +141,9 @@ class Context:
     replies: list[Reply] = field(default_factory=list)
     dialog: DialogRow | None = None
     _leading: bool = field(default=False, repr=False)
+    # The replies leave the choices last offered as they were ("7" still picks from the list
+    # shown before a stray photo).
+    keeps_menu: bool = False
 
     @property
     def tr(self) -> Tr:
@@ -410,11 +413,12 @@ class Conversation:
         if isinstance(handler, TakesFiles):
             await handler.on_files(ctx, ctx.incoming.files)
             return
+        ctx.keeps_menu = True
         ctx.reply(
             ctx.tr(
                 "Đã nhận tệp, nhưng lúc này không có câu hỏi nào cần ảnh nên tệp chưa được lưu. "
-                "Ảnh minh chứng được gửi trong khi báo cáo: gõ /baocao, chọn mẫu báo cáo và gửi "
-                "ảnh khi được hỏi."
+                "Ảnh minh chứng được gửi trong khi báo cáo (gõ /baocao, gửi ảnh khi được hỏi) "
+                "hoặc khi cập nhật một việc (/viec, chọn việc rồi gửi ảnh)."
             )
         )
         if ctx.dialog is not None:
@@ -533,6 +537,8 @@ class Conversation:
         return match_choice(text, choices)
 
     async def _remember_menu(self, ctx: Context) -> None:
+        if ctx.keeps_menu:
+            return
         choices: list[tuple[str, ...]] = [
             (c.label, c.action) if c.memo is None else (c.label, c.action, c.memo)
             for r in ctx.replies

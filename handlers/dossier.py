@@ -32,7 +32,7 @@ from handlers.i18n import Tr
 from handlers.photo_view import photo_caption
 from handlers.reader import Reader
 from handlers.readmodel.criteria import CriteriaBoard, load_board
-from handlers.readmodel.photos import load_photos
+from handlers.readmodel.photos import OTHER, load_photos
 from handlers.report_view import display_value, period_label
 from handlers.task_view import Progress, load_progress, state_phrase, task_title
 from knowledge.base import Indicator, KnowledgeBase
@@ -107,11 +107,11 @@ async def build_dossier(
         entry = CommuneFile(commune, await repo.latest(commune_id=commune.id))
         submitters.update(r.submitted_by for r in entry.reports)
         folder = slug(commune.name)
-        for code in board.criteria:
+        for code in (*board.criteria, OTHER):
             photos = []
             for index, item in enumerate(photo_board.of(commune.id, code), start=1):
                 extension = ".pdf" if not item.media.is_picture else _extension(item.media.mime)
-                label = kb.indicators[code].label
+                label = kb.indicators[code].label if code != OTHER else "khac"
                 photos.append(
                     Photo(
                         item,
@@ -119,7 +119,8 @@ async def build_dossier(
                         await media.content(item.media, thumbnail=True)
                         if item.media.is_picture
                         else None,
-                        f"{folder}/tieu-chi-{label}/{index:02d}-{_source(item)}{extension}",
+                        f"{folder}/{'tieu-chi-' + label if code != OTHER else 'viec-khac'}/"
+                        f"{index:02d}-{_source(item)}{extension}",
                     )
                 )
             if photos:
@@ -144,7 +145,7 @@ async def build_dossier(
     title = _title(ctx, communes)
     docx = await asyncio.to_thread(_document, ctx, kb, board, tasks, files, names, title)
     path = await _archive(media, files, docx, title)
-    count = sum(len(p) for f in files for p in f.photos.values())
+    count = len({p.evidence.media.id for f in files for ps in f.photos.values() for p in ps})
     return Dossier(docx, path, path.stat().st_size, title, len(files), count)
 
 
@@ -176,7 +177,7 @@ def _document(
     title: str,
 ) -> bytes:
     from docx import Document
-    from docx.shared import Cm, Pt
+    from docx.shared import Pt
 
     tr = ctx.tr
     tz = ctx.now.tzinfo
@@ -241,15 +242,23 @@ def _document(
                     ),
                     style="List Bullet",
                 )
-            for photo in entry.photos.get(code, []):
-                if photo.thumbnail is not None:
-                    document.add_picture(io.BytesIO(photo.thumbnail), width=Cm(PICTURE_WIDTH_CM))
-                document.add_paragraph(f"{photo.caption} — {photo.name}", style="Caption").runs[
-                    0
-                ].italic = True
+            _pictures(document, entry.photos.get(code, []))
+        if entry.photos.get(OTHER):
+            document.add_heading(tr("Ảnh kèm các việc khác"), 2)
+            _pictures(document, entry.photos[OTHER])
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _pictures(document: DocxDocument, photos: list[Photo]) -> None:
+    from docx.shared import Cm
+
+    for photo in photos:
+        if photo.thumbnail is not None:
+            document.add_picture(io.BytesIO(photo.thumbnail), width=Cm(PICTURE_WIDTH_CM))
+        caption = document.add_paragraph(f"{photo.caption} — {photo.name}", style="Caption")
+        caption.runs[0].italic = True
 
 
 def _name(tr: Tr, indicator: Indicator) -> str:

@@ -8,7 +8,7 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
 from handlers.i18n import Tr
-from handlers.readmodel.photos import PhotoBoard
+from handlers.readmodel.photos import OTHER, PhotoBoard
 from handlers.richtext import Doc, b
 from knowledge.base import KnowledgeBase
 from storage.media import Evidence, Media
@@ -67,6 +67,10 @@ def photo_counts(
         for code in criteria
         if photos.count(commune_id, code)
     ]
+    if photos.count(commune_id, OTHER):
+        other = photos.count(commune_id, OTHER)
+        counted.append(tr.n("kèm việc khác: {count} ảnh", "kèm việc khác: {count} ảnh", other,
+                            count=other))  # fmt: skip
     if not counted:
         return Doc().add("📷 ", tr("Chưa có ảnh minh chứng nào."))
     return Doc().add("📷 ", b(tr("Ảnh minh chứng:")), " ", "; ".join(counted))

@@ -36,7 +36,14 @@ def how_to_send(tr: Tr, item: FormField, have: int) -> str:
             most=item.max_count,
         )
     if have:
-        return need + " " + tr("Đã nhận {count}; gửi thêm hoặc gõ “xong”.", count=have)
+        return (
+            need
+            + " "
+            + tr(
+                "Đã có {count}: gửi thêm, gõ “xong” để giữ, hoặc “xóa ảnh” để gửi lại từ đầu.",
+                count=have,
+            )
+        )
     return need + " " + tr("Gửi xong thì gõ “xong”.")
 
 

@@ -48,7 +48,8 @@ class ReportState(DialogState):
     office: bool = False  # entered by the office for a commune
     check: Check | None = None
     confirmed: dict[str, int | float] = Field(default_factory=dict)  # values kept after a check
-    photos: list[int] = Field(default_factory=list)  # gathered for the photo question asked
+    photos: list[int] = Field(default_factory=list)  # gathered for the photo question …
+    photo_key: str | None = None  # … of this step (another step's photos are not these)
 
     def steps(self, form: Form) -> list[Step]:
         return steps_of(form, self.answers)
@@ -72,7 +73,6 @@ class ReportState(DialogState):
             self.mode = Mode.CONFIRM
 
     def back_to_fields(self) -> None:
-        self.photos = []
         if self.mode in (Mode.CONFIRM, Mode.EDIT_PICK, Mode.EDIT_FIELD):
             self.mode, self.edit = Mode.FIELDS, None
 

@@ -70,6 +70,7 @@ from storage.tasks import TaskMark, TaskStatus
 
 KIND = ReportState.kind
 REPORTERS = COMMUNE_PEOPLE
+CLEAR_WORDS = {"xoa anh", "xoa het anh", "xoa het", "gui lai anh", "gui lai tu dau", "clear"}
 SKIP_WORDS = {"bo qua", "boqua", "/boqua", "skip", "-", "khong co", "khong"}
 BACK_WORDS = {"quay lai", "quaylai", "/quaylai", "back", "tro lai", "lui"}
 KEEP_WORDS = {"dung", "dung roi", "dung vay", "giu", "ok", "co", "yes", "correct", "keep"}
@@ -77,6 +78,10 @@ SEND_WORDS = {"gui", "gui bao cao", "send", "ok", "dong y", "xac nhan"}
 EDIT_WORDS = {"sua", "edit", "chinh sua"}
 ENDED = N_("Báo cáo này đã kết thúc hoặc hết hạn. Gõ /baocao để bắt đầu lại.")
 NO_FORM = N_("Mẫu báo cáo này không còn. Gõ /baocao để chọn lại.")
+
+
+def _done_label(ctx: Context, count: int) -> str:
+    return ctx.tr.n("Xong ({count} tệp)", "Xong ({count} tệp)", count, count=count)
 
 
 def button(label: str, action: ReportAction, full: str | None = None) -> Choice:
@@ -234,6 +239,7 @@ class ReportDialog:
             await self._ask(ctx, form, state)
             return
         item = step.field
+        await self._gather_for(ctx, form, state, step)
         limits = ctx.deps.upload_limits
         notes = [refusal(ctx.tr, u, limits) for u in uploads if u.refused is not None]
         repeated = 0
@@ -254,6 +260,7 @@ class ReportDialog:
         for note in notes:
             ctx.say("⚠️ ", note)
         if len(state.photos) >= item.max_count:
+            ctx.say("📷 ", _("Đã đủ tối đa {most} tệp.", most=item.max_count))
             await self._take(ctx, form, state, step, list(state.photos))
             return
         await self._save(ctx, state)
@@ -262,11 +269,31 @@ class ReportDialog:
             await self._ask(ctx, form, state)
             return
         # A short receipt, not the whole question again (an album arrives photo by photo).
-        doc = Doc().add("📷 ", _("Đã nhận {count} tệp. Gửi thêm, hoặc gõ “xong”.", count=have))
+        doc = Doc().add("📷 ", ctx.tr.n(
+            "Đã có {count} tệp. Gửi thêm, hoặc gõ “xong”.",
+            "Đã có {count} tệp. Gửi thêm, hoặc gõ “xong”.", have, count=have,
+        ))  # fmt: skip
         choices = []
         if have >= item.min_count:
-            choices.append([button(_("Xong ({count} tệp)", count=have), Do(Verb.PHOTOS_DONE))])
+            choices.append([button(_done_label(ctx, have), Do(Verb.PHOTOS_DONE))])
         ctx.reply(doc, choices, wants_files=True)
+
+    async def _gather_for(self, ctx: Context, form: Form, state: ReportState, step: Step) -> None:
+        """Start gathering photos for ``step`` once: with its answer when it is being edited,
+        else with the photos of the report this one corrects (a correction keeps them unless
+        the officer clears them), else none."""
+        if state.photo_key == step.key:
+            return
+        state.photo_key = step.key
+        answered = state.answers.get(step.key)
+        if isinstance(answered, list):
+            state.photos = [int(i) for i in answered]
+            return
+        state.photos = []
+        existing = await self._existing(ctx, form, state)
+        earlier = existing.answers.get(step.key) if existing is not None else None
+        if isinstance(earlier, list) and earlier:
+            state.photos = [int(i) for i in earlier][: step.field.max_count]
 
     async def _photo_words(
         self, ctx: Context, form: Form, state: ReportState, step: Step, word: str
@@ -274,8 +301,13 @@ class ReportDialog:
         """Text at the photo question: "xong" ends it, "bỏ qua" skips it (if allowed)."""
         _ = ctx.tr
         item = step.field
+        await self._gather_for(ctx, form, state, step)
         have = len(state.photos)
-        if word in DONE_WORDS and have >= item.min_count:
+        if word in CLEAR_WORDS:
+            state.photos = []
+            await self._save(ctx, state)
+            await self._ask(ctx, form, state, _("Đã bỏ các ảnh đã gửi cho câu này; xin gửi lại."))
+        elif word in DONE_WORDS and have >= item.min_count:
             await self._take(ctx, form, state, step, list(state.photos))
         elif word in SKIP_WORDS and not item.required:
             await self._take(ctx, form, state, step, None)
@@ -340,7 +372,11 @@ class ReportDialog:
         if position == 0:
             ctx.reply(_("Đây là câu hỏi đầu tiên."))
         else:
-            state.answers.pop(steps[position - 1].key, None)
+            previous = steps[position - 1]
+            answered = state.answers.pop(previous.key, None)
+            if previous.field.type == "photo":  # back to the photos: they are still there
+                state.photo_key = previous.key
+                state.photos = [int(i) for i in answered] if isinstance(answered, list) else []
         await self._save(ctx, state)
         await self._ask(ctx, form, state)
 
@@ -387,7 +423,7 @@ class ReportDialog:
                     await self._photo_words(ctx, form, state, step, "xong")
             case EditField(key):
                 if any(s.key == key for s in state.steps(form)):
-                    state.mode, state.edit, state.photos = Mode.EDIT_FIELD, key, []
+                    state.mode, state.edit, state.photo_key = Mode.EDIT_FIELD, key, None
                     await self._save(ctx, state)
                     await self._ask(ctx, form, state)
             case PickOption(value):
@@ -471,13 +507,14 @@ class ReportDialog:
         if example:
             doc.add(it(_("Ví dụ: {example}", example=example)))
         if item.type == "photo":
+            await self._gather_for(ctx, form, state, step)
+            await self._save(ctx, state)
             doc.add(how_to_send(ctx.tr, item, len(state.photos)))
         if not item.required:
             doc.add(it(_("Không bắt buộc: gõ “bỏ qua” nếu không có.")))
         choices: list[list[Choice]] = []
         if item.type == "photo" and len(state.photos) >= item.min_count:
-            choices = [[button(_("Xong ({count} tệp)", count=len(state.photos)),
-                               Do(Verb.PHOTOS_DONE))]]  # fmt: skip
+            choices = [[button(_done_label(ctx, len(state.photos)), Do(Verb.PHOTOS_DONE))]]
         if item.type == "choice":
             choices = [
                 [button(o.label_en if en else o.label, PickOption(o.value))] for o in item.options
@@ -524,7 +561,8 @@ class ReportDialog:
         says what was read from an unusually written number."""
         item = step.field
         state.answers[step.key] = value
-        state.photos = []
+        if state.photo_key == step.key:  # its photos are the answer now
+            state.photos, state.photo_key = [], None
         if echo and value is not None:
             name = item.name_en if ctx.lang == "en" else item.name
             shown = display_value(ctx, item, value)
@@ -698,7 +736,8 @@ class ReportDialog:
         lost = 0
         for key, value in kept.items():
             if form.field(key.split(".")[0]).type == "photo" and isinstance(value, list):
-                kept[key] = await media.still_kept([int(v) for v in value], ctx.user.id)
+                ids = [int(v) for v in value]
+                kept[key] = await media.still_kept(ids, ctx.user.id, commune_id)
                 lost += len(value) - len(kept[key])
         computed = compute(form, kept)
         results = compute_all(form, kept)
@@ -754,6 +793,16 @@ class ReportDialog:
                 receipt.add(
                     "⏳ ", _("Việc “{task}” của xã được ghi là chưa hoàn thành.", task=title)
                 )
+        attached = sum(
+            len(v)
+            for k, v in kept.items()
+            if isinstance(v, list) and form.field(k.split(".")[0]).type == "photo"
+        )
+        if attached:
+            receipt.add("📷 ", ctx.tr.n(
+                "Kèm {count} tệp minh chứng (ảnh, PDF).", "Kèm {count} tệp minh chứng (ảnh, PDF).",
+                attached, count=attached,
+            ))  # fmt: skip
         if lost:
             receipt.add("⚠️ ", _(
                 "{count} ảnh gửi từ nhiều ngày trước đã hết hạn lưu tạm nên không kèm theo báo "

@@ -302,16 +302,21 @@ class MediaRepo:
             )
         )
 
-    async def still_kept(self, media_ids: Sequence[int], user_id: int) -> list[int]:
-        """Those of ``media_ids`` that are still kept and were sent by ``user_id`` (in order):
-        a photo held in a dialog for days may have been forgotten meanwhile."""
+    async def still_kept(
+        self, media_ids: Sequence[int], user_id: int, commune_id: int | None = None
+    ) -> list[int]:
+        """Those of ``media_ids`` that are still kept and were sent by ``user_id`` — or are
+        already in a report of ``commune_id`` (a correction keeps its predecessor's) — in
+        order: a photo held in a dialog for days may have been forgotten meanwhile."""
         wanted = sorted(set(media_ids))
         if not wanted:
             return []
         marks = ", ".join("?" for _ in wanted)
         rows = await self.db.fetchall(
-            f"SELECT id FROM media WHERE user_id = ? AND id IN ({marks})",  # noqa: S608
-            [user_id, *wanted],
+            f"SELECT id FROM media WHERE id IN ({marks}) AND (user_id = ? OR EXISTS"  # noqa: S608
+            " (SELECT 1 FROM report_media l JOIN reports r ON r.id = l.report_id"
+            " WHERE l.media_id = media.id AND r.commune_id = ?))",
+            [*wanted, user_id, commune_id if commune_id is not None else -1],
         )
         found = {int(r["id"]) for r in rows}
         return [i for i in media_ids if i in found]
@@ -375,7 +380,6 @@ class MediaRepo:
             "SELECT p.commune_id, p.task_id, p.by_user, p.at, l.mark_id, l.position, m.*"  # noqa: S608
             " FROM task_media l JOIN task_progress p ON p.id = l.mark_id"
             " JOIN media m ON m.id = l.media_id WHERE p.commune_id IS NOT NULL"
-            " AND p.status IN ('done', 'in_progress')"  # a blocked task's photo shows the block
             f"{where} ORDER BY p.commune_id, l.mark_id, l.position"
         )
         for r in await self.db.fetchall(sql, params):

@@ -190,7 +190,7 @@ def test_the_terminal_reports_with_a_photo_and_receives_the_dossier(tmp_path: Pa
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "gõ @ và đường dẫn tệp để gửi ảnh" in out  # how to attach, where it is asked
-    assert "Đã nhận 1 tệp" in out and "Ảnh các buổi ra quân: 1 ảnh" in out
+    assert "Đã có 1 tệp" in out and "Ảnh các buổi ra quân: 1 ảnh" in out
     assert "Đang lập hồ sơ minh chứng (An Nông)" in out
     [word] = list((tmp_path / "ntm-files").glob("*.docx"))
     [archive] = list((tmp_path / "ntm-files").glob("*.zip"))

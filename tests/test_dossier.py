@@ -20,7 +20,6 @@ from handlers.serialize import replies_from_payload
 from handlers.types import Reply
 from storage.files import FileStore
 from storage.media import MediaRepo
-from storage.sending import SendingRepo
 from tests.harness import Harness, harness
 from tests.photos import jpeg, pdf
 from tests.test_web_photos import clean_up_with_photos, status_with_photos
@@ -29,14 +28,18 @@ from tests.test_web_photos import clean_up_with_photos, status_with_photos
 async def delivered(h: Harness, who: str) -> list[Reply]:
     """What the sender will send ``who`` once the background build handed it over: the
     replies of the newest send-out, with the files read back from where they are stored."""
-    sending = SendingRepo(h.app.db)
+    rows = []
     for _ in range(600):  # built in the background, then handed to the sender
-        jobs = [j for j in await sending.recent_jobs(5) if j.kind == "dossier"]
-        if jobs:
+        rows = await h.app.db.fetchall(
+            "SELECT d.* FROM deliveries d JOIN jobs j ON j.id = d.job_id"
+            " WHERE j.kind = 'dossier' AND d.chat_id = ? ORDER BY d.id",
+            (who,),
+        )
+        if rows:
             break
         await asyncio.sleep(0.05)
-    [row] = await h.app.db.fetchall("SELECT * FROM deliveries WHERE job_id = ?", (jobs[0].id,))
-    assert (row["channel"], row["chat_id"], row["status"]) == ("test", who, "pending")
+    row = rows[-1]
+    assert (row["channel"], row["status"]) == ("test", "pending")
     payload = json.loads(row["payload"])
     files = FileStore(h.app.db)
     for item in payload["replies"]:
@@ -58,8 +61,11 @@ async def test_a_commune_s_dossier_says_what_the_read_models_say(tmp_path: Path)
         await h.register("admin", "o1", "Dân Lực")
         await status_with_photos(h, "o1", "17.4", jpeg(color=(9, 9, 200)), (pdf(), "bien-ban.pdf"))
         await clean_up_with_photos(h, "o1", jpeg(color=(200, 9, 9)))
-        await h.say("o1", "/hoso Dân Lực")
-        assert "Thông tin của bạn" in h.last("o1")  # an officer's "hồ sơ" is their profile
+        await h.say("o1", "/hoso Thọ Dân")  # an officer: their own commune's, whatever typed
+        assert "Đang lập hồ sơ minh chứng (Dân Lực)" in h.last("o1")
+        [own] = [r.document for r in await delivered(h, "o1") if r.document and
+                 r.document.filename.endswith(".docx")]  # fmt: skip
+        assert own.filename.startswith("ho-so-ntm-dan-luc-")
 
         answer = await h.say("admin", "/hoso dan luc")
         assert "Đang lập hồ sơ minh chứng (Dân Lực)" in answer[0].text  # the chat is not held
@@ -70,7 +76,7 @@ async def test_a_commune_s_dossier_says_what_the_read_models_say(tmp_path: Path)
         [archive] = [
             r.document for r in replies if r.document and r.document.filename.endswith(".zip")
         ]
-        assert "3 ảnh" in replies[0].text
+        assert "3 tệp ảnh minh chứng" in replies[0].text
         document = Document(io.BytesIO(word.data))
         text = "\n".join(p.text for p in document.paragraphs)
         assert "Xã Dân Lực" in text

@@ -138,7 +138,7 @@ async def test_three_photos_are_kept_with_the_report(tmp_path: Path) -> None:
         colours = [(10, 20, 30), (40, 50, 60), (70, 80, 90)]
         for colour in colours:
             await h.send_files("o1", jpeg(color=colour))
-        assert "Đã nhận 3 tệp" in h.last("o1")
+        assert "Đã có 3 tệp" in h.last("o1")
         await h.tap("o1", "Xong (3")
         summary = h.last("o1")
         assert "Ảnh các buổi ra quân: 3 ảnh" in summary
@@ -168,7 +168,7 @@ async def test_refused_files_are_explained_and_the_good_ones_kept(tmp_path: Path
         text = "\n".join(r.text for r in replies)
         assert "Tệp “anh-ra-quan.jpg” không phải ảnh (JPEG, PNG, WebP) hay tệp PDF" in text
         assert "quá nhiều điểm ảnh" in text
-        assert "Đã nhận 1 tệp" in text
+        assert "Đã có 1 tệp" in text
         big = jpeg(size=(64, 64)) + bytes(21 * 1024 * 1024)
         text = "\n".join(r.text for r in await h.send_files("o1", (big, "video.jpg")))
         assert "Tệp “video.jpg” quá lớn (tối đa 20 MB)" in text
@@ -210,16 +210,39 @@ async def test_a_stranger_s_photo_is_not_kept(tmp_path: Path) -> None:
         assert await h.app.db.fetchval("SELECT count(*) FROM media") == 0
 
 
-async def test_editing_the_photo_answer_starts_the_photos_afresh(tmp_path: Path) -> None:
+async def test_editing_going_back_and_correcting_keep_the_photos_sent(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         await _to_photo_question(h)
         await h.send_files("o1", jpeg(color=(1, 2, 3)), jpeg(color=(200, 100, 50)))
         await h.say("o1", "xong")
         await h.tap("o1", "Sửa")
         await h.tap_with("o1", "Ảnh các buổi")
+        assert "Đã có 2:" in h.last("o1")  # editing starts from the photos sent
+        await h.send_files("o1", png())
+        await h.say("o1", "xong")
+        assert "Ảnh các buổi ra quân: 3 ảnh" in h.last("o1")
+        await h.say("o1", "/quaylai")  # from the summary back to the photos: still there
+        assert "Đã có 3:" in h.last("o1")
+        await h.say("o1", "/quaylai")  # further back, then forward again
+        await h.tap("o1", "Đã tổ chức")
+        assert "Đã có 3:" in h.last("o1")
+        await h.say("o1", "xóa ảnh")  # or start them again
+        assert "Đã bỏ các ảnh đã gửi" in h.last("o1")
         await h.send_files("o1", png())
         await h.say("o1", "xong")
         assert "Ảnh các buổi ra quân: 1 ảnh" in h.last("o1")
+        await h.tap("o1", "Gửi")
+
+        # a correction of the month's report keeps its photo unless the officer changes it
+        await _to_photo_question_of(h, "o1")
+        assert "Đã có 1:" in h.last("o1")
+        await h.say("o1", "xong")
+        await h.tap("o1", "Gửi")
+        reports = sorted(await ReportRepo(h.app.db).all(), key=lambda r: r.id)
+        assert [r.version for r in reports] == [1, 2]
+        assert reports[1].answers["photos"] == reports[0].answers["photos"]
+        linked = await MediaRepo(h.app.db).of_reports([reports[1].id])
+        assert [item.media.id for item in linked] == reports[0].answers["photos"]
 
 
 async def test_a_photo_sent_while_marking_a_task_goes_with_the_mark(tmp_path: Path) -> None:
@@ -312,8 +335,7 @@ async def test_photos_no_report_took_are_limited(tmp_path: Path) -> None:
         await _to_photo_question(h)
         for n in range(MAX_WAITING):
             await h.send_files("o1", jpeg(size=(64, 48), color=(n, n, n)))
-            await h.say("o1", "/quaylai")  # back and forth: none is taken by a report
-            await h.tap("o1", "Đã tổ chức")
+            await h.say("o1", "xóa ảnh")  # sent and cleared: none is taken by a report
         text = "\n".join(r.text for r in await h.send_files("o1", jpeg(color=(250, 1, 1))))
         assert "nhiều ảnh chưa kèm báo cáo" in text
         assert await h.app.db.fetchval("SELECT count(*) FROM media") == MAX_WAITING
@@ -325,3 +347,35 @@ async def _to_photo_question_of(h: Harness, who: str) -> None:
     for answer in ["4", "300"]:
         await h.say(who, answer)
     await h.tap(who, "Đã tổ chức")
+
+
+async def test_a_task_no_criterion_rests_on_keeps_its_photos_under_other_work(
+    tmp_path: Path,
+) -> None:
+    from handlers.readmodel.photos import OTHER, load_photos
+
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Thọ Bình")
+        await h.say("o1", "/viec")
+        await h.tap_with("o1", "thôn kiểu")
+        await h.send_files("o1", jpeg())
+        await h.tap("o1", "Vướng mắc")
+        await h.say("o1", "thiếu kinh phí làm cổng thôn")
+        assert "Kèm 1 ảnh." in h.last("o1")
+        commune = next(c for c in await h.app.deps.communes.all() if c.name == "Thọ Bình")
+        photos = await load_photos(h.app.kb, h.app.db, [commune.id])
+        assert photos.count(commune.id, OTHER) == 1  # kept and shown, not lost
+        await h.say("admin", "/xa Thọ Bình")
+        assert "kèm việc khác: 1 ảnh" in h.last("admin")
+
+
+async def test_a_stray_photo_leaves_the_numbered_list_as_it_was(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await h.register("admin", "o1", "Thọ Bình")
+        await h.say("o1", "/viec")
+        listed = h.last("o1")
+        await h.send_files("o1", jpeg())
+        assert "không có câu hỏi nào cần ảnh" in h.last("o1")
+        number = next(line for line in listed.splitlines() if "thôn kiểu" in line).split(".")[0]
+        await h.say("o1", number.strip(" •"))  # the number read is still the number typed
+        assert "Tình trạng hiện nay?" in h.last("o1") and "thôn kiểu mẫu" in h.last("o1")

@@ -362,7 +362,7 @@ async def test_photos_of_the_clean_up_session_reach_the_report(
             assert "Tệp “bom.png” có quá nhiều điểm ảnh" in bomb
         colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200)][:count]
         answer = await user.send_photos(*(jpeg(color=c) for c in colours))
-        assert f"Đã nhận {count} tệp" in answer
+        assert f"Đã có {count} tệp" in answer
         summary = await user.say("xong")
         assert f"Ảnh các buổi ra quân: {count} ảnh" in summary
         assert "Đã nhận báo cáo số" in await user.choose("Gửi báo cáo")

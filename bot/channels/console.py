@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 EXIT_WORDS = {"exit", "quit", "/exit", "/quit", "thoat!", "q"}
 
 
-ATTACH_HINT = "(Trên terminal: gõ @ và đường dẫn tệp để gửi ảnh, ví dụ @anh/ra-quan.jpg)"
+ATTACH_HINT = (
+    "(Trên terminal: gõ @ và đường dẫn tệp để gửi ảnh, ví dụ @anh/ra-quan.jpg"
+    " · in the terminal, type @ and the file's path)"
+)
 
 
 def render_reply(reply: Reply) -> str:

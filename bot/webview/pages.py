@@ -24,7 +24,7 @@ from handlers.office import build_export, export_name
 from handlers.photo_view import map_link, photo_caption, photo_source
 from handlers.reader import Reader
 from handlers.readmodel.criteria import ORDER, Standing, load_board
-from handlers.readmodel.photos import load_photos
+from handlers.readmodel.photos import OTHER, load_photos
 from handlers.report_view import changed_values, display_value, figure_name, period_label
 from handlers.task_board import completed_since, unit_tallies
 from handlers.task_view import is_done, load_progress, state_phrase, task_title, unit_name
@@ -322,7 +322,8 @@ class Pages:
         )
         evidence = [
             {
-                "indicator": self.deps.kb.indicators[code],
+                "title": _evidence_title(ctx, self.deps.kb, code),
+                "anchor": self.deps.kb.indicators[code].label if code != OTHER else "khac",
                 "photos": [
                     {
                         "id": item.media.id,
@@ -335,7 +336,7 @@ class Pages:
                     for item in photos.of(commune.id, code)
                 ],
             }
-            for code in board.criteria
+            for code in (*board.criteria, OTHER)
             if photos.count(commune.id, code)
         ]
         return self.render(
@@ -547,6 +548,14 @@ class Pages:
             )
             jobs.append({"title": job.title, "when": when, "outcome": outcome, "missed": missed})
         return self.render("sending.html", request, viewer, jobs=jobs)
+
+
+def _evidence_title(ctx: Reader, kb: Any, code: str) -> str:
+    if code == OTHER:
+        return ctx.tr("Ảnh kèm các việc khác")
+    indicator = kb.indicators[code]
+    name = indicator.name_en if ctx.tr.en else indicator.name
+    return ctx.tr("Tiêu chí {label}. {name}", label=indicator.label, name=name)
 
 
 def _chart_title(ctx: Reader, kb: Any) -> str:

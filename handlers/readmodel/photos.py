@@ -4,8 +4,9 @@ appraisal dossier read this one model; none of them decides on its own where a p
 
 A photo belongs to the criteria its field names (``criteria`` in the form file); otherwise to
 the indicator a status report is about, or to the indicators whose evidence rules name the
-report's form (evidence.yaml); a photo sent with a task mark, to the indicators whose rules
-need that task; in every case to the top-level criterion. A photo in a report a correction
+report's form (evidence.yaml); a photo sent with a task mark (whatever its status: a blocked
+task's photo shows the block), to the indicators whose rules need that task, else to those the
+task names; in every case to the top-level criterion. A photo in a report a correction
 replaced no longer counts (the correction carries its own); a task mark's photos keep counting
 when the task is marked again (a later "đang làm" does not unmake the photo).
 """
@@ -20,6 +21,8 @@ from knowledge.base import KnowledgeBase
 from storage.db import Store
 from storage.media import Evidence, MediaRepo
 
+OTHER = ""  # photos of no criterion: sent with a task no criterion rests on (model villages)
+
 
 @dataclass
 class PhotoBoard:
@@ -32,8 +35,10 @@ class PhotoBoard:
     def count(self, commune_id: int, criterion: str) -> int:
         return len(self.of(commune_id, criterion))
 
-    def total(self, commune_id: int) -> int:
-        return sum(len(items) for items in self.communes.get(commune_id, {}).values())
+    def distinct(self, commune_id: int) -> int:
+        """How many different files (one photo may be evidence of several criteria)."""
+        return len({i.media.id for items in self.communes.get(commune_id, {}).values()
+                    for i in items})  # fmt: skip
 
 
 def criteria_of(kb: KnowledgeBase, item: Evidence) -> tuple[str, ...]:
@@ -58,10 +63,17 @@ def criteria_of(kb: KnowledgeBase, item: Evidence) -> tuple[str, ...]:
 
 
 def _indicators_of_task(kb: KnowledgeBase, task_id: str) -> list[str]:
-    """The indicators whose evidence rules need this task (the commune's share of it)."""
-    if kb.evidence is None:
-        return []
-    return [code for code, rule in kb.evidence.rules.items() if task_id in rule.tasks]
+    """The indicators whose evidence rules need this task (the commune's share of it), else
+    the criteria the task itself names (a task no rule counts, e.g. the model villages)."""
+    ruled = (
+        [code for code, rule in kb.evidence.rules.items() if task_id in rule.tasks]
+        if kb.evidence is not None
+        else []
+    )
+    if ruled:
+        return ruled
+    task = kb.task(task_id)
+    return [c if ":" in c else f"xa:{c}" for c in task.criteria] if task is not None else []
 
 
 def _tops(kb: KnowledgeBase, codes: list[str]) -> tuple[str, ...]:
@@ -82,7 +94,7 @@ async def load_photos(
     board = PhotoBoard()
     grouped: dict[int, dict[str, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
     for item in await MediaRepo(db).evidence(commune_ids):
-        for criterion in criteria_of(kb, item):
+        for criterion in criteria_of(kb, item) or (OTHER,):
             grouped[item.commune_id][criterion].append(item)
     board.communes = {commune: dict(by) for commune, by in grouped.items()}
     return board
