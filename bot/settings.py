@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     zalo_admin_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="NTM_ZALO_ADMIN_IDS"
     )
+    # Where photos users send on Zalo may be fetched from: any public address by default
+    # (never this machine or the local network); hosts listed here are allowed whatever
+    # address they have (a test server, a proxy).
+    zalo_file_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="NTM_ZALO_FILE_HOSTS"
+    )
 
     # --- people, language, time -------------------------------------------------------------
     admin_ids: Annotated[list[int], NoDecode] = Field(
@@ -190,7 +196,8 @@ class Settings(BaseSettings):
     send_rate: float = Field(25.0, gt=0, le=1000, validation_alias="NTM_SEND_RATE")
     per_chat_interval: float = Field(1.0, ge=0, le=60, validation_alias="NTM_PER_CHAT_INTERVAL")
 
-    @field_validator("admin_ids", "zalo_admin_ids", "reminder_days", mode="before")
+    @field_validator("admin_ids", "zalo_admin_ids", "zalo_file_hosts", "reminder_days",
+                     mode="before")  # fmt: skip
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_ids(value)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -110,10 +112,36 @@ class Intake:
         return Upload(media_id=media.id, name=item.name)
 
 
-async def fetch_url(session: aiohttp.ClientSession, url: str, limit: int) -> bytes:
-    """The body at ``url``, read in chunks and abandoned past ``limit`` bytes."""
+class NotAllowed(Exception):
+    """A file address the bot will not fetch (this machine, the local network, not http)."""
+
+
+async def check_address(url: str, allowed_hosts: Sequence[str] = ()) -> None:
+    """Refuse a URL that would make the bot fetch from itself or its network: the platform's
+    event names the URL, and one forged or mistaken must not reach internal services."""
+    parsed = urlsplit(url)
+    host = (parsed.hostname or "").lower()
+    if parsed.scheme not in ("http", "https") or not host:
+        raise NotAllowed(f"not an http(s) address: {url[:80]}")
+    if host in {h.lower() for h in allowed_hosts}:
+        return
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, parsed.port or 443)
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses or not all(a.is_global for a in addresses):
+        raise NotAllowed(f"{host} is not a public address")
+
+
+async def fetch_url(
+    session: aiohttp.ClientSession, url: str, limit: int, *, allowed_hosts: Sequence[str] = ()
+) -> bytes:
+    """The body at ``url`` (a public address, or a host in ``allowed_hosts``; no redirect
+    followed), read in chunks and abandoned past ``limit`` bytes."""
+    await check_address(url, allowed_hosts)
     timeout = aiohttp.ClientTimeout(total=60)
-    async with session.get(url, timeout=timeout) as response:
+    async with session.get(url, timeout=timeout, allow_redirects=False) as response:
         response.raise_for_status()
         if response.content_length is not None and response.content_length > limit:
             raise TooBig(f"{response.content_length} bytes")

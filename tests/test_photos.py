@@ -379,3 +379,29 @@ async def test_a_stray_photo_leaves_the_numbered_list_as_it_was(tmp_path: Path) 
         number = next(line for line in listed.splitlines() if "thôn kiểu" in line).split(".")[0]
         await h.say("o1", number.strip(" •"))  # the number read is still the number typed
         assert "Tình trạng hiện nay?" in h.last("o1") and "thôn kiểu mẫu" in h.last("o1")
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed", "ok"),
+    [
+        ("https://93.184.216.34/photo.jpg", (), True),  # a public address
+        ("http://127.0.0.1:8080/admin", (), False),  # this machine
+        ("http://localhost/x", (), False),  # this machine, by name
+        ("http://10.0.0.5/x", (), False),  # the office's network
+        ("http://169.254.169.254/latest/meta-data", (), False),  # a cloud's metadata service
+        ("http://[::1]/x", (), False),
+        ("file:///etc/passwd", (), False),
+        ("ftp://93.184.216.34/x", (), False),
+        ("http://127.0.0.1:9000/user-files/a.jpg", ("127.0.0.1",), True),  # listed: allowed
+    ],
+)
+async def test_zalo_file_addresses_never_reach_this_machine_or_its_network(
+    url: str, allowed: tuple[str, ...], ok: bool
+) -> None:
+    from bot.uploads import NotAllowed, check_address
+
+    if ok:
+        await check_address(url, allowed)
+    else:
+        with pytest.raises(NotAllowed):
+            await check_address(url, allowed)

@@ -27,6 +27,7 @@ def zalo_env(
         "NTM_TODAY": "2021-10-15",
         "NTM_ZALO_ADMIN_IDS": f"bot:{ZALO_ADMIN},oa:{ZALO_ADMIN}",
         "NTM_THROTTLE_SECONDS": "0",
+        "NTM_ZALO_FILE_HOSTS": "127.0.0.1",  # the fake Zalo serves users' photos here
         "NTM_LOG_LEVEL": "WARNING",
     }
     if bot is not None:

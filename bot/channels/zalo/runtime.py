@@ -114,7 +114,9 @@ class ZaloBotRuntime(ZaloChannel):
                 channel=bot_api.CHANNEL,
                 shared=shared_buckets(processor.deps.db),
             ),
-            fetch=partial(fetch_url, transport.client.session),
+            fetch=partial(
+                fetch_url, transport.client.session, allowed_hosts=settings.zalo_file_hosts
+            ),
         )
         secret = settings.zalo_bot_webhook_secret
         self._secret = secret.get_secret_value().encode() if secret else b""
@@ -250,7 +252,9 @@ class ZaloOARuntime(ZaloChannel):
                 channel=oa_api.CHANNEL,
                 shared=shared_buckets(processor.deps.db),
             ),
-            fetch=partial(fetch_url, transport.client.session),
+            fetch=partial(
+                fetch_url, transport.client.session, allowed_hosts=settings.zalo_file_hosts
+            ),
         )
 
     def register_webhook(self, app: web.Application) -> None:
