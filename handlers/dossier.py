@@ -115,7 +115,7 @@ async def build_dossier(
                 photos.append(
                     Photo(
                         item,
-                        photo_caption(ctx.tr, item.media),
+                        photo_caption(ctx.tr, kb, item.media),
                         await media.content(item.media, thumbnail=True)
                         if item.media.is_picture
                         else None,

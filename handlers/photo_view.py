@@ -15,10 +15,11 @@ from storage.media import Evidence, Media
 from storage.reports import report_number
 
 
-def photo_caption(tr: Tr, media: Media) -> str:
-    """ "Chụp 12/10/2021 08:30 · vị trí 19,8750; 105,6000" — what the camera recorded, or
-    "Không có thời gian, vị trí chụp" when it recorded nothing (a screenshot, a forwarded
-    photo: worth a second look in an appraisal)."""
+def photo_caption(tr: Tr, kb: KnowledgeBase, media: Media) -> str:
+    """ "Chụp 12/10/2021 08:30 · gần Thọ Bình (19,8750; 105,6000)" — what the camera recorded
+    (the place named from the communes' outlines, when it is in or near one), or "Không có
+    thời gian, vị trí chụp" when it recorded nothing (a screenshot, a forwarded photo: worth a
+    second look in an appraisal)."""
     parts = []
     if media.taken_at is not None:
         when = format_datetime(media.taken_at, "dd/MM/yyyy HH:mm", locale=tr.lang)
@@ -28,7 +29,17 @@ def photo_caption(tr: Tr, media: Media) -> str:
             format_decimal(value, format="0.0000", locale=tr.lang)
             for value in (media.latitude, media.longitude)
         )
-        parts.append(tr("vị trí {where}", where=where))
+        place = kb.locator.place(media.latitude, media.longitude)
+        commune = kb.commune_by_code(place.code) if place is not None else None
+        if place is not None and commune is not None:
+            said = (
+                tr("tại {commune}", commune=commune)
+                if place.inside
+                else tr("gần {commune}", commune=commune)
+            )
+            parts.append(f"{said} ({where})")
+        else:
+            parts.append(tr("vị trí {where}", where=where))
     if not media.is_picture:
         parts.append(tr("tệp PDF"))
     if not parts:

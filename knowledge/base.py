@@ -9,6 +9,7 @@ from pathlib import Path
 from knowledge.documents import Documents
 from knowledge.evidence import Evidence
 from knowledge.forms import Form
+from knowledge.locate import Locator
 from knowledge.models import (
     CommunesFile,
     CriteriaFile,
@@ -72,6 +73,7 @@ class KnowledgeBase:
     tasks: list[TaskEntry] = field(default_factory=list)  # who delivers what by when
     evidence: Evidence | None = None  # what shows each criterion's standing (evidence.yaml)
     documents: Documents = field(default_factory=lambda: Documents({}, ()))  # cited documents
+    locator: Locator = field(default_factory=lambda: Locator({}))  # where a photo was taken
     unit_by_key: dict[str, Unit] = field(init=False)
     indicators: dict[str, Indicator] = field(init=False)
     deadline_by_id: dict[str, Deadline] = field(init=False)
@@ -146,6 +148,10 @@ class KnowledgeBase:
         }
 
     # -- lookups --------------------------------------------------------------------------
+    def commune_by_code(self, code: str) -> str | None:
+        """A commune's name from its code (``tho-binh`` → "Thọ Bình")."""
+        return next((c.name for c in self.communes.communes if c.code == code), None)
+
     def task(self, task_id: str) -> TaskEntry | None:
         return next((t for t in self.tasks if t.id == task_id), None)
 

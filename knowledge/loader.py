@@ -17,6 +17,7 @@ from knowledge.documents import load_documents
 from knowledge.errors import KnowledgeError
 from knowledge.evidence import load_evidence
 from knowledge.forms import Form, load_forms
+from knowledge.locate import AREAS_FILE, Locator
 from knowledge.models import (
     CODE_RE,
     CommunesFile,
@@ -78,6 +79,12 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     kb.evidence = load_evidence(base, kb)
     _check_photo_criteria(kb)
     kb.documents = load_documents(base, text.read_text("utf-8"))
+    kb.locator = Locator.load(base)
+    unknown = set(kb.locator.areas) - {c.code for c in kb.communes.communes}
+    if unknown:
+        raise KnowledgeError(
+            f"{base / AREAS_FILE}: không có xã {sorted(unknown)} trong communes.yaml"
+        )
     return kb
 
 

@@ -81,7 +81,7 @@ async def test_a_commune_s_dossier_says_what_the_read_models_say(tmp_path: Path)
         text = "\n".join(p.text for p in document.paragraphs)
         assert "Xã Dân Lực" in text
         assert "Tiêu chí 17. Môi trường và An toàn thực phẩm" in text
-        assert "Chụp 12/10/2021 08:30 · vị trí 19,8750; 105,6000" in text
+        assert "Chụp 12/10/2021 08:30 · gần Thọ Phú (19,8750; 105,6000)" in text
         assert len(document.inline_shapes) == 2  # the two pictures; the PDF is in the archive
         # the reports the photos came with are listed (the clean-up form is no criterion's rule)
         assert re.search(r"Báo cáo BC-\d+ — Ra quân vệ sinh môi trường trong tháng", text)

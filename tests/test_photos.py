@@ -405,3 +405,31 @@ async def test_zalo_file_addresses_never_reach_this_machine_or_its_network(
     else:
         with pytest.raises(NotAllowed):
             await check_address(url, allowed)
+
+
+def test_where_a_photo_was_taken_is_named_from_the_communes_outlines() -> None:
+    import statistics
+
+    from handlers.i18n import Catalogs, Tr
+    from handlers.photo_view import photo_caption
+    from knowledge.loader import load_knowledge
+    from storage.media import Media
+
+    kb = load_knowledge()
+    ring = kb.locator.areas["tho-binh"]
+    lat, lon = statistics.mean(y for _x, y in ring), statistics.mean(x for x, _y in ring)
+    place = kb.locator.place(lat, lon)
+    assert place is not None and (place.code, place.inside) == ("tho-binh", True)
+    assert kb.locator.place(21.0285, 105.8542) is None  # Hà Nội: far from the district
+    # a kilometre outside the district's westernmost point: "near" the commune there
+    x, y, code = min((x, y, c) for c, r in kb.locator.areas.items() for x, y in r)
+    near = kb.locator.place(y, x - 0.01)
+    assert near is not None and (near.code, near.inside) == (code, False)
+    assert kb.locator.place(y, x - 0.1) is None  # ten kilometres out: nothing is named
+
+    def caption(lat: float, lon: float) -> str:
+        media = Media(1, "a" * 64, None, "image/jpeg", 1, 1, 1, None, lat, lon, "", 1, "")
+        return photo_caption(Tr(Catalogs(), "vi"), kb, media)
+
+    assert caption(lat, lon).startswith("tại Thọ Bình (")
+    assert caption(21.0285, 105.8542) == "vị trí 21,0285; 105,8542"

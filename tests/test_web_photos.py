@@ -66,7 +66,7 @@ async def test_the_commune_page_shows_each_criterion_s_photos_to_those_who_may_s
             assert "Hình ảnh minh chứng" in html
             photo_ids = re.findall(r'data-photo="(\d+)"', html)
             assert len(photo_ids) == 4
-            assert "Chụp 12/10/2021 08:30 · vị trí 19,8750; 105,6000" in html
+            assert "Chụp 12/10/2021 08:30 · gần Thọ Phú (19,8750; 105,6000)" in html
             assert "tệp PDF" in html
             assert "https://www.openstreetmap.org/?mlat=19.87500&amp;mlon=105.60000" in html
 

@@ -328,7 +328,7 @@ class Pages:
                     {
                         "id": item.media.id,
                         "picture": item.media.is_picture,
-                        "caption": photo_caption(ctx.tr, item.media),
+                        "caption": photo_caption(ctx.tr, self.deps.kb, item.media),
                         "map": map_link(item.media),
                         "report": photo_source(ctx.tr, self.deps.kb, item),
                         "who": names.get(item.submitted_by, ""),
