@@ -109,7 +109,7 @@ async def _send(ctx: Context, commune_id: int) -> None:
         ctx.reply(_("Không tìm thấy xã này."))
         return
     _build_in_background(ctx, chosen)
-    where = chosen[0].name if len(chosen) == 1 else _("{count} xã", count=len(chosen))
+    where = chosen[0].name if len(chosen) == 1 else _("{count} xã, thị trấn", count=len(chosen))
     ctx.reply(
         _(
             "Đang lập hồ sơ minh chứng ({where}); tệp sẽ được gửi vào đây khi xong (thường "
@@ -123,7 +123,7 @@ def dossier_replies(ctx: Reader, chosen: list[Commune], built: Dossier) -> list[
     """The dossier as replies: the Word file, then the photos (or where to get them). The
     .zip's temporary file is removed."""
     _ = ctx.tr
-    where = chosen[0].name if len(chosen) == 1 else _("{count} xã", count=len(chosen))
+    where = chosen[0].name if len(chosen) == 1 else _("{count} xã, thị trấn", count=len(chosen))
     summary = _(
         "Hồ sơ minh chứng — {where}: tình trạng từng tiêu chí, báo cáo, việc và {photos} tệp "
         "ảnh minh chứng, đến {date}. Tệp Word sửa được trước khi nộp.",

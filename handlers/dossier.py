@@ -197,7 +197,12 @@ def _document(
         commune = entry.commune
         cells = board.communes[commune.id]
         document.add_page_break()  # type: ignore[no-untyped-call]
-        document.add_heading(tr("Xã {commune}", commune=commune.name), 1)
+        title = (
+            tr("Thị trấn {commune}", commune=commune.name)
+            if commune.kind == "thi_tran"
+            else tr("Xã {commune}", commune=commune.name)
+        )
+        document.add_heading(title, 1)
         summary = document.add_table(rows=1, cols=4)
         summary.style = "Table Grid"
         for cell, text in zip(

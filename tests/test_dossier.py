@@ -111,7 +111,7 @@ async def test_a_commune_s_dossier_says_what_the_read_models_say(tmp_path: Path)
 async def test_the_district_dossier_has_every_commune(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         replies = await h.say("admin", "/hoso tất cả")
-        assert "Đang lập hồ sơ minh chứng (34 xã)" in replies[0].text  # the chat is not held
+        assert "Đang lập hồ sơ minh chứng (34 xã, thị trấn)" in replies[0].text  # the chat is not held
         assert not any(r.document for r in replies)
         sent = await delivered(h, "admin")
         [word] = [r.document for r in sent if r.document]  # no photos: no archive
@@ -119,7 +119,9 @@ async def test_the_district_dossier_has_every_commune(tmp_path: Path) -> None:
         document = Document(io.BytesIO(word.data))
         headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
         communes = await h.app.deps.communes.all()
-        assert headings == [f"Xã {c.name}" for c in communes]
+        kinds = {"xa": "Xã", "thi_tran": "Thị trấn"}
+        assert headings == [f"{kinds[c.kind]} {c.name}" for c in communes]
+        assert "Thị trấn Nưa" in headings
         await h.say("admin", "/hoso")
         assert "Tất cả các xã" in [c.label for c in h.replies["admin"][-1].flat_choices()]
         await h.say("admin", "/hoso Hà Nội")
