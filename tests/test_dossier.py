@@ -111,7 +111,8 @@ async def test_a_commune_s_dossier_says_what_the_read_models_say(tmp_path: Path)
 async def test_the_district_dossier_has_every_commune(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         replies = await h.say("admin", "/hoso tất cả")
-        assert "Đang lập hồ sơ minh chứng (34 xã, thị trấn)" in replies[0].text  # the chat is not held
+        # the chat is not held
+        assert "Đang lập hồ sơ minh chứng (34 xã, thị trấn)" in replies[0].text
         assert not any(r.document for r in replies)
         sent = await delivered(h, "admin")
         [word] = [r.document for r in sent if r.document]  # no photos: no archive

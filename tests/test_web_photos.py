@@ -153,7 +153,10 @@ async def test_the_office_builds_a_dossier_on_the_web_and_watches_it_progress(
                     break
                 assert re.search(r'data-progress="\d+/34"', page), page
                 await asyncio.sleep(0.05)
-            assert "Đã lập xong hồ sơ 34 xã, thị trấn (2 tệp ảnh minh chứng)." in page and 'http-equiv="refresh"' not in page
+            assert (
+                "Đã lập xong hồ sơ 34 xã, thị trấn (2 tệp ảnh minh chứng)." in page
+                and 'http-equiv="refresh"' not in page
+            )
             word = await office.get(f"{page_url}/tai.docx")
             assert word.status == 200
             document = Document(io.BytesIO(await word.read()))
