@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -119,6 +118,8 @@ class NotAllowed(Exception):
 async def check_address(url: str, allowed_hosts: Sequence[str] = ()) -> None:
     """Refuse a URL that would make the bot fetch from itself or its network: the platform's
     event names the URL, and one forged or mistaken must not reach internal services."""
+    import ipaddress
+
     parsed = urlsplit(url)
     host = (parsed.hostname or "").lower()
     if parsed.scheme not in ("http", "https") or not host:

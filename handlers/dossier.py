@@ -18,8 +18,6 @@ import contextlib
 import io
 import os
 import re
-import tempfile
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -341,6 +339,9 @@ def _day(ctx: Reader) -> str:
 
 async def _archive(media: MediaRepo, files: list[CommuneFile], docx: bytes, title: str) -> Path:
     """The .zip in a temporary file, one photo in memory at a time."""
+    import tempfile
+    import zipfile
+
     handle, name = tempfile.mkstemp(prefix="ho-so-", suffix=".zip")
     os.close(handle)
     path = Path(name)

@@ -73,7 +73,7 @@ class KnowledgeBase:
     tasks: list[TaskEntry] = field(default_factory=list)  # who delivers what by when
     evidence: Evidence | None = None  # what shows each criterion's standing (evidence.yaml)
     documents: Documents = field(default_factory=lambda: Documents({}, ()))  # cited documents
-    locator: Locator = field(default_factory=lambda: Locator({}))  # where a photo was taken
+    _locator: Locator | None = field(default=None, repr=False)
     unit_by_key: dict[str, Unit] = field(init=False)
     indicators: dict[str, Indicator] = field(init=False)
     deadline_by_id: dict[str, Deadline] = field(init=False)
@@ -148,6 +148,13 @@ class KnowledgeBase:
         }
 
     # -- lookups --------------------------------------------------------------------------
+    @property
+    def locator(self) -> Locator:
+        """Where a photo was taken (the communes' outlines), read when first needed."""
+        if self._locator is None:
+            self._locator = Locator.load(self.source_dir)
+        return self._locator
+
     def commune_by_code(self, code: str) -> str | None:
         """A commune's name from its code (``tho-binh`` → "Thọ Bình")."""
         return next((c.name for c in self.communes.communes if c.code == code), None)

@@ -79,8 +79,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     kb.evidence = load_evidence(base, kb)
     _check_photo_criteria(kb)
     kb.documents = load_documents(base, text.read_text("utf-8"))
-    kb.locator = Locator.load(base)
-    unknown = set(kb.locator.areas) - {c.code for c in kb.communes.communes}
+    unknown = set(Locator.codes(base)) - {c.code for c in kb.communes.communes}
     if unknown:
         raise KnowledgeError(
             f"{base / AREAS_FILE}: không có xã {sorted(unknown)} trong communes.yaml"

@@ -59,6 +59,14 @@ class Locator:
             }
         )
 
+    @staticmethod
+    def codes(data_dir: Path) -> list[str]:
+        """The communes that have an outline (checked at load, without reading the points)."""
+        path = data_dir / AREAS_FILE
+        if not path.is_file():
+            return []
+        return list(json.loads(path.read_text("utf-8"))["areas"])
+
     def place(self, latitude: float, longitude: float) -> Place | None:
         for code, ring in self.areas.items():
             if _inside(longitude, latitude, ring):
