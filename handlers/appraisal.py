@@ -14,13 +14,13 @@ from typing import Any
 from babel.dates import format_date
 
 from handlers.actions import Actions
-from handlers.communes import find_commune
+from handlers.broadcast import payload_with_blobs
+from handlers.communes import commune_rows, pick_commune
 from handlers.core import OFFICE, OFFICER, PEOPLE, Context, Conversation, Deps
 from handlers.dossier import DOCX, ZIP, Dossier, build_dossier
 from handlers.i18n import N_
 from handlers.reader import OfficeReader, Reader
 from handlers.richtext import Doc
-from handlers.serialize import replies_to_payload
 from handlers.types import Attachment, Choice, Reply
 from knowledge.normalize import fold
 from storage.communes import Commune
@@ -75,24 +75,16 @@ async def dossier(ctx: Context, args: str) -> None:
         return
     if not typed:
         rows = [[Choice(_("Tất cả các xã"), DOSSIER.encode(DossierOf(0)))]]
-        rows += [
-            [Choice(c.name, DOSSIER.encode(DossierOf(c.id))) for c in communes[i : i + 3]]
-            for i in range(0, len(communes), 3)
-        ]
+        rows += commune_rows(communes, _of)
         ctx.reply(_("Lập hồ sơ minh chứng cho xã nào? Chọn, hoặc gõ /hoso <tên xã>."), rows)
         return
-    exact, candidates = find_commune(typed, communes)
-    if exact is None and len(candidates) == 1:
-        exact = candidates[0]
-    if exact is not None:
-        await _send(ctx, exact.id)
-    elif candidates:
-        ctx.reply(
-            _("Ý bạn là xã nào?"),
-            [[Choice(c.name, DOSSIER.encode(DossierOf(c.id)))] for c in candidates],
-        )
-    else:
-        ctx.reply(_("Không tìm thấy xã “{name}”.", name=typed[:40]))
+    chosen = pick_commune(ctx, typed, communes, _of)
+    if chosen is not None:
+        await _send(ctx, chosen.id)
+
+
+def _of(commune: Commune) -> str:
+    return DOSSIER.encode(DossierOf(commune.id))
 
 
 async def dossier_action(ctx: Context, action: str) -> None:
@@ -197,18 +189,12 @@ async def finish_builds() -> None:
 
 
 async def stored_files_payload(deps: Deps, replies: list[Reply]) -> dict[str, Any]:
-    """The replies as a delivery's payload, each file stored once (``blobs``) and named by
-    its hash instead of carried in the payload, which is kept for good."""
-    payload = replies_to_payload(replies)
+    """The replies as a delivery's payload, each file stored once (``blobs``)."""
     files = FileStore(deps.db)
-    for reply, item in zip(replies, payload["replies"], strict=True):
-        for name in ("photo", "document"):
-            attached: Attachment | None = getattr(reply, name)
-            if attached is not None:
-                item[name] = {
-                    "blob": await files.put(attached.data),
-                    "filename": attached.filename,
-                    "mime": attached.mime,
-                    "caption": attached.caption,
-                }
-    return payload
+    blobs = {
+        attached.data: await files.put(attached.data)
+        for reply in replies
+        for attached in (reply.photo, reply.document)
+        if attached is not None
+    }
+    return payload_with_blobs(replies, blobs)

@@ -51,16 +51,20 @@ async def _officers(deps: Deps) -> list[User]:
     return [u for u in await deps.users.registered(role=OFFICER) if u.chat_id and u.commune_id]
 
 
-def _payload(replies: list[Reply], blobs: dict[bytes, str]) -> dict[str, Any]:
+def payload_with_blobs(replies: list[Reply], blobs: dict[bytes, str]) -> dict[str, Any]:
+    """A delivery's payload whose files already stored (``blobs``: content → hash) are named by
+    their hash instead of carried in it (the payload is kept for good; the sender reads them)."""
     payload = replies_to_payload(replies)
     for reply, item in zip(replies, payload["replies"], strict=True):
-        if reply.photo is not None and reply.photo.data in blobs:
-            item["photo"] = {
-                "blob": blobs[reply.photo.data],
-                "filename": reply.photo.filename,
-                "mime": reply.photo.mime,
-                "caption": reply.photo.caption,
-            }
+        for name in ("photo", "document"):
+            attached: Attachment | None = getattr(reply, name)
+            if attached is not None and attached.data in blobs:
+                item[name] = {
+                    "blob": blobs[attached.data],
+                    "filename": attached.filename,
+                    "mime": attached.mime,
+                    "caption": attached.caption,
+                }
     return payload
 
 
@@ -96,7 +100,7 @@ async def create_digest_job(
         picture = await chart(lang)
         if picture is not None:
             replies.append(Reply(Doc(), photo=picture))
-        recipients.append(Recipient(channel, chat_id, user_id, _payload(replies, blobs)))
+        recipients.append(Recipient(channel, chat_id, user_id, payload_with_blobs(replies, blobs)))
     communes = {c.id: c for c in data.communes}
     per_commune: dict[tuple[int, str], dict[str, Any]] = {}  # officers of one commune share it
     for officer in await _officers(deps):
@@ -110,7 +114,7 @@ async def create_digest_job(
             picture = await chart(lang)
             if picture is not None:
                 replies.append(Reply(Doc(), photo=picture))
-            per_commune[commune.id, lang] = _payload(replies, blobs)
+            per_commune[commune.id, lang] = payload_with_blobs(replies, blobs)
         payload = per_commune[commune.id, lang]
         recipients.append(Recipient(officer.channel, officer.chat_id, officer.id, payload))
     staff = [

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Set
+from collections.abc import Callable, Set
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
+from handlers.types import Choice
 from knowledge.engine import QueryEngine
 from knowledge.normalize import fold
 from storage.communes import Commune
+
+if TYPE_CHECKING:
+    from handlers.core import Context
 
 _PREFIXES = ("xa ", "thi tran ", "tt ", "phuong ", "commune ")
 
@@ -43,3 +48,28 @@ def find_unit(engine: QueryEngine, text: str, today: dt.date, among: Set[str]) -
     without diacritics, abbreviations, typos; ``None`` when none or several."""
     found = [u for u in engine.analyze(text, today).units if u in among]
     return found[0] if len(found) == 1 else None
+
+
+def commune_rows(communes: list[Commune], action: Callable[[Commune], str]) -> list[list[Choice]]:
+    """Every commune as a button, three to a row."""
+    return [
+        [Choice(c.name, action(c)) for c in communes[i : i + 3]] for i in range(0, len(communes), 3)
+    ]
+
+
+def pick_commune(
+    ctx: Context, typed: str, communes: list[Commune], action: Callable[[Commune], str]
+) -> Commune | None:
+    """The commune ``typed`` names (one close match counts); otherwise the close ones offered
+    as buttons, or "not found" said, and ``None``."""
+    exact, candidates = find_commune(typed, communes)
+    if exact is None and len(candidates) == 1:
+        exact = candidates[0]
+    if exact is not None:
+        return exact
+    _ = ctx.tr
+    if candidates:
+        ctx.reply(_("Ý bạn là xã nào?"), [[Choice(c.name, action(c))] for c in candidates])
+    else:
+        ctx.reply(_("Không tìm thấy xã “{name}”.", name=typed.strip()[:40]))
+    return None

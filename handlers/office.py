@@ -15,7 +15,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from handlers.actions import Actions
-from handlers.communes import find_commune
+from handlers.communes import commune_rows, pick_commune
 from handlers.core import COMMUNE_PEOPLE, OFFICE, OFFICER, Context, Conversation
 from handlers.criteria_view import commune_criteria
 from handlers.digest import (
@@ -34,7 +34,7 @@ from handlers.readmodel.criteria import load_board
 from handlers.readmodel.photos import load_photos
 from handlers.report_view import changed_values, display_value, period_label
 from handlers.richtext import Doc, b, it
-from handlers.types import Attachment, Choice
+from handlers.types import Attachment
 from knowledge.form_rules import compute_all, target_met
 from storage.communes import Commune
 from storage.deadletters import DeadLetters
@@ -147,25 +147,16 @@ async def commune_detail(ctx: Context, args: str) -> None:
         if ctx.is_officer:
             await mine(ctx, "")
             return
-        rows = [
-            [Choice(c.name, COMMUNE.encode(ShowCommune(c.id))) for c in communes[i : i + 3]]
-            for i in range(0, len(communes), 3)
-        ]
+        rows = commune_rows(communes, _show)
         ctx.reply(_("Xem xã nào? Chọn hoặc gõ /xa <tên xã>."), rows)
         return
-    exact, candidates = find_commune(args, communes)
-    if exact is None and len(candidates) == 1:
-        exact = candidates[0]
-    if exact is None:
-        if candidates:
-            ctx.reply(
-                _("Ý bạn là xã nào?"),
-                [[Choice(c.name, COMMUNE.encode(ShowCommune(c.id)))] for c in candidates],
-            )
-        else:
-            ctx.reply(_("Không tìm thấy xã “{name}”.", name=args.strip()[:40]))
-        return
-    await show_commune(ctx, exact)
+    chosen = pick_commune(ctx, args, communes, _show)
+    if chosen is not None:
+        await show_commune(ctx, chosen)
+
+
+def _show(commune: Commune) -> str:
+    return COMMUNE.encode(ShowCommune(commune.id))
 
 
 async def commune_action(ctx: Context, action: str) -> None:

@@ -433,14 +433,23 @@ class Marking:
         task = ctx.deps.kb.task(state.task)
         return task is not None and _may_mark(ctx, task, state.commune_id)
 
-    async def on_text(self, ctx: Context, text: str) -> None:
-        _ = ctx.tr
+    @staticmethod
+    async def _open(ctx: Context) -> tuple[TaskDialog, TaskEntry] | None:
+        """The task being marked; ``None`` (the dialog ended, and said so) if it is gone."""
         state = _state(ctx)
         task = ctx.deps.kb.task(state.task) if state else None
         if state is None or task is None:
             await ctx.end_dialog()
-            ctx.reply(_("Phiên cập nhật này đã kết thúc. Gõ /viec để chọn lại."))
+            ctx.reply(ctx.tr("Phiên cập nhật này đã kết thúc. Gõ /viec để chọn lại."))
+            return None
+        return state, task
+
+    async def on_text(self, ctx: Context, text: str) -> None:
+        _ = ctx.tr
+        opened = await self._open(ctx)
+        if opened is None:
             return
+        state, task = opened
         word = fold(text).strip(" .!")
         typed = (ctx.incoming.text or text).strip()
         if state.step is TaskStep.STATUS:
@@ -477,12 +486,10 @@ class Marking:
     async def on_files(self, ctx: Context, uploads: tuple[Upload, ...]) -> None:
         """Photos sent while a task is being marked go with the mark (up to ``MAX_PHOTOS``)."""
         _ = ctx.tr
-        state = _state(ctx)
-        task = ctx.deps.kb.task(state.task) if state else None
-        if state is None or task is None:
-            await ctx.end_dialog()
-            ctx.reply(_("Phiên cập nhật này đã kết thúc. Gõ /viec để chọn lại."))
+        opened = await self._open(ctx)
+        if opened is None:
             return
+        state, _task = opened
         for upload in uploads:
             if upload.refused is not None:
                 ctx.say("⚠️ ", refusal(ctx.tr, upload, ctx.deps.upload_limits))

@@ -23,10 +23,12 @@ class FileStore:
         self.db = db
 
     async def put(self, data: bytes) -> str:
-        """Store bytes once; returns their SHA-256, which names them."""
+        """Store bytes once; returns their SHA-256, which names them. Stored again, they are
+        young again: the retention job leaves them to whatever is about to refer to them."""
         digest = hashlib.sha256(data).hexdigest()
         await self.db.execute(
-            "INSERT INTO blobs (sha256, data, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO blobs (sha256, data, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at",
             (digest, data, utc_iso(dt.datetime.now(dt.UTC))),
         )
         return digest

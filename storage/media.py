@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from storage.db import Database, Row, Store
+from storage.files import FileStore
 from storage.photo_check import Checked
 from storage.timeutil import utc_iso
 
@@ -37,10 +38,6 @@ class MediaStore(Protocol):
         ...
 
     async def get(self, digest: str) -> bytes | None: ...
-
-    async def delete(self, digest: str) -> None: ...
-
-    async def digests(self) -> set[str]: ...
 
 
 def _digest(data: bytes) -> str:
@@ -89,9 +86,6 @@ class DiskMedia:
         except (FileNotFoundError, ValueError):
             return None
 
-    async def delete(self, digest: str) -> None:
-        await asyncio.to_thread(self.path(digest).unlink, missing_ok=True)
-
     async def sweep(self, kept: set[str], older_than: dt.datetime) -> int:
         """Remove the files not in ``kept`` written before ``older_than``; how many."""
         limit = older_than.timestamp()
@@ -110,44 +104,20 @@ class DiskMedia:
 
         return await asyncio.to_thread(remove)
 
-    async def digests(self) -> set[str]:
-        def walk() -> set[str]:
-            if not self.root.is_dir():
-                return set()
-            return {p.name for p in self.root.glob("??/*") if len(p.name) == 64}
-
-        return await asyncio.to_thread(walk)
-
 
 class DatabaseMedia:
-    """The ``blobs`` table (shared by every instance on PostgreSQL)."""
+    """The ``blobs`` table (shared by every instance on PostgreSQL), through the file store
+    the send-outs use."""
 
     def __init__(self, db: Store) -> None:
         self.db = db
+        self.files = FileStore(db)
 
     async def put(self, data: bytes) -> str:
-        digest = _digest(data)
-        await self.db.execute(
-            "INSERT INTO blobs (sha256, data, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at",
-            (digest, data, utc_iso(dt.datetime.now(dt.UTC))),
-        )  # written again: young again, so the retention job leaves it to its new row
-        return digest
+        return await self.files.put(data)
 
     async def get(self, digest: str) -> bytes | None:
-        data = await self.db.fetchval("SELECT data FROM blobs WHERE sha256 = ?", (digest,))
-        return None if data is None else bytes(data)
-
-    async def delete(self, digest: str) -> None:
-        await self.db.execute(
-            "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS"
-            " (SELECT 1 FROM shared_files WHERE shared_files.sha256 = blobs.sha256)",
-            (digest,),
-        )
-
-    async def digests(self) -> set[str]:
-        rows = await self.db.fetchall("SELECT sha256 FROM blobs")
-        return {r["sha256"] for r in rows}
+        return await self.files.get(digest)
 
 
 # Every stored file a media row needs: the photo and its thumbnail.

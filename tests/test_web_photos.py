@@ -199,3 +199,51 @@ async def test_the_export_links_each_report_s_photos_to_the_web_view(
                 assert response.status == 200 and response.content_type == "image/jpeg"
         finally:
             await office.close()
+
+
+async def test_photo_counts_agree_across_the_web_page_xa_and_the_dossier(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One read model counts each criterion's photos; the web page, /xa and the dossier's
+    table show what it says."""
+    from docx import Document
+
+    from handlers.dossier import build_dossier
+    from handlers.reader import OfficeReader
+    from handlers.readmodel.photos import load_photos
+
+    async with web_view(tmp_path, monkeypatch) as (h, server):
+        ids = await district(h)
+        await status_with_photos(h, "officer_a", "17.4", jpeg(color=(1, 2, 250)))
+        await clean_up_with_photos(h, "officer_a", jpeg(color=(250, 2, 1)), jpeg())
+        await status_with_photos(h, "officer_a", "8.1", jpeg(color=(2, 250, 1)))
+        await h.say("officer_a", "/viec")
+        await h.tap_with("officer_a", "Hoàn thành quy hoạch")
+        await h.send_files("officer_a", jpeg(color=(9, 9, 9)))
+        await h.tap("officer_a", "Đã hoàn thành")
+        commune = next(c for c in await h.app.deps.communes.all() if c.id == ids["a"])
+        board = await load_photos(h.app.kb, h.app.db, [commune.id])
+        expected = {
+            h.app.kb.indicators[code].label: n
+            for code in board.communes[commune.id]
+            if code and (n := board.count(commune.id, code))
+        }
+        assert expected == {"1": 1, "8": 1, "17": 3}
+
+        office = await signed_in(h, server, "admin")
+        try:
+            page = counts_on_page(await (await office.get(f"/web/xa/{ids['a']}")).text())
+        finally:
+            await office.close()
+        assert {label: n for label, n in page.items() if n} == expected
+        await h.say("admin", "/xa Dân Lực")
+        said = dict(re.findall(r"tiêu chí (\d+): (\d+) ảnh", h.last("admin")))
+        assert {label: int(n) for label, n in said.items()} == expected
+        built = await build_dossier(OfficeReader.at_now(h.app.deps, "vi"), [commune])
+        try:
+            table = Document(io.BytesIO(built.docx)).tables[0]
+            rows = [[cell.text for cell in row.cells] for row in table.rows[1:]]
+            in_word = {row[0].split(".")[0]: int(row[3]) for row in rows if row[3] != "0"}
+        finally:
+            built.discard()
+        assert in_word == expected
