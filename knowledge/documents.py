@@ -110,6 +110,7 @@ def _squeeze(text: str) -> str:
 
 # -- finding in a question -----------------------------------------------------------------
 _ASKING = frozenset({"so", "nao", "gi", "which", "what", "number", "no"})
+_OF = frozenset({"cua", "of"})  # "qđ của thủ tướng": a document of someone ("TT Triệu Sơn" is not)
 _NUMBER = re.compile(r"(?<![\d.,/])(\d{1,4})(?![\d.,%]|/\d{1,2}/)")
 
 
@@ -148,7 +149,9 @@ class DocumentFinder:
                         continue
                     nxt = tokens[i + len(phrase) : i + len(phrase) + 1]
                     short = len(phrase) == 1 and len(phrase[0]) <= 3
-                    if not short or (nxt and (nxt[0][0].isdigit() or nxt[0] in _ASKING)):
+                    if not short or (
+                        nxt and (nxt[0][0].isdigit() or nxt[0] in _ASKING or nxt[0] in _OF)
+                    ):
                         found.add(kind)
         return found
 

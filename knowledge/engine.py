@@ -79,6 +79,16 @@ _TIME_WORDS = frozenset(
         "days",
     }
 )
+# The programme and the plan every question here is about: naming them says nothing of the
+# subject ("kế hoạch phấn đấu bao nhiêu xã đạt chuẩn NTM").
+_PROGRAMME: tuple[Phrase, ...] = (
+    ("nong", "thon", "moi"),
+    ("ntm",),
+    ("new", "rural"),
+    ("ke", "hoach"),
+    ("kh",),
+)
+_PLAN_WORDS: tuple[Phrase, ...] = (("ke", "hoach"), ("kh",), ("plan",))
 _THIS_PLAN: tuple[Phrase, ...] = (
     ("ke", "hoach", "nay"),
     ("kh", "nay"),
@@ -157,6 +167,9 @@ class Analysis:
     as_typed: list[str] = field(default_factory=list)  # for each token, the raw word it is from
     # The plan's own communes the question names ("xã em là Thọ Bình"): who asks, not what
     home_positions: frozenset[int] = frozenset()
+    # Words that frame every question to this plan rather than say what it is about: the
+    # plan's own district and province, the programme's name ("NTM ở Triệu Sơn")
+    frame_positions: frozenset[int] = frozenset()
     folded: str = ""  # the question folded
     spelling: Typed | None = None  # how each word was typed (always, unlike ``typed``)
 
@@ -173,6 +186,14 @@ class QueryEngine:
             tuple(words(f"huyện {kb.meta.district}")),
             tuple(words(f"{kb.meta.district} district")),
         }
+        self._frame_phrases: tuple[Phrase, ...] = tuple(
+            sorted(
+                {tuple(words(name)) for name in (kb.meta.district, kb.meta.province)}
+                | set(_PROGRAMME),
+                key=len,
+                reverse=True,
+            )
+        )
         self._spelled_words: set[str] = set()  # the topics' words as the plan spells them
         self.index = self._build_index()
         self.search = PlanSearch(kb.passages, self.lexicon)
@@ -219,6 +240,14 @@ class QueryEngine:
         for unit in self.kb.units:  # written aliases first: a generated one never overrides
             for phrase in _acronym_aliases(unit.short):
                 aliases.setdefault(phrase, unit.key)
+            for text in [*([unit.short] if unit.short else []), *unit.aliases]:
+                # "KT-HT" typed "kt ht": the pieces of an acronym apart
+                if re.search(r"\w[-&]\w", text):
+                    phrase = tuple(words(re.sub(r"(?<=\w)[-&](?=\w)", " ", text)))
+                    aliases.setdefault(phrase, unit.key)
+        for phrase, key in list(aliases.items()):
+            if phrase[0] == "phong" and len(phrase) > 1:
+                aliases.setdefault(("p", *phrase[1:]), key)  # "p. kt ht", "p tư pháp"
         return aliases
 
     def _entries(self, texts: Iterable[str], english: bool = False) -> list[Entry]:
@@ -429,6 +458,7 @@ class QueryEngine:
             written=written,
             raw=raw,
             home_positions=frozenset(home),
+            frame_positions=frozenset(self._framing(tokens)),
             as_typed=[raw[typed_at[i]] for i in origin],
             folded=folded,
             spelling=typed_forms(text),
@@ -611,8 +641,13 @@ class QueryEngine:
         return result
 
     def _described(self, a: Analysis) -> list[str]:
-        """The question's own words for what is done (not its time, cue or unit words)."""
-        return [a.tokens[i] for i in self._subject_positions(a)]
+        """The question's own words for what is done (not its time, cue or unit words; the
+        district's name kept: "trường THPT Triệu Sơn" is a name a duty may say)."""
+        return [
+            a.tokens[i]
+            for i in self._content_positions(a, framed=True)
+            if a.tokens[i] not in _TIME_WORDS
+        ]
 
     def _narrowed(self, a: Analysis, result: r.Result) -> r.Result:
         """ "ai mời Sở Xây dựng thẩm định": of the units a shared deadline binds, the one whose
@@ -638,7 +673,7 @@ class QueryEngine:
         hit = self.duty_search.find(self._described(a), a.tokens)
         if hit is None:
             return None
-        content = self._subject_positions(a)
+        content = self._measured(a)
         topical = (
             len(a.topics[0].positions.intersection(content)) / len(content)
             if a.topics and content
@@ -697,6 +732,8 @@ class QueryEngine:
         if by_duty is not None:
             return by_duty  # "việc thống nhất số liệu … là của đơn vị nào"
         listing = not a.codes and not a.units and not a.has("deadline", "calendar", "duties")
+        if listing and a.has("owner", "task") and self._topic_carries(a):
+            listing = False  # "hình ảnh minh chứng các tiêu chí là việc của ai": a task's owner
         if listing and a.has("list_units") and not a.topics:
             return r.ListUnits()
         if listing and a.has("list_communes") and not a.topics:
@@ -732,7 +769,11 @@ class QueryEngine:
             topical = self._resolve_topics(a)
             if topical is not None:
                 return topical
-        if a.has("calendar", "overdue") and (a.has("deadline", "overdue") or "viec" in a.tokens):
+        if (
+            a.has("calendar", "overdue")
+            and (a.has("deadline", "overdue") or "viec" in a.tokens)
+            and not (a.written == "vi" and self._untopical_words(a))
+        ):  # ("đổi bằng lái xe hết hạn": another subject's expiry, not the plan's calendar)
             upcoming = self._calendar(next_days(today, DEFAULT_UPCOMING_DAYS), today, True)
             return replace(upcoming, overdue_first=a.has("overdue"))
         if a.has("help") and not has_subject:
@@ -769,7 +810,11 @@ class QueryEngine:
             return None
         issued = finder.by_issuer(a.raw, kinds) if cited_kinds or a.has("legal") else []
         if issued and cited_kinds:
-            return r.Documents(tuple(issued))  # "thông báo kết luận của Ban Thường vụ …"
+            # "thông báo kết luận của Ban Thường vụ …"; of an issuer's several, the one whose
+            # subject the question names ("qđ của thủ tướng về tiêu chí huyện")
+            subjects = {m.topic[4:] for m in a.topics if m.topic.startswith("doc:")}
+            named = [d for d in issued if d.id in subjects]
+            return r.Documents(tuple(named or issued))
         if a.has("deadline") and not a.has("legal"):
             return None  # "quyết định công nhận xã đạt chuẩn khi nào": a deadline
         plan_words: set[int] = set()
@@ -786,6 +831,7 @@ class QueryEngine:
             return r.Documents(tuple(issued))
         # ("văn bản nào …": the words that ask for a document say nothing of its subject)
         said = a.cue_positions | plan_words
+        said |= {i for i, t in enumerate(a.tokens) if t in STRUCTURAL}
         relevant = [m for m in a.topics if not m.positions <= said]
         docs = [m for m in relevant if m.topic.startswith("doc:")]
         if docs and docs[0].score >= 0.8 * relevant[0].score:
@@ -816,13 +862,21 @@ class QueryEngine:
                     continue
                 return r.NotThisPlan(other.name, other.name_en)
         years = [int(t) for t in a.raw if len(t) == 4 and t.isdigit() and 1990 <= int(t) <= 2100]
-        others = [y for y in years if y not in self._years]
+        others = [y for y in years if y not in self._years or self._plan_of_year(a.raw, y)]
         if others:
             if len(years) >= 2 and years[-1] > years[0]:
                 span = f"{years[0]}–{years[-1]}"
                 return r.NotThisPlan(f"giai đoạn {span}", f"the period {span}")
             return r.NotThisPlan(f"năm {others[0]}", str(others[0]))
         return None
+
+    def _plan_of_year(self, raw: list[str], year: int) -> bool:
+        """ "kế hoạch NTM năm 2022": a plan of another year, though this plan has dates in it."""
+        if year == self.kb.meta.year:
+            return False
+        at = raw.index(str(year))
+        before = raw[max(0, at - 4) : at]
+        return any(find_phrase(before, phrase) is not None for phrase in _PLAN_WORDS)
 
     # the plan's text, and doubt ------------------------------------------------------------
     def _subject_positions(self, a: Analysis) -> list[int]:
@@ -846,8 +900,19 @@ class QueryEngine:
                     found.update(range(i, i + n))
         return found
 
-    def _content_positions(self, a: Analysis) -> list[int]:
-        """Positions of the words that carry the question's topic."""
+    def _framing(self, tokens: list[str]) -> set[int]:
+        """Positions of the plan's own district and province names and of the programme's."""
+        found: set[int] = set()
+        for phrase in self._frame_phrases:
+            n = len(phrase)
+            for i in range(len(tokens) - n + 1):
+                if tuple(tokens[i : i + n]) == phrase and not found.intersection(range(i, i + n)):
+                    found.update(range(i, i + n))
+        return found
+
+    def _content_positions(self, a: Analysis, *, framed: bool = False) -> list[int]:
+        """Positions of the words that carry the question's topic (``framed``: with the
+        district's and the programme's names)."""
         always = STRUCTURAL | self.lexicon.english_stopwords
         question = self.lexicon.question_words
         return [
@@ -855,6 +920,7 @@ class QueryEngine:
             for i, t in enumerate(a.tokens)
             if i not in a.unit_positions
             and i not in a.home_positions
+            and (framed or i not in a.frame_positions)
             and i not in a.cue_positions
             and not t[0].isdigit()
             and (t not in always or self._corrected(a, i))
@@ -868,7 +934,7 @@ class QueryEngine:
 
     def _spelled_otherwise(self, a: Analysis, token: str) -> bool:
         """ "bão" is not the question word "bao": typed accents that no question word has."""
-        forms = a.typed.get(token) if a.typed else None
+        forms = a.spelling.get(token) if a.spelling else None  # (as typed, even if forgiven)
         spelled = self.lexicon.question_words_spelled
         return bool(forms) and all(has_diacritics(f) and f not in spelled for f in forms or ())
 
@@ -885,7 +951,42 @@ class QueryEngine:
         if not any(self._untopical(a, i) for i in uncovered):
             return False
         covered = len(best.positions.intersection(content))
-        return covered / len(content) < OFF_TOPIC_COVERAGE
+        return covered / len(content) < OFF_TOPIC_COVERAGE or self._untopical_head(a)
+
+    def _measured(self, a: Analysis) -> list[int]:
+        """The subject's words, with the district's or programme's name where the best topic
+        is named with it ("THPT Triệu Sơn", "đạt chuẩn NTM"): what a topic's share is of."""
+        best = a.topics[0].positions if a.topics else set()
+        return [
+            i
+            for i in self._content_positions(a, framed=True)
+            if a.tokens[i] not in _TIME_WORDS and (i not in a.frame_positions or i in best)
+        ]
+
+    def _topic_carries(self, a: Analysis) -> bool:
+        """The best topic explains most of what the question is about (two words or more)."""
+        if not a.topics:
+            return False
+        content = self._subject_positions(a)
+        covered = len(a.topics[0].positions.intersection(content))
+        return covered >= 2 and covered / len(content) >= OFF_TOPIC_COVERAGE
+
+    def _untopical_head(self, a: Analysis) -> bool:
+        """The question's head word, before the topic found, is one no topic of the plan uses:
+        "lương cán bộ công chức", "phí bảo hiểm y tế" ask of something else about a topic."""
+        if a.written != "vi" or not a.topics:
+            return False
+        content = self._subject_positions(a)
+        if not content:
+            return False
+        head, best = content[0], a.topics[0].positions
+        follows = content[1] if len(content) > 1 else None
+        return (
+            follows in best  # right before the topic: "lương | cán bộ công chức"
+            and head < min(best)
+            and a.tokens[head] not in self.lexicon.known_words
+            and self._untopical(a, head)
+        )
 
     def _untopical_words(self, a: Analysis) -> bool:
         """Content words no topic of the plan is made of ("lương", "tuyển")."""
@@ -905,7 +1006,7 @@ class QueryEngine:
         xây dựng NTM"), unlike "mấy giờ rồi" or "bao nhiêu tuổi thì nghỉ hưu"."""
         content = self._subject_positions(a)
         odd = [i for i in content if self._untopical(a, i)]
-        return bool(content) and 2 * len(odd) < len(content)
+        return bool(content) and 2 * len(odd) < len(content) and not self._untopical_head(a)
 
     def _untopical(self, a: Analysis, i: int) -> bool:
         """No topic is named with this word: folded, or as typed when typed with accents
@@ -927,7 +1028,7 @@ class QueryEngine:
     def _weak(self, a: Analysis) -> bool:
         """The best topic is a lone word amid a question about something else the plan knows."""
         best = a.topics[0]
-        content = [i for i in self._content_positions(a) if a.tokens[i] in self._plan_words]
+        content = [i for i in self._measured(a) if a.tokens[i] in self._plan_words]
         if len(content) < 2:
             return False
         covered = len(best.positions.intersection(content))
