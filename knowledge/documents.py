@@ -121,7 +121,10 @@ class DocumentFinder:
         self.documents = documents
         self._kind_phrases = {
             kind: sorted(
-                {tuple(words(s)) for s in [k.name, k.name_en, *k.short]}, key=len, reverse=True
+                # (English names also in the plural: "which decisions does the plan cite")
+                {tuple(words(s)) for s in [k.name, k.name_en, f"{k.name_en}s", *k.short]},
+                key=len,
+                reverse=True,
             )
             for kind, k in documents.kinds.items()
         }

@@ -30,6 +30,7 @@ from knowledge.normalize import (
     fold_bulk,
     fold_word,
     has_diacritics,
+    is_syllable,
     modern_tones,
     tokenize,
     typed_forms,
@@ -63,6 +64,7 @@ _MARKERS: tuple[Phrase, ...] = (
 # Words of a date or a window ("đến hết tháng sau"): they say when, not about what.
 _TIME_WORDS = frozenset(
     {"thang", "ngay", "tuan", "nam", "quy", "het", "cuoi", "dau", "sau", "toi", "nay", "nua"}
+    | {"sang", "giua"}
     | {
         "tu",
         "den",
@@ -182,6 +184,11 @@ class QueryEngine:
         self.kb = kb
         self.lexicon = lexicon or load_lexicon()
         self._unit_aliases = self._build_unit_aliases()
+        # the same, with their short forms spelled out as a question's are ("qs" → "quân sự")
+        self._expanded_aliases = {
+            tuple(self.lexicon.expand(list(phrase))): key
+            for phrase, key in self._unit_aliases.items()
+        }
         self._district_phrases = {
             tuple(words(f"huyện {kb.meta.district}")),
             tuple(words(f"{kb.meta.district} district")),
@@ -248,6 +255,8 @@ class QueryEngine:
         for phrase, key in list(aliases.items()):
             if phrase[0] == "phong" and len(phrase) > 1:
                 aliases.setdefault(("p", *phrase[1:]), key)  # "p. kt ht", "p tư pháp"
+                if len(phrase) == 2 and not _VOWEL.search(phrase[1]):
+                    aliases.setdefault(("p" + phrase[1],), key)  # "pgd", "pktht"
         return aliases
 
     def _entries(self, texts: Iterable[str], english: bool = False) -> list[Entry]:
@@ -403,6 +412,12 @@ class QueryEngine:
                 origin.append(i)
         unit_positions = {j for j, i in enumerate(origin) if i in unit_spans}
         district_positions = {j for j, i in enumerate(origin) if i in district_spans}
+        # "ban chỉ huy qs huyện", "phòng yte": a unit named with a short form of its words
+        more, spans, _ = self._find_units(tokens, self._expanded_aliases)
+        for key in more:
+            if key not in units:
+                units.append(key)
+        unit_positions |= spans - district_positions
         home = self._home_communes(tokens, text)
         ignored = set(unit_positions) | home
         if detected == "en":
@@ -471,17 +486,20 @@ class QueryEngine:
         vietnamese = sum(1 for t in tokens if t in self._vi_words)
         return "en" if english > vietnamese else "vi"
 
-    def _find_units(self, tokens: list[str]) -> tuple[list[str], set[int], set[int]]:
+    def _find_units(
+        self, tokens: list[str], aliases: dict[Phrase, str] | None = None
+    ) -> tuple[list[str], set[int], set[int]]:
         """Unit mentions (longest alias first) and the district's own name."""
+        aliases = self._unit_aliases if aliases is None else aliases
         found: list[str] = []
         spans: set[int] = set()
         district: set[int] = set()
         i = 0
-        longest = max((len(p) for p in self._unit_aliases), default=1)
+        longest = max((len(p) for p in aliases), default=1)
         while i < len(tokens):
             for size in range(min(longest, len(tokens) - i), 0, -1):
                 window = tuple(tokens[i : i + size])
-                key = self._unit_aliases.get(window)
+                key = aliases.get(window)
                 if key is not None:
                     if key not in found:
                         found.append(key)
@@ -742,7 +760,7 @@ class QueryEngine:
             return r.ListCriteria((a.level,) if a.level else ("xa", "huyen"))
         if a.codes:
             return self._resolve_codes(a)
-        if a.units and not a.topics and self._mostly_untopical(a):
+        if a.units and not a.topics and (self._mostly_untopical(a) or self._untopical_head(a)):
             # "đăng ký kết hôn ở ubnd xã cần mang gì": a unit named, about nothing of the plan
             return r.OutOfScope()
         if a.units:
@@ -972,20 +990,23 @@ class QueryEngine:
         return covered >= 2 and covered / len(content) >= OFF_TOPIC_COVERAGE
 
     def _untopical_head(self, a: Analysis) -> bool:
-        """The question's head word, before the topic found, is one no topic of the plan uses:
-        "lương cán bộ công chức", "phí bảo hiểm y tế" ask of something else about a topic."""
-        if a.written != "vi" or not a.topics:
+        """The question's head word, right before the topic found or the unit named, is one no
+        topic of the plan uses: "lương cán bộ công chức", "phí bảo hiểm y tế", "rút BHXH" ask
+        of something else about a topic or a unit."""
+        if a.written != "vi":
             return False
         content = self._subject_positions(a)
         if not content:
             return False
-        head, best = content[0], a.topics[0].positions
-        follows = content[1] if len(content) > 1 else None
+        head = content[0]
+        if a.topics:
+            best = a.topics[0].positions
+            follows = content[1] if len(content) > 1 else None
+            before = follows in best and head < min(best)  # "lương | cán bộ công chức"
+        else:
+            before = head + 1 in a.unit_positions  # "rút | BHXH một lần"
         return (
-            follows in best  # right before the topic: "lương | cán bộ công chức"
-            and head < min(best)
-            and a.tokens[head] not in self.lexicon.known_words
-            and self._untopical(a, head)
+            before and a.tokens[head] not in self.lexicon.known_words and self._untopical(a, head)
         )
 
     def _untopical_words(self, a: Analysis) -> bool:
@@ -1018,8 +1039,8 @@ class QueryEngine:
         if token not in known:
             return True
         typed = a.as_typed[i] if i < len(a.as_typed) else token
-        if typed != token and typed not in self.lexicon.abbreviations:
-            return typed not in known  # "thoại" made "thải" by the speller
+        if typed != token and typed not in self.lexicon.abbreviations and is_syllable(typed):
+            return typed not in known  # "thoại" made "thải" by the speller ("thogn": a slip)
         forms = (a.spelling or {}).get(token, frozenset())
         accented = [f for f in forms if has_diacritics(f)]
         spelled = self._known_spelled
@@ -1052,7 +1073,7 @@ class QueryEngine:
 
     def _passages(self, a: Analysis) -> r.Passages | None:
         topic = [a.tokens[i] for i in self._content_positions(a)]
-        hits = self.search.search(a.tokens, a.typed, topic)
+        hits = self.search.search(self._searchable(a), a.typed, topic, keep=self._kept(a, topic))
         if not hits:
             return None
         units: dict[str, None] = {}
@@ -1060,6 +1081,15 @@ class QueryEngine:
             found, _, _ = self._find_units(self.speller.correct(words(hit.passage.lead)))
             units.update(dict.fromkeys(found))
         return r.Passages(tuple(hit.passage for hit in hits), tuple(units))
+
+    def _searchable(self, a: Analysis) -> list[str]:
+        """The question's words to look up in the plan's text, less the asker's own commune
+        ("xã em là Thọ Thế"): who asks is not what the passage must say."""
+        return [t for i, t in enumerate(a.tokens) if i not in a.home_positions]
+
+    def _kept(self, a: Analysis, topic: list[str]) -> frozenset[str]:
+        """The topic's words that a search would drop as question words ("tự" of "trật tự")."""
+        return frozenset(t for t in topic if t in self.lexicon.question_words)
 
     def _suggest(self, a: Analysis) -> r.Result:
         options = [m.topic for m in a.topics[:3]]
@@ -1079,7 +1109,11 @@ class QueryEngine:
         if a.range.kind == "days" and (not a.topics or a.has("duties")):
             return True  # "3 tuần tới cần làm gì": what falls due in that window
         # A bare date or month ("tháng 11/2021") asks what falls due then.
-        return not a.topics and a.range.explicit and a.range.kind in ("day", "month", "quarter")
+        return (
+            not a.topics
+            and a.range.explicit
+            and a.range.kind in ("day", "month", "months", "quarter")
+        )
 
     # codes -----------------------------------------------------------------------------------
     def _resolve_codes(self, a: Analysis) -> r.Result:
@@ -1210,7 +1244,9 @@ class QueryEngine:
         if not chosen:
             return None
         kinds = Counter(t.split(":", 1)[0] for t in chosen)
-        if a.has("duties") and not a.has("owner") and (a.level == "xa" or COMMUNES in a.units):
+        asks_what = a.has("duties") or (a.has("fact") and not a.has("figure"))
+        if asks_what and not a.has("owner") and (a.level == "xa" or COMMUNES in a.units):
+            # "xã phải làm gì", "đường xã cần đảm bảo yêu cầu gì": what the plan asks of them
             actions = self._commune_actions(a, chosen)
             if actions is not None:
                 return actions
@@ -1263,7 +1299,7 @@ class QueryEngine:
         """The passages of the plan's part for the communes that speak of the question's topic
         ("Giữ vững quốc phòng, an ninh …"), quoted beside the dates."""
         topic = [a.tokens[i] for i in self._content_positions(a)]
-        hits = self.search.search(a.tokens, a.typed, topic)
+        hits = self.search.search(self._searchable(a), a.typed, topic, keep=self._kept(a, topic))
         return tuple(h.passage for h in hits if h.passage.section in self._commune_sections)
 
     def _choose_topics(self, a: Analysis) -> list[str]:

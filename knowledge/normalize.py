@@ -118,3 +118,17 @@ def find_phrase(tokens: list[str], phrase: tuple[str, ...] | list[str]) -> int |
         if tokens[i] == wanted[0] and tokens[i : i + n] == wanted:
             return i
     return None
+
+
+# A Vietnamese syllable, folded: an onset, one to three vowels, a final. "thogn" is none: a
+# typing slip, not a word of another subject.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+    r"(?:[aeiouy]{1,3})"
+    r"(?:ng|nh|ch|[cmnpt])?"
+)
+
+
+def is_syllable(folded: str) -> bool:
+    """Whether a folded word could be a Vietnamese syllable (its letters, not its meaning)."""
+    return _SYLLABLE.fullmatch(folded) is not None

@@ -62,15 +62,17 @@ class PlanSearch:
         typed: Typed | None,
         topic: list[str] | None = None,
         limit: int = 2,
+        keep: frozenset[str] = frozenset(),
     ) -> list[Hit]:
         """The passages that answer ``tokens`` (analysed question tokens), best first.
 
         ``topic``: the tokens that say what the question is about (not "ai phụ trách", "hạn");
-        a question with none of them ("ai phụ trách?") is not looked up.
+        a question with none of them ("ai phụ trách?") is not looked up. ``keep``: tokens
+        spelled like question words but typed as others ("trật tự" is not "từ").
         """
 
         def content(token: str) -> bool:
-            return token not in self.stop and not token.isdigit()
+            return (token not in self.stop or token in keep) and not token.isdigit()
 
         query = [t for t in dict.fromkeys(tokens) if content(t)]
         if not any(content(t) for t in (tokens if topic is None else topic)):

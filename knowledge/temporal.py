@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-RangeKind = Literal["day", "month", "quarter", "year", "days", "week", "until"]
+RangeKind = Literal["day", "month", "months", "quarter", "year", "days", "week", "until"]
 # "phải xong trước 30/10", "due by 30 October": everything up to that day, overdue included.
 _UNTIL = re.compile(
     r"(?:\btruoc|\bbefore|\bby|\buntil|\bcho den|\bden het|\bno later than)"
@@ -83,6 +83,12 @@ _TO_END_OF_NAMED = re.compile(
     r"\b(?:tu (?:nay|gio|bay gio) )?(?:den|toi) (?:het|cuoi) "
     r"(?:thang (\d{1,2})\b(?!\s*[/-]\s*\d)|nam (\d{4})\b)"
 )
+# "từ nay đến giữa tháng 11": from today to the 15th of that month
+_TO_MID_MONTH = re.compile(r"\b(?:den|toi) giua thang (\d{1,2})\b(?!\s*[/-]\s*\d)")
+# "2 tháng cuối năm", "3 tháng đầu năm sau": the months at either end of a year
+_YEAR_END_MONTHS = re.compile(rf"\b{_COUNT} thang (cuoi|dau) nam( sau| toi| nay)?\b")
+# "đầu năm sau", "sang đầu năm tới": the first quarter of next year
+_EARLY_NEXT_YEAR = re.compile(r"\bdau nam (?:sau|toi)\b|\bearly next year\b")
 _HALF_MONTH = re.compile(r"\bnua\s+thang\s+(?:toi|nua|sap toi)\b|\bnext\s+fortnight\b")
 # "đến hết tháng sau", "từ nay đến cuối năm", "by the end of next month": from today on
 _TO_END = re.compile(
@@ -147,6 +153,15 @@ def find_range(
     ahead = _ahead(folded, today)
     if ahead is not None:
         return ahead
+    ends = _year_ends(folded, today)
+    if ends is not None:
+        return ends
+    if match := _TO_MID_MONTH.search(folded):
+        month = int(match[1])
+        if 1 <= month <= 12:
+            middle = dt.date(default_year(month), month, 15)
+            if middle >= today:
+                return next_days(today, (middle - today).days)
     if match := _TO_END_OF_NAMED.search(folded):
         if match[2] and today.year <= int(match[2]) <= 2200:
             return next_days(today, (dt.date(int(match[2]), 12, 31) - today).days)
@@ -240,6 +255,23 @@ def _ahead(folded: str, today: dt.date) -> DateRange | None:
             later = match[2] == "next"
         end = _end_of(unit, today, later)
         return next_days(today, max(0, (end - today).days))
+    return None
+
+
+def _year_ends(folded: str, today: dt.date) -> DateRange | None:
+    """ "2 tháng cuối năm" (November and December), "3 tháng đầu năm sau", "đầu năm sau"
+    (its first quarter): the months at either end of this year or the next."""
+    if match := _YEAR_END_MONTHS.search(folded):
+        months = max(1, min(_count(match[1]), 12))
+        year = today.year + (1 if (match[3] or "").strip() in ("sau", "toi") else 0)
+        first, last = (13 - months, 12) if match[2] == "cuoi" else (1, months)
+        end = dt.date(year, last, calendar.monthrange(year, last)[1])
+        kind: RangeKind = "month" if months == 1 else "months"
+        if months == 3 and first in (1, 4, 7, 10):
+            kind = "quarter"
+        return DateRange(dt.date(year, first, 1), end, kind)
+    if _EARLY_NEXT_YEAR.search(folded):
+        return quarter_range(today.year + 1, 1)
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.qa import QA
+from knowledge.normalize import is_syllable
 from tests.conftest import PLAN_TODAY
 
 
@@ -89,3 +90,63 @@ def test_a_plan_of_another_year_is_not_this_plan_though_its_dates_reach_it(qa: Q
     # a deadline of this plan that falls in 2022 is still this plan's
     answer = ask(qa, "đoàn trung ương thẩm định năm 2022 khi nào")
     assert answer["intent"] == "deadline" and "2022-03-31" in answer["deadlines"]
+
+
+@pytest.mark.parametrize(
+    ("question", "unit", "intent"),
+    [
+        ("ban chi huy qs co nhiem vu j", "Ban Chỉ huy Quân sự huyện", "duties"),
+        ("p.yte phải nộp hồ sơ ngày mấy", "Phòng Y tế", "deadline"),
+        ("ai mời sở khđt thẩm định", "Phòng Tài chính - Kế hoạch", "owner"),
+    ],
+)
+def test_units_and_bodies_named_with_phone_short_forms(
+    qa: QA, question: str, unit: str, intent: str
+) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == intent
+    assert answer["departments"] == [unit]
+
+
+def test_the_askers_own_commune_does_not_hide_the_plans_words(qa: QA) -> None:
+    # "xã em là Thọ Ngọc" says who asks; the communes' part of the plan is still quoted
+    answer = ask(qa, "xa e la Thọ Ngọc, trật tự an ninh xã phải làm gì")
+    assert "khiếu kiện đông người" in str(answer["text"])
+
+
+def test_what_a_communes_road_must_meet_quotes_the_plan(qa: QA) -> None:
+    answer = ask(qa, "đường giao thông xã cần đảm bảo yêu cầu gì")
+    assert "bề rộng mặt đường" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "last"),
+    [
+        ("2 thang cuoi nam can xong nhung j", "2021-11-01", "2021-12-31"),
+        ("sang đầu năm sau còn việc gì", "2022-01-01", "2022-03-31"),
+        ("từ nay đến giữa tháng 11 có việc gì đến hạn", "2021-10-15", "2021-11-15"),
+    ],
+)
+def test_windows_at_the_ends_of_a_year_and_mid_month(
+    qa: QA, question: str, first: str, last: str
+) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "calendar"
+    text = str(answer["text"])
+    for day in (first, last):
+        y, m, d = day.split("-")
+        assert f"{d}/{m}/{y}" in text
+
+
+def test_english_document_kinds_in_the_plural(qa: QA) -> None:
+    answer = ask(qa, "which decisions does the plan cite")
+    assert answer["intent"] == "document"
+    assert "558/QĐ-TTg" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    ("word", "syllable"),
+    [("thong", True), ("nghieng", True), ("thoai", True), ("thogn", False), ("tnmt", False)],
+)
+def test_a_slip_is_told_from_a_syllable(word: str, syllable: bool) -> None:
+    assert is_syllable(word) is syllable
