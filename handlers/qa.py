@@ -357,13 +357,14 @@ class PlanWriter:
         deadline = link.deadline
         state = self.deadline_state(deadline, link.units)
         parts: list[Part] = [b(self.when(deadline)), f" ({state})"]
-        if deadline.applies_to_owned and with_units and len(link.units) == 1:
+        if deadline.applies_to_owned and len(link.units) == 1:
+            # one unit's part of the shared appraisal: what it must do (which Sở it invites)
             unit = link.units[0]
+            named: list[Part] = [self.unit(unit, owner=owners), ": "] if with_units else []
             return [
                 *parts,
                 " — ",
-                self.unit(unit, owner=owners),
-                ": ",
+                *named,
                 self.appraisal_text(unit),
                 self.unit_progress(deadline, unit),
             ]

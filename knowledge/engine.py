@@ -64,7 +64,7 @@ _MARKERS: tuple[Phrase, ...] = (
 # Words of a date or a window ("đến hết tháng sau"): they say when, not about what.
 _TIME_WORDS = frozenset(
     {"thang", "ngay", "tuan", "nam", "quy", "het", "cuoi", "dau", "sau", "toi", "nay", "nua"}
-    | {"sang", "giua"}
+    | {"sang", "giua", "vong"}
     | {
         "tu",
         "den",
@@ -89,6 +89,16 @@ _PROGRAMME: tuple[Phrase, ...] = (
     ("new", "rural"),
     ("ke", "hoach"),
     ("kh",),
+)
+# Words before a unit that make it a partner or an object of the question, not its subject.
+_OBJECT_MARKERS: tuple[Phrase, ...] = (
+    ("voi",),
+    ("cung",),
+    ("ngoai",),
+    ("chi", "dao"),
+    ("huong", "dan"),
+    ("giup",),
+    ("with",),
 )
 _PLAN_WORDS: tuple[Phrase, ...] = (("ke", "hoach"), ("kh",), ("plan",))
 _THIS_PLAN: tuple[Phrase, ...] = (
@@ -656,7 +666,23 @@ class QueryEngine:
             return r.NoFigure(result)  # "tổng kinh phí bao nhiêu tỷ": no figure, and what is
         if a.has("owner", "task"):
             result = self._narrowed(a, result)
+        elif a.units and isinstance(result, r.Deadlines) and result.indicator is None:
+            result = self._unit_part(a, result)
         return result
+
+    def _unit_part(self, a: Analysis, result: r.Deadlines) -> r.Deadlines:
+        """ "phòng y tế phải có văn bản đánh giá trước ngày nào": of deadlines many units
+        share, the part of the one unit named."""
+        named = {u for u in a.units if any(u in link.deadline.responsible for link in result.links)}
+        if len(named) != 1:
+            return result
+        unit = named.pop()
+        links = tuple(
+            DeadlineLink(link.deadline, (unit,))
+            for link in result.links
+            if unit in link.deadline.responsible
+        )
+        return r.Deadlines(links, unit=unit)
 
     def _described(self, a: Analysis) -> list[str]:
         """The question's own words for what is done (not its time, cue or unit words; the
@@ -678,10 +704,34 @@ class QueryEngine:
         units = {u for d in deadlines for u in d.responsible if self.kb.is_department(u)}
         if len(units) < 3:
             return result
+        named = [u for u in a.units if u in units]
+        if len(named) == 1:  # "phòng y tế phải có văn bản đánh giá …": that unit's part
+            ids = {d.id for d in deadlines}
+            duty = next((d for d in self.kb.duties(named[0]) if d.deadline in ids), None)
+            if duty is not None:
+                return r.TopicOwner(duties=(r.DutyRef(named[0], duty),))
         hit = self.duty_search.find(self._described(a), a.tokens, units, strict=False)
         if hit is None:
             return result
         return r.TopicOwner(duties=(r.DutyRef(hit.unit, hit.duty),))
+
+    def _named_criterion(self, a: Analysis) -> Indicator | None:
+        """A criterion named by its subject right after "tiêu chí"/"chỉ tiêu" ("tiêu chí môi
+        trường cấp huyện"): as good as its number."""
+        for start in (
+            i
+            for i in range(len(a.tokens) - 1)
+            if tuple(a.tokens[i : i + 2]) in (("tieu", "chi"), ("chi", "tieu"))
+        ):
+            after = start + 2
+            for match in a.topics:
+                kind, _, code = match.topic.partition(":")
+                if kind != "ind" or not match.contiguous or min(match.positions) != after:
+                    continue
+                ind = self.kb.indicators[code]
+                if a.level is None or ind.level == a.level:
+                    return ind
+        return None
 
     def _by_duty(self, a: Analysis) -> r.TopicOwner | None:
         """Who does the task the question describes, when a unit's duty says it better than
@@ -746,6 +796,11 @@ class QueryEngine:
         elsewhere = self._not_this_plan(a)
         if elsewhere is not None:
             return elsewhere
+        named = self._named_criterion(a)
+        if named is not None and a.has("owner", "task") and not (a.codes or a.units):
+            # "tiêu chí môi trường cấp huyện do phòng nào lập hồ sơ": each criterion's dossier
+            # is its owner's, whatever the task's own words match
+            return self._owner(a, named)
         by_duty = self._by_duty(a)
         if by_duty is not None:
             return by_duty  # "việc thống nhất số liệu … là của đơn vị nào"
@@ -756,7 +811,8 @@ class QueryEngine:
             return r.ListUnits()
         if listing and a.has("list_communes") and not a.topics:
             return r.ListCommunes()
-        if listing and a.has("list"):
+        if listing and a.has("list") and (not a.topics or not self._subject_positions(a)):
+            # ("văn hóa ứng xử nơi công sở gồm những gì": "gồm những gì" of something else)
             return r.ListCriteria((a.level,) if a.level else ("xa", "huyen"))
         if a.codes:
             return self._resolve_codes(a)
@@ -849,7 +905,11 @@ class QueryEngine:
             return r.Documents(tuple(issued))
         # ("văn bản nào …": the words that ask for a document say nothing of its subject)
         said = a.cue_positions | plan_words
-        said |= {i for i, t in enumerate(a.tokens) if t in STRUCTURAL}
+        said |= {
+            i
+            for i, t in enumerate(a.tokens)
+            if t in STRUCTURAL or (t in self.lexicon.question_words and not self._corrected(a, i))
+        }  # ("cho hỏi … căn cứ những văn bản nào": "cho" is no criterion 7, chợ)
         relevant = [m for m in a.topics if not m.positions <= said]
         docs = [m for m in relevant if m.topic.startswith("doc:")]
         if docs and docs[0].score >= 0.8 * relevant[0].score:
@@ -1199,8 +1259,33 @@ class QueryEngine:
         return r.Owner(ind, tuple(self.kb.deadlines_for(ind.code)), asked_unit=asked)
 
     # units -----------------------------------------------------------------------------------
+    def _subject_unit(self, a: Analysis) -> str:
+        """Of the units named, the one asked about: not one named as a partner or an object
+        ("Phòng TN-MT phối hợp với Ban QLDA làm gì", "ngoài chỉ đạo các xã, …")."""
+        if len(a.units) == 1:
+            return a.units[0]
+        starts: dict[str, int] = {}
+        longest = max(len(p) for p in self._expanded_aliases)
+        i = 0
+        while i < len(a.tokens):
+            for size in range(min(longest, len(a.tokens) - i), 0, -1):
+                key = self._expanded_aliases.get(tuple(a.tokens[i : i + size]))
+                if key is not None:
+                    starts.setdefault(key, i)
+                    i += size
+                    break
+            else:
+                i += 1
+        for unit in a.units:
+            at = starts.get(unit)
+            if at is None or not any(
+                tuple(a.tokens[max(0, at - len(m)) : at]) == m for m in _OBJECT_MARKERS
+            ):
+                return unit
+        return a.units[0]
+
     def _resolve_unit(self, a: Analysis, today: dt.date) -> r.Result | None:
-        unit = a.units[0]
+        unit = self._subject_unit(a)
         topical = [t for t in a.topics if t.score >= 2.0]
         if topical and not self.kb.is_department(unit):
             return None  # "các xã … vệ sinh môi trường": the topic says more than "the communes"

@@ -150,3 +150,30 @@ def test_english_document_kinds_in_the_plural(qa: QA) -> None:
 )
 def test_a_slip_is_told_from_a_syllable(word: str, syllable: bool) -> None:
     assert is_syllable(word) is syllable
+
+
+def test_a_criterion_named_by_its_subject_is_as_good_as_its_number(qa: QA) -> None:
+    # the dossier task's words match the district's own dossier; the criterion named says whose
+    answer = ask(qa, "tiêu chí thủy lợi cấp huyện ai lập hồ sơ trình sở")
+    assert answer["departments"] == ["Phòng Nông nghiệp và Phát triển nông thôn"]
+    answer = ask(qa, "tieu chi moi truong huyen ai phu trach")  # not a "tiêu chí mới"
+    assert answer["departments"] == ["Phòng Tài nguyên và Môi trường"]
+
+
+def test_of_several_units_the_one_asked_about_not_its_partner(qa: QA) -> None:
+    answer = ask(qa, "ngoài việc chỉ đạo các xã thì phòng tài nguyên phối hợp với ban qlda làm gì")
+    assert answer["intent"] == "duties"
+    assert answer["departments"] == ["Phòng Tài nguyên và Môi trường"]
+
+
+def test_a_unit_named_gets_its_own_part_of_a_shared_deadline(qa: QA) -> None:
+    answer = ask(qa, "Phòng Tư pháp phải có văn bản đánh giá đạt trước ngày nào")
+    assert answer["departments"] == ["Phòng Tư pháp"]
+    assert "2021-11-15" in answer["deadlines"]
+    assert "Sở Tư pháp" in str(answer["text"])
+
+
+def test_within_a_window_and_legal_bases_asked_in_passing(qa: QA) -> None:
+    assert ask(qa, "trong vòng 10 ngày tới có việc gì")["intent"] == "calendar"
+    answer = ask(qa, "anh chị cho hỏi kế hoạch này dựa vào căn cứ văn bản nào")
+    assert answer["intent"] == "document" and "558/QĐ-TTg" in str(answer["text"])
