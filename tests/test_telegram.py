@@ -219,6 +219,23 @@ async def test_throttling_drops_floods_with_one_notice(
     assert len([t for t in texts if "30/09/2021" in t]) == 5  # the burst allowance
 
 
+async def test_the_flood_notice_is_in_the_persons_language(
+    monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    async with running_bot(monkeypatch, fake_telegram, tmp_path, NTM_THROTTLE_SECONDS="5"):
+        fake_telegram.push_text(USER, "/lang")
+        [menu] = await fake_telegram.wait_for(USER, 1)
+        fake_telegram.press(USER, menu, "English")
+        await fake_telegram.wait_for(USER, 2)
+        for _ in range(10):
+            fake_telegram.push_text(USER, "hạn BHYT")
+        await fake_telegram.wait_for(USER, 6)
+        await asyncio.sleep(0.3)
+    texts = [m.text for m in fake_telegram.sent(USER)]
+    assert len([t for t in texts if "a little fast" in t]) == 1
+    assert not [t for t in texts if "hơi nhanh" in t]
+
+
 async def test_errors_are_apologised_and_logged_with_the_update_id(
     monkeypatch: pytest.MonkeyPatch,
     fake_telegram: FakeTelegram,

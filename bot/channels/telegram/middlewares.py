@@ -1,4 +1,6 @@
-"""Dispatcher middlewares: language from the database, per-user throttling, redeliveries."""
+"""The dispatcher's one middleware: a redelivery dropped, the person's language, their flood
+limit — in one pass per message or button tap (each extra aiogram middleware layer is paid on
+every update, bench/telegram.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
-from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import I18n
 
 from bot.channels.throttle import Throttle
 from handlers.core import THROTTLED, Deps
@@ -19,15 +21,47 @@ CHANNEL = "telegram"
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class UserLanguageMiddleware(I18nMiddleware):
-    """The user's language is the one chosen with /lang (stored in the database)."""
+class PersonMiddleware(BaseMiddleware):
+    """For each message or tap: drop an update this process already handled (Telegram
+    delivers at least once), speak the language the person chose with /lang, and hold back a
+    flood (:class:`~bot.channels.throttle.Throttle`: a dropped message gets the notice, a
+    button tap always gets it, as the answer to the tap).
 
-    def __init__(self, i18n: I18n, deps: Deps) -> None:
-        super().__init__(i18n)
+    The redelivery check here is the cheap early exit, from memory; the claim in
+    ``Processor``'s transaction (the ``processed_updates`` row) is what guarantees that an
+    update is handled once, across restarts and concurrent deliveries. With ``throttle``
+    ``None`` (the error handler) only the language is set.
+    """
+
+    def __init__(self, i18n: I18n, deps: Deps, throttle: Throttle | None) -> None:
+        self.i18n = i18n
         self.deps = deps
+        self.throttle = throttle
 
-    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        update: Update | None = data.get("event_update")
+        if (
+            self.throttle is not None
+            and update is not None
+            and self.deps.updates.recently_claimed(CHANNEL, str(update.update_id))
+        ):
+            log.info("update %s was already handled; skipped", update.update_id)
+            return None
         user: User | None = data.get("event_from_user")
+        with self.i18n.use_locale(await self.locale(user)):
+            if user is not None and self.throttle is not None:
+                verdict = await self.throttle.check(user.id)
+                if not verdict.allowed:
+                    notice = self.i18n.gettext(THROTTLED)
+                    if isinstance(event, CallbackQuery):
+                        await event.answer(notice)
+                    elif verdict.notify and isinstance(event, Message):
+                        await event.answer(notice, parse_mode=None)
+                    return None
+            return await handler(event, data)
+
+    async def locale(self, user: User | None) -> str:
+        """The language chosen with /lang (stored in the database), else the default."""
         if user is not None:
             try:
                 account = await self.deps.users.get(CHANNEL, str(user.id))
@@ -36,46 +70,3 @@ class UserLanguageMiddleware(I18nMiddleware):
             if account is not None and account.lang:
                 return account.lang
         return self.deps.default_lang
-
-
-class ThrottlingMiddleware(BaseMiddleware):
-    """Telegram's side of :class:`~bot.channels.throttle.Throttle`: a dropped message gets
-    the notice (a button tap always gets it, as the answer to the tap)."""
-
-    def __init__(self, i18n: I18n, throttle: Throttle) -> None:
-        self.i18n = i18n
-        self.throttle = throttle
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        user: User | None = data.get("event_from_user")
-        if user is None:
-            return await handler(event, data)
-        verdict = await self.throttle.check(user.id)
-        if verdict.allowed:
-            return await handler(event, data)
-        notice = self.i18n.gettext(THROTTLED)
-        if isinstance(event, CallbackQuery):
-            await event.answer(notice)
-        elif verdict.notify and isinstance(event, Message):
-            await event.answer(notice, parse_mode=None)
-        return None
-
-
-class SkipRedeliveredMiddleware(BaseMiddleware):
-    """Drop an update this process already handled (Telegram delivers at least once).
-
-    This is the cheap early exit, from memory; the claim in ``Processor``'s transaction (the
-    ``processed_updates`` row) is what guarantees that an update is handled once, across
-    restarts and concurrent deliveries.
-    """
-
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update) and self.deps.updates.recently_claimed(
-            CHANNEL, str(event.update_id)
-        ):
-            log.info("update %s was already handled; skipped", event.update_id)
-            return None
-        return await handler(event, data)

@@ -21,7 +21,6 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
@@ -31,11 +30,7 @@ from aiohttp import web
 
 from bot.channels.attempts import set_aside
 from bot.channels.base import ChannelEnv
-from bot.channels.telegram.middlewares import (
-    SkipRedeliveredMiddleware,
-    ThrottlingMiddleware,
-    UserLanguageMiddleware,
-)
+from bot.channels.telegram.middlewares import PersonMiddleware
 from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.router import build_router
 from bot.channels.telegram.service import TelegramChannel
@@ -142,14 +137,16 @@ class TelegramRuntime:
         # No event isolation of aiogram's own: the poller already runs one chat's updates one
         # after another (bot/channels/ordering.py) and the Processor's unit of work keeps
         # them in order across instances; a lock per update more would only cost time.
-        self.dp = Dispatcher(storage=MemoryStorage())
-        self.dp.update.outer_middleware(SkipRedeliveredMiddleware(deps))
-        UserLanguageMiddleware(i18n, deps).setup(self.dp)
+        # Nor aiogram's FSM: a dialog's state is the core's, in the database, the same on
+        # every channel (handlers/dialog_state.py); resolving an unused FSM context per update
+        # would only cost time.
+        self.dp = Dispatcher(disable_fsm=True)
         buckets = shared_buckets(deps.db)
         limit = Throttle(settings.throttle_rate, channel="telegram", shared=buckets)
-        throttle = ThrottlingMiddleware(i18n, limit)
-        self.dp.message.outer_middleware(throttle)
-        self.dp.callback_query.outer_middleware(throttle)
+        person = PersonMiddleware(i18n, deps, limit)
+        self.dp.message.outer_middleware(person)
+        self.dp.callback_query.outer_middleware(person)
+        self.dp.errors.outer_middleware(PersonMiddleware(i18n, deps, None))
         self.dp.include_router(build_router(self.channel, i18n))
         self.poller: Poller | None = None
         self._env: ChannelEnv | None = None
