@@ -30,6 +30,7 @@ async def test_question_gets_the_owner(
     assert "Phòng Kinh tế và Hạ tầng" in answer.text
     assert "30/10/2021" in answer.text and "15/11/2021" in answer.text
     assert "<b>" in answer.html  # HTML parse mode, accepted by the strict parser
+    assert ("sendMessage", "application/json") in fake_telegram.content_types
 
 
 async def test_commands_are_registered_in_both_languages(

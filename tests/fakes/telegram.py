@@ -158,6 +158,7 @@ class FakeTelegram:
     confirmed: int = 0
     messages: dict[int, list[SentMessage]] = field(default_factory=lambda: defaultdict(list))
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    content_types: list[tuple[str, str]] = field(default_factory=list)  # (method, as posted)
     commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
     answered_callbacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
@@ -432,6 +433,7 @@ class FakeTelegram:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         method = request.match_info["method"]
+        self.content_types.append((method, request.content_type))
         params = await self._params(request)
         self.calls.append((method, params))
         try:
