@@ -61,7 +61,7 @@ class PinnedResponseSession(AiohttpSession):
         self,
         bot: Bot,
         method: TelegramMethod[TelegramType],
-        timeout: int | None = None,
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
     ) -> TelegramType:
         body = self.json_body(bot, method)
         if body is None:
