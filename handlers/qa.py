@@ -238,6 +238,11 @@ class PlanWriter:
         return format_date(day, "dd/MM/yyyy", locale=self._.lang)
 
     def number(self, value: int) -> str:
+        # Days left are small: below a thousand Vietnamese and English write a whole number
+        # alike (no grouping), and Babel would load each language's whole CLDR data (~2 MB
+        # each, bench/load.py) to say so. Larger ones are grouped the language's way.
+        if -1000 < value < 1000:
+            return str(value)
         return format_decimal(value, locale=self._.lang)
 
     def when(self, deadline: Deadline) -> str:

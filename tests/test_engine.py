@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from handlers.qa import QA
+from handlers.i18n import Tr
+from handlers.qa import QA, PlanWriter
 from knowledge import results as r
 from knowledge.engine import QueryEngine
 from knowledge.normalize import fold, has_diacritics, words
@@ -132,3 +133,16 @@ def test_out_of_scope_names_no_department(qa: QA) -> None:
 def test_dates_are_dd_mm_yyyy(qa: QA) -> None:
     text = qa.answer("hạn BHYT", PLAN_TODAY).text
     assert "30/09/2021" in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "value", "written"),
+    [("vi", 15, "15"), ("en", -77, "-77"), ("vi", 12000, "12.000"), ("en", 12000, "12,000")],
+)
+def test_day_counts_are_written_the_languages_way(
+    qa: QA, lang: str, value: int, written: str
+) -> None:
+    # small counts need no locale data (none of ours groups below a thousand); larger are
+    # grouped by Babel as the language does
+    writer = PlanWriter(qa.kb, Tr(qa.translator, lang), PLAN_TODAY)
+    assert writer.number(value) == written
