@@ -32,14 +32,22 @@ class Inbox:
         batch = (channel, items[0][0])
         # The bodies are JSON already: embed them rather than quoting them as strings.
         body = "[" + ",".join(f"[{json.dumps(key)},{raw}]" for key, raw in items) + "]"
-        await self.db.execute(
-            "INSERT INTO inbox (channel, update_key, body, received_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (channel, batch[1], body, utc_iso()),
-        )
+        # Known before it is written: its updates may be handled while it is being written
+        # (the poller does not wait to start them, only to confirm them to the platform).
         self._open[batch] = {key for key, _ in items}
         for key, _ in items:
             self._batch_of[(channel, key)] = batch
+        try:
+            await self.db.execute(
+                "INSERT INTO inbox (channel, update_key, body, received_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (channel, batch[1], body, utc_iso()),
+            )
+        except BaseException:
+            self._open.pop(batch, None)
+            for key, _ in items:
+                self._batch_of.pop((channel, key), None)
+            raise
 
     def done(self, channel: str, update_key: str) -> None:
         batch = self._batch_of.pop((channel, update_key), None)

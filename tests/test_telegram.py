@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from bot.channels.telegram.render import html_chunks
 from handlers.richtext import Doc, b
 from handlers.types import Reply
+from storage.inbox import Inbox
 from tests.fakes.telegram import FakeTelegram, parse_html
 from tests.telegram_util import running_bot, text_update
 
@@ -218,6 +220,27 @@ async def test_throttling_drops_floods_with_one_notice(
     notices = [t for t in texts if "gửi tin nhắn hơi nhanh" in t]
     assert len(notices) == 1
     assert len([t for t in texts if "30/09/2021" in t]) == 5  # the burst allowance
+
+
+async def test_updates_are_answered_while_their_batch_is_stored_and_confirmed_only_after(
+    monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    release = asyncio.Event()
+    store = Inbox.store
+
+    async def slow_store(self: Inbox, channel: str, updates: Any) -> None:
+        await release.wait()
+        await store(self, channel, updates)
+
+    monkeypatch.setattr(Inbox, "store", slow_store)
+    async with running_bot(monkeypatch, fake_telegram, tmp_path):
+        update_id = fake_telegram.push_text(USER, "hạn BHYT")
+        [answer] = await fake_telegram.wait_for(USER, 1)  # not kept waiting for the write
+        assert "30/09/2021" in answer.text
+        await asyncio.sleep(0.2)
+        assert fake_telegram.confirmed < update_id  # not confirmed before it is stored
+        release.set()
+        await fake_telegram.wait_until(lambda: fake_telegram.confirmed >= update_id)
 
 
 async def test_the_flood_notice_is_in_the_persons_language(

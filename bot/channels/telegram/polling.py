@@ -77,23 +77,30 @@ class Poller:
             if not updates:
                 offset = skip if skip is not None else offset
                 continue
-            try:
-                await self.inbox.store(
+            # The batch is written while its updates are already being handled (a person
+            # waits on every step for the write lock otherwise); only confirming it to
+            # Telegram (the next fetch's offset) waits for it to be stored.
+            stored = asyncio.ensure_future(
+                self.inbox.store(
                     CHANNEL,
                     [(str(u.update_id), u.model_dump_json(exclude_unset=True)) for u in updates],
                 )
+            )
+            for update in updates:
+                await self.queue.submit(conversation_key(update), partial(self.handle, update))
+            try:
+                await stored
             except StorageUnavailable as exc:
                 # The database takes no writes (disk full, read-only): handling these fails
                 # too, with nothing changed, and each user is asked to try again later.
                 log.error("database unavailable (%s); asking %d users to retry", exc, len(updates))
             except StorageError as exc:
-                # Not stored means not confirmed: Telegram keeps them until this works again.
+                # Not stored means not confirmed: Telegram keeps them until this works again
+                # (and delivers them again; those handled meanwhile are known as handled).
                 log.error("cannot store received updates (%s); retrying", exc)
                 await self.backoff.asleep()
                 continue
             offset = max(updates[-1].update_id + 1, skip or 0)
-            for update in updates:
-                await self.queue.submit(conversation_key(update), partial(self.handle, update))
         await self.drain()
         if offset is not None:
             try:  # confirm the last batch, so a restart does not receive it again
