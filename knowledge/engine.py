@@ -724,13 +724,22 @@ class QueryEngine:
             if tuple(a.tokens[i : i + 2]) in (("tieu", "chi"), ("chi", "tieu"))
         ):
             after = start + 2
-            for match in a.topics:
-                kind, _, code = match.topic.partition(":")
-                if kind != "ind" or not match.contiguous or min(match.positions) != after:
-                    continue
-                ind = self.kb.indicators[code]
-                if a.level is None or ind.level == a.level:
-                    return ind
+            while after < len(a.tokens) and a.tokens[after] in ("ve", "so", "cua"):
+                after += 1  # "tiêu chí về chợ"
+            named = [
+                (match, self.kb.indicators[match.topic[4:]])
+                for match in a.topics
+                if match.topic.startswith("ind:") and min(match.positions) == after
+            ]
+            named = [(m, ind) for m, ind in named if a.level is None or ind.level == a.level]
+            # the one named by the words right there, all of them ("tc điện": criterion 4)
+            whole = [
+                ind
+                for m, ind in named
+                if m.positions == set(range(after, after + len(m.positions)))
+            ]
+            if whole or named:
+                return (whole or [ind for _, ind in named])[0]
         return None
 
     def _by_duty(self, a: Analysis) -> r.TopicOwner | None:
@@ -953,7 +962,7 @@ class QueryEngine:
         if year == self.kb.meta.year:
             return False
         at = raw.index(str(year))
-        before = raw[max(0, at - 4) : at]
+        before = raw[max(0, at - 6) : at]  # "kế hoạch xây dựng NTM năm 2022"
         return any(find_phrase(before, phrase) is not None for phrase in _PLAN_WORDS)
 
     # the plan's text, and doubt ------------------------------------------------------------
@@ -1025,6 +1034,19 @@ class QueryEngine:
         if not content:
             return False
         best = a.topics[0]
+        if a.has("owner") and content[0] in best.positions and best.score >= 3.0:
+            # "chợ quê xuống cấp, phòng nào hướng dẫn": a topic the question starts with and
+            # asks whose it is; the rest describes the trouble (unless another criterion
+            # reads the same words about as well: "nhà văn hóa … dột nát")
+            rivals = [
+                m
+                for m in a.topics[1:]
+                if m.score >= 0.8 * best.score
+                and content[0] in m.positions
+                and _criterion_of(m.topic) != _criterion_of(best.topic)
+            ]
+            if not rivals:
+                return False
         uncovered = [i for i in content if i not in best.positions]
         if not any(self._untopical(a, i) for i in uncovered):
             return False
@@ -1528,6 +1550,12 @@ class QueryEngine:
         if not (deadlines or facts or duties):
             return r.OutOfScope()
         return r.TopicOwner(tuple(deadlines), tuple(facts), tuple(duties))
+
+
+def _criterion_of(topic: str) -> str:
+    """ "ind:xa:9.1" → "xa:9": the criterion a topic belongs to (other topics: themselves)."""
+    kind, _, code = topic.partition(":")
+    return code.split(".")[0] if kind == "ind" else topic
 
 
 def _starts(tokens: list[str]) -> dict[str, list[int]]:

@@ -15,6 +15,7 @@ import json
 import re
 from array import array
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -259,7 +260,7 @@ class PlaceFinder:
                         if self.home.has(place.kind, key):
                             break
                         return place
-        return self._province_alone(tokens, typed)
+        return self._province_alone(tokens, typed, capitals)
 
     def _named(
         self,
@@ -306,7 +307,11 @@ class PlaceFinder:
             return place.called(_MARKER_NAMES.get(marker))
         return None
 
-    def _province_alone(self, tokens: list[str], typed: Typed | None) -> Place | None:
+    def _province_alone(
+        self, tokens: list[str], typed: Typed | None, capitals: AbstractSet[str] = frozenset()
+    ) -> Place | None:
+        """A province named without "tỉnh": its words unlike ordinary ones, or spelled with
+        the name's accents, or written as a name ("Ha Tinh lam NTM the nao")."""
         for size in range(_LONGEST, 1, -1):  # two words at least
             for i in range(len(tokens) - size + 1):
                 key = tuple(tokens[i : i + size])
@@ -315,7 +320,8 @@ class PlaceFinder:
                     continue
                 place = places[0]
                 ordinary = all(w in self.common for w in key)
-                if not ordinary or self._spelled_as(place, key, typed):
+                named = all(w in capitals for w in key)
+                if not ordinary or named or self._spelled_as(place, key, typed):
                     return place
         return None
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 RangeKind = Literal["day", "month", "months", "quarter", "year", "days", "week", "until"]
 # "phải xong trước 30/10", "due by 30 October": everything up to that day, overdue included.
+_FROM_NOW = re.compile(r"\btu (?:nay|gio|bay gio|hom nay) (?:den|toi)(?: (?:ngay|het))?$")
 _UNTIL = re.compile(
     r"(?:\btruoc|\bbefore|\bby|\buntil|\bcho den|\bden het|\bno later than)"
     r"(?:\s+(?:ngay|the|hom))?\s*$"
@@ -95,7 +96,7 @@ _TO_END = re.compile(
     r"\b(?:den|toi|tu nay den|tu nay toi|trong)\s+(?:het|cuoi)\s+"
     r"(thang nay|thang sau|thang toi|tuan nay|tuan sau|tuan toi|nam nay|nam|quy nay)\b"
     r"(?!\s*\d)"  # "đến hết năm 2022" names its year
-    r"|\b(?:by|until|till|before)\s+the\s+end\s+of\s+(this|next)\s+(month|week|year|quarter)\b"
+    r"|\b(?:by|until|till|before)\s+the\s+end\s+of\s+(this|next|the)\s+(month|week|year|quarter)\b"
 )
 
 DEFAULT_UPCOMING_DAYS = 30
@@ -139,14 +140,16 @@ def find_range(
     ``default_year(month)`` picks the year for a month or day given without one.
     """
     if match := _DMY.search(folded):
-        return _until(folded, match.start(), _day(int(match[3]), int(match[2]), int(match[1])))
+        day = _day(int(match[3]), int(match[2]), int(match[1]))
+        return _until(folded, match.start(), day, today)
     if match := _DMY_WORDS.search(folded):
         month = int(match[2])
         year = int(match[3]) if match[3] else default_year(month)
-        return _until(folded, match.start(), _day(year, month, int(match[1])))
+        return _until(folded, match.start(), _day(year, month, int(match[1])), today)
     if match := _DM.search(folded):
         month = int(match[2])
-        return _until(folded, match.start(1), _day(default_year(month), month, int(match[1])))
+        day = _day(default_year(month), month, int(match[1]))
+        return _until(folded, match.start(1), day, today)
     if match := _NEXT_DAYS.search(folded):
         days = int(next(g for g in match.groups() if g))
         return next_days(today, max(1, min(days, 366)))
@@ -196,9 +199,15 @@ def find_range(
     return None
 
 
-def _until(folded: str, position: int, day: DateRange | None) -> DateRange | None:
-    """``day``, or everything up to it when the words before it say "before"/"by"."""
-    if day is None or not _UNTIL.search(folded[:position].rstrip()):
+def _until(folded: str, position: int, day: DateRange | None, today: dt.date) -> DateRange | None:
+    """``day``, or everything up to it when the words before it say "before"/"by", or from
+    today to it ("từ giờ đến 20/11")."""
+    if day is None:
+        return day
+    before = folded[:position].rstrip()
+    if _FROM_NOW.search(before) and day.end >= today:
+        return next_days(today, (day.end - today).days)
+    if not _UNTIL.search(before):
         return day
     return DateRange(BEGINNING, day.end, "until")
 

@@ -177,3 +177,44 @@ def test_within_a_window_and_legal_bases_asked_in_passing(qa: QA) -> None:
     assert ask(qa, "trong vòng 10 ngày tới có việc gì")["intent"] == "calendar"
     answer = ask(qa, "anh chị cho hỏi kế hoạch này dựa vào căn cứ văn bản nào")
     assert answer["intent"] == "document" and "558/QĐ-TTg" in str(answer["text"])
+
+
+def test_a_criterion_named_after_its_marker_with_words_between_or_trouble_around(qa: QA) -> None:
+    assert ask(qa, "tiêu chí về chợ do phòng nào hướng dẫn")["departments"] == [
+        "Phòng Kinh tế và Hạ tầng"
+    ]
+    answer = ask(qa, "đường dây điện hạ thế xã hay mất điện, tc điện hỏi phòng nào")
+    assert answer["departments"] == ["Phòng Kinh tế và Hạ tầng"]
+    assert "Điện" in str(answer["text"])
+
+
+def test_a_topic_read_two_ways_is_not_answered_with_either(qa: QA) -> None:
+    # "nhà … dột nát" is housing and "nhà văn hóa thôn" culture: no confident owner
+    answer = ask(qa, "nhà văn hóa thôn bị dột nát xuống cấp, phòng nào hướng dẫn ạ")
+    assert answer["departments"] == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quang Nam co ke hoach ntm nam 2021 ko",  # a province written as a name, no marks
+        "kế hoạch xây dựng nông thôn mới năm 2023 của huyện có gì",  # another year's plan
+    ],
+)
+def test_other_places_and_years_named_loosely(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "not_this_plan" and answer["departments"] == []
+    assert "Triệu Sơn" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    ("question", "last"),
+    [
+        ("từ giờ đến 25/11 có những hạn nào", "25/11/2021"),
+        ("from now until the end of the year what is due", "31/12/2021"),
+    ],
+)
+def test_windows_from_today_to_a_day_or_the_years_end(qa: QA, question: str, last: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "calendar"
+    assert "15/10/2021" in str(answer["text"]) and last in str(answer["text"])
