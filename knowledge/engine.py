@@ -145,6 +145,7 @@ MIN_TOPIC_SCORE = 1.0
 WEAK_COVERAGE = 0.6  # a best topic explaining less of the question's plan words is doubted
 OFF_TOPIC_COVERAGE = 0.6  # … and less of all its words, with others the plan never uses: no answer
 TIE = 0.995
+DOMINANT = 0.6  # a part explaining this much of its criterion's match is what is meant
 
 
 @dataclass(frozen=True)
@@ -825,7 +826,11 @@ class QueryEngine:
             return r.ListCriteria((a.level,) if a.level else ("xa", "huyen"))
         if a.codes:
             return self._resolve_codes(a)
-        if a.units and not a.topics and (self._mostly_untopical(a) or self._untopical_head(a)):
+        if (
+            a.units
+            and not a.topics
+            and (self._mostly_untopical(a) or self._untopical_head(a) or self._asks_where(a))
+        ):
             # "đăng ký kết hôn ở ubnd xã cần mang gì": a unit named, about nothing of the plan
             return r.OutOfScope()
         if a.units:
@@ -1062,6 +1067,11 @@ class QueryEngine:
             for i in self._content_positions(a, framed=True)
             if a.tokens[i] not in _TIME_WORDS and (i not in a.frame_positions or i in best)
         ]
+
+    @staticmethod
+    def _asks_where(a: Analysis) -> bool:
+        """ "… ở đâu", "where": a place to go, which the plan does not give."""
+        return find_phrase(a.tokens, ("o", "dau")) is not None or "where" in a.tokens
 
     def _topic_carries(self, a: Analysis) -> bool:
         """The best topic explains most of what the question is about (two words or more)."""
@@ -1430,7 +1440,20 @@ class QueryEngine:
             pool = matches
         best = pool[0].score
         tied = [m.topic for m in pool if m.score >= TIE * best]
+        if len(tied) == 1 and tied[0].startswith("ind:"):
+            tied = [self._dominant_part(tied[0], matches, best)]
         return self._collapse(tied)[:4]
+
+    def _dominant_part(self, topic: str, matches: list[TopicMatch], score: float) -> str:
+        """A criterion found through its parts' words, most of them one part's ("lò gạch xả
+        thải gây ô nhiễm": 17.2): that part, whose owner is the answer, not every part's."""
+        ind = self.kb.indicators[topic[4:]]
+        parts = sorted((m for m in matches if m.topic[4:] in ind.children), key=lambda m: -m.score)
+        if not parts or parts[0].score < DOMINANT * score:
+            return topic
+        if len(parts) > 1 and parts[1].score * 2 > parts[0].score:
+            return topic
+        return parts[0].topic
 
     @staticmethod
     def _preferred_kinds(a: Analysis) -> tuple[str, ...]:
@@ -1438,6 +1461,8 @@ class QueryEngine:
             return ("duty", "fact", "dl", "ind")
         if a.has("duties") and not a.has("owner", "deadline"):
             return ("fact", "duty", "dl", "ind")
+        if a.has("deadline") and a.has("figure") and not a.has("owner"):
+            return ("fact", "dl", "ind", "duty")  # "mấy lần một tháng, vào ngày nào"
         if a.has("deadline") and not a.has("owner"):
             return ("dl", "ind", "fact", "duty")
         if a.has("fact") and not a.has("owner"):

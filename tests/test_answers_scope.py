@@ -218,3 +218,32 @@ def test_windows_from_today_to_a_day_or_the_years_end(qa: QA, question: str, las
     answer = ask(qa, question)
     assert answer["intent"] == "calendar"
     assert "15/10/2021" in str(answer["text"]) and last in str(answer["text"])
+
+
+def test_a_units_share_asked_as_what_it_was_given(qa: QA) -> None:
+    answer = ask(qa, "phòng nông nghiệp được giao những nội dung nào")
+    assert answer["intent"] == "duties"
+    assert answer["departments"] == ["Phòng Nông nghiệp và Phát triển nông thôn"]
+
+
+def test_a_criterion_found_through_mostly_one_parts_words_is_that_part(qa: QA) -> None:
+    # the environment criterion has four owners; the part about production sites has one
+    answer = ask(qa, "cơ sở làm gạch gây ô nhiễm môi trường, phòng nào hướng dẫn")
+    assert answer["departments"] == ["Phòng Tài nguyên và Môi trường"]
+    assert "17.2" in str(answer["text"])
+
+
+def test_how_often_and_on_which_day_is_the_fact_not_the_criterions_dates(qa: QA) -> None:
+    answer = ask(qa, "vệ sinh môi trường ở xã mấy lần một tháng, làm vào ngày nào")
+    assert "4 lần/tháng" in str(answer["text"])
+
+
+def test_where_to_go_is_not_in_the_plan_but_where_to_report_is(qa: QA) -> None:
+    assert ask(qa, "đăng ký nghĩa vụ quân sự ở đâu")["departments"] == []
+    answer = ask(qa, "khi gặp vướng mắc trong xây dựng NTM thì xã phản ánh về đâu")
+    assert answer["departments"] == ["Văn phòng Điều phối nông thôn mới huyện"]
+
+
+def test_repairs_of_a_communes_school_fall_under_its_infrastructure_deadline(qa: QA) -> None:
+    answer = ask(qa, "sửa trường tiểu học của xã phải xong trước ngày nào")
+    assert "2021-12-31" in answer["deadlines"]
