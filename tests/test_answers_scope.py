@@ -247,3 +247,17 @@ def test_where_to_go_is_not_in_the_plan_but_where_to_report_is(qa: QA) -> None:
 def test_repairs_of_a_communes_school_fall_under_its_infrastructure_deadline(qa: QA) -> None:
     answer = ask(qa, "sửa trường tiểu học của xã phải xong trước ngày nào")
     assert "2021-12-31" in answer["deadlines"]
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "unit"),
+    [
+        ("What is the maximum allowed rate of stunted children in a commune?", "no_figure", "yte"),
+        ("In which quarter does the central appraisal team come?", "deadline", "ubnd"),
+        ("Which office sets up the large-scale, high-value farming models?", "owner", "nn"),
+    ],
+)
+def test_english_figures_quarters_and_tasks(qa: QA, question: str, intent: str, unit: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == intent
+    assert answer["departments"] == [qa.kb.unit(unit).name]
