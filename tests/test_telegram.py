@@ -243,6 +243,22 @@ async def test_updates_are_answered_while_their_batch_is_stored_and_confirmed_on
         await fake_telegram.wait_until(lambda: fake_telegram.confirmed >= update_id)
 
 
+async def test_an_answer_telegram_refuses_as_html_goes_out_as_plain_text(
+    monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    # the answer's echo is not read, but a refusal still raises aiogram's error
+    async with running_bot(monkeypatch, fake_telegram, tmp_path):
+        fake_telegram.fail_next(
+            "sendMessage", 400, "Bad Request: can't parse entities: unsupported start tag"
+        )
+        fake_telegram.push_text(USER, "ai phụ trách tiêu chí 17.4")
+        [answer] = await fake_telegram.wait_for(USER, 1)
+    assert "Phòng Kinh tế và Hạ tầng" in answer.text
+    assert "<b>" not in answer.html  # sent again without markup
+    sent = [params for method, params in fake_telegram.calls if method == "sendMessage"]
+    assert "parse_mode" in sent[0] and "parse_mode" not in sent[-1]
+
+
 async def test_the_flood_notice_is_in_the_persons_language(
     monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -17,9 +17,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.channels.telegram.render import CAPTION_LIMIT, html_chunks, keyboard
+from bot.channels.telegram.session import PinnedResponseSession
 from bot.sender import Rejected, RetryLater, Unreachable
 from handlers.types import Attachment, Reply
 
@@ -81,10 +83,15 @@ class TelegramTransport:
 
     async def _send_text(self, chat_id: int, part: Part) -> None:
         preview = None if part.preview else LinkPreviewOptions(is_disabled=True)
+        method = SendMessage(
+            chat_id=chat_id, text=part.text, reply_markup=part.markup, link_preview_options=preview
+        )
         try:
-            await self.bot.send_message(
-                chat_id, part.text, reply_markup=part.markup, link_preview_options=preview
-            )
+            session = self.bot.session
+            if isinstance(session, PinnedResponseSession):
+                await session.send_unread(self.bot, method)  # the message echoed is not read
+            else:
+                await self.bot(method)
         except TelegramBadRequest as exc:
             if "parse entities" not in exc.message:
                 raise
