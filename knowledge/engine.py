@@ -143,6 +143,7 @@ _LEVEL_WORDS = {
 }
 MIN_TOPIC_SCORE = 1.0
 WEAK_COVERAGE = 0.6  # a best topic explaining less of the question's plan words is doubted
+NAMED_ELSEWHERE = 0.7  # … or less, with two words of another subject side by side
 OFF_TOPIC_COVERAGE = 0.6  # … and less of all its words, with others the plan never uses: no answer
 TIE = 0.995
 DOMINANT = 0.6  # a part explaining this much of its criterion's match is what is meant
@@ -246,6 +247,9 @@ class QueryEngine:
         self._commune_sections = self._sections_for_communes()
         self.places = self._build_places()
         self._years = self._plan_years()
+        self._cited_plan_years = {
+            d.date.year for d in kb.documents.documents if d.kind == "ke-hoach"
+        }
 
     # -- building ---------------------------------------------------------------------------
     def _build_unit_aliases(self) -> dict[Phrase, str]:
@@ -811,6 +815,13 @@ class QueryEngine:
             # "tiêu chí môi trường cấp huyện do phòng nào lập hồ sơ": each criterion's dossier
             # is its owner's, whatever the task's own words match
             return self._owner(a, named)
+        if (
+            self._asks_where(a)
+            and not a.has("owner")
+            and a.written == "vi"
+            and self._untopical_words(a)
+        ):
+            return r.OutOfScope()  # "mua sản phẩm OCOP ở đâu làm quà tết": a place to go
         by_duty = self._by_duty(a)
         if by_duty is not None:
             return by_duty  # "việc thống nhất số liệu … là của đơn vị nào"
@@ -889,6 +900,10 @@ class QueryEngine:
         numbered = finder.by_number(a.folded, a.raw, about_documents=about)
         if numbered:
             return r.Documents(tuple(numbered))
+        years = {int(t) for t in a.raw if len(t) == 4 and t.isdigit()}
+        dated = [d for d in finder.by_kind(kinds) if d.date.year in years]
+        if dated:  # "kế hoạch phân công nhiệm vụ năm 2020 số mấy": the one it cites of that year
+            return r.Documents(tuple(dated))
         if cited_kinds and finder.numbers_given(a.folded):
             # "thông tư 36": a number the plan cites no document of that kind with
             kind = finder.documents.kinds[sorted(cited_kinds)[0]]
@@ -903,7 +918,7 @@ class QueryEngine:
             subjects = {m.topic[4:] for m in a.topics if m.topic.startswith("doc:")}
             named = [d for d in issued if d.id in subjects]
             return r.Documents(tuple(named or issued))
-        if a.has("deadline") and not a.has("legal"):
+        if a.has("deadline") and not a.has("legal") and not self._document_first(a):
             return None  # "quyết định công nhận xã đạt chuẩn khi nào": a deadline
         plan_words: set[int] = set()
         for phrase in _THIS_PLAN:
@@ -936,6 +951,12 @@ class QueryEngine:
             return r.Documents(tuple(finder.by_kind(cited_kinds)))
         return r.Documents(tuple(self._legal_bases()))
 
+    @staticmethod
+    def _document_first(a: Analysis) -> bool:
+        """A cited document is what the question names best ("kế hoạch phân công nhiệm vụ
+        … cuối năm 2020 số mấy, ngày nào": its number and date are asked)."""
+        return bool(a.topics) and a.topics[0].topic.startswith("doc:")
+
     def _legal_bases(self) -> list[Document]:
         return list(self.kb.documents.documents)
 
@@ -964,8 +985,8 @@ class QueryEngine:
 
     def _plan_of_year(self, raw: list[str], year: int) -> bool:
         """ "kế hoạch NTM năm 2022": a plan of another year, though this plan has dates in it."""
-        if year == self.kb.meta.year:
-            return False
+        if year == self.kb.meta.year or year in self._cited_plan_years:
+            return False  # (the plans it cites: "kế hoạch … cuối năm 2020 số mấy")
         at = raw.index(str(year))
         before = raw[max(0, at - 6) : at]  # "kế hoạch xây dựng NTM năm 2022"
         return any(find_phrase(before, phrase) is not None for phrase in _PLAN_WORDS)
@@ -1053,9 +1074,15 @@ class QueryEngine:
             if not rivals:
                 return False
         uncovered = [i for i in content if i not in best.positions]
-        if not any(self._untopical(a, i) for i in uncovered):
+        odd = {i for i in uncovered if self._untopical(a, i)}
+        if not odd:
             return False
         covered = len(best.positions.intersection(content))
+        named = {i for i in odd if self._typed_with_marks(a, i)}
+        if any(i + 1 in named for i in named) and covered / len(content) < NAMED_ELSEWHERE:
+            # "lịch thi đấu bóng đá ở sân vận động": two words of a subject of its own, typed
+            # as such, and the topic found a part of the question only
+            return True
         return covered / len(content) < OFF_TOPIC_COVERAGE or self._untopical_head(a)
 
     def _measured(self, a: Analysis) -> list[int]:
@@ -1098,8 +1125,18 @@ class QueryEngine:
         else:
             before = head + 1 in a.unit_positions  # "rút | BHXH một lần"
         return (
-            before and a.tokens[head] not in self.lexicon.known_words and self._untopical(a, head)
+            before
+            and a.tokens[head] not in self.lexicon.known_words
+            and is_syllable(a.tokens[head])  # ("until thôn kiểu mẫu": English, no subject)
+            and self._untopical(a, head)
         )
+
+    @staticmethod
+    def _typed_with_marks(a: Analysis, i: int) -> bool:
+        """The word was typed as it stands, with its diacritics: the user meant that word."""
+        typed = a.as_typed[i] if i < len(a.as_typed) else a.tokens[i]
+        forms = (a.spelling or {}).get(a.tokens[i], frozenset())
+        return typed == a.tokens[i] and any(has_diacritics(f) for f in forms)
 
     def _untopical_words(self, a: Analysis) -> bool:
         """Content words no topic of the plan is made of ("lương", "tuyển")."""
@@ -1194,8 +1231,13 @@ class QueryEngine:
         assert a.range is not None
         if a.topics and a.topics[0].score >= 3.0 and not a.has("calendar"):
             return False
-        if not a.topics and a.written == "vi" and self._untopical_words(a):
-            return False  # "bao giờ có lương tháng 10": not the plan's calendar
+        if (
+            a.written == "vi"
+            and self._untopical_words(a)
+            and not (a.has("deadline") and self._topic_carries(a))
+        ):
+            # "bao giờ có lương tháng 10", "lịch thi đấu bóng đá tuần này": another calendar
+            return False
         if a.has("calendar", "deadline", "overdue"):
             return True
         if a.range.kind == "days" and (not a.topics or a.has("duties")):
@@ -1204,7 +1246,7 @@ class QueryEngine:
         return (
             not a.topics
             and a.range.explicit
-            and a.range.kind in ("day", "month", "months", "quarter")
+            and a.range.kind in ("day", "month", "months", "quarter", "span")
         )
 
     # codes -----------------------------------------------------------------------------------

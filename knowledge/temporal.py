@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-RangeKind = Literal["day", "month", "months", "quarter", "year", "days", "week", "until"]
+RangeKind = Literal["day", "month", "months", "quarter", "year", "days", "week", "until", "span"]
 # "phải xong trước 30/10", "due by 30 October": everything up to that day, overdue included.
 _FROM_NOW = re.compile(r"\btu (?:nay|gio|bay gio|hom nay) (?:den|toi)(?: (?:ngay|het))?$")
 _UNTIL = re.compile(
@@ -84,6 +84,17 @@ _TO_END_OF_NAMED = re.compile(
     r"\b(?:tu (?:nay|gio|bay gio) )?(?:den|toi) (?:het|cuoi) "
     r"(?:thang (\d{1,2})\b(?!\s*[/-]\s*\d)|nam (\d{4})\b)"
 )
+# "between now and the end of November", "until the end of December": from today on
+_TO_END_OF_MONTH_EN = re.compile(
+    r"\b(?:until|till|to|and|by)\s+the\s+end\s+of\s+("
+    + "|".join(sorted(_MONTHS_EN, key=len, reverse=True))
+    + r")\b"
+)
+# "từ 20/10 đến 20/11", "from 20/10 to 20/11": between two days of the plan's year
+_BETWEEN_DAYS = re.compile(
+    r"\b(?:tu|from|giua|between)\s+(?:ngay\s+)?(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?"
+    r"\s+(?:den|toi|to|until|and)\s+(?:ngay\s+)?(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?\b"
+)
 # "từ nay đến giữa tháng 11": from today to the 15th of that month
 _TO_MID_MONTH = re.compile(r"\b(?:den|toi) giua thang (\d{1,2})\b(?!\s*[/-]\s*\d)")
 # "2 tháng cuối năm", "3 tháng đầu năm sau": the months at either end of a year
@@ -139,6 +150,10 @@ def find_range(
 
     ``default_year(month)`` picks the year for a month or day given without one.
     """
+    if match := _BETWEEN_DAYS.search(folded):
+        span = _between(match, default_year)
+        if span is not None:
+            return span
     if match := _DMY.search(folded):
         day = _day(int(match[3]), int(match[2]), int(match[1]))
         return _until(folded, match.start(), day, today)
@@ -156,6 +171,11 @@ def find_range(
     ahead = _ahead(folded, today)
     if ahead is not None:
         return ahead
+    if (match := _TO_END_OF_MONTH_EN.search(folded)) and match[1] != "may":
+        month = _MONTHS_EN[match[1]]
+        end = month_range(default_year(month), month).end
+        if end >= today:
+            return next_days(today, (end - today).days)
     ends = _year_ends(folded, today)
     if ends is not None:
         return ends
@@ -265,6 +285,17 @@ def _ahead(folded: str, today: dt.date) -> DateRange | None:
         end = _end_of(unit, today, later)
         return next_days(today, max(0, (end - today).days))
     return None
+
+
+def _between(match: re.Match[str], default_year: Callable[[int], int]) -> DateRange | None:
+    """ "từ 20/10 đến 20/11": both days (a year given to one serves the other)."""
+    d1, m1, y1, d2, m2, y2 = match.groups()
+    year1 = int(y1) if y1 else (int(y2) if y2 else default_year(int(m1)))
+    year2 = int(y2) if y2 else (int(y1) if y1 else default_year(int(m2)))
+    first, last = _day(year1, int(m1), int(d1)), _day(year2, int(m2), int(d2))
+    if first is None or last is None or last.end < first.start:
+        return None
+    return DateRange(first.start, last.end, "span")
 
 
 def _year_ends(folded: str, today: dt.date) -> DateRange | None:

@@ -261,3 +261,38 @@ def test_english_figures_quarters_and_tasks(qa: QA, question: str, intent: str, 
     answer = ask(qa, question)
     assert answer["intent"] == intent
     assert answer["departments"] == [qa.kb.unit(unit).name]
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "last"),
+    [
+        ("What is due between now and the end of November?", "15/10/2021", "30/11/2021"),
+        ("các hạn từ 25/10 đến 16/11 là gì", "25/10/2021", "16/11/2021"),
+    ],
+)
+def test_windows_named_by_both_ends(qa: QA, question: str, first: str, last: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "calendar"
+    assert first in str(answer["text"]) and last in str(answer["text"])
+    assert "2021-11-15" in answer["deadlines"]
+
+
+def test_days_left_for_a_units_share_is_a_date_question(qa: QA) -> None:
+    answer = ask(qa, "phòng tư pháp còn mấy ngày để có văn bản đánh giá đạt")
+    assert answer["intent"] == "deadline" and answer["departments"] == ["Phòng Tư pháp"]
+    assert "còn 31 ngày" in str(answer["text"])
+
+
+def test_a_cited_plan_asked_by_its_year_is_that_plan_not_another_years(qa: QA) -> None:
+    answer = ask(qa, "kế hoạch phân công nhiệm vụ năm 2020 của UBND huyện số mấy")
+    assert answer["intent"] == "document" and "4907/KH-UBND" in str(answer["text"])
+    assert ask(qa, "kế hoạch năm 2022 giao cho xã việc gì")["intent"] == "not_this_plan"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["lịch thi đấu cầu lông ở nhà thi đấu huyện tuần sau", "mua gạo ST25 ở đâu rẻ"],
+)
+def test_another_calendar_and_a_place_to_buy_are_not_the_plans(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope" and answer["departments"] == []
