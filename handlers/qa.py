@@ -365,14 +365,11 @@ class PlanWriter:
         if deadline.applies_to_owned and len(link.units) == 1:
             # one unit's part of the shared appraisal: what it must do (which Sở it invites)
             unit = link.units[0]
+            text = self.appraisal_text(unit)
+            if not with_units:  # the line starts with what is done: "Lập hồ sơ, mời Sở …"
+                text = text[:1].upper() + text[1:]
             named: list[Part] = [self.unit(unit, owner=owners), ": "] if with_units else []
-            return [
-                *parts,
-                " — ",
-                *named,
-                self.appraisal_text(unit),
-                self.unit_progress(deadline, unit),
-            ]
+            return [*parts, " — ", *named, text, self.unit_progress(deadline, unit)]
         if with_units:
             parts += [" — ", self.units(list(link.units), owner=owners), ": "]
         else:

@@ -81,6 +81,11 @@ _TIME_WORDS = frozenset(
         "days",
     }
 )
+# The time words as written: a word typed with other marks is another word ("đèn", "đầu tư").
+_TIME_SPELLED = frozenset(
+    {"tháng", "ngày", "tuần", "năm", "quý", "hết", "cuối", "đầu", "sau", "tới", "nay", "nữa"}
+    | {"từ", "đến", "hôm", "mai", "qua", "trước", "giờ", "bây", "sang", "giữa", "vòng"}
+)
 # The programme and the plan every question here is about: naming them says nothing of the
 # subject ("kế hoạch phấn đấu bao nhiêu xã đạt chuẩn NTM").
 _PROGRAMME: tuple[Phrase, ...] = (
@@ -101,6 +106,11 @@ _OBJECT_MARKERS: tuple[Phrase, ...] = (
     ("with",),
 )
 _PLAN_WORDS: tuple[Phrase, ...] = (("ke", "hoach"), ("kh",), ("plan",))
+# Words that may stand between "kế hoạch" and the year that names it.
+_PLAN_NAME_WORDS = frozenset(
+    {"ntm", "nong", "thon", "moi", "xay", "dung", "cua", "huyen", "nam", "for", "of", "the"}
+    | {"trieu", "son", "thanh", "hoa", "ntm's", "rural", "new", "in"}
+)
 _THIS_PLAN: tuple[Phrase, ...] = (
     ("ke", "hoach", "nay"),
     ("kh", "nay"),
@@ -743,8 +753,11 @@ class QueryEngine:
                 for m, ind in named
                 if m.positions == set(range(after, after + len(m.positions)))
             ]
-            if whole or named:
-                return (whole or [ind for _, ind in named])[0]
+            chosen = whole or [ind for _, ind in named]
+            if len({ind.level for ind in chosen}) > 1:
+                return None  # "tiêu chí giao thông": both levels have one; the level is asked
+            if chosen:
+                return chosen[0]
         return None
 
     def _by_duty(self, a: Analysis) -> r.TopicOwner | None:
@@ -833,14 +846,18 @@ class QueryEngine:
         if listing and a.has("list_communes") and not a.topics:
             return r.ListCommunes()
         if listing and a.has("list") and (not a.topics or not self._subject_positions(a)):
-            # ("văn hóa ứng xử nơi công sở gồm những gì": "gồm những gì" of something else)
+            # ("nhà văn hóa thôn gồm những gì": "gồm những gì" of a topic, not of the criteria)
             return r.ListCriteria((a.level,) if a.level else ("xa", "huyen"))
         if a.codes:
             return self._resolve_codes(a)
         if (
             a.units
             and not a.topics
-            and (self._mostly_untopical(a) or self._untopical_head(a) or self._asks_where(a))
+            and (
+                self._mostly_untopical(a)
+                or self._untopical_head(a)
+                or (self._asks_where(a) and COMMUNES not in a.units)  # (not "xã gửi … ở đâu")
+            )
         ):
             # "đăng ký kết hôn ở ubnd xã cần mang gì": a unit named, about nothing of the plan
             return r.OutOfScope()
@@ -933,7 +950,7 @@ class QueryEngine:
         if issued:
             return r.Documents(tuple(issued))
         # ("văn bản nào …": the words that ask for a document say nothing of its subject)
-        said = a.cue_positions | plan_words
+        said = a.cue_positions | plan_words | a.frame_positions
         said |= {
             i
             for i, t in enumerate(a.tokens)
@@ -988,10 +1005,28 @@ class QueryEngine:
         if year == self.kb.meta.year or year in self._cited_plan_years:
             return False  # (the plans it cites: "kế hoạch … cuối năm 2020 số mấy")
         at = raw.index(str(year))
-        before = raw[max(0, at - 6) : at]  # "kế hoạch xây dựng NTM năm 2022"
-        return any(find_phrase(before, phrase) is not None for phrase in _PLAN_WORDS)
+        for phrase in _PLAN_WORDS:
+            start = find_phrase(raw, phrase)
+            if start is None or start >= at:
+                continue
+            between = raw[start + len(phrase) : at]
+            # the year names the plan ("kế hoạch xây dựng NTM năm 2022"), not a date in this one
+            # ("kh này quý 1 năm 2022", "việc trong kế hoạch đến hạn năm 2022")
+            if len(between) <= 6 and all(w in _PLAN_NAME_WORDS for w in between):
+                return True
+        return False
 
     # the plan's text, and doubt ------------------------------------------------------------
+    @staticmethod
+    def _time_word(a: Analysis, i: int) -> bool:
+        """A word of a date or window, unless typed as another word ("đèn" is not "đến")."""
+        token = a.tokens[i]
+        if token not in _TIME_WORDS:
+            return False
+        forms = (a.spelling or {}).get(token, frozenset())
+        accented = [f for f in forms if has_diacritics(f)]
+        return not accented or any(f in _TIME_SPELLED for f in accented)
+
     def _subject_positions(self, a: Analysis) -> list[int]:
         """The content words less those of a date or window: what the question is about."""
         return [i for i in self._content_positions(a) if a.tokens[i] not in _TIME_WORDS]
@@ -1019,8 +1054,14 @@ class QueryEngine:
         for phrase in self._frame_phrases:
             n = len(phrase)
             for i in range(len(tokens) - n + 1):
-                if tuple(tokens[i : i + n]) == phrase and not found.intersection(range(i, i + n)):
-                    found.update(range(i, i + n))
+                if tuple(tokens[i : i + n]) != phrase or found.intersection(range(i, i + n)):
+                    continue
+                if phrase == ("ke", "hoach") and (
+                    tokens[i - 1 : i] in (["so"], ["chinh"], ["phong"])
+                    or tokens[i + 2 : i + 3] == ["va"]
+                ):
+                    continue  # "Sở Kế hoạch và Đầu tư", "Phòng Tài chính - Kế hoạch": a name
+                found.update(range(i, i + n))
         return found
 
     def _content_positions(self, a: Analysis, *, framed: bool = False) -> list[int]:
@@ -1081,7 +1122,7 @@ class QueryEngine:
         named = {i for i in odd if self._typed_with_marks(a, i)}
         if any(i + 1 in named for i in named) and covered / len(content) < NAMED_ELSEWHERE:
             # "lịch thi đấu bóng đá ở sân vận động": two words of a subject of its own, typed
-            # as such, and the topic found a part of the question only
+            # as such, beside a topic that explains a part of the question only
             return True
         return covered / len(content) < OFF_TOPIC_COVERAGE or self._untopical_head(a)
 
@@ -1114,7 +1155,8 @@ class QueryEngine:
         of something else about a topic or a unit."""
         if a.written != "vi":
             return False
-        content = self._subject_positions(a)
+        # (a word typed as another than a time word counts here: "lắp đèn" is not "lắp đến")
+        content = [i for i in self._content_positions(a) if not self._time_word(a, i)]
         if not content:
             return False
         head = content[0]
@@ -1483,13 +1525,18 @@ class QueryEngine:
         best = pool[0].score
         tied = [m.topic for m in pool if m.score >= TIE * best]
         if len(tied) == 1 and tied[0].startswith("ind:"):
-            tied = [self._dominant_part(tied[0], matches, best)]
+            tied = [self._dominant_part(tied[0], matches, best, a.tokens)]
         return self._collapse(tied)[:4]
 
-    def _dominant_part(self, topic: str, matches: list[TopicMatch], score: float) -> str:
+    def _dominant_part(
+        self, topic: str, matches: list[TopicMatch], score: float, tokens: list[str]
+    ) -> str:
         """A criterion found through its parts' words, most of them one part's ("lò gạch xả
-        thải gây ô nhiễm": 17.2): that part, whose owner is the answer, not every part's."""
+        thải gây ô nhiễm": 17.2): that part, whose owner is the answer, not every part's —
+        unless the question names the criterion itself ("môi trường và an toàn thực phẩm")."""
         ind = self.kb.indicators[topic[4:]]
+        if set(words(ind.name)) <= set(tokens) or set(words(ind.name_en)) <= set(tokens):
+            return topic
         parts = sorted((m for m in matches if m.topic[4:] in ind.children), key=lambda m: -m.score)
         if not parts or parts[0].score < DOMINANT * score:
             return topic

@@ -98,7 +98,7 @@ _BETWEEN_DAYS = re.compile(
 # "từ nay đến giữa tháng 11": from today to the 15th of that month
 _TO_MID_MONTH = re.compile(r"\b(?:den|toi) giua thang (\d{1,2})\b(?!\s*[/-]\s*\d)")
 # "2 tháng cuối năm", "3 tháng đầu năm sau": the months at either end of a year
-_YEAR_END_MONTHS = re.compile(rf"\b{_COUNT} thang (cuoi|dau) nam( sau| toi| nay)?\b")
+_YEAR_END_MONTHS = re.compile(rf"\b{_COUNT} thang (cuoi|dau) nam( sau| toi| nay| \d{{4}})?\b")
 # "đầu năm sau", "sang đầu năm tới": the first quarter of next year
 _EARLY_NEXT_YEAR = re.compile(r"\bdau nam (?:sau|toi)\b|\bearly next year\b")
 _HALF_MONTH = re.compile(r"\bnua\s+thang\s+(?:toi|nua|sap toi)\b|\bnext\s+fortnight\b")
@@ -303,7 +303,8 @@ def _year_ends(folded: str, today: dt.date) -> DateRange | None:
     (its first quarter): the months at either end of this year or the next."""
     if match := _YEAR_END_MONTHS.search(folded):
         months = max(1, min(_count(match[1]), 12))
-        year = today.year + (1 if (match[3] or "").strip() in ("sau", "toi") else 0)
+        which = (match[3] or "").strip()
+        year = int(which) if which.isdigit() else today.year + (which in ("sau", "toi"))
         first, last = (13 - months, 12) if match[2] == "cuoi" else (1, months)
         end = dt.date(year, last, calendar.monthrange(year, last)[1])
         kind: RangeKind = "month" if months == 1 else "months"

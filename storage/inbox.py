@@ -1,7 +1,9 @@
 """Received updates waiting to be handled (see migration 0002).
 
 A batch from a polling API is stored as one row before it is confirmed to the platform and
-deleted once every update in it was handled, so the queue costs two statements per batch.
+deleted once every update in it was handled and the row was written, so the queue costs two
+statements per batch. Its updates may be handled while the row is being written: a batch
+finished before its row is written is deleted only after the write.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Inbox:
         self._open: dict[tuple[str, str], set[str]] = {}  # batch → updates not yet handled
         self._batch_of: dict[tuple[str, str], tuple[str, str]] = {}
         self._finished: list[tuple[str, str]] = []
+        self._writing: set[tuple[str, str]] = set()  # batches whose row is being written
         self._soon = SoonFlush(self.flush, self.DONE_DELAY)
 
     async def store(self, channel: str, updates: Iterable[tuple[str, str]]) -> None:
@@ -37,6 +40,7 @@ class Inbox:
         self._open[batch] = {key for key, _ in items}
         for key, _ in items:
             self._batch_of[(channel, key)] = batch
+        self._writing.add(batch)
         try:
             await self.db.execute(
                 "INSERT INTO inbox (channel, update_key, body, received_at)"
@@ -47,7 +51,13 @@ class Inbox:
             self._open.pop(batch, None)
             for key, _ in items:
                 self._batch_of.pop((channel, key), None)
+            if batch in self._finished:  # handled already: there is no row to delete
+                self._finished.remove(batch)
             raise
+        finally:
+            self._writing.discard(batch)
+        if batch in self._finished:
+            self._soon.request()  # handled while it was written: its row can go now
 
     def done(self, channel: str, update_key: str) -> None:
         batch = self._batch_of.pop((channel, update_key), None)
@@ -63,14 +73,18 @@ class Inbox:
             self._soon.request()
 
     async def flush(self) -> None:
-        while self._finished:
-            batch, self._finished = self._finished, []
+        while True:
+            # (a batch whose row is still being written is deleted after the write)
+            ready = [b for b in self._finished if b not in self._writing]
+            if not ready:
+                return
+            self._finished = [b for b in self._finished if b in self._writing]
             try:
                 await self.db.executemany(
-                    "DELETE FROM inbox WHERE channel = ? AND update_key = ?", batch
+                    "DELETE FROM inbox WHERE channel = ? AND update_key = ?", ready
                 )
             except Exception:
-                self._finished = batch + self._finished
+                self._finished = ready + self._finished
                 raise
 
     async def left_over(

@@ -296,3 +296,48 @@ def test_a_cited_plan_asked_by_its_year_is_that_plan_not_another_years(qa: QA) -
 def test_another_calendar_and_a_place_to_buy_are_not_the_plans(qa: QA, question: str) -> None:
     answer = ask(qa, question)
     assert answer["intent"] == "out_of_scope" and answer["departments"] == []
+
+
+def test_a_criterion_named_by_its_subject_at_both_levels_asks_which(qa: QA) -> None:
+    answer = ask(qa, "ai phụ trách tiêu chí giao thông")
+    assert answer["intent"] == "ambiguous"
+    assert "cả hai cấp" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    ("question", "day"),
+    [
+        ("kh này quý 1 năm 2022 có việc gì", "31/03/2022"),
+        ("3 tháng đầu năm 2022 có việc gì", "31/03/2022"),
+    ],
+)
+def test_this_plans_dates_in_another_year_are_still_this_plans(
+    qa: QA, question: str, day: str
+) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "calendar" and day in str(answer["text"])
+
+
+def test_a_criterion_named_in_full_is_not_one_of_its_parts(qa: QA) -> None:
+    answer = ask(qa, "môi trường và an toàn thực phẩm ai phụ trách")
+    assert len(answer["departments"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("sở kế hoạch và đầu tư thẩm định tiêu chí nào", "Phòng Tài chính - Kế hoạch"),
+        ("nâng cấp trạm y tế xã do phòng nào phụ trách", "Phòng Y tế"),
+    ],
+)
+def test_names_and_keywords_that_share_the_plans_words(qa: QA, question: str, unit: str) -> None:
+    assert ask(qa, question)["departments"] == [unit]
+
+
+def test_the_programmes_name_is_no_subject_of_a_document_question(qa: QA) -> None:
+    answer = ask(qa, "kế hoạch ntm huyện triệu sơn căn cứ vào văn bản nào")
+    assert answer["intent"] == "document" and "558/QĐ-TTg" in str(answer["text"])
+
+
+def test_where_the_communes_send_reports_is_theirs_to_know(qa: QA) -> None:
+    assert ask(qa, "các xã gửi báo cáo ở đâu")["intent"] != "out_of_scope"

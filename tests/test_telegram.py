@@ -14,7 +14,7 @@ import pytest
 from bot.channels.telegram.render import html_chunks
 from handlers.richtext import Doc, b
 from handlers.types import Reply
-from storage.inbox import Inbox
+from storage.db import Database
 from tests.fakes.telegram import FakeTelegram, parse_html
 from tests.telegram_util import running_bot, text_update
 
@@ -226,21 +226,33 @@ async def test_updates_are_answered_while_their_batch_is_stored_and_confirmed_on
     monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
     release = asyncio.Event()
-    store = Inbox.store
+    execute = Database.execute
 
-    async def slow_store(self: Inbox, channel: str, updates: Any) -> None:
-        await release.wait()
-        await store(self, channel, updates)
+    async def slow_inbox_row(self: Database, sql: str, params: Any = ()) -> Any:
+        if sql.startswith("INSERT INTO inbox"):
+            await release.wait()  # the batch's row is written late: after its answer
+        return await execute(self, sql, params)
 
-    monkeypatch.setattr(Inbox, "store", slow_store)
-    async with running_bot(monkeypatch, fake_telegram, tmp_path):
+    monkeypatch.setattr(Database, "execute", slow_inbox_row)
+    async with running_bot(monkeypatch, fake_telegram, tmp_path) as runtime:
         update_id = fake_telegram.push_text(USER, "hạn BHYT")
         [answer] = await fake_telegram.wait_for(USER, 1)  # not kept waiting for the write
         assert "30/09/2021" in answer.text
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # (handled; its inbox row would be deleted now if it could)
         assert fake_telegram.confirmed < update_id  # not confirmed before it is stored
         release.set()
         await fake_telegram.wait_until(lambda: fake_telegram.confirmed >= update_id)
+        assert runtime.app is not None
+        db = runtime.app.db
+
+        async def inbox_rows() -> list[Any]:
+            return list(await db.fetchall("SELECT update_key FROM inbox"))
+
+        for _ in range(100):  # handled, then written: the row is not left behind
+            if not await inbox_rows():
+                break
+            await asyncio.sleep(0.02)
+        assert await inbox_rows() == []
 
 
 async def test_an_answer_telegram_refuses_as_html_goes_out_as_plain_text(

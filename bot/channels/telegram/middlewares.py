@@ -48,16 +48,18 @@ class PersonMiddleware(BaseMiddleware):
             log.info("update %s was already handled; skipped", update.update_id)
             return None
         user: User | None = data.get("event_from_user")
-        with self.i18n.use_locale(await self.locale(user)):
-            if user is not None and self.throttle is not None:
-                verdict = await self.throttle.check(user.id)
-                if not verdict.allowed:
-                    notice = self.i18n.gettext(THROTTLED)
+        if user is not None and self.throttle is not None:
+            verdict = await self.throttle.check(user.id)
+            if not verdict.allowed:  # (the language is looked up only for a notice)
+                if isinstance(event, CallbackQuery) or verdict.notify:
+                    with self.i18n.use_locale(await self.locale(user)):
+                        notice = self.i18n.gettext(THROTTLED)
                     if isinstance(event, CallbackQuery):
                         await event.answer(notice)
-                    elif verdict.notify and isinstance(event, Message):
+                    elif isinstance(event, Message):
                         await event.answer(notice, parse_mode=None)
-                    return None
+                return None
+        with self.i18n.use_locale(await self.locale(user)):
             return await handler(event, data)
 
     async def locale(self, user: User | None) -> str:

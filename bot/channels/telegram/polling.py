@@ -2,8 +2,9 @@
 
 aiogram's ``start_polling`` confirms a batch (the next ``getUpdates`` offset) as soon as it has
 started the handlers, so a crash mid-batch loses those updates; waiting for a batch to finish
-before fetching the next one is safe but slow. Here a fetched batch is written to the inbox
-table in one statement, then confirmed and handled concurrently, in order within each chat.
+before fetching the next one is safe but slow. Here a fetched batch is handled at once,
+concurrently and in order within each chat, while it is written to the inbox table in one
+statement; it is confirmed only once written.
 Whatever a crash leaves in the inbox is handled at the next start, and the processed-updates
 record makes every update take effect once.
 """

@@ -127,8 +127,9 @@ class TelegramRuntime:
     def __init__(self, settings: Settings, processor: Processor, bot: Bot | None = None) -> None:
         self.settings = settings
         self.conversation = processor.conversation
-        # aiogram's I18n: its middleware sets the language of each update for aiogram's own
-        # texts (flood notices); the core translates with the app's catalogues.
+        # aiogram's I18n, for the channel's own texts (flood notices, a stale button, the
+        # apology for an error) in the person's language (PersonMiddleware sets it); the core
+        # translates with the app's catalogues.
         self.i18n = I18n(path=locales_dir(), default_locale=settings.lang, domain="messages")
         i18n = self.i18n
         self.bot = bot or create_bot(settings)
