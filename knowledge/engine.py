@@ -37,7 +37,7 @@ from knowledge.normalize import (
     words,
 )
 from knowledge.passages import Passage
-from knowledge.retrieval import PlanSearch
+from knowledge.retrieval import Hit, PlanSearch
 from knowledge.temporal import DEFAULT_UPCOMING_DAYS, DateRange, find_range, next_days
 
 # Words that say what kind of thing is meant rather than which: optional inside phrases.
@@ -515,29 +515,36 @@ class QueryEngine:
         self, tokens: list[str], aliases: dict[Phrase, str] | None = None
     ) -> tuple[list[str], set[int], set[int]]:
         """Unit mentions (longest alias first) and the district's own name."""
-        aliases = self._unit_aliases if aliases is None else aliases
         found: list[str] = []
         spans: set[int] = set()
         district: set[int] = set()
-        i = 0
+        for key, start, size in self._scan_units(tokens, aliases):
+            if key is None:
+                district.update(range(start, start + size))
+                continue
+            if key not in found:
+                found.append(key)
+            spans.update(range(start, start + size))
+        return found, spans, district
+
+    def _scan_units(
+        self, tokens: list[str], aliases: dict[Phrase, str] | None = None
+    ) -> Iterable[tuple[str | None, int, int]]:
+        """Each unit alias (its key) or the district's name (``None``) in the question, longest
+        first, as (key, start, size)."""
+        aliases = self._unit_aliases if aliases is None else aliases
         longest = max((len(p) for p in aliases), default=1)
+        i = 0
         while i < len(tokens):
             for size in range(min(longest, len(tokens) - i), 0, -1):
                 window = tuple(tokens[i : i + size])
                 key = aliases.get(window)
-                if key is not None:
-                    if key not in found:
-                        found.append(key)
-                    spans.update(range(i, i + size))
-                    i += size
-                    break
-                if window in self._district_phrases:
-                    district.update(range(i, i + size))
+                if key is not None or window in self._district_phrases:
+                    yield key, i, size
                     i += size
                     break
             else:
                 i += 1
-        return found, spans, district
 
     def _find_cues(
         self, tokens: list[str], skip: set[int], units: set[int]
@@ -1244,7 +1251,7 @@ class QueryEngine:
 
     def _passages(self, a: Analysis) -> r.Passages | None:
         topic = [a.tokens[i] for i in self._content_positions(a)]
-        hits = self.search.search(self._searchable(a), a.typed, topic, keep=self._kept(a, topic))
+        hits = self._search(a, topic)
         if not hits:
             return None
         units: dict[str, None] = {}
@@ -1257,6 +1264,10 @@ class QueryEngine:
         """The question's words to look up in the plan's text, less the asker's own commune
         ("xã em là Thọ Thế"): who asks is not what the passage must say."""
         return [t for i, t in enumerate(a.tokens) if i not in a.home_positions]
+
+    def _search(self, a: Analysis, topic: list[str]) -> list[Hit]:
+        """The plan's passages for the question, its asker's commune aside."""
+        return self.search.search(self._searchable(a), a.typed, topic, keep=self._kept(a, topic))
 
     def _kept(self, a: Analysis, topic: list[str]) -> frozenset[str]:
         """The topic's words that a search would drop as question words ("tự" of "trật tự")."""
@@ -1381,17 +1392,9 @@ class QueryEngine:
         if len(a.units) == 1:
             return a.units[0]
         starts: dict[str, int] = {}
-        longest = max(len(p) for p in self._expanded_aliases)
-        i = 0
-        while i < len(a.tokens):
-            for size in range(min(longest, len(a.tokens) - i), 0, -1):
-                key = self._expanded_aliases.get(tuple(a.tokens[i : i + size]))
-                if key is not None:
-                    starts.setdefault(key, i)
-                    i += size
-                    break
-            else:
-                i += 1
+        for key, start, _ in self._scan_units(a.tokens, self._expanded_aliases):
+            if key is not None:
+                starts.setdefault(key, start)
         for unit in a.units:
             at = starts.get(unit)
             if at is None or not any(
@@ -1500,7 +1503,7 @@ class QueryEngine:
         """The passages of the plan's part for the communes that speak of the question's topic
         ("Giữ vững quốc phòng, an ninh …"), quoted beside the dates."""
         topic = [a.tokens[i] for i in self._content_positions(a)]
-        hits = self.search.search(self._searchable(a), a.typed, topic, keep=self._kept(a, topic))
+        hits = self._search(a, topic)
         return tuple(h.passage for h in hits if h.passage.section in self._commune_sections)
 
     def _choose_topics(self, a: Analysis) -> list[str]:
