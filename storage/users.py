@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.db import Row, Store
+from storage.db import Params, Row, Store
 from storage.timeutil import utc_iso
 
 
@@ -138,57 +138,64 @@ class UserRepo:
         return user
 
     async def set_lang(self, user_id: int, lang: str) -> None:
-        self._forget_on_write(user_id)
-        await self.db.execute(
-            "UPDATE users SET lang = ?, updated_at = ? WHERE id = ?", (lang, utc_iso(), user_id)
+        await self._update(
+            user_id,
+            "UPDATE users SET lang = ?, updated_at = ? WHERE id = ? RETURNING *",
+            (lang, utc_iso(), user_id),
         )
 
     async def register(
         self, user_id: int, role: str, commune_id: int | None, unit_key: str | None = None
     ) -> None:
-        self._forget_on_write(user_id)
         now = utc_iso()
-        await self.db.execute(
+        await self._update(
+            user_id,
             "UPDATE users SET role = ?, commune_id = ?, unit_key = ?, registered_at = ?,"
-            " revoked_at = NULL, updated_at = ? WHERE id = ?",
+            " revoked_at = NULL, updated_at = ? WHERE id = ? RETURNING *",
             (role, commune_id, unit_key, now, now, user_id),
         )
 
     async def set_profile(self, user_id: int, full_name: str, position: str | None) -> None:
-        self._forget_on_write(user_id)
-        await self.db.execute(
-            "UPDATE users SET full_name = ?, position = ?, updated_at = ? WHERE id = ?",
+        await self._update(
+            user_id,
+            "UPDATE users SET full_name = ?, position = ?, updated_at = ? WHERE id = ? RETURNING *",
             (full_name, position, utc_iso(), user_id),
         )
 
     async def mark_name_asked(self, user_id: int) -> None:
-        self._forget_on_write(user_id)
         now = utc_iso()
-        await self.db.execute(
-            "UPDATE users SET name_asked_at = ?, updated_at = ? WHERE id = ?", (now, now, user_id)
+        await self._update(
+            user_id,
+            "UPDATE users SET name_asked_at = ?, updated_at = ? WHERE id = ? RETURNING *",
+            (now, now, user_id),
         )
 
     async def revoke(self, user_id: int) -> None:
-        self._forget_on_write(user_id)
         now = utc_iso()
-        await self.db.execute(
+        await self._update(
+            user_id,
             "UPDATE users SET role = NULL, commune_id = NULL, unit_key = NULL, revoked_at = ?,"
-            " updated_at = ?"
-            " WHERE id = ?",
+            " updated_at = ? WHERE id = ? RETURNING *",
             (now, now, user_id),
         )
 
     async def mark_unreachable(self, user_id: int) -> None:
-        self._forget_on_write(user_id)
         now = utc_iso()
-        await self.db.execute(
-            "UPDATE users SET unreachable_at = ?, updated_at = ? WHERE id = ?",
+        await self._update(
+            user_id,
+            "UPDATE users SET unreachable_at = ?, updated_at = ? WHERE id = ? RETURNING *",
             (now, now, user_id),
         )
 
-    def _forget_on_write(self, user_id: int) -> None:
+    async def _update(self, user_id: int, sql: str, params: Params) -> None:
+        """Change a user's row. The row as written comes back with it (``RETURNING``) and is
+        the one cached, so the next message needs no read; a rolled-back transaction forgets
+        it."""
         self.forget(user_id)
         self.db.on_rollback(lambda: self.forget(user_id))
+        rows = await self.db.write_returning(sql, params)
+        if rows:
+            self._remember(User.from_row(rows[0]))
 
     async def registered(self, *, role: str | None = None) -> list[User]:
         sql = "SELECT * FROM users WHERE role IS NOT NULL"

@@ -74,6 +74,34 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         assert await users.get("telegram", "1") is not None
 
 
+async def test_a_users_change_is_cached_as_written_and_forgotten_when_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await migrate(db)
+        users = UserRepo(db)
+        user = await users.ensure("telegram", "1", chat_id="1")
+        async with db.transaction():
+            await users.set_profile(user.id, "Lê Văn An", "Công chức Văn hóa - Xã hội")
+        reads: list[str] = []
+        fetchall = Database.fetchall
+
+        async def counted(self: Database, sql: str, params: object = ()) -> object:
+            reads.append(sql)
+            return await fetchall(self, sql, params)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Database, "fetchall", counted)
+        cached = await users.get("telegram", "1")
+        assert cached is not None and cached.full_name == "Lê Văn An"
+        assert reads == []  # the row written came back with the write: no read
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                await users.set_profile(user.id, "Tên khác", None)
+                raise RuntimeError("boom")
+        again = await users.get("telegram", "1")
+        assert again is not None and again.full_name == "Lê Văn An"  # the undone one is not
+
+
 async def test_concurrent_transactions_are_serialised(tmp_path: Path) -> None:
     async with Database(tmp_path / "n.sqlite3") as db:
         await migrate(db)
