@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -57,6 +58,9 @@ class User:
         )
 
 
+_caches: weakref.WeakKeyDictionary[Store, dict[tuple[str, str], User]] = weakref.WeakKeyDictionary()
+
+
 class UserRepo:
     """Users, with an in-process cache.
 
@@ -67,7 +71,9 @@ class UserRepo:
 
     def __init__(self, db: Store) -> None:
         self.db = db
-        self._cache: dict[tuple[str, str], User] = {}
+        # one cache per database in the process: the sender's changes (unreachable) are the
+        # conversation's to see, whichever repository made them
+        self._cache: dict[tuple[str, str], User] = _caches.setdefault(db, {})
         # Several instances on one database (PostgreSQL): a role changed by another instance
         # must count at once, so people are read from the database every time.
         self.trust_cache = not db.dialect.shared
