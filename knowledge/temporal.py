@@ -173,26 +173,25 @@ def find_range(
         return ahead
     if (match := _TO_END_OF_MONTH_EN.search(folded)) and match[1] != "may":
         month = _MONTHS_EN[match[1]]
-        end = month_range(default_year(month), month).end
-        if end >= today:
-            return next_days(today, (end - today).days)
+        if span := _from_today(today, month_range(default_year(month), month).end):
+            return span
     ends = _year_ends(folded, today)
     if ends is not None:
         return ends
     if match := _TO_MID_MONTH.search(folded):
         month = int(match[1])
-        if 1 <= month <= 12:
-            middle = dt.date(default_year(month), month, 15)
-            if middle >= today:
-                return next_days(today, (middle - today).days)
+        if 1 <= month <= 12 and (
+            span := _from_today(today, dt.date(default_year(month), month, 15))
+        ):
+            return span
     if match := _TO_END_OF_NAMED.search(folded):
-        if match[2] and today.year <= int(match[2]) <= 2200:
-            return next_days(today, (dt.date(int(match[2]), 12, 31) - today).days)
+        if match[2] and int(match[2]) <= 2200:
+            if span := _from_today(today, dt.date(int(match[2]), 12, 31)):
+                return span
         if match[1] and 1 <= int(match[1]) <= 12:
             month = int(match[1])
-            end = month_range(default_year(month), month).end
-            if end >= today:
-                return next_days(today, (end - today).days)
+            if span := _from_today(today, month_range(default_year(month), month).end):
+                return span
     if match := _QUARTER.search(folded):
         quarter = _ROMAN[match[1]] if match[1] in _ROMAN else int(match[1])
         year = int(match[2]) if match[2] else default_year(3 * quarter)
@@ -219,14 +218,19 @@ def find_range(
     return None
 
 
+def _from_today(today: dt.date, last: dt.date) -> DateRange | None:
+    """The days from today to ``last``; ``None`` when ``last`` is past."""
+    return next_days(today, (last - today).days) if last >= today else None
+
+
 def _until(folded: str, position: int, day: DateRange | None, today: dt.date) -> DateRange | None:
     """``day``, or everything up to it when the words before it say "before"/"by", or from
     today to it ("từ giờ đến 20/11")."""
     if day is None:
         return day
     before = folded[:position].rstrip()
-    if _FROM_NOW.search(before) and day.end >= today:
-        return next_days(today, (day.end - today).days)
+    if _FROM_NOW.search(before) and (span := _from_today(today, day.end)):
+        return span
     if not _UNTIL.search(before):
         return day
     return DateRange(BEGINNING, day.end, "until")
