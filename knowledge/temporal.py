@@ -185,9 +185,9 @@ def find_range(
         ):
             return span
     if match := _TO_END_OF_NAMED.search(folded):
-        if match[2] and int(match[2]) <= 2200:
-            if span := _from_today(today, dt.date(int(match[2]), 12, 31)):
-                return span
+        year_end = dt.date(int(match[2]), 12, 31) if match[2] and int(match[2]) <= 2200 else None
+        if year_end is not None and (span := _from_today(today, year_end)):
+            return span
         if match[1] and 1 <= int(match[1]) <= 12:
             month = int(match[1])
             if span := _from_today(today, month_range(default_year(month), month).end):
