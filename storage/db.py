@@ -123,6 +123,8 @@ class _TxState:
     locked: bool = False
     begun: bool = False
     finishing: bool = False
+    # writes whose result nobody reads, sent with the unit's next trip (see Database.later)
+    pending: list[tuple[str, Any]] = field(default_factory=list)
     rollback_hooks: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -147,6 +149,10 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def execute(self, sql: str, params: Params = ()) -> int: ...
+
+    async def later(self, sql: str, params: Params = ()) -> None:
+        """A write whose result nobody reads: in a unit of work it may wait for the unit's
+        next statement (or its end) and go with it; it still commits or rolls back with it."""
 
     async def insert(self, sql: str, params: Params = ()) -> int: ...
 
@@ -245,9 +251,12 @@ class Database:
             except BaseException:
                 await self._rollback(state)
                 raise
-            if state.begun:
+            if state.begun or state.pending:
                 try:
-                    await self._trip("run", "COMMIT", ())
+                    if state.pending:  # the writes left for the end go with the COMMIT
+                        await self._statement("none", "", (), write=True, commit=True)
+                    else:
+                        await self._trip("run", "COMMIT", ())
                 except StorageError:
                     await self._rollback(state)
                     raise
@@ -272,7 +281,7 @@ class Database:
     def untouched(self) -> bool:
         """Inside a transaction that has not used the database yet (it changed nothing)."""
         state = self._state()
-        return state is not None and not state.locked and not state.begun
+        return state is not None and not state.locked and not state.begun and not state.pending
 
     def on_rollback(self, hook: Callable[[], None]) -> None:
         """Call ``hook`` if the current transaction rolls back (caches forget what it wrote)."""
@@ -281,6 +290,7 @@ class Database:
             state.rollback_hooks.append(hook)
 
     async def _rollback(self, state: _TxState) -> None:
+        state.pending.clear()  # never sent
         hooks, state.rollback_hooks = state.rollback_hooks, []
         for hook in reversed(hooks):
             hook()
@@ -312,20 +322,28 @@ class Database:
         if not state.locked:
             await self._lock.acquire()
             state.locked = True
-        begin = write and not state.begun and not state.finishing
+        begin = (write or bool(state.pending)) and not state.begun and not state.finishing
         if begin:
             state.begun = True  # set first: if the statement fails, the rollback undoes BEGIN
-        return await self._trip(kind, sql, params, begin=begin, commit=commit)
+        pending, state.pending = state.pending, []
+        return await self._trip(kind, sql, params, begin=begin, commit=commit, before=pending)
 
     async def _trip(
-        self, kind: str, sql: str, params: Any, *, begin: bool = False, commit: bool = False
+        self,
+        kind: str,
+        sql: str,
+        params: Any,
+        *,
+        begin: bool = False,
+        commit: bool = False,
+        before: list[tuple[str, Any]] | None = None,
     ) -> Any:
         conn = self.conn
         try:
             # aiosqlite's own way to run a function on the connection's thread (its execute
             # and execute_fetchall are built on it; the pinned versions all have it).
             return await conn._execute(  # type: ignore[no-untyped-call]
-                _in_thread, conn, kind, sql, params, begin, commit
+                _in_thread, conn, kind, sql, params, begin, commit, before or ()
             )
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
@@ -340,7 +358,7 @@ class Database:
         state = self._state()
         if state is None:
             return await self.insert(sql, params)
-        if state.begun:
+        if state.begun or state.pending:
             rowcount, lastrowid = await self._statement("run", sql, params, write=True, commit=True)
             state.begun = False  # committed
             return _inserted(rowcount, lastrowid)
@@ -355,6 +373,18 @@ class Database:
         """Run one statement; returns the number of rows it changed."""
         rowcount, _ = await self._statement("run", sql, params, write=True)
         return int(rowcount)
+
+    async def later(self, sql: str, params: Params = ()) -> None:
+        """A write whose result nobody reads. In a unit of work it goes to the database with
+        the unit's next statement, or its ``COMMIT``, in the same trip to SQLite's thread (a
+        step's dialog and audit rows cost no trips of their own); reads in the unit still see
+        it, as it always runs before them. Outside one it runs now. A failure surfaces at that
+        next statement and rolls the unit back like any other."""
+        state = self._state()
+        if state is None or state.finishing:
+            await self.execute(sql, params)
+            return
+        state.pending.append((sql, params))
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one ``INSERT``; returns the new row's id."""
@@ -402,16 +432,26 @@ def _inserted(rowcount: int, lastrowid: int | None) -> int:
 
 
 def _in_thread(
-    conn: aiosqlite.Connection, kind: str, sql: str, params: Any, begin: bool, commit: bool
+    conn: aiosqlite.Connection,
+    kind: str,
+    sql: str,
+    params: Any,
+    begin: bool,
+    commit: bool,
+    before: Iterable[tuple[str, Any]],
 ) -> Any:
     """One trip's work on the connection's own thread: ``BEGIN IMMEDIATE`` first if asked,
-    the statement, ``COMMIT`` after it if asked. ``kind``: "run" (row count and row id),
-    "many", "rows" (every row) or "script"."""
+    the writes deferred to this trip, the statement, ``COMMIT`` after it if asked. ``kind``:
+    "run" (row count and row id), "many", "rows" (every row), "script" or "none"."""
     raw = conn._conn
     if begin:
         raw.execute("BEGIN IMMEDIATE")
+    for deferred_sql, deferred_params in before:
+        raw.execute(deferred_sql, deferred_params)
     result: Any = None
-    if kind == "rows":
+    if kind == "none":
+        pass
+    elif kind == "rows":
         result = raw.execute(sql, params).fetchall()
     elif kind == "many":
         raw.executemany(sql, params)

@@ -63,7 +63,7 @@ class DialogRepo(_WriteThroughCache):
         started = previous.started_at if previous is not None and previous.kind == kind else now
         self._set(user_id, DialogRow(user_id, kind, json.loads(json.dumps(state)), started, now))
         stamp = utc_iso(now)
-        await self.db.execute(
+        await self.db.later(
             "INSERT INTO dialogs (user_id, kind, state, started_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET kind = excluded.kind,"
             " state = excluded.state, updated_at = excluded.updated_at,"
@@ -76,7 +76,7 @@ class DialogRepo(_WriteThroughCache):
         if self.trust_cache and user_id in self._cache and self._cache[user_id] is None:
             return
         self._set(user_id, None)
-        await self.db.execute("DELETE FROM dialogs WHERE user_id = ?", (user_id,))
+        await self.db.later("DELETE FROM dialogs WHERE user_id = ?", (user_id,))
 
     async def count(self) -> int:
         return int(await self.db.fetchval("SELECT count(*) FROM dialogs"))

@@ -27,6 +27,18 @@ class Inbox:
         self._writing: set[tuple[str, str]] = set()  # batches whose row is being written
         self._soon = SoonFlush(self.flush, self.DONE_DELAY)
 
+    def expect(self, channel: str, keys: list[str]) -> None:
+        """A batch about to be stored: its updates may be handled (and done) before
+        :meth:`store` writes it (the poller starts them first, and confirms them to the
+        platform only once it is written)."""
+        if not keys:
+            return
+        batch = (channel, keys[0])
+        self._open[batch] = set(keys)
+        for key in keys:
+            self._batch_of[(channel, key)] = batch
+        self._writing.add(batch)
+
     async def store(self, channel: str, updates: Iterable[tuple[str, str]]) -> None:
         """Keep a batch of ``(update_key, body)`` pairs until every one of them is handled."""
         items = list(updates)
@@ -35,12 +47,8 @@ class Inbox:
         batch = (channel, items[0][0])
         # The bodies are JSON already: embed them rather than quoting them as strings.
         body = "[" + ",".join(f"[{json.dumps(key)},{raw}]" for key, raw in items) + "]"
-        # Known before it is written: its updates may be handled while it is being written
-        # (the poller does not wait to start them, only to confirm them to the platform).
-        self._open[batch] = {key for key, _ in items}
-        for key, _ in items:
-            self._batch_of[(channel, key)] = batch
-        self._writing.add(batch)
+        if batch not in self._writing:  # (not announced by expect(): known from now on)
+            self.expect(channel, [key for key, _ in items])
         try:
             await self.db.execute(
                 "INSERT INTO inbox (channel, update_key, body, received_at)"

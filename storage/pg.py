@@ -209,6 +209,11 @@ class PgDatabase:
         found = _COUNT.search(status or "")
         return int(found.group(1)) if found else 0
 
+    async def later(self, sql: str, params: Params = ()) -> None:
+        """A write whose result nobody reads: run now (a PostgreSQL round trip does not
+        hold a process-wide lock as SQLite's writer does, so there is nothing to save)."""
+        await self.execute(sql, params)
+
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one ``INSERT``; returns the new row's id."""
         value = await self.fetchval(sql + " RETURNING id", params)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Row, Store
+from storage.db import Row, StorageError, Store
 from storage.timeutil import parse_iso, utc_iso
 
 # The current report of each (commune, form, subject) is its latest period's latest version
@@ -82,24 +82,25 @@ class ReportRepo:
         now: dt.datetime,
         report_date: dt.date,
     ) -> Report:
-        """Store a report as the next version of its series (call inside a transaction)."""
-        previous = await self.db.fetchone(
-            "SELECT id, version FROM reports WHERE commune_id = ? AND form_id = ? AND subject = ?"
-            " AND period = ? ORDER BY version DESC LIMIT 1",
-            (commune_id, form_id, subject, period),
-        )
-        version = 1 if previous is None else previous["version"] + 1
-        report_id = await self.db.insert(
+        """Store a report as the next version of its series (call inside a transaction).
+
+        One statement: the version and the report it supersedes are read by the insert
+        itself, and the stored row comes back with it (one trip to the database, not three).
+        """
+        key = (commune_id, form_id, subject, period)
+        rows = await self.db.write_returning(
             "INSERT INTO reports (commune_id, form_id, subject, period, version, supersedes,"
             " answers, computed, meets_target, submitted_by, channel, submitted_at, report_date)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?,"
+            " (SELECT COALESCE(MAX(version), 0) + 1 FROM reports WHERE commune_id = ?"
+            " AND form_id = ? AND subject = ? AND period = ?),"
+            " (SELECT id FROM reports WHERE commune_id = ? AND form_id = ? AND subject = ?"
+            " AND period = ? ORDER BY version DESC LIMIT 1),"
+            " ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (
-                commune_id,
-                form_id,
-                subject,
-                period,
-                version,
-                None if previous is None else previous["id"],
+                *key,
+                *key,
+                *key,
                 json.dumps(answers, ensure_ascii=False),
                 json.dumps(computed, ensure_ascii=False),
                 None if meets_target is None else int(meets_target),
@@ -109,9 +110,9 @@ class ReportRepo:
                 report_date.isoformat(),
             ),
         )
-        report = await self.get(report_id)
-        assert report is not None
-        return report
+        if not rows:
+            raise StorageError("insert did not add a row")
+        return Report.from_row(rows[0])
 
     async def current_of(
         self, commune_id: int, form_id: str, subject: str, period: str
@@ -252,7 +253,7 @@ class AuditLog:
     async def add(
         self, user_id: int | None, action: str, detail: dict[str, Any], now: dt.datetime
     ) -> None:
-        await self.db.execute(
+        await self.db.later(
             "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)",
             (utc_iso(now), user_id, action, json.dumps(detail, ensure_ascii=False)),
         )

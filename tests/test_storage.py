@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from storage.communes import CommuneRepo
-from storage.db import Database, StorageError, backup_database
+from storage.db import Database, DuplicateKey, StorageError, backup_database
 from storage.migrate import available_migrations, current_version, migrate, split_statements
 from storage.updates import ProcessedUpdates
 from storage.users import UserRepo
@@ -100,6 +100,48 @@ async def test_a_users_change_is_cached_as_written_and_forgotten_when_undone(
                 raise RuntimeError("boom")
         again = await users.get("telegram", "1")
         assert again is not None and again.full_name == "Lê Văn An"  # the undone one is not
+
+
+async def test_a_write_left_for_later_goes_with_the_next_statement_and_its_unit(
+    tmp_path: Path,
+) -> None:
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+        trips: list[str] = []
+        trip = db._trip
+
+        async def counted(kind: str, sql: str, params: object, **kw: object) -> object:
+            trips.append(sql)
+            return await trip(kind, sql, params, **kw)  # type: ignore[arg-type]
+
+        db._trip = counted  # type: ignore[method-assign]
+        async with db.transaction():
+            await db.later("INSERT INTO t VALUES (1, 'a')")
+            await db.later("INSERT INTO t VALUES (2, 'b')")
+            assert trips == [] and not db.untouched  # nothing sent yet, but not untouched
+            # a read in the unit sees them: they go first, in its trip
+            assert await db.fetchval("SELECT count(*) FROM t") == 2
+            await db.later("UPDATE t SET v = 'c' WHERE k = 2")
+        assert len(trips) == 2  # the read (after BEGIN and two writes), the update + COMMIT
+        assert [tuple(r) for r in await db.fetchall("SELECT * FROM t")] == [(1, "a"), (2, "c")]
+
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                await db.later("INSERT INTO t VALUES (3, 'x')")
+                raise RuntimeError("boom")
+        with pytest.raises(DuplicateKey):  # a failure surfaces with the unit's next trip …
+            async with db.transaction():
+                await db.later("INSERT INTO t VALUES (4, 'y')")
+                await db.later("INSERT INTO t VALUES (1, 'dup')")
+        assert await db.fetchval("SELECT count(*) FROM t") == 2  # … and undoes the unit
+        async with db.transaction():  # only left for later: sent with the COMMIT
+            await db.later("INSERT INTO t VALUES (5, 'z')")
+        await db.later("INSERT INTO t VALUES (6, 'w')")  # outside a unit: now
+        assert await db.fetchval("SELECT count(*) FROM t") == 4
+        async with db.transaction():  # and with the statement that finishes a unit
+            await db.later("INSERT INTO t VALUES (7, 'v')")
+            await db.finish("INSERT INTO t VALUES (8, 'u')")
+        assert await db.fetchval("SELECT group_concat(k) FROM t WHERE k > 6") == "7,8"
 
 
 async def test_concurrent_transactions_are_serialised(tmp_path: Path) -> None:
@@ -258,6 +300,14 @@ async def test_inbox_keeps_a_batch_until_every_update_is_done(tmp_path: Path) ->
         assert [key for key, _ in left] == ["1", "2"]
         assert json.loads(left[1][1]) == {"update_id": 2}
         inbox.done("telegram", "2")
+        await inbox.flush()
+        assert await Inbox(db).left_over("telegram") == []
+        # announced, handled and done before it is written: deleted once it is written
+        inbox.expect("telegram", ["4", "5"])
+        inbox.done("telegram", "4")
+        inbox.done("telegram", "5")
+        await inbox.flush()
+        await inbox.store("telegram", [("4", '{"update_id": 4}'), ("5", '{"update_id": 5}')])
         await inbox.flush()
         assert await Inbox(db).left_over("telegram") == []
 

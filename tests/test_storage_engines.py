@@ -112,13 +112,17 @@ async def test_reports_keep_history_and_the_current_one_is_found(db: Any) -> Non
     async def add(form: str, subject: str, period: str, answers: dict[str, Any], day: int) -> None:
         current = await repo.current_of(commune, form, subject, period)
         async with db.transaction():
-            await repo.add(
+            stored = await repo.add(
                 commune_id=commune, form_id=form, subject=subject, period=period,
                 answers=answers, computed={}, meets_target=answers.get("status") == "dat",
                 submitted_by=officer, channel="telegram",
                 now=NOW + dt.timedelta(days=day), report_date=(NOW + dt.timedelta(days=day)).date(),
             )  # fmt: skip
-        del current
+        # the insert reads its own version and the report it replaces, and returns the row
+        assert stored.version == (1 if current is None else current.version + 1)
+        assert stored.supersedes == (None if current is None else current.id)
+        assert stored.answers == answers and stored.submitted_at == NOW + dt.timedelta(days=day)
+        assert await repo.get(stored.id) == stored
 
     await add("bhyt", "", "2021-09", {"population": 100}, 0)
     await add("bhyt", "", "2021-10", {"population": 110}, 1)
@@ -421,3 +425,18 @@ async def test_a_commune_renamed_elsewhere_is_seen_where_instances_share_the_dat
     seen = await repo.get(found.id)
     assert seen is not None
     assert seen.name == ("Xã A mới" if db.dialect.shared else "Xã A")
+
+
+async def test_a_write_left_for_later_commits_and_rolls_back_with_its_unit(db: Any) -> None:
+    _admin, officer, _commune = await _people(db)
+    audit = AuditLog(db)
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await audit.add(officer, "undone", {}, NOW)
+            raise RuntimeError("boom")
+    async with db.transaction():
+        await audit.add(officer, "kept", {"n": 1}, NOW)
+        seen = await db.fetchall("SELECT action FROM audit_log WHERE user_id = ?", (officer,))
+        assert [r["action"] for r in seen] == ["kept"]  # read in the unit: already there
+    rows = await db.fetchall("SELECT action FROM audit_log WHERE user_id = ?", (officer,))
+    assert [r["action"] for r in rows] == ["kept"]

@@ -80,15 +80,12 @@ class Poller:
                 continue
             # The batch is written while its updates are already being handled (a person
             # waits on every step for the write lock otherwise); only confirming it to
-            # Telegram (the next fetch's offset) waits for it to be stored.
-            stored = asyncio.ensure_future(
-                self.inbox.store(
-                    CHANNEL,
-                    [(str(u.update_id), u.model_dump_json(exclude_unset=True)) for u in updates],
-                )
-            )
+            # Telegram (the next fetch's offset) waits for it to be stored. Its handlers are
+            # started first: they run before the batch is even serialised for the inbox.
+            self.inbox.expect(CHANNEL, [str(u.update_id) for u in updates])
             for update in updates:
                 await self.queue.submit(conversation_key(update), partial(self.handle, update))
+            stored = asyncio.ensure_future(self._store(updates))
             try:
                 await stored
             except StorageUnavailable as exc:
@@ -111,6 +108,10 @@ class Poller:
             except Exception as exc:
                 log.info("could not confirm the last updates at shutdown: %s", exc)
         await self.inbox.flush()
+
+    async def _store(self, updates: list[Update]) -> None:
+        rows = [(str(u.update_id), u.model_dump_json(exclude_unset=True)) for u in updates]
+        await self.inbox.store(CHANNEL, rows)
 
     async def _fetch(self, request: GetUpdates, stop: asyncio.Event) -> list[Update] | None:
         """The next batch; ``[]`` after an error; ``None`` when asked to stop."""
