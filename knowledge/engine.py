@@ -153,6 +153,8 @@ _LEVEL_WORDS = {
 }
 MIN_TOPIC_SCORE = 1.0
 WEAK_COVERAGE = 0.6  # a best topic explaining less of the question's plan words is doubted
+# Words that name a criterion: a question with one asks of the plan, whatever else it says
+_CRITERION_MARKERS = (("tieu", "chi"), ("chi", "tieu"), ("criterion",), ("criteria",))
 NAMED_ELSEWHERE = 0.7  # … or less, with two words of another subject side by side
 OFF_TOPIC_COVERAGE = 0.6  # … and less of all its words, with others the plan never uses: no answer
 TIE = 0.995
@@ -681,9 +683,13 @@ class QueryEngine:
 
     def resolve(self, a: Analysis, today: dt.date) -> r.Result:
         result = self._resolve(a, today)
-        if self._asks_figure(a) and (
-            self._lacks_figure(result)
-            or (isinstance(result, r.OutOfScope | r.Suggest) and self._about_the_plan(a))
+        if (
+            self._asks_figure(a)
+            and (
+                self._lacks_figure(result)
+                or (isinstance(result, r.OutOfScope | r.Suggest) and self._about_the_plan(a))
+            )
+            and not (isinstance(result, r.OutOfScope) and result.personal)
         ):
             return r.NoFigure(result)  # "tổng kinh phí bao nhiêu tỷ": no figure, and what is
         if a.has("owner", "task"):
@@ -830,6 +836,8 @@ class QueryEngine:
         elsewhere = self._not_this_plan(a)
         if elsewhere is not None:
             return elsewhere
+        if not a.codes and self._citizen_matter(a):
+            return r.OutOfScope(personal=True)  # "thẻ BHYT bị mất làm lại ở đâu"
         named = self._named_criterion(a)
         if named is not None and a.has("owner", "task") and not (a.codes or a.units):
             # "tiêu chí môi trường cấp huyện do phòng nào lập hồ sơ": each criterion's dossier
@@ -1006,6 +1014,29 @@ class QueryEngine:
                 return r.NotThisPlan(f"giai đoạn {span}", f"the period {span}")
             return r.NotThisPlan(f"năm {others[0]}", str(others[0]))
         return None
+
+    def _citizen_matter(self, a: Analysis) -> bool:
+        """A person's own matter (a card lost, a price, an exam's date, a power cut at home):
+        never the plan's, whatever topic it shares a word with."""
+        if any(find_phrase(a.tokens, marker) is not None for marker in _CRITERION_MARKERS):
+            return False  # "xã hay mất điện, tc điện hỏi phòng nào": a criterion is asked of
+        spelling = a.spelling or {}
+        words_typed = a.question.split()
+        # typed with marks (most words have them): a word without is meant so ("quốc gia về" is
+        # no "giá vé"); typed without, the folded words are all there is to compare
+        marked = 2 * sum(map(has_diacritics, words_typed)) >= len(words_typed)
+        for phrase, spelled in self.lexicon.citizen_matters:
+            start = find_phrase(a.tokens, phrase)
+            if start is None:
+                continue
+            if not marked or not spelled:
+                return True
+            if all(
+                not spelling.get(token) or word in spelling[token]
+                for token, word in zip(phrase, spelled, strict=True)
+            ):
+                return True
+        return False
 
     def _plan_of_year(self, raw: list[str], year: int) -> bool:
         """ "kế hoạch NTM năm 2022": a plan of another year, though this plan has dates in it."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from knowledge.errors import KnowledgeError
-from knowledge.normalize import words
+from knowledge.normalize import clean, modern_tones, words
 from knowledge.yamlfile import describe, read_yaml
 
 INTENT_CUES = (
@@ -74,6 +74,7 @@ class _LexiconFile(BaseModel):
     known_words: list[str]
     question_words: list[str]
     other_sets: list[_OtherSet] = []
+    citizen_matters: _Bilingual = _Bilingual(vi=[], en=[])
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class Lexicon:
     question_words: frozenset[str] = frozenset()
     question_words_spelled: frozenset[str] = frozenset()  # as written, accents kept
     other_sets: tuple[OtherSet, ...] = ()
+    # a person's own matters, which the plan never answers: each phrase folded (short forms
+    # spelled out) with its words as written in the lexicon (lowercase, accents kept)
+    citizen_matters: tuple[tuple[Phrase, Phrase], ...] = ()
 
     def expand(self, tokens: list[str]) -> list[str]:
         """Replace abbreviation tokens by the words they stand for."""
@@ -143,4 +147,16 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         question_words=frozenset(w for s in raw.question_words for w in words(s)),
         question_words_spelled=frozenset(s.lower() for s in raw.question_words),
         other_sets=other_sets,
+        citizen_matters=tuple(
+            (expanded(p), _spelled(p))
+            for p in [*raw.citizen_matters.vi, *raw.citizen_matters.en]
+            if expanded(p)
+        ),
     )
+
+
+def _spelled(phrase: str) -> Phrase:
+    """A phrase's words as written, lowercase, today's tone placement (empty when they do not
+    line up one to one with its folded words: nothing to compare then)."""
+    written = tuple(modern_tones(w) for w in clean(phrase).lower().split())
+    return written if len(written) == len(words(phrase)) else ()

@@ -22,6 +22,8 @@ class OutOfScope:
 
     hint: str | None = None
     intent: str = "out_of_scope"
+    # a person's own matter (a price, a lost card): nothing of the plan to offer instead
+    personal: bool = False
 
 
 @dataclass(frozen=True)

@@ -341,3 +341,39 @@ def test_the_programmes_name_is_no_subject_of_a_document_question(qa: QA) -> Non
 
 def test_where_the_communes_send_reports_is_theirs_to_know(qa: QA) -> None:
     assert ask(qa, "các xã gửi báo cáo ở đâu")["intent"] != "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "sổ bhxh bị mất thì xin ở đâu",
+        "cap lai the bao hiem y te cho me em",
+        "gạo ST25 giá bao nhiêu một cân",
+        "lich thi hoc ky truong thcs tho ngoc",
+        "đổi giấy phép lái xe ở công an huyện mất mấy ngày",
+        "xã em hôm nay cúp nước, báo ai",
+        "what is the price of a health insurance card for a child",
+        "where do I renew my passport in the district",
+    ],
+)
+def test_a_persons_own_matter_is_not_the_plans_whatever_word_it_shares(
+    qa: QA, question: str
+) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope"
+    assert answer["departments"] == [] and answer["deadlines"] == []
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        # typed with marks, "quốc gia về" is not "giá vé" …
+        ("trường đạt chuẩn quốc gia về y tế học đường phòng nào", "Phòng Y tế"),
+        # … and a criterion named makes "mất điện" the plan's trouble, not a household's
+        ("điện lưới xã hay mất điện thì tiêu chí điện do ai hướng dẫn", "Phòng Kinh tế và Hạ tầng"),
+    ],
+)
+def test_a_persons_matter_is_read_with_its_marks_and_never_over_a_criterion_named(
+    qa: QA, question: str, unit: str
+) -> None:
+    assert unit in ask(qa, question)["departments"]

@@ -353,3 +353,17 @@ def test_every_document_the_plan_cites_is_a_record(kb: KnowledgeBase) -> None:
         )
     )
     assert cited == {d.number for d in kb.documents.documents}
+
+
+def test_no_persons_matter_phrase_is_one_the_plan_uses() -> None:
+    """A phrase that marks a question as a person's own matter must never be the plan's
+    own words, or a question quoting the plan would be turned away."""
+    from knowledge.lexicon import load_lexicon
+    from knowledge.normalize import find_phrase, words
+
+    lexicon = load_lexicon()
+    text = Path(__file__).parent.parent / "knowledge" / "data" / "ke-hoach-trieu-son-ntm-2021.txt"
+    plan = lexicon.expand(words(text.read_text(encoding="utf-8")))
+    assert lexicon.citizen_matters
+    used = [" ".join(p) for p, _ in lexicon.citizen_matters if find_phrase(plan, p) is not None]
+    assert used == []
