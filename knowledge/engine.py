@@ -208,6 +208,13 @@ class QueryEngine:
         self.kb = kb
         self.lexicon = lexicon or load_lexicon()
         self._unit_aliases = self._build_unit_aliases()
+        # English question words that are cues of their own ("when": a date is asked)
+        self._opening_cues = {
+            phrase[0]: name
+            for name, phrases in self.lexicon.cues.items()
+            for phrase in phrases
+            if len(phrase) == 1 and phrase[0] in self.lexicon.english_stopwords
+        }
         # the same, with their short forms spelled out as a question's are ("qs" → "quân sự")
         self._expanded_aliases = {
             tuple(self.lexicon.expand(list(phrase))): key
@@ -275,11 +282,15 @@ class QueryEngine:
             for phrase in _acronym_aliases(unit.short):
                 aliases.setdefault(phrase, unit.key)
             for text in [*([unit.short] if unit.short else []), *unit.aliases]:
-                # "KT-HT" typed "kt ht": the pieces of an acronym apart
+                # "KT-HT" typed "kt ht": the pieces of an acronym apart ("TT&DL": "tt và dl")
                 if re.search(r"\w[-&]\w", text):
-                    phrase = tuple(words(re.sub(r"(?<=\w)[-&](?=\w)", " ", text)))
-                    aliases.setdefault(phrase, unit.key)
+                    for joined in (" ", " và "):
+                        apart = re.sub(r"(?<=\w)&(?=\w)", joined, text)
+                        phrase = tuple(words(re.sub(r"(?<=\w)-(?=\w)", " ", apart)))
+                        aliases.setdefault(phrase, unit.key)
         for phrase, key in list(aliases.items()):
+            if phrase[:2] == ("trung", "tam") and len(phrase) > 3:
+                aliases.setdefault(("tt", *phrase[2:]), key)  # "TT văn hóa thông tin …"
             if phrase[0] == "phong" and len(phrase) > 1:
                 aliases.setdefault(("p", *phrase[1:]), key)  # "p. kt ht", "p tư pháp"
                 if len(phrase) == 2 and not _VOWEL.search(phrase[1]):
@@ -576,6 +587,12 @@ class QueryEngine:
                         found.add(name)
                         positions.update(indices[start : start + len(phrase)])
                         break
+        opening = next((i for i in range(len(tokens)) if i not in units), None)
+        if opening is not None and opening in skip and tokens[opening] in self._opening_cues:
+            # "When must the centre finish …", "Who is …": the word an English question opens
+            # with says what it asks, though a stopword elsewhere
+            found.add(self._opening_cues[tokens[opening]])
+            positions.add(opening)
         return found, positions
 
     def _find_codes(self, tokens: list[str]) -> list[CodeRef]:

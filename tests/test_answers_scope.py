@@ -377,3 +377,20 @@ def test_a_persons_matter_is_read_with_its_marks_and_never_over_a_criterion_name
     qa: QA, question: str, unit: str
 ) -> None:
     assert unit in ask(qa, question)["departments"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "tt văn hóa thông tin thể thao du lịch huyện có nhiệm vụ gì",
+        "trung tam vh tt tt va dl huyen phu trach nhung gi",
+    ],
+)
+def test_a_centre_typed_as_tt_or_its_acronym_pieces_with_va(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["departments"] == ["Trung tâm Văn hóa, Thông tin, Thể thao và Du lịch huyện"]
+
+
+def test_an_english_question_word_that_opens_the_question_says_what_is_asked(qa: QA) -> None:
+    answer = ask(qa, "When must the communes finish the clean water indicator")
+    assert answer["intent"] == "deadline" and "2021-10-30" in answer["deadlines"]
