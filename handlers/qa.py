@@ -721,6 +721,11 @@ class PlanWriter:
         _ = self._
         if span.kind == "until":  # no start date worth naming
             return _("Việc phải xong trước hoặc đúng ngày {date}", date=self.date(span.end))
+        if span.kind == "after":  # nor an end date
+            return _(
+                "Việc đến hạn sau ngày {date}",
+                date=self.date(span.start - dt.timedelta(days=1)),
+            )
         start, end = self.date(span.start), self.date(span.end)
         if span.kind == "day":
             return _("Việc đến hạn ngày {date}", date=start)

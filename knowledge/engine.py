@@ -1347,7 +1347,7 @@ class QueryEngine:
         return (
             not a.topics
             and a.range.explicit
-            and a.range.kind in ("day", "month", "months", "quarter", "span")
+            and a.range.kind in ("day", "month", "months", "quarter", "span", "after")
         )
 
     # codes -----------------------------------------------------------------------------------

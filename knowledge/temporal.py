@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-RangeKind = Literal["day", "month", "months", "quarter", "year", "days", "week", "until", "span"]
+RangeKind = Literal[
+    "day", "month", "months", "quarter", "year", "days", "week", "until", "span", "after"
+]
 # "phải xong trước 30/10", "due by 30 October": everything up to that day, overdue included.
 _FROM_NOW = re.compile(r"\btu (?:nay|gio|bay gio|hom nay) (?:den|toi)(?: (?:ngay|het))?$")
 _UNTIL = re.compile(
@@ -22,6 +24,8 @@ _UNTIL = re.compile(
     r"(?:\s+(?:ngay|the|hom))?\s*$"
 )
 BEGINNING = dt.date(1900, 1, 1)
+# "sau 15/11 còn hạn nào", "after 15 November": what falls due later (within a year)
+_AFTER = re.compile(r"(?:\bsau|\bke tu sau|\btu sau|\bafter)(?:\s+(?:ngay|the|hom))?\s*$")
 
 _MONTHS_EN = {
     name: i
@@ -49,7 +53,8 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _DMY = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\b")
 _DMY_WORDS = re.compile(r"\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?\b")
 _DM = re.compile(
-    r"\b(?:ngay|hom|on|by|han|truoc|den|toi)\s+(\d{1,2})\s*[/-]\s*(\d{1,2})\b(?!\s*[/.-]\s*\d)"
+    r"\b(?:ngay|hom|on|by|han|truoc|den|toi|sau|after)\s+(\d{1,2})\s*[/-]\s*(\d{1,2})\b"
+    r"(?!\s*[/.-]\s*\d)"
 )
 _MONTH = re.compile(r"\bthang\s+(\d{1,2})(?:\s*(?:[/-]|nam)\s*(\d{4}))?\b(?!\s*[/.-]\s*\d{1,2}\b)")
 _MONTH_YEAR = re.compile(r"(?<![\d/.])\b(\d{1,2})\s*/\s*(\d{4})\b")
@@ -98,7 +103,11 @@ _BETWEEN_DAYS = re.compile(
 # "từ nay đến giữa tháng 11": from today to the 15th of that month
 _TO_MID_MONTH = re.compile(r"\b(?:den|toi) giua thang (\d{1,2})\b(?!\s*[/-]\s*\d)")
 # "2 tháng cuối năm", "3 tháng đầu năm sau": the months at either end of a year
-_YEAR_END_MONTHS = re.compile(rf"\b{_COUNT} thang (cuoi|dau) nam( sau| toi| nay| \d{{4}})?\b")
+# "2 tháng cuối năm"; "tháng cuối năm" is its last month, "các tháng cuối năm" its last quarter
+_YEAR_END_MONTHS = re.compile(
+    r"\b(?:(\d{1,2}|mot|hai|ba|bon|sau|one|two|three|four|six|cac|nhung) )?"
+    r"thang (cuoi|dau) nam( sau| toi| nay| \d{4})?\b"
+)
 # "đầu năm sau", "sang đầu năm tới": the first quarter of next year
 _EARLY_NEXT_YEAR = re.compile(r"\bdau nam (?:sau|toi)\b|\bearly next year\b")
 _HALF_MONTH = re.compile(r"\bnua\s+thang\s+(?:toi|nua|sap toi)\b|\bnext\s+fortnight\b")
@@ -231,6 +240,8 @@ def _until(folded: str, position: int, day: DateRange | None, today: dt.date) ->
     before = folded[:position].rstrip()
     if _FROM_NOW.search(before) and (span := _from_today(today, day.end)):
         return span
+    if _AFTER.search(before):
+        return DateRange(day.end + dt.timedelta(days=1), day.end + dt.timedelta(days=366), "after")
     if not _UNTIL.search(before):
         return day
     return DateRange(BEGINNING, day.end, "until")
@@ -306,7 +317,8 @@ def _year_ends(folded: str, today: dt.date) -> DateRange | None:
     """ "2 tháng cuối năm" (November and December), "3 tháng đầu năm sau", "đầu năm sau"
     (its first quarter): the months at either end of this year or the next."""
     if match := _YEAR_END_MONTHS.search(folded):
-        months = max(1, min(_count(match[1]), 12))
+        said = match[1] or "1"
+        months = 3 if said in ("cac", "nhung") else max(1, min(_count(said), 12))
         which = (match[3] or "").strip()
         year = int(which) if which.isdigit() else today.year + (which in ("sau", "toi"))
         first, last = (13 - months, 12) if match[2] == "cuoi" else (1, months)

@@ -394,3 +394,10 @@ def test_a_centre_typed_as_tt_or_its_acronym_pieces_with_va(qa: QA, question: st
 def test_an_english_question_word_that_opens_the_question_says_what_is_asked(qa: QA) -> None:
     answer = ask(qa, "When must the communes finish the clean water indicator")
     assert answer["intent"] == "deadline" and "2021-10-30" in answer["deadlines"]
+
+
+def test_what_falls_due_after_a_day(qa: QA) -> None:
+    answer = ask(qa, "sau ngày 30/11 còn những hạn nào")
+    assert answer["intent"] == "calendar"
+    assert "sau ngày 30/11/2021" in str(answer["text"])
+    assert "2021-12-31" in answer["deadlines"] and "2021-10-30" not in answer["deadlines"]

@@ -64,3 +64,24 @@ def test_from_today_to_the_end_of_a_named_month() -> None:
 def test_to_the_end_of_a_named_year() -> None:
     today = dt.date(2021, 10, 15)
     assert _range("việc đến hết năm 2022", today) == (today, dt.date(2022, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("sau 20/11 còn hạn gì", dt.date(2021, 11, 21), dt.date(2022, 11, 21)),
+        ("ke tu sau ngay 5/12", dt.date(2021, 12, 6), dt.date(2022, 12, 6)),
+        ("what is due after 1/11/2021", dt.date(2021, 11, 2), dt.date(2022, 11, 2)),
+        ("tháng cuối năm", dt.date(2021, 12, 1), dt.date(2021, 12, 31)),
+        ("nhung thang cuoi nam", dt.date(2021, 10, 1), dt.date(2021, 12, 31)),
+        ("tháng đầu năm sau", dt.date(2022, 1, 1), dt.date(2022, 1, 31)),
+    ],
+)
+def test_after_a_day_and_the_months_at_a_years_end(text: str, start: dt.date, end: dt.date) -> None:
+    assert _range(text, dt.date(2021, 10, 15)) == (start, end)
+
+
+def test_after_a_day_is_not_the_number_six() -> None:
+    # "sau" is also "six": "sau 2 tháng nữa" is still a window of two months from today
+    found = find_range(fold("sau 2 tháng nữa"), dt.date(2021, 10, 15), lambda m: 2021)
+    assert found is not None and found.kind == "days" and found.days == 60
