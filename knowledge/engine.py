@@ -393,8 +393,9 @@ class QueryEngine:
             }
         )
         plan_text = " ".join(fold_bulk(p.text) for p in kb.passages)
-        common = self._plan_words | self.lexicon.known_words | self.lexicon.question_words
-        return PlaceFinder(load_gazetteer(), home, plan_text, common)
+        everyday = self.lexicon.known_words | self.lexicon.question_words
+        common = self._plan_words | everyday
+        return PlaceFinder(load_gazetteer(), home, plan_text, common, everyday)
 
     def _build_speller(self) -> Speller:
         vocabulary = self.index.vocabulary()

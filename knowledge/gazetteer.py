@@ -233,12 +233,18 @@ class PlaceFinder:
     """
 
     def __init__(
-        self, gazetteer: Gazetteer, home: Home, plan_text: str, common: frozenset[str]
+        self,
+        gazetteer: Gazetteer,
+        home: Home,
+        plan_text: str,
+        common: frozenset[str],
+        everyday: frozenset[str] = frozenset(),
     ) -> None:
         self.gazetteer = gazetteer
         self.home = home
         self.plan_text = f" {plan_text} "
         self.common = common
+        self.everyday = everyday  # words of every sentence ("có", "cần", "như"), not the plan's
 
     def elsewhere(self, tokens: list[str], typed: Typed | None, text: str = "") -> Place | None:
         """``text``: the question as written, whose capitals tell a name ("xã An Ninh") from
@@ -297,7 +303,11 @@ class PlaceFinder:
             said = begins and (
                 goes_on or len(key) == 1 or f" {' '.join((*marker, *key))} " in self.plan_text
             )
-            ordinary = len(key) == 1 and key[0] in self.common
+            # "xa can co may mo hinh" is "xã cần có mấy mô hình", not the commune Căn Co: a
+            # name of ordinary words only, typed neither with its capitals nor its accents
+            ordinary = (len(key) == 1 and key[0] in self.common) or (
+                all(k in self.everyday for k in key) and not all(k in capitals for k in key)
+            )
             if (said or ordinary) and not self._spelled_as(place, key, typed):
                 return None
             # "xã an toàn thực phẩm", "xã chỉ đạo các thôn": words the plan uses together are

@@ -401,3 +401,11 @@ def test_what_falls_due_after_a_day(qa: QA) -> None:
     assert answer["intent"] == "calendar"
     assert "sau ngày 30/11/2021" in str(answer["text"])
     assert "2021-12-31" in answer["deadlines"] and "2021-10-30" not in answer["deadlines"]
+
+
+def test_a_name_of_everyday_words_typed_plainly_is_those_words(qa: QA) -> None:
+    # "xa can co ..." is "xã cần có ...", not the commune Căn Co (elsewhere in Vietnam) …
+    answer = ask(qa, "xa can co bao nhieu san pham ocop")
+    assert answer["intent"] != "not_this_plan"
+    # … which is named when written as a name
+    assert ask(qa, "xa Can Co lam ntm the nao")["intent"] == "not_this_plan"
