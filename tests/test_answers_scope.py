@@ -409,3 +409,16 @@ def test_a_name_of_everyday_words_typed_plainly_is_those_words(qa: QA) -> None:
     assert answer["intent"] != "not_this_plan"
     # … which is named when written as a name
     assert ask(qa, "xa Can Co lam ntm the nao")["intent"] == "not_this_plan"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "huyện Đông Sơn giao tiêu chí giao thông cho phòng nào",  # a district of 2021, merged since
+        "who leads criterion 2 in Dong Son district",
+    ],
+)
+def test_a_district_of_the_plans_time_merged_since_is_another_place(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "not_this_plan" and answer["departments"] == []
+    assert "Đông Sơn" in str(answer["text"])
