@@ -818,12 +818,19 @@ class QueryEngine:
             "deadline", "calendar", "overdue", "list", "list_units", "list_communes", "legal"
         ):
             return False
+        if a.has("owner") and self._figure_words(a) == {("may",)}:
+            return False  # "xã có mấy cái nghĩa trang … phòng nào hướng dẫn": "some", not a count
         return not self._counts_parts(a)
+
+    def _figure_words(self, a: Analysis) -> set[tuple[str, ...]]:
+        """The figure cue's phrases the question says (the longest, where one holds another)."""
+        found = [p for p in self.lexicon.cues["figure"] if find_phrase(a.tokens, p) is not None]
+        return {p for p in found if not any(len(q) > len(p) and _holds(q, p) for q in found)}
 
     def _counts_parts(self, a: Analysis) -> bool:
         """ "có mấy chỉ tiêu", "how many criteria": the plan's lists answer it."""
-        for phrase in self.lexicon.cues["figure"]:
-            start = find_phrase(a.tokens, phrase)
+        for phrase in self._figure_words(a):  # (whole: "mấy phần trăm" is no "mấy phần")
+            start = find_phrase(a.tokens, phrase) if phrase in _COUNTING else None
             if start is not None:
                 after = a.tokens[start + len(phrase) : start + len(phrase) + 2]
                 if after and any(after[: len(p)] == list(p) for p in _PLAN_PARTS):
@@ -1043,9 +1050,12 @@ class QueryEngine:
         # typed with marks (most words have them): a word without is meant so ("quốc gia về" is
         # no "giá vé"); typed without, the folded words are all there is to compare
         marked = 2 * sum(map(has_diacritics, words_typed)) >= len(words_typed)
+        as_typed = self.lexicon.expand(a.raw)  # (before the speller: "cước" is no "cục")
         for phrase, spelled in self.lexicon.citizen_matters:
             start = find_phrase(a.tokens, phrase)
             if start is None:
+                if find_phrase(as_typed, phrase) is not None and not marked:
+                    return True
                 continue
             if not marked or not spelled:
                 return True
@@ -1716,6 +1726,14 @@ class QueryEngine:
         if not (deadlines or facts or duties):
             return r.OutOfScope()
         return r.TopicOwner(tuple(deadlines), tuple(facts), tuple(duties))
+
+
+# the figure cue's words that count things ("có mấy chỉ tiêu"), not a rate or an amount
+_COUNTING = frozenset({("may",), ("bao", "nhieu"), ("how", "many")})
+
+
+def _holds(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    return find_phrase(list(longer), shorter) is not None
 
 
 def _criterion_of(topic: str) -> str:

@@ -422,3 +422,23 @@ def test_a_district_of_the_plans_time_merged_since_is_another_place(qa: QA, ques
     answer = ask(qa, question)
     assert answer["intent"] == "not_this_plan" and answer["departments"] == []
     assert "Đông Sơn" in str(answer["text"])
+
+
+def test_some_things_described_then_whose_they_are(qa: QA) -> None:
+    # "mấy cái" is "some" where the question asks whose the matter is, not a count asked
+    answer = ask(qa, "thôn có mấy cái chuồng trại gây ô nhiễm, phòng nào hướng dẫn xử lý")
+    assert answer["intent"] != "no_figure"
+    # a rate asked with its owner: the plan gives no rate, and says whose it is
+    answer = ask(qa, "nuoc sach phai dat may phan tram, phong nao phu trach")
+    assert answer["intent"] == "no_figure"
+    assert answer["departments"] == ["Phòng Nông nghiệp và Phát triển nông thôn"]
+    # "liên hệ" asks whom to contact: not a word of the subject
+    answer = ask(qa, "xã chưa đạt chuẩn tiếp cận pháp luật thì liên hệ phòng nào")
+    assert answer["departments"] == ["Phòng Tư pháp"]
+
+
+def test_how_many_units_lists_them_and_a_persons_paper_typed_plainly(qa: QA) -> None:
+    assert ask(qa, "huyen co bao nhieu phong ban")["intent"] == "list_units"
+    # the speller would make "cuoc" another word: the words as typed are read too
+    answer = ask(qa, "lam lai can cuoc o dau")
+    assert answer["intent"] == "out_of_scope" and answer["departments"] == []
