@@ -957,6 +957,10 @@ class QueryEngine:
         numbered = finder.by_number(a.folded, a.raw, about_documents=about)
         if numbered:
             return r.Documents(tuple(numbered))
+        on_day = [d for d in finder.documents.documents if d.date in _full_dates(a.folded)]
+        if on_day and not a.has("calendar", "overdue"):
+            # "văn bản của ubnd tỉnh ngày 3/5/2017 là văn bản gì": a cited document's own date
+            return r.Documents(tuple(on_day))
         years = {int(t) for t in a.raw if len(t) == 4 and t.isdigit()}
         dated = [d for d in finder.by_kind(kinds) if d.date.year in years]
         if dated:  # "kế hoạch phân công nhiệm vụ năm 2020 số mấy": the one it cites of that year
@@ -1730,6 +1734,20 @@ class QueryEngine:
 
 # the figure cue's words that count things ("có mấy chỉ tiêu"), not a rate or an amount
 _COUNTING = frozenset({("may",), ("bao", "nhieu"), ("how", "many")})
+
+
+_FULL_DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\b")
+
+
+def _full_dates(folded: str) -> set[dt.date]:
+    """Every whole date (day, month and year) the question writes."""
+    found: set[dt.date] = set()
+    for day, month, year in _FULL_DATE.findall(folded):
+        try:
+            found.add(dt.date(int(year), int(month), int(day)))
+        except ValueError:
+            continue
+    return found
 
 
 def _holds(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:

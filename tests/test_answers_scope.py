@@ -442,3 +442,10 @@ def test_how_many_units_lists_them_and_a_persons_paper_typed_plainly(qa: QA) -> 
     # the speller would make "cuoc" another word: the words as typed are read too
     answer = ask(qa, "lam lai can cuoc o dau")
     assert answer["intent"] == "out_of_scope" and answer["departments"] == []
+
+
+def test_a_cited_document_asked_by_its_date(qa: QA) -> None:
+    answer = ask(qa, "thông báo ngày 12/8/2021 của huyện ủy là thông báo gì")
+    assert answer["intent"] == "document" and "325-TB/HU" in str(answer["text"])
+    answer = ask(qa, "which document is dated 26/12/2016")
+    assert "35/2016/TT-BNNPTNT" in str(answer["text"])
