@@ -1573,6 +1573,9 @@ class QueryEngine:
         """The best topics for the question's intent, de-duplicated (a criterion and its only
         matching sub-indicator → the sub-indicator; several sub-indicators → the criterion)."""
         matches = [m for m in a.topics if self._level_ok(m.topic, a.level)]
+        if self._asks_a_department(a):
+            # "htx làm ăn kém, phòng nào chỉ đạo": the communes' own task is no department's
+            matches = [m for m in matches if not self._communes_only(m.topic)] or matches
         if not matches:
             return []
         preferred = self._preferred_kinds(a)
@@ -1609,6 +1612,22 @@ class QueryEngine:
         if len(parts) > 1 and parts[1].score * 2 > parts[0].score:
             return topic
         return parts[0].topic
+
+    @staticmethod
+    def _asks_a_department(a: Analysis) -> bool:
+        """Whose it is, asked of a district unit ("phòng nào", "cơ quan nào", "which
+        department")."""
+        asked = [a.tokens[i] for i in sorted(a.cue_positions)]
+        return a.has("owner", "task") and any(w in asked for w in ("phong", "department", "office"))
+
+    def _communes_only(self, topic: str) -> bool:
+        """A deadline or fact of the communes alone."""
+        kind, _, key = topic.partition(":")
+        if kind == "dl":
+            return set(self.kb.deadline_by_id[key].responsible) <= {COMMUNES}
+        if kind == "fact":
+            return set(self.kb.fact_by_id[key].who) <= {COMMUNES}
+        return False
 
     @staticmethod
     def _preferred_kinds(a: Analysis) -> tuple[str, ...]:

@@ -450,3 +450,9 @@ def test_a_cited_document_asked_by_its_date(qa: QA) -> None:
     answer = ask(qa, "ngay 26/12/2016 co van ban nao")
     assert answer["intent"] == "document" and "35/2016/TT-BNNPTNT" in str(answer["text"])
     assert "558/QĐ-TTg" not in str(answer["text"])
+
+
+def test_a_department_asked_is_never_the_communes_own_task(qa: QA) -> None:
+    # the communes' task on cooperatives is the closest text; the department is criterion 13's
+    answer = ask(qa, "hop tac xa o xa hoat dong yeu, sai luat thi phong nao giup do")
+    assert answer["departments"] == ["Phòng Nông nghiệp và Phát triển nông thôn"]
