@@ -466,7 +466,7 @@ class QueryEngine:
         code_positions = {c.position for c in codes}
         levels = self._find_levels(tokens, unit_positions | district_positions)
         level = next(iter(levels)) if len(levels) == 1 else None
-        date_range = find_range(" ".join(corrected), today, self._default_year)
+        date_range = find_range(" ".join(tokens), today, self._default_year)
         typed: Typed | None = typed_forms(text)
         if _CRITERION_MARKER.search(folded) or self._plan_question(
             tokens, cues, cue_positions | unit_positions

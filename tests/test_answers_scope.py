@@ -456,3 +456,10 @@ def test_a_department_asked_is_never_the_communes_own_task(qa: QA) -> None:
     # the communes' task on cooperatives is the closest text; the department is criterion 13's
     answer = ask(qa, "hop tac xa o xa hoat dong yeu, sai luat thi phong nao giup do")
     assert answer["departments"] == ["Phòng Nông nghiệp và Phát triển nông thôn"]
+
+
+def test_a_month_typed_without_its_n_and_a_service_cooperative_short(qa: QA) -> None:
+    answer = ask(qa, "thág 11 có những việc gì phải xong")
+    assert answer["intent"] == "calendar" and "2021-11-15" in answer["deadlines"]
+    answer = ask(qa, "htx dv nong nghiep cua xa phai lam gi")
+    assert answer["intent"] == "duties" and "Hợp tác xã dịch vụ nông nghiệp" in str(answer["text"])
