@@ -855,10 +855,13 @@ class QueryEngine:
         has_subject = bool(a.codes or a.units or a.topics)
         if not a.tokens:
             return r.Help()
-        documents = self._documents(a)
+        elsewhere = self._other_place(a)
+        if elsewhere is not None:  # (before the documents: "tỉnh Nghệ An … theo qđ nào")
+            return elsewhere
+        documents = self._documents(a)  # (before other years: "kh phân công năm 2020 số mấy")
         if documents is not None:
             return documents
-        elsewhere = self._not_this_plan(a)
+        elsewhere = self._other_year(a)
         if elsewhere is not None:
             return elsewhere
         if not a.codes and self._citizen_matter(a):
@@ -1021,8 +1024,8 @@ class QueryEngine:
     def _legal_bases(self) -> list[Document]:
         return list(self.kb.documents.documents)
 
-    def _not_this_plan(self, a: Analysis) -> r.NotThisPlan | None:
-        """Another place, another year or another criteria set: not what this plan is about."""
+    def _other_place(self, a: Analysis) -> r.NotThisPlan | None:
+        """Another place or another criteria set: not what this plan is about."""
         place = self.places.elsewhere(a.raw, a.spelling, clean(a.question))
         if place is not None:
             return r.NotThisPlan(place.name, place.name_en)
@@ -1035,6 +1038,10 @@ class QueryEngine:
                 if any(after[: len(u)] == list(u) for u in other.unless_followed_by):
                     continue
                 return r.NotThisPlan(other.name, other.name_en)
+        return None
+
+    def _other_year(self, a: Analysis) -> r.NotThisPlan | None:
+        """Another year or period than the plan's."""
         years = [int(t) for t in a.raw if len(t) == 4 and t.isdigit() and 1990 <= int(t) <= 2100]
         others = [y for y in years if y not in self._years or self._plan_of_year(a.raw, y)]
         if others:
@@ -1056,10 +1063,7 @@ class QueryEngine:
         marked = 2 * sum(map(has_diacritics, words_typed)) >= len(words_typed)
         as_typed = self.lexicon.expand(a.raw)  # (before the speller: "cước" is no "cục")
         for phrase, spelled in self.lexicon.citizen_matters:
-            start = find_phrase(a.tokens, phrase)
-            if start is None:
-                if find_phrase(as_typed, phrase) is not None and not marked:
-                    return True
+            if find_phrase(a.tokens, phrase) is None and find_phrase(as_typed, phrase) is None:
                 continue
             if not marked or not spelled:
                 return True

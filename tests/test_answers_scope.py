@@ -463,3 +463,23 @@ def test_a_month_typed_without_its_n_and_a_service_cooperative_short(qa: QA) -> 
     assert answer["intent"] == "calendar" and "2021-11-15" in answer["deadlines"]
     answer = ask(qa, "htx dv nong nghiep cua xa phai lam gi")
     assert answer["intent"] == "duties" and "Hợp tác xã dịch vụ nông nghiệp" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "làm căn cước ở công an huyện mấy ngày thì có",  # typed with marks, "cước" kept
+        "dang ky nghia vu quan su can giay to gi",
+        "lich hop giao ban cua huyen tuan sau",
+        "phụ cấp cán bộ thôn năm nay bao nhiêu",
+        "what is the fee for a land certificate",
+    ],
+)
+def test_more_of_a_persons_matters(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope" and answer["departments"] == []
+
+
+def test_another_province_asked_about_a_document_is_another_place(qa: QA) -> None:
+    answer = ask(qa, "tỉnh Hà Tĩnh áp dụng bộ tiêu chí xã theo quyết định nào")
+    assert answer["intent"] == "not_this_plan" and "Hà Tĩnh" in str(answer["text"])
