@@ -1470,9 +1470,31 @@ class QueryEngine:
                 return unit
         return a.units[0]
 
+    def _listed_units(self, a: Analysis) -> list[str]:
+        """Units named side by side, joined only by "và"/"với"/a comma ("phòng y tế với phòng
+        tư pháp mỗi bên …"): each is asked about (not "… phối hợp với …": a partner)."""
+        found = [
+            (key, start, size)
+            for key, start, size in self._scan_units(a.tokens, self._expanded_aliases)
+            if key is not None
+        ]
+        listed: list[str] = []
+        for (key, start, size), following in zip(found, [*found[1:], None], strict=True):
+            if key not in listed:
+                listed.append(key)
+            if following is None:
+                break
+            between = a.tokens[start + size : following[1]]
+            if not all(t in _JOINING for t in between):
+                return listed[:1]
+        return listed
+
     def _resolve_unit(self, a: Analysis, today: dt.date) -> r.Result | None:
         unit = self._subject_unit(a)
         topical = [t for t in a.topics if t.score >= 2.0]
+        listed = self._listed_units(a) if a.has("duties") and not topical else []
+        if len(listed) > 1 and all(self.kb.is_department(u) for u in listed):
+            return r.Several(tuple(self._duties(u) for u in listed), intent="duties")
         if topical and not self.kb.is_department(unit):
             return None  # "các xã … vệ sinh môi trường": the topic says more than "the communes"
         if a.has("duties") and not (topical and a.has("fact", "owner") and not a.has("duties")):
@@ -1754,6 +1776,9 @@ class QueryEngine:
             return r.OutOfScope()
         return r.TopicOwner(tuple(deadlines), tuple(facts), tuple(duties))
 
+
+# what joins units listed side by side ("phòng y tế với phòng tư pháp", "và", "and")
+_JOINING = frozenset({"va", "voi", "and", "cung", "hoac", "or"})
 
 # the figure cue's words that count things ("có mấy chỉ tiêu"), not a rate or an amount
 _COUNTING = frozenset({("may",), ("bao", "nhieu"), ("how", "many")})

@@ -483,3 +483,15 @@ def test_more_of_a_persons_matters(qa: QA, question: str) -> None:
 def test_another_province_asked_about_a_document_is_another_place(qa: QA) -> None:
     answer = ask(qa, "tỉnh Hà Tĩnh áp dụng bộ tiêu chí xã theo quyết định nào")
     assert answer["intent"] == "not_this_plan" and "Hà Tĩnh" in str(answer["text"])
+
+
+def test_units_listed_side_by_side_each_get_their_duties(qa: QA) -> None:
+    answer = ask(qa, "phòng nội vụ và phòng tư pháp mỗi bên lo phần nào")
+    assert answer["intent"] == "duties"
+    assert answer["departments"] == ["Phòng Nội vụ", "Phòng Tư pháp"]
+    # a partner is no second subject
+    answer = ask(qa, "phòng nội vụ phối hợp với phòng tư pháp làm gì")
+    assert answer["departments"] == ["Phòng Nội vụ"]
+    # "lo phần nào, hạn bao giờ": its duties, with their dates
+    answer = ask(qa, "phong noi vu lo phan nao, han bao gio")
+    assert answer["intent"] == "duties" and "18.1" in str(answer["text"])
