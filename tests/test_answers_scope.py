@@ -495,3 +495,12 @@ def test_units_listed_side_by_side_each_get_their_duties(qa: QA) -> None:
     # "lo phần nào, hạn bao giờ": its duties, with their dates
     answer = ask(qa, "phong noi vu lo phan nao, han bao gio")
     assert answer["intent"] == "duties" and "18.1" in str(answer["text"])
+
+
+def test_english_questions_are_not_turned_away_for_their_english_words(qa: QA) -> None:
+    # "today" stays a word (not "to day"); a unit named in English with a window gets its part
+    answer = ask(qa, "From today until the end of next month, what must the Justice Department do?")
+    assert answer["departments"] == ["Phòng Tư pháp"] and "2021-11-15" in answer["deadlines"]
+    # the programme's name frames the question, the rest says what it is about
+    answer = ask(qa, "by when must communes complete the remaining NTM criteria")
+    assert "2021-10-30" in answer["deadlines"]
