@@ -227,7 +227,8 @@ class QueryEngine:
         self._frame_phrases: tuple[Phrase, ...] = tuple(
             sorted(
                 {tuple(words(name)) for name in (kb.meta.district, kb.meta.province)}
-                | set(_PROGRAMME),
+                | set(_PROGRAMME)
+                | set(self.lexicon.framing),
                 key=len,
                 reverse=True,
             )
@@ -823,13 +824,19 @@ class QueryEngine:
             "deadline", "calendar", "overdue", "list", "list_units", "list_communes", "legal"
         ):
             return False
-        if a.has("owner") and self._figure_words(a) == {("may",)}:
+        said = self._figure_words(a)
+        if not said:
+            return False  # "phần mềm máy tính": its cue word was another word, typed so
+        if a.has("owner") and said == {("may",)}:
             return False  # "xã có mấy cái nghĩa trang … phòng nào hướng dẫn": "some", not a count
         return not self._counts_parts(a)
 
     def _figure_words(self, a: Analysis) -> set[tuple[str, ...]]:
         """The figure cue's phrases the question says (the longest, where one holds another)."""
         found = [p for p in self.lexicon.cues["figure"] if find_phrase(a.tokens, p) is not None]
+        forms = (a.spelling or {}).get("may", frozenset())
+        if forms and all(has_diacritics(f) for f in forms) and "mấy" not in forms:
+            found = [p for p in found if "may" not in p]  # "máy tính" is no "mấy"
         return {p for p in found if not any(len(q) > len(p) and _holds(q, p) for q in found)}
 
     def _counts_parts(self, a: Analysis) -> bool:

@@ -65,6 +65,12 @@ class _OtherSet(BaseModel):
     unless_followed_by: list[str] = []
 
 
+class _Framing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    askers: list[str] = []
+    actions: list[str] = []
+
+
 class _LexiconFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     abbreviations: dict[str, str]
@@ -75,6 +81,7 @@ class _LexiconFile(BaseModel):
     question_words: list[str]
     other_sets: list[_OtherSet] = []
     citizen_matters: _Bilingual = _Bilingual(vi=[], en=[])
+    framing: _Framing = _Framing()
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,8 @@ class Lexicon:
     # a person's own matters, which the plan never answers: each phrase folded (short forms
     # spelled out) with its words as written in the lexicon (lowercase, accents kept)
     citizen_matters: tuple[tuple[Phrase, Phrase], ...] = ()
+    # words that frame a question (who asks, what is done to a topic), folded
+    framing: tuple[Phrase, ...] = ()
 
     def expand(self, tokens: list[str]) -> list[str]:
         """Replace abbreviation tokens by the words they stand for."""
@@ -151,6 +160,9 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
             (expanded(p), _spelled(p))
             for p in [*raw.citizen_matters.vi, *raw.citizen_matters.en]
             if expanded(p)
+        ),
+        framing=tuple(
+            expanded(p) for p in [*raw.framing.askers, *raw.framing.actions] if expanded(p)
         ),
     )
 

@@ -504,3 +504,13 @@ def test_english_questions_are_not_turned_away_for_their_english_words(qa: QA) -
     # the programme's name frames the question, the rest says what it is about
     answer = ask(qa, "by when must communes complete the remaining NTM criteria")
     assert "2021-10-30" in answer["deadlines"]
+
+
+def test_who_asks_and_what_is_done_frame_a_question(qa: QA) -> None:
+    # the asker's role and the work done ("sửa chữa, nâng cấp") say nothing of the subject
+    answer = ask(
+        qa, "cán bộ xã chúng tôi hỏi: sửa chữa, nâng cấp chợ nông thôn phải xong trước ngày nào"
+    )
+    assert "2021-12-31" in answer["deadlines"]
+    # … and do not make another subject the plan's
+    assert ask(qa, "nâng cấp phần mềm máy tính ở xã thế nào")["intent"] == "out_of_scope"
