@@ -341,9 +341,16 @@ class QueryEngine:
                 self._entries(fact.keywords) + self._entries(fact.keywords_en, english=True),
             )
         for doc in kb.documents.documents:
+            kind = kb.documents.kinds[doc.kind]
+            named = [k for k in doc.keywords if fold(k).startswith(fold(kind.name) + " ")]
+            # "kế hoạch phân công …" typed "kh phân công …": the kind by its short forms too
+            shortened = [
+                short + k[len(kind.name) :] for k in named for short in kind.short if short
+            ]
             index.add(
                 f"doc:{doc.id}",
-                self._entries(doc.keywords) + self._entries(doc.keywords_en, english=True),
+                self._entries([*doc.keywords, *shortened])
+                + self._entries(doc.keywords_en, english=True),
             )
         for unit in kb.units:
             for i, duty in enumerate(unit.duties):

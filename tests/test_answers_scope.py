@@ -514,3 +514,8 @@ def test_who_asks_and_what_is_done_frame_a_question(qa: QA) -> None:
     assert "2021-12-31" in answer["deadlines"]
     # … and do not make another subject the plan's
     assert ask(qa, "nâng cấp phần mềm máy tính ở xã thế nào")["intent"] == "out_of_scope"
+
+
+def test_which_plan_a_cited_plan_is_by_its_subject_and_short_kind(qa: QA) -> None:
+    answer = ask(qa, "kh phân công nhiệm vụ tiêu chí huyện cho phòng ban là kh nào")
+    assert answer["intent"] == "document" and "4907/KH-UBND" in str(answer["text"])
