@@ -1514,6 +1514,14 @@ class QueryEngine:
     def _resolve_unit(self, a: Analysis, today: dt.date) -> r.Result | None:
         unit = self._subject_unit(a)
         topical = [t for t in a.topics if t.score >= 2.0]
+        if unit == COMMUNES and not topical and not a.has("deadline", "calendar"):
+            # "ban chỉ đạo xã cần kiện toàn như thế nào": the communes' part of the plan that
+            # says it, rather than every task they have
+            said = self._passages(a)
+            if said is not None and all(
+                "xa" in words(p.text) for p in said.passages
+            ):  # (a passage that speaks of the communes)
+                return said
         listed = self._listed_units(a) if a.has("duties") and not topical else []
         if len(listed) > 1 and all(self.kb.is_department(u) for u in listed):
             return r.Several(tuple(self._duties(u) for u in listed), intent="duties")

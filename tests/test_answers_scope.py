@@ -519,3 +519,8 @@ def test_who_asks_and_what_is_done_frame_a_question(qa: QA) -> None:
 def test_which_plan_a_cited_plan_is_by_its_subject_and_short_kind(qa: QA) -> None:
     answer = ask(qa, "kh phân công nhiệm vụ tiêu chí huyện cho phòng ban là kh nào")
     assert answer["intent"] == "document" and "4907/KH-UBND" in str(answer["text"])
+
+
+def test_what_the_plan_says_of_the_communes_on_a_matter_without_a_topic(qa: QA) -> None:
+    answer = ask(qa, "bcd ntm xa kien toan ra sao")
+    assert answer["intent"] == "passage" and "mỗi người một việc" in str(answer["text"])
