@@ -282,6 +282,8 @@ class QueryEngine:
         for unit in self.kb.units:  # written aliases first: a generated one never overrides
             for phrase in _acronym_aliases(unit.short):
                 aliases.setdefault(phrase, unit.key)
+            for text in _english_office_names(unit.name_en):
+                aliases.setdefault(tuple(words(text)), unit.key)
             for text in [*([unit.short] if unit.short else []), *unit.aliases]:
                 # "KT-HT" typed "kt ht": the pieces of an acronym apart ("TT&DL": "tt và dl")
                 if re.search(r"\w[-&]\w", text):
@@ -1826,6 +1828,20 @@ def _full_dates(folded: str) -> set[dt.date]:
         except ValueError:
             continue
     return found
+
+
+def _english_office_names(name_en: str) -> list[str]:
+    """ "Department of Agriculture and Rural Development" as people say it: "the agriculture
+    office", "agriculture department", "agriculture and rural development dept"."""
+    found = re.fullmatch(r"Department of (.+)", name_en)
+    if found is None:
+        return []
+    whole = found[1]
+    first = re.split(r",\s*|\s+and\s+", whole)[0]
+    return [f"{subject} {kind}" for subject in {first, whole} for kind in _OFFICE_WORDS]
+
+
+_OFFICE_WORDS = ("department", "office", "dept")
 
 
 def _holds(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:

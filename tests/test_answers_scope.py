@@ -524,3 +524,23 @@ def test_which_plan_a_cited_plan_is_by_its_subject_and_short_kind(qa: QA) -> Non
 def test_what_the_plan_says_of_the_communes_on_a_matter_without_a_topic(qa: QA) -> None:
     answer = ask(qa, "bcd ntm xa kien toan ra sao")
     assert answer["intent"] == "passage" and "mỗi người một việc" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("what is the home affairs office in charge of", "Phòng Nội vụ"),
+        ("duties of the labour dept", "Phòng Lao động - Thương binh và Xã hội"),
+    ],
+)
+def test_a_department_named_in_english_as_an_office(qa: QA, question: str, unit: str) -> None:
+    assert ask(qa, question)["departments"] == [unit]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["mất thẻ bảo hiểm y tế thì làm lại ở đâu", "gia dinh chinh sach duoc tro cap bao nhieu"],
+)
+def test_a_lost_card_and_an_allowance_are_a_persons_matters(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope" and answer["departments"] == []
