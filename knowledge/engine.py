@@ -89,6 +89,8 @@ _TIME_SPELLED = frozenset(
 # The programme and the plan every question here is about: naming them says nothing of the
 # subject ("kế hoạch phấn đấu bao nhiêu xã đạt chuẩn NTM").
 _PROGRAMME: tuple[Phrase, ...] = (
+    ("chuong", "trinh", "xay", "dung", "nong", "thon", "moi"),
+    ("chuong", "trinh", "nong", "thon", "moi"),
     ("nong", "thon", "moi"),
     ("ntm",),
     ("new", "rural"),

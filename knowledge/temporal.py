@@ -71,9 +71,9 @@ _NEXT_DAYS = re.compile(
     r"|\b(?:next|within|coming)\s+(\d{1,3})\s+days?\b"
 )
 
-_COUNT = r"(\d{1,2}|mot|hai|ba|bon|sau|one|two|three|four|six)"
+_COUNT = r"(\d{1,2}|mot|hai|ba|bon|sau|one|two|three|four|five|six|seven|eight|ten)"
 _COUNT_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "sau": 6, "one": 1, "two": 2}
-_COUNT_WORDS |= {"three": 3, "four": 4, "six": 6}
+_COUNT_WORDS |= {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "ten": 10}
 _AHEAD = r"(?:toi|sap toi|nua|tiep theo|ke tiep)"
 # "2 tuần tới", "trong 3 tuần", "next two weeks"; "1 tháng tới", "trong 2 tháng nữa"
 _NEXT_WEEKS = re.compile(

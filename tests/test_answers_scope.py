@@ -544,3 +544,16 @@ def test_a_department_named_in_english_as_an_office(qa: QA, question: str, unit:
 def test_a_lost_card_and_an_allowance_are_a_persons_matters(qa: QA, question: str) -> None:
     answer = ask(qa, question)
     assert answer["intent"] == "out_of_scope" and answer["departments"] == []
+
+
+def test_short_forms_and_the_programmes_name_around_a_topic(qa: QA) -> None:
+    # "hạ tầng" alone is the communes' infrastructure work
+    answer = ask(qa, "ha tang o xa phai xong khi nao")
+    assert "2021-12-31" in answer["deadlines"]
+    # "nn" is nông nghiệp
+    assert ask(qa, "p nn phu trach tieu chi nao")["departments"] == [
+        "Phòng Nông nghiệp và Phát triển nông thôn"
+    ]
+    # "chương trình NTM" frames the question: the satisfaction dossier is what it is about
+    answer = ask(qa, "ai lo ho so su hai long cua nguoi dan ve chuong trinh ntm")
+    assert answer["departments"] == ["Ủy ban Mặt trận Tổ quốc huyện"]

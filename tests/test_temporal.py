@@ -85,3 +85,10 @@ def test_after_a_day_is_not_the_number_six() -> None:
     # "sau" is also "six": "sau 2 tháng nữa" is still a window of two months from today
     found = find_range(fold("sau 2 tháng nữa"), dt.date(2021, 10, 15), lambda m: 2021)
     assert found is not None and found.kind == "days" and found.days == 60
+
+
+def test_a_window_of_weeks_written_in_english_words() -> None:
+    assert _range("the next five weeks", dt.date(2021, 10, 15)) == (
+        dt.date(2021, 10, 15),
+        dt.date(2021, 11, 19),
+    )
