@@ -1358,9 +1358,13 @@ class QueryEngine:
         ("xã em là Thọ Thế"): who asks is not what the passage must say."""
         return [t for i, t in enumerate(a.tokens) if i not in a.home_positions]
 
-    def _search(self, a: Analysis, topic: list[str]) -> list[Hit]:
+    def _search(
+        self, a: Analysis, topic: list[str], sections: frozenset[str] | None = None
+    ) -> list[Hit]:
         """The plan's passages for the question, its asker's commune aside."""
-        return self.search.search(self._searchable(a), a.typed, topic, keep=self._kept(a, topic))
+        return self.search.search(
+            self._searchable(a), a.typed, topic, keep=self._kept(a, topic), sections=sections
+        )
 
     def _kept(self, a: Analysis, topic: list[str]) -> frozenset[str]:
         """The topic's words that a search would drop as question words ("tự" of "trật tự")."""
@@ -1626,8 +1630,8 @@ class QueryEngine:
         """The passages of the plan's part for the communes that speak of the question's topic
         ("Giữ vững quốc phòng, an ninh …"), quoted beside the dates."""
         topic = [a.tokens[i] for i in self._content_positions(a)]
-        hits = self._search(a, topic)
-        return tuple(h.passage for h in hits if h.passage.section in self._commune_sections)
+        hits = self._search(a, topic, sections=self._commune_sections)
+        return tuple(h.passage for h in hits)
 
     def _choose_topics(self, a: Analysis) -> list[str]:
         """The best topics for the question's intent, de-duplicated (a criterion and its only

@@ -63,12 +63,14 @@ class PlanSearch:
         topic: list[str] | None = None,
         limit: int = 2,
         keep: frozenset[str] = frozenset(),
+        sections: frozenset[str] | None = None,
     ) -> list[Hit]:
         """The passages that answer ``tokens`` (analysed question tokens), best first.
 
         ``topic``: the tokens that say what the question is about (not "ai phụ trách", "hạn");
         a question with none of them ("ai phụ trách?") is not looked up. ``keep``: tokens
         spelled like question words but typed as others ("trật tự" is not "từ").
+        ``sections``: only passages of these sections (the communes' part of a plan).
         """
 
         def content(token: str) -> bool:
@@ -85,7 +87,10 @@ class PlanSearch:
         weight = {t: self._rarity.get(t, self._unknown_rarity) for t in query}
         total = sum(weight.values())
         hits: list[Hit] = []
-        for index in sorted(range(len(scores)), key=lambda i: -scores[i])[:10]:
+        candidates: list[int] | range = range(len(scores))
+        if sections is not None:
+            candidates = [i for i in candidates if self.passages[i].section in sections]
+        for index in sorted(candidates, key=lambda i: -scores[i])[:10]:
             if scores[index] <= 0:
                 break
             matched = frozenset(

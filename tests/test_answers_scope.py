@@ -557,3 +557,9 @@ def test_short_forms_and_the_programmes_name_around_a_topic(qa: QA) -> None:
     # "chương trình NTM" frames the question: the satisfaction dossier is what it is about
     answer = ask(qa, "ai lo ho so su hai long cua nguoi dan ve chuong trinh ntm")
     assert answer["departments"] == ["Ủy ban Mặt trận Tổ quốc huyện"]
+
+
+def test_what_communes_must_do_quotes_their_part_even_when_a_unit_says_it_better(qa: QA) -> None:
+    # a department's duty speaks of household waste too; the communes' own part is quoted
+    answer = ask(qa, "rác thải sinh hoạt thì các xã phải làm gì")
+    assert "điểm tập kết" in str(answer["text"]) and "III.1.1" in str(answer["text"])
