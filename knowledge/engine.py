@@ -34,6 +34,7 @@ from knowledge.normalize import (
     modern_tones,
     tokenize,
     typed_forms,
+    typed_tokens,
     words,
 )
 from knowledge.passages import Passage
@@ -881,10 +882,10 @@ class QueryEngine:
         elsewhere = self._other_place(a)
         if elsewhere is not None:  # (before the documents: "tỉnh Nghệ An … theo qđ nào")
             return elsewhere
-        documents = self._documents(a)  # (before other years: "kh phân công năm 2020 số mấy")
-        if documents is not None:
+        documents = self._documents(a)  # (before other years and sets: "kh phân công năm
+        if documents is not None:  # 2020 số mấy", "qđ 1415 có phải bộ tiêu chí mới không")
             return documents
-        elsewhere = self._other_year(a)
+        elsewhere = self._other_set(a) or self._other_year(a)
         if elsewhere is not None:
             return elsewhere
         if not a.codes and self._citizen_matter(a):
@@ -983,9 +984,25 @@ class QueryEngine:
         numbered = finder.by_number(a.folded, a.raw, about_documents=about)
         if numbered:
             return r.Documents(tuple(numbered))
+        number_asked = any(
+            find_phrase(a.raw, p) is not None for p in (("so", "may"), ("so", "bao", "nhieu"))
+        )
+        asks_document = (
+            bool(a.has("legal") or kinds or find_phrase(a.raw, ("van", "ban")) is not None)
+            or "document" in a.raw
+            or number_asked
+        )
         on_day = [d for d in finder.documents.documents if d.date in _full_dates(a.folded)]
-        if on_day and not a.has("calendar", "overdue"):
+        if (
+            on_day
+            and asks_document
+            and not a.units
+            and not a.has("calendar", "overdue", "deadline")
+            and (number_asked or not a.has("duties"))
+            and (a.range is None or a.range.kind == "day")
+        ):
             # "văn bản của ubnd tỉnh ngày 3/5/2017 là văn bản gì": a cited document's own date
+            # (not "theo kế hoạch ngày 28/12/2020 phòng tư pháp phụ trách gì": its duties)
             return r.Documents(tuple(on_day))
         years = {int(t) for t in a.raw if len(t) == 4 and t.isdigit()}
         dated = [d for d in finder.by_kind(kinds) if d.date.year in years]
@@ -1048,10 +1065,14 @@ class QueryEngine:
         return list(self.kb.documents.documents)
 
     def _other_place(self, a: Analysis) -> r.NotThisPlan | None:
-        """Another place or another criteria set: not what this plan is about."""
+        """Another place: not what this plan is about."""
         place = self.places.elsewhere(a.raw, a.spelling, clean(a.question))
         if place is not None:
             return r.NotThisPlan(place.name, place.name_en)
+        return None
+
+    def _other_set(self, a: Analysis) -> r.NotThisPlan | None:
+        """Another criteria set or programme ("NTM nâng cao")."""
         for other in self.lexicon.other_sets:
             for phrase in other.phrases:
                 start = find_phrase(a.tokens, phrase)
@@ -1076,25 +1097,30 @@ class QueryEngine:
 
     def _citizen_matter(self, a: Analysis) -> bool:
         """A person's own matter (a card lost, a price, an exam's date, a power cut at home):
-        never the plan's, whatever topic it shares a word with."""
+        never the plan's, whatever topic it shares a word with. Read in the words as typed
+        (before the speller: "cước" is no "cục"), each compared where it stands: a word typed
+        with other marks is another word ("quốc gia về" is no "giá vé"), and some phrases
+        count only as written with their marks ("tham gia ban chỉ đạo" is no "giá bán")."""
         if any(find_phrase(a.tokens, marker) is not None for marker in _CRITERION_MARKERS):
             return False  # "xã hay mất điện, tc điện hỏi phòng nào": a criterion is asked of
-        spelling = a.spelling or {}
-        words_typed = a.question.split()
-        # typed with marks (most words have them): a word without is meant so ("quốc gia về" is
-        # no "giá vé"); typed without, the folded words are all there is to compare
-        marked = 2 * sum(map(has_diacritics, words_typed)) >= len(words_typed)
-        as_typed = self.lexicon.expand(a.raw)  # (before the speller: "cước" is no "cục")
-        for phrase, spelled in self.lexicon.citizen_matters:
-            if find_phrase(a.tokens, phrase) is None and find_phrase(as_typed, phrase) is None:
-                continue
-            if not marked or not spelled:
-                return True
-            if all(
-                not spelling.get(token) or word in spelling[token]
-                for token, word in zip(phrase, spelled, strict=True)
-            ):
-                return True
+        typed: list[tuple[str, str | None]] = []
+        for token, word in typed_tokens(a.question):
+            pieces = self.lexicon.abbreviations.get(token)
+            typed += [(piece, None) for piece in pieces] if pieces else [(token, word)]
+        tokens = [token for token, _ in typed]
+        for matter in self.lexicon.citizen_matters:
+            size = len(matter.folded)
+            for start in range(len(tokens) - size + 1):
+                if tuple(tokens[start : start + size]) != matter.folded:
+                    continue
+                written = [word for _, word in typed[start : start + size]]
+                if not matter.spelled or all(
+                    word is None
+                    or word == spelled
+                    or (not matter.marked_only and not has_diacritics(word))
+                    for word, spelled in zip(written, matter.spelled, strict=True)
+                ):
+                    return True
         return False
 
     def _plan_of_year(self, raw: list[str], year: int) -> bool:
@@ -1295,9 +1321,12 @@ class QueryEngine:
 
     def _about_the_plan(self, a: Analysis) -> bool:
         """Most content words of the question are ones the plan's topics use ("tổng kinh phí
-        xây dựng NTM"), unlike "mấy giờ rồi" or "bao nhiêu tuổi thì nghỉ hưu"."""
-        content = self._subject_positions(a)
-        odd = [i for i in content if self._untopical(a, i)]
+        xây dựng NTM"), unlike "mấy giờ rồi" or "bao nhiêu tuổi thì nghỉ hưu". The programme's
+        name counts as the plan's ("kinh phí chương trình NTM bao nhiêu")."""
+        content = [
+            i for i in self._content_positions(a, framed=True) if a.tokens[i] not in _TIME_WORDS
+        ]
+        odd = [i for i in content if i not in a.frame_positions and self._untopical(a, i)]
         return bool(content) and 2 * len(odd) < len(content) and not self._untopical_head(a)
 
     def _untopical(self, a: Analysis, i: int) -> bool:

@@ -65,6 +65,13 @@ class _OtherSet(BaseModel):
     unless_followed_by: list[str] = []
 
 
+class _CitizenMatters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    vi: list[str] = []
+    vi_marked: list[str] = []  # only as written with their marks
+    en: list[str] = []
+
+
 class _Framing(BaseModel):
     model_config = ConfigDict(extra="forbid")
     askers: list[str] = []
@@ -80,7 +87,7 @@ class _LexiconFile(BaseModel):
     known_words: list[str]
     question_words: list[str]
     other_sets: list[_OtherSet] = []
-    citizen_matters: _Bilingual = _Bilingual(vi=[], en=[])
+    citizen_matters: _CitizenMatters = _CitizenMatters()
     framing: _Framing = _Framing()
 
 
@@ -98,6 +105,15 @@ Phrase = tuple[str, ...]
 
 
 @dataclass(frozen=True)
+class CitizenMatter:
+    """A phrase of a person's own matter ("thẻ bị mất", "lệ phí")."""
+
+    folded: Phrase  # short forms spelled out
+    spelled: Phrase  # as written in the lexicon: lowercase, accents kept (empty: not comparable)
+    marked_only: bool  # counts only where the question writes it with its marks
+
+
+@dataclass(frozen=True)
 class Lexicon:
     abbreviations: dict[str, Phrase]
     cues: dict[str, tuple[Phrase, ...]]
@@ -107,9 +123,8 @@ class Lexicon:
     question_words: frozenset[str] = frozenset()
     question_words_spelled: frozenset[str] = frozenset()  # as written, accents kept
     other_sets: tuple[OtherSet, ...] = ()
-    # a person's own matters, which the plan never answers: each phrase folded (short forms
-    # spelled out) with its words as written in the lexicon (lowercase, accents kept)
-    citizen_matters: tuple[tuple[Phrase, Phrase], ...] = ()
+    # a person's own matters, which the plan never answers
+    citizen_matters: tuple[CitizenMatter, ...] = ()
     # words that frame a question (who asks, what is done to a topic), folded
     framing: tuple[Phrase, ...] = ()
 
@@ -157,8 +172,13 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         question_words_spelled=frozenset(s.lower() for s in raw.question_words),
         other_sets=other_sets,
         citizen_matters=tuple(
-            (expanded(p), _spelled(p))
-            for p in [*raw.citizen_matters.vi, *raw.citizen_matters.en]
+            CitizenMatter(expanded(p), _spelled(p), marked_only)
+            for phrases, marked_only in (
+                (raw.citizen_matters.vi, False),
+                (raw.citizen_matters.en, False),
+                (raw.citizen_matters.vi_marked, True),
+            )
+            for p in phrases
             if expanded(p)
         ),
         framing=tuple(

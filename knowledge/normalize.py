@@ -100,6 +100,17 @@ def typed_forms(text: str) -> Typed:
     return {token: frozenset(words) for token, words in forms.items()}
 
 
+def typed_tokens(text: str) -> list[tuple[str, str]]:
+    """Each folded token of ``text`` with the word it was written as (lowercase, today's tone
+    placement), in order: what the user typed at each position."""
+    out: list[tuple[str, str]] = []
+    for word in _WORD.findall(clean(text).lower()):
+        folded = fold_word(word)
+        for token in tokenize(folded):
+            out.append((token, modern_tones(word) if token == folded else token))
+    return out
+
+
 def accent_agrees(token: str, spelled: str | None, typed: Typed | None) -> bool:
     """Whether ``token``, written ``spelled`` in the plan, can be what the user typed."""
     if typed is None or spelled is None:

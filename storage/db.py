@@ -257,6 +257,9 @@ class Database:
                         await self._statement("none", "", (), write=True, commit=True)
                     else:
                         await self._trip("run", "COMMIT", ())
+                    while state.pending:  # left for later while the COMMIT was on its way
+                        state.begun = False
+                        await self._statement("none", "", (), write=True, commit=True)
                 except StorageError:
                     await self._rollback(state)
                     raise
@@ -347,6 +350,13 @@ class Database:
             )
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
+        except _DeferredFailed as failed:
+            # a write left for later failed: its own error, never taken for the statement's
+            # (a duplicate key there would read as "this update was handled before")
+            error = _translate(failed.cause)
+            if type(error) is DuplicateKey:
+                error = StorageError(f"a deferred write failed: {failed.cause}")
+            raise error from failed.cause
 
     async def finish(self, sql: str, params: Params = ()) -> int:
         """Run the last statement of the current transaction and commit; returns its row id.
@@ -425,6 +435,14 @@ class Database:
         return None if row is None else row[0]
 
 
+class _DeferredFailed(Exception):
+    """A write left for later (:meth:`Database.later`) failed in the trip it went with."""
+
+    def __init__(self, cause: sqlite3.Error) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 def _inserted(rowcount: int, lastrowid: int | None) -> int:
     if rowcount < 1 or lastrowid is None:
         raise StorageError("insert did not add a row")
@@ -447,7 +465,10 @@ def _in_thread(
     if begin:
         raw.execute("BEGIN IMMEDIATE")
     for deferred_sql, deferred_params in before:
-        raw.execute(deferred_sql, deferred_params)
+        try:
+            raw.execute(deferred_sql, deferred_params)
+        except sqlite3.Error as exc:
+            raise _DeferredFailed(exc) from exc
     result: Any = None
     if kind == "none":
         pass

@@ -365,5 +365,9 @@ def test_no_persons_matter_phrase_is_one_the_plan_uses() -> None:
     text = Path(__file__).parent.parent / "knowledge" / "data" / "ke-hoach-trieu-son-ntm-2021.txt"
     plan = lexicon.expand(words(text.read_text(encoding="utf-8")))
     assert lexicon.citizen_matters
-    used = [" ".join(p) for p, _ in lexicon.citizen_matters if find_phrase(plan, p) is not None]
+    used = [
+        " ".join(m.folded)
+        for m in lexicon.citizen_matters
+        if find_phrase(plan, m.folded) is not None
+    ]
     assert used == []

@@ -129,10 +129,12 @@ async def test_a_write_left_for_later_goes_with_the_next_statement_and_its_unit(
             async with db.transaction():
                 await db.later("INSERT INTO t VALUES (3, 'x')")
                 raise RuntimeError("boom")
-        with pytest.raises(DuplicateKey):  # a failure surfaces with the unit's next trip …
-            async with db.transaction():
-                await db.later("INSERT INTO t VALUES (4, 'y')")
-                await db.later("INSERT INTO t VALUES (1, 'dup')")
+        with pytest.raises(StorageError) as failed:  # a failure surfaces with the unit's
+            async with db.transaction():  # next trip, as its own error (a duplicate key of
+                await db.later("INSERT INTO t VALUES (4, 'y')")  # the statement would read as
+                await db.later("INSERT INTO t VALUES (1, 'dup')")  # a redelivered update) …
+                await db.finish("INSERT INTO t VALUES (9, 'z')")
+        assert not isinstance(failed.value, DuplicateKey)
         assert await db.fetchval("SELECT count(*) FROM t") == 2  # … and undoes the unit
         async with db.transaction():  # only left for later: sent with the COMMIT
             await db.later("INSERT INTO t VALUES (5, 'z')")
@@ -142,6 +144,22 @@ async def test_a_write_left_for_later_goes_with_the_next_statement_and_its_unit(
             await db.later("INSERT INTO t VALUES (7, 'v')")
             await db.finish("INSERT INTO t VALUES (8, 'u')")
         assert await db.fetchval("SELECT group_concat(k) FROM t WHERE k > 6") == "7,8"
+
+        # a write left for later while the unit's COMMIT is on its way is not lost
+        real = db._trip
+        late: list[str] = []
+
+        async def committing(kind: str, sql: str, params: object, **kw: object) -> object:
+            if kw.get("commit") and not late:
+                late.append(sql)
+                await db.later("INSERT INTO t VALUES (10, 'late')")
+            return await real(kind, sql, params, **kw)  # type: ignore[arg-type]
+
+        db._trip = committing  # type: ignore[method-assign]
+        async with db.transaction():
+            await db.later("INSERT INTO t VALUES (11, 'first')")
+        db._trip = real  # type: ignore[method-assign]
+        assert late and await db.fetchval("SELECT count(*) FROM t WHERE k IN (10, 11)") == 2
 
 
 async def test_concurrent_transactions_are_serialised(tmp_path: Path) -> None:

@@ -83,9 +83,9 @@ class Poller:
             # Telegram (the next fetch's offset) waits for it to be stored. Its handlers are
             # started first: they run before the batch is even serialised for the inbox.
             self.inbox.expect(CHANNEL, [str(u.update_id) for u in updates])
+            stored = asyncio.ensure_future(self._store(updates))  # (it yields to them first)
             for update in updates:
                 await self.queue.submit(conversation_key(update), partial(self.handle, update))
-            stored = asyncio.ensure_future(self._store(updates))
             try:
                 await stored
             except StorageUnavailable as exc:
@@ -110,6 +110,7 @@ class Poller:
         await self.inbox.flush()
 
     async def _store(self, updates: list[Update]) -> None:
+        await asyncio.sleep(0)  # the batch's handlers, started after this task, run first
         rows = [(str(u.update_id), u.model_dump_json(exclude_unset=True)) for u in updates]
         await self.inbox.store(CHANNEL, rows)
 
