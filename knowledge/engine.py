@@ -500,6 +500,19 @@ class QueryEngine:
             ):
                 units, unit_positions, topics = [], set(), whole
         topics = [t for t in topics if t.score >= MIN_TOPIC_SCORE]
+        spelling = typed_forms(text)
+        plain = {
+            i
+            for i, t in enumerate(tokens)
+            if t in self.lexicon.question_words
+            and not any(
+                has_diacritics(f) and f not in self.lexicon.question_words_spelled
+                for f in spelling.get(t, ())
+            )
+        }
+        # "xa co dc trong cho von cap tren ko": "cho" typed plainly is the word "cho", not "chợ"
+        # (a topic named by such words alone is no topic; "chợ" typed so still is)
+        topics = [t for t in topics if not t.positions <= plain]
         frame = self._framing(tokens)
         if any(not t.positions <= frame for t in topics):
             # "when must the commune's remaining NTM criteria be finished": the programme's
@@ -533,7 +546,7 @@ class QueryEngine:
             frame_positions=frozenset(frame),
             as_typed=[raw[typed_at[i]] for i in origin],
             folded=folded,
-            spelling=typed_forms(text),
+            spelling=spelling,
         )
 
     def _detect_lang(self, tokens: list[str], text: str) -> str:

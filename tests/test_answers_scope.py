@@ -579,3 +579,11 @@ def test_what_communes_must_do_quotes_their_part_even_when_a_unit_says_it_better
 )
 def test_everyday_words_are_not_read_as_a_persons_matter(qa: QA, question: str) -> None:
     assert ask(qa, question)["intent"] != "out_of_scope"
+
+
+def test_a_topic_named_only_by_question_words_typed_plainly_is_no_topic(qa: QA) -> None:
+    # "trong cho von" is "trông chờ vốn" (the plan's section IV.2), not criterion 7's "chợ"
+    answer = ask(qa, "xa co duoc trong cho von cap tren khong")
+    assert answer["departments"] == [] and "IV.2" in str(answer["text"])
+    # "chợ" written so is still the market
+    assert ask(qa, "chợ nông thôn ai phụ trách")["departments"] == ["Phòng Kinh tế và Hạ tầng"]
