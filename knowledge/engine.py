@@ -492,11 +492,19 @@ class QueryEngine:
             # "trung tâm văn hóa huyện đạt chuẩn …": the words that name a unit also name a
             # criterion word for word; asked about, not asked what it does, it is the criterion.
             whole = self.index.match(tokens, (ignored - unit_positions) | code_positions, typed)
+            # (unless the rest of the question names a task of the unit: "when must the
+            # district culture centre finish the reports and images")
             if (
                 whole
                 and whole[0].topic.startswith("ind:")
                 and whole[0].contiguous
                 and unit_positions <= whole[0].positions
+                and not any(
+                    t.score >= 0.5 * whole[0].score
+                    and any(self._belongs(t.topic, u) for u in units)
+                    for t in topics
+                    if not t.positions & unit_positions
+                )
             ):
                 units, unit_positions, topics = [], set(), whole
         topics = [t for t in topics if t.score >= MIN_TOPIC_SCORE]
@@ -511,8 +519,8 @@ class QueryEngine:
             )
         }
         # "xa co dc trong cho von cap tren ko": "cho" typed plainly is the word "cho", not "chợ"
-        # (a topic named by such words alone is no topic; "chợ" typed so still is)
-        topics = [t for t in topics if not t.positions <= plain]
+        # (a topic named by one such word alone is no topic; "chợ" typed so still is)
+        topics = [t for t in topics if not (len(t.positions) == 1 and t.positions <= plain)]
         frame = self._framing(tokens)
         if any(not t.positions <= frame for t in topics):
             # "when must the commune's remaining NTM criteria be finished": the programme's
@@ -1679,6 +1687,15 @@ class QueryEngine:
         """The best topics for the question's intent, de-duplicated (a criterion and its only
         matching sub-indicator → the sub-indicator; several sub-indicators → the criterion)."""
         matches = [m for m in a.topics if self._level_ok(m.topic, a.level)]
+        if a.units and matches:
+            # "the centre … finish the reports and images": of the topics, the named unit's own
+            own = [
+                m
+                for m in matches
+                if m.score >= 0.5 * matches[0].score
+                and any(self._belongs(m.topic, u) for u in a.units)
+            ]
+            matches = own or matches
         if self._asks_a_department(a):
             # "htx làm ăn kém, phòng nào chỉ đạo": the communes' own task is no department's
             matches = [m for m in matches if not self._communes_only(m.topic)] or matches
@@ -1725,6 +1742,19 @@ class QueryEngine:
         department")."""
         asked = [a.tokens[i] for i in sorted(a.cue_positions)]
         return a.has("owner", "task") and any(w in asked for w in ("phong", "department", "office"))
+
+    def _belongs(self, topic: str, unit: str) -> bool:
+        """The topic is the unit's: its criterion's owner, its deadline's, fact's or duty's."""
+        kind, _, key = topic.partition(":")
+        if kind == "ind":
+            return unit in self.kb.indicators[key].owners
+        if kind == "dl":
+            return unit in self.kb.deadline_by_id[key].responsible
+        if kind == "fact":
+            return unit in self.kb.fact_by_id[key].who
+        if kind == "duty":
+            return key.partition(":")[0] == unit
+        return False
 
     def _communes_only(self, topic: str) -> bool:
         """A deadline or fact of the communes alone."""

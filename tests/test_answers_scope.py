@@ -587,3 +587,11 @@ def test_a_topic_named_only_by_question_words_typed_plainly_is_no_topic(qa: QA) 
     assert answer["departments"] == [] and "IV.2" in str(answer["text"])
     # "chợ" written so is still the market
     assert ask(qa, "chợ nông thôn ai phụ trách")["departments"] == ["Phòng Kinh tế và Hạ tầng"]
+
+
+def test_a_unit_whose_name_is_a_criterions_words_keeps_its_own_task(qa: QA) -> None:
+    # "district culture centre" names criterion 5.2 word for word, but the rest of the
+    # question is the centre's own task (reports and images, due 30/10)
+    answer = ask(qa, "by when must the district culture centre finish the reports and images")
+    assert answer["departments"] == ["Trung tâm Văn hóa, Thông tin, Thể thao và Du lịch huyện"]
+    assert "2021-10-30" in answer["deadlines"]
