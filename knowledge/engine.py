@@ -1431,6 +1431,8 @@ class QueryEngine:
         assert a.range is not None
         if a.topics and a.topics[0].score >= 3.0 and not a.has("calendar"):
             return False
+        if a.topics and a.topics[0].score >= 3.0 and a.range.kind == "day" and not a.range.explicit:
+            return False  # "hôm nay 15/10 rồi, còn mấy ngày nữa hết hạn …": today is context
         if (
             a.written == "vi"
             and self._untopical_words(a)

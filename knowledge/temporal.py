@@ -116,7 +116,8 @@ _TO_END = re.compile(
     r"\b(?:den|toi|tu nay den|tu nay toi|trong)\s+(?:het|cuoi)\s+"
     r"(thang nay|thang sau|thang toi|tuan nay|tuan sau|tuan toi|nam nay|nam|quy nay)\b"
     r"(?!\s*\d)"  # "đến hết năm 2022" names its year
-    r"|\b(?:by|until|till|before)\s+the\s+end\s+of\s+(this|next|the)\s+(month|week|year|quarter)\b"
+    r"|\b(?:by|until|till|before|to|and)\s+the\s+end\s+of\s+(this|next|the)\s+"
+    r"(month|week|year|quarter)\b"
 )
 
 DEFAULT_UPCOMING_DAYS = 30

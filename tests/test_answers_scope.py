@@ -595,3 +595,29 @@ def test_a_unit_whose_name_is_a_criterions_words_keeps_its_own_task(qa: QA) -> N
     answer = ask(qa, "by when must the district culture centre finish the reports and images")
     assert answer["departments"] == ["Trung tâm Văn hóa, Thông tin, Thể thao và Du lịch huyện"]
     assert "2021-10-30" in answer["deadlines"]
+
+
+def test_windows_and_submissions_asked_in_other_words(qa: QA) -> None:
+    # "nộp gì" this month asks what falls due
+    answer = ask(qa, "thang nay xa con phai nop gi")
+    assert answer["intent"] == "calendar" and "2021-10-30" in answer["deadlines"]
+    # "between now and the end of the year" runs to 31/12
+    answer = ask(qa, "what falls due between now and the end of the year")
+    assert "2021-12-31" in answer["deadlines"]
+    # "hôm nay 15/10 rồi" is context: the deadline asked is the topic's
+    answer = ask(qa, "hom nay 15/10 roi, con may ngay nua het han nop ho so cong nhan huyen")
+    assert answer["intent"] != "calendar"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["giá điện sinh hoạt tháng này bao nhiêu", "nghi om dai ngay bhxh tra the nao"],
+)
+def test_a_price_at_home_and_sick_pay_are_a_persons_matters(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope" and answer["departments"] == []
+
+
+def test_how_communes_must_organise_a_matter_quotes_their_part(qa: QA) -> None:
+    answer = ask(qa, "cac xa phai to chuc ve sinh moi truong nhu the nao")
+    assert "4 lần/tháng" in str(answer["text"])
