@@ -563,7 +563,7 @@ async def test_the_digest_has_the_tasks_board(tmp_path: Path) -> None:
         assert "vướng mắc: Chờ số liệu xã (quá hạn 3 ngày)" in overdue
         assert "Phòng Tư pháp" not in overdue and "Công an huyện" not in overdue
         assert (
-            "Hoàn thành quy hoạch xây dựng xã giai đoạn 2021–2030: 1/34 xã đã hoàn thành" in board
+            "Hoàn thành quy hoạch xây dựng xã giai đoạn 2021-2030: 1/34 xã đã hoàn thành" in board
         )
         done = board[board.index("Hoàn thành trong 7 ngày qua") : board.index("Tiêu chí huyện")]
         assert "16/11 Phòng Tư pháp — Hoàn thiện hồ sơ tiêu chí cấp xã 18.5" in done

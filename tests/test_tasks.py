@@ -16,7 +16,7 @@ async def test_an_officer_marks_the_communes_tasks(tmp_path: Path) -> None:
         await h.say("o1", "/viec")
         listing = h.last("o1")
         assert "Việc của xã Dân Lực theo Kế hoạch" in listing
-        assert "Hoàn thành quy hoạch xây dựng xã giai đoạn 2021–2030" in listing
+        assert "Hoàn thành quy hoạch xây dựng xã giai đoạn 2021-2030" in listing
         assert "hạn 30/10/2021: chưa cập nhật, còn 15 ngày" in listing  # today is 15/10/2021
         assert "Phòng Tư pháp" not in listing  # nothing of the units' internals
         await h.tap_with("o1", "Hoàn thành quy hoạch")
