@@ -269,6 +269,13 @@ class QueryEngine:
         self.duty_search = DutySearch(kb)
         self._commune_sections = self._sections_for_communes()
         self.places = self._build_places()
+        # the two-word compounds the plan's topics are named with ("đánh giá", "hạ tầng")
+        self._topic_pairs = frozenset(
+            pair
+            for topic in self.index.topics()
+            for entry in self.index.entries(topic)
+            for pair in itertools.pairwise(entry.tokens)
+        )
         self._years = self._plan_years()
         self._cited_plan_years = {
             d.date.year for d in kb.documents.documents if d.kind == "ke-hoach"
@@ -519,8 +526,10 @@ class QueryEngine:
             )
         }
         # "xa co dc trong cho von cap tren ko": "cho" typed plainly is the word "cho", not "chợ"
-        # (a topic named by one such word alone is no topic; "chợ" typed so still is)
-        topics = [t for t in topics if not (len(t.positions) == 1 and t.positions <= plain)]
+        # (a topic named by one such word alone, in a question that asks nothing of it, is no
+        # topic; "chợ" typed so still is)
+        if not cues:  # (asked nothing of it: "ai quản lý chợ" plainly typed still asks)
+            topics = [t for t in topics if not (len(t.positions) == 1 and t.positions <= plain)]
         frame = self._framing(tokens)
         if any(not t.positions <= frame for t in topics):
             # "when must the commune's remaining NTM criteria be finished": the programme's
@@ -894,7 +903,10 @@ class QueryEngine:
         if isinstance(result, r.Passages):
             text = " ".join(p.text for p in result.passages)
             return not _FIGURE.search(_DATES.sub(" ", text))
-        return isinstance(result, r.TopicOwner | r.Deadlines | r.CommuneActions)
+        if isinstance(result, r.CommuneActions):  # its facts and the plan's words it quotes
+            text = " ".join([*(f.value for f in result.facts), *(p.text for p in result.passages)])
+            return not _FIGURE.search(_DATES.sub(" ", text))
+        return isinstance(result, r.TopicOwner | r.Deadlines)
 
     def _resolve(self, a: Analysis, today: dt.date) -> r.Result:
         has_subject = bool(a.codes or a.units or a.topics)
@@ -1134,6 +1146,8 @@ class QueryEngine:
             for start in range(len(tokens) - size + 1):
                 if tuple(tokens[start : start + size]) != matter.folded:
                     continue
+                if start and (tokens[start - 1], tokens[start]) in self._topic_pairs:
+                    continue  # "đánh giá nước sạch": the plan's own compound, no "giá nước"
                 written = [word for _, word in typed[start : start + size]]
                 if not matter.spelled or all(
                     word is None
@@ -1627,7 +1641,11 @@ class QueryEngine:
         if not chosen:
             return None
         kinds = Counter(t.split(":", 1)[0] for t in chosen)
-        asks_what = a.has("duties") or (a.has("fact") and not a.has("figure"))
+        asks_what = (
+            a.has("duties")
+            or (a.has("fact") and not a.has("figure"))
+            or (self._asks_how(a) and not a.has("owner", "deadline", "figure"))
+        )
         if asks_what and not a.has("owner") and (a.level == "xa" or COMMUNES in a.units):
             # "xã phải làm gì", "đường xã cần đảm bảo yêu cầu gì": what the plan asks of them
             actions = self._commune_actions(a, chosen)
@@ -1696,6 +1714,7 @@ class QueryEngine:
                 for m in matches
                 if m.score >= 0.5 * matches[0].score
                 and any(self._belongs(m.topic, u) for u in a.units)
+                and not m.positions <= matches[0].positions  # (not a broader reading of it)
             ]
             matches = own or matches
         if self._asks_a_department(a):
@@ -1744,6 +1763,11 @@ class QueryEngine:
         department")."""
         asked = [a.tokens[i] for i in sorted(a.cue_positions)]
         return a.has("owner", "task") and any(w in asked for w in ("phong", "department", "office"))
+
+    @staticmethod
+    def _asks_how(a: Analysis) -> bool:
+        """ "xã phải tổ chức vệ sinh môi trường thế nào": how something must be done."""
+        return any(find_phrase(a.tokens, p) is not None for p in (("the", "nao"), ("ra", "sao")))
 
     def _belongs(self, topic: str, unit: str) -> bool:
         """The topic is the unit's: its criterion's owner, its deadline's, fact's or duty's."""

@@ -621,3 +621,24 @@ def test_a_price_at_home_and_sick_pay_are_a_persons_matters(qa: QA, question: st
 def test_how_communes_must_organise_a_matter_quotes_their_part(qa: QA) -> None:
     answer = ask(qa, "cac xa phai to chuc ve sinh moi truong nhu the nao")
     assert "4 lần/tháng" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("ai đánh giá nước sạch của xã", "owner"),  # "đánh giá", no "giá nước"
+        ("xã phải tổ chức vệ sinh môi trường mấy lần một tháng", "fact"),  # the plan says 4
+        ("trong tháng này hồ sơ BHYT phải nộp gì", "deadline"),  # BHYT's, not every date
+        ("cho xa do ai quan ly", "owner"),  # "cho" typed plainly, asked of: the market
+        ("what are the plan's targets", "fact"),
+    ],
+)
+def test_second_review_cases_keep_the_plans_answer(qa: QA, question: str, intent: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == intent, answer["text"]
+
+
+def test_the_asking_unit_does_not_widen_the_topic_asked(qa: QA) -> None:
+    # "Phòng Y tế hỏi …": the BHYT deadline itself, not all of criterion 15's
+    answer = ask(qa, "Phòng Y tế hỏi hạn BHYT là khi nào")
+    assert answer["deadlines"][0] == "2021-09-30"
