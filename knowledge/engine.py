@@ -19,7 +19,7 @@ from knowledge.base import COMMUNES, DeadlineLink, Indicator, KnowledgeBase
 from knowledge.documents import Document, DocumentFinder
 from knowledge.duty_search import DutySearch
 from knowledge.gazetteer import COMMUNE, DISTRICT, PROVINCE, Home, PlaceFinder, load_gazetteer
-from knowledge.lexicon import Lexicon, Phrase, load_lexicon
+from knowledge.lexicon import CitizenMatter, Lexicon, Phrase, load_lexicon
 from knowledge.matching import Entry, PhraseIndex, Speller, TopicMatch
 from knowledge.models import Deadline
 from knowledge.normalize import (
@@ -211,6 +211,13 @@ class QueryEngine:
         self.kb = kb
         self.lexicon = lexicon or load_lexicon()
         self._unit_aliases = self._build_unit_aliases()
+        self._cues_by_first: dict[str, list[tuple[str, Phrase]]] = {}
+        for name, phrases in self.lexicon.cues.items():
+            for phrase in phrases:
+                self._cues_by_first.setdefault(phrase[0], []).append((name, phrase))
+        self._matters_by_first: dict[str, list[CitizenMatter]] = {}
+        for matter in self.lexicon.citizen_matters:
+            self._matters_by_first.setdefault(matter.folded[0], []).append(matter)
         # English question words that are cues of their own ("when": a date is asked)
         self._opening_cues = {
             phrase[0]: name
@@ -623,19 +630,22 @@ class QueryEngine:
         whole_text = [tokens[i] for i in whole]
         starts_kept = _starts(text)
         starts_whole = _starts(whole_text)
-        for name, phrases in self.lexicon.cues.items():
-            for phrase in phrases:  # every phrase: "hạn là khi nào" says it twice
-                for indices, words_, starts in (
-                    (kept, text, starts_kept),
-                    (whole, whole_text, starts_whole),
-                ):
-                    if len(phrase) == 1 and indices is whole:
-                        continue
-                    start = _first(words_, phrase, starts)
-                    if start is not None:
-                        found.add(name)
-                        positions.update(indices[start : start + len(phrase)])
-                        break
+        present = starts_kept.keys() | starts_whole.keys()
+        candidates = [
+            entry for token in present for entry in self._cues_by_first.get(token, ())
+        ]  # (only the phrases whose first word the question has)
+        for name, phrase in candidates:  # every phrase: "hạn là khi nào" says it twice
+            for indices, words_, starts in (
+                (kept, text, starts_kept),
+                (whole, whole_text, starts_whole),
+            ):
+                if len(phrase) == 1 and indices is whole:
+                    continue
+                start = _first(words_, phrase, starts)
+                if start is not None:
+                    found.add(name)
+                    positions.update(indices[start : start + len(phrase)])
+                    break
         opening = next((i for i in range(len(tokens)) if i not in units), None)
         if opening is not None and opening in skip and tokens[opening] in self._opening_cues:
             # "When must the centre finish …", "Who is …": the word an English question opens
@@ -1141,9 +1151,9 @@ class QueryEngine:
             pieces = self.lexicon.abbreviations.get(token)
             typed += [(piece, None) for piece in pieces] if pieces else [(token, word)]
         tokens = [token for token, _ in typed]
-        for matter in self.lexicon.citizen_matters:
-            size = len(matter.folded)
-            for start in range(len(tokens) - size + 1):
+        for start, first in enumerate(tokens):
+            for matter in self._matters_by_first.get(first, ()):
+                size = len(matter.folded)
                 if tuple(tokens[start : start + size]) != matter.folded:
                     continue
                 if start and (tokens[start - 1], tokens[start]) in self._topic_pairs:
