@@ -975,6 +975,10 @@ class QueryEngine:
             unit_result = self._resolve_unit(a, today)
             if unit_result is not None:
                 return unit_result
+        if a.has("owner") and not (a.codes or a.units) and self._read_two_ways(a):
+            # "nhà văn hóa thôn dột nát, phòng nào": "nhà … dột nát" is housing's, "nhà văn
+            # hóa thôn" culture's; neither owner is a confident answer, the choice is asked
+            return self._suggest_two(a)
         if a.topics and not a.codes and self._off_topic(a):
             # "phí bảo hiểm y tế", "trường mầm non tuyển giáo viên": the subject is a word the
             # plan's topics never use and the topic found explains a part of the question only;
@@ -1443,6 +1447,38 @@ class QueryEngine:
     def _kept(self, a: Analysis, topic: list[str]) -> frozenset[str]:
         """The topic's words that a search would drop as question words ("tự" of "trật tự")."""
         return frozenset(t for t in topic if t in self.lexicon.question_words)
+
+    def _read_two_ways(self, a: Analysis) -> bool:
+        """The best topic and another criterion's share a word and each reads words of the
+        question the other does not, about as well."""
+        if len(a.topics) < 2:
+            return False
+        best = a.topics[0]
+        if not best.topic.startswith("ind:"):
+            return False
+        owners = set(self.kb.indicators[best.topic[4:]].owners)
+        return any(
+            m.score >= 0.85 * best.score
+            and m.topic.startswith("ind:")
+            and set(self.kb.indicators[m.topic[4:]].owners) != owners  # (else: one answer)
+            and _criterion_of(m.topic) != _criterion_of(best.topic)
+            and m.positions & best.positions
+            and len(m.positions - best.positions) >= 2
+            and len(best.positions - m.positions) >= 2
+            for m in a.topics[1:4]
+        )
+
+    def _suggest_two(self, a: Analysis) -> r.Result:
+        """The two readings, one topic of each criterion."""
+        seen: set[str] = set()
+        options = []
+        for m in a.topics:
+            criterion = _criterion_of(m.topic)
+            if criterion not in seen:
+                seen.add(criterion)
+                options.append(m.topic)
+        understood = tuple(c for c in ("owner", "deadline", "duties", "fact") if a.has(c))
+        return r.Suggest(understood, tuple(options[:3]))
 
     def _suggest(self, a: Analysis) -> r.Result:
         options = [m.topic for m in a.topics[:3]]

@@ -76,6 +76,7 @@ class _Framing(BaseModel):
     model_config = ConfigDict(extra="forbid")
     askers: list[str] = []
     actions: list[str] = []
+    trouble: list[str] = []
 
 
 class _LexiconFile(BaseModel):
@@ -182,7 +183,9 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
             if expanded(p)
         ),
         framing=tuple(
-            expanded(p) for p in [*raw.framing.askers, *raw.framing.actions] if expanded(p)
+            expanded(p)
+            for p in [*raw.framing.askers, *raw.framing.actions, *raw.framing.trouble]
+            if expanded(p)
         ),
     )
 

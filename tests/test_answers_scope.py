@@ -642,3 +642,29 @@ def test_the_asking_unit_does_not_widen_the_topic_asked(qa: QA) -> None:
     # "Phòng Y tế hỏi …": the BHYT deadline itself, not all of criterion 15's
     answer = ask(qa, "Phòng Y tế hỏi hạn BHYT là khi nào")
     assert answer["deadlines"][0] == "2021-09-30"
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        (
+            "kenh muong noi dong bi boi lang het, hoi phong nao",
+            "Phòng Nông nghiệp và Phát triển nông thôn",
+        ),
+        (
+            "loa phát thanh ở thôn bị hỏng lâu rồi, đơn vị nào phụ trách",
+            "Phòng Văn hóa - Thông tin",
+        ),
+        ("tre em trong xa coi coc thap be nhieu thi phong nao huong dan", "Phòng Y tế"),
+    ],
+)
+def test_trouble_described_in_everyday_words_finds_its_criterion(
+    qa: QA, question: str, unit: str
+) -> None:
+    assert ask(qa, question)["departments"] == [unit]
+
+
+def test_two_criteria_reading_the_same_words_ask_which_one(qa: QA) -> None:
+    answer = ask(qa, "nhà văn hóa thôn bị dột nát xuống cấp, phòng nào hướng dẫn ạ")
+    assert answer["intent"] == "suggest" and answer["departments"] == []
+    assert "Tiêu chí 9" in str(answer["text"]) and "6" in str(answer["text"])
