@@ -77,6 +77,7 @@ class _Framing(BaseModel):
     askers: list[str] = []
     actions: list[str] = []
     trouble: list[str] = []
+    asides: list[str] = []
 
 
 class _LexiconFile(BaseModel):
@@ -184,7 +185,12 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         ),
         framing=tuple(
             expanded(p)
-            for p in [*raw.framing.askers, *raw.framing.actions, *raw.framing.trouble]
+            for p in [
+                *raw.framing.askers,
+                *raw.framing.actions,
+                *raw.framing.trouble,
+                *raw.framing.asides,
+            ]
             if expanded(p)
         ),
     )

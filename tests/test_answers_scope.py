@@ -668,3 +668,18 @@ def test_two_criteria_reading_the_same_words_ask_which_one(qa: QA) -> None:
     answer = ask(qa, "nhà văn hóa thôn bị dột nát xuống cấp, phòng nào hướng dẫn ạ")
     assert answer["intent"] == "suggest" and answer["departments"] == []
     assert "Tiêu chí 9" in str(answer["text"]) and "6" in str(answer["text"])
+
+
+def test_asides_and_problems_met_frame_the_question(qa: QA) -> None:
+    answer = ask(qa, "tháng 11 có những mốc nào cần lưu ý")
+    assert answer["intent"] == "calendar" and "2021-11-15" in answer["deadlines"]
+    answer = ask(qa, "thôn gặp khó khăn vướng mắc khi làm ntm thì phản ánh về đâu")
+    assert answer["departments"] == ["Văn phòng Điều phối nông thôn mới huyện"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["mức lương công chức văn hóa xã là bao nhiêu", "where can I buy OCOP products online"],
+)
+def test_wages_and_shopping_are_a_persons_matters(qa: QA, question: str) -> None:
+    assert ask(qa, question)["intent"] == "out_of_scope"
