@@ -211,6 +211,12 @@ class QueryEngine:
         self.kb = kb
         self.lexicon = lexicon or load_lexicon()
         self._unit_aliases = self._build_unit_aliases()
+        # the plan's own place names, said in English questions too ("from Trieu Son to …")
+        self._place_words = frozenset(words(f"{kb.meta.district} {kb.meta.province}"))
+        # short forms people type ("bhyt", "ubnd", "tnmt"): not English for being no syllable
+        self._short_forms = frozenset(self.lexicon.abbreviations) | {
+            w for phrase in self._unit_aliases for w in phrase if not is_syllable(w)
+        }
         self._cues_by_first: dict[str, list[tuple[str, Phrase]]] = {}
         for name, phrases in self.lexicon.cues.items():
             for phrase in phrases:
@@ -577,7 +583,15 @@ class QueryEngine:
         if has_diacritics(text):
             return "vi"
         english = sum(1 for t in tokens if t in self.lexicon.english_markers)
-        vietnamese = sum(1 for t in tokens if t in self._vi_words)
+        # words no Vietnamese syllable is ("renew", "passport"), nor a short form: two or more
+        # (one may be a command or syllables run together: "/tieuchi")
+        foreign = sum(
+            1
+            for t in tokens
+            if len(t) >= 4 and t.isalpha() and not is_syllable(t) and t not in self._short_forms
+        )
+        english += foreign if foreign >= 2 else 0
+        vietnamese = sum(1 for t in tokens if t in self._vi_words and t not in self._place_words)
         return "en" if english > vietnamese else "vi"
 
     def _find_units(

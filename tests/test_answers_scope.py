@@ -683,3 +683,17 @@ def test_asides_and_problems_met_frame_the_question(qa: QA) -> None:
 )
 def test_wages_and_shopping_are_a_persons_matters(qa: QA, question: str) -> None:
     assert ask(qa, question)["intent"] == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how do I renew my passport", "how much is a bus ticket from Trieu Son to Thanh Hoa city"],
+)
+def test_an_english_question_with_few_marker_words_is_answered_in_english(
+    qa: QA, question: str
+) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope"
+    assert "does not have any information" in str(answer["text"])
+    # a command typed as one run of syllables stays Vietnamese
+    assert "Tiêu chí" in str(ask(qa, "/tieuchi")["text"])
