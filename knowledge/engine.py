@@ -39,7 +39,13 @@ from knowledge.normalize import (
 )
 from knowledge.passages import Passage
 from knowledge.retrieval import Hit, PlanSearch
-from knowledge.temporal import DEFAULT_UPCOMING_DAYS, DateRange, find_range, next_days
+from knowledge.temporal import (
+    DEFAULT_UPCOMING_DAYS,
+    DateRange,
+    find_range,
+    full_dates,
+    next_days,
+)
 
 # Words that say what kind of thing is meant rather than which: optional inside phrases.
 STRUCTURAL = frozenset(
@@ -1053,7 +1059,7 @@ class QueryEngine:
             or "document" in a.raw
             or number_asked
         )
-        on_day = [d for d in finder.documents.documents if d.date in _full_dates(a.folded)]
+        on_day = [d for d in finder.documents.documents if d.date in full_dates(a.folded)]
         if (
             on_day
             and asks_document
@@ -1491,15 +1497,15 @@ class QueryEngine:
             if criterion not in seen:
                 seen.add(criterion)
                 options.append(m.topic)
-        understood = tuple(c for c in ("owner", "deadline", "duties", "fact") if a.has(c))
-        return r.Suggest(understood, tuple(options[:3]))
+        return self._suggest(a, options)
 
-    def _suggest(self, a: Analysis) -> r.Result:
-        options = [m.topic for m in a.topics[:3]]
-        if not options:
+    def _suggest(self, a: Analysis, options: list[str] | None = None) -> r.Result:
+        """Ask which of these topics (the three best, unless given) is meant."""
+        offered = [m.topic for m in a.topics] if options is None else options
+        if not offered:
             return r.OutOfScope()
         understood = tuple(c for c in ("owner", "deadline", "duties", "fact") if a.has(c))
-        return r.Suggest(understood, tuple(options))
+        return r.Suggest(understood, tuple(offered[:3]))
 
     def _is_calendar(self, a: Analysis) -> bool:
         assert a.range is not None
@@ -1978,20 +1984,6 @@ _JOINING = frozenset({"va", "voi", "and", "cung", "hoac", "or"})
 
 # the figure cue's words that count things ("có mấy chỉ tiêu"), not a rate or an amount
 _COUNTING = frozenset({("may",), ("bao", "nhieu"), ("how", "many")})
-
-
-_FULL_DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\b")
-
-
-def _full_dates(folded: str) -> set[dt.date]:
-    """Every whole date (day, month and year) the question writes."""
-    found: set[dt.date] = set()
-    for day, month, year in _FULL_DATE.findall(folded):
-        try:
-            found.add(dt.date(int(year), int(month), int(day)))
-        except ValueError:
-            continue
-    return found
 
 
 def _english_office_names(name_en: str) -> list[str]:

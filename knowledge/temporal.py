@@ -147,6 +147,15 @@ def quarter_range(year: int, quarter: int) -> DateRange:
     return DateRange(dt.date(year, first_month, 1), dt.date(year, last_month, last), "quarter")
 
 
+def full_dates(folded: str) -> set[dt.date]:
+    """Every whole date (day, month and year) the text writes ("3/5/2017")."""
+    found: set[dt.date] = set()
+    for day, month, year in _DMY.findall(folded):
+        if (moment := _day(int(year), int(month), int(day))) is not None:
+            found.add(moment.start)
+    return found
+
+
 def next_days(today: dt.date, days: int) -> DateRange:
     return DateRange(today, today + dt.timedelta(days=days), "days", days, explicit=False)
 

@@ -92,3 +92,10 @@ def test_a_window_of_weeks_written_in_english_words() -> None:
         dt.date(2021, 10, 15),
         dt.date(2021, 11, 19),
     )
+
+
+def test_whole_dates_written_in_a_text() -> None:
+    from knowledge.temporal import full_dates
+
+    found = full_dates(fold("van ban ngay 3/5/2017, khong phai 31/2/2017 hay 12/8"))
+    assert found == {dt.date(2017, 5, 3)}  # (31/2 is no day; 12/8 has no year)
