@@ -480,7 +480,9 @@ class PlanWriter:
 
     def r_documents(self, result: r.Documents) -> None:
         _ = self._
-        if result.this_plan:
+        if result.recipients:
+            self._recipients()
+        elif result.this_plan:
             self._this_plan()
         for doc in result.documents:
             kind = self.kb.documents.kinds[doc.kind]
@@ -523,6 +525,23 @@ class PlanWriter:
             )
         if meta.signed_by:
             self.doc.bullet(_("Người ký: {who}", who=meta.signed_by))
+
+    def _recipients(self) -> None:
+        _ = self._
+        self.doc.add(
+            b(
+                _(
+                    "Nơi nhận của {title}:",
+                    title=self.kb.meta.title_en if _.en else self.kb.meta.title,
+                )
+            )
+        )
+        for recipient in self.kb.meta.recipients:
+            name = recipient.name_en if _.en else recipient.name
+            purpose = recipient.purpose_en if _.en else recipient.purpose
+            self.doc.bullet(
+                _("{name} ({purpose})", name=name, purpose=purpose) if purpose else name
+            )
 
     def r_clarify(self, result: r.Clarify) -> None:
         _ = self._

@@ -1041,12 +1041,26 @@ class QueryEngine:
         return r.OutOfScope()
 
     # the plan's documents, and what is not this plan -----------------------------------------
+    def _asks_recipients(self, a: Analysis, kinds: set[str]) -> bool:
+        """ "kế hoạch này gửi cho những ai", "nơi nhận": whom the plan is sent to — asked of
+        the plan ("báo cáo gửi cho ai" asks where a report goes, which its deadline says)."""
+        if not a.has("recipients") or a.codes or a.units or not self.kb.meta.recipients:
+            return False
+        if find_phrase(a.tokens, ("noi", "nhan")) is not None:
+            return True
+        said = _phrase_positions(a.tokens, self.lexicon.cues["recipients"])
+        plan = _phrase_positions(a.tokens, _THIS_PLAN + _PLAN_WORDS)
+        # (the words that ask it name no topic: "gửi cho" is no "chợ", "plan" no goal)
+        return bool(plan) and all(t.positions <= said | plan for t in a.topics)
+
     def _documents(self, a: Analysis) -> r.Documents | r.NotThisPlan | None:
         """A document the plan cites, asked by number, issuer, kind or subject; the plan itself
         ("kế hoạch này ai ký"); the legal bases ("căn cứ pháp lý")."""
         finder = self.documents
         kinds = finder.kinds_in(a.raw)
         cited_kinds = kinds - {"ke-hoach"}
+        if self._asks_recipients(a, kinds):
+            return r.Documents((), this_plan=True, recipients=True)
         about = bool(a.has("legal") or cited_kinds) or len(a.raw) <= 2
         numbered = finder.by_number(a.folded, a.raw, about_documents=about)
         if numbered:
@@ -2016,6 +2030,16 @@ def _starts(tokens: list[str]) -> dict[str, list[int]]:
     for i, token in enumerate(tokens):
         where.setdefault(token, []).append(i)
     return where
+
+
+def _phrase_positions(tokens: list[str], phrases: Iterable[Phrase]) -> set[int]:
+    """The positions of every word the phrases cover where they occur in the question."""
+    covered: set[int] = set()
+    for phrase in phrases:
+        start = find_phrase(tokens, phrase)
+        if start is not None:
+            covered.update(range(start, start + len(phrase)))
+    return covered
 
 
 def _first(tokens: list[str], phrase: Phrase, starts: dict[str, list[int]]) -> int | None:

@@ -15,23 +15,6 @@ from knowledge.errors import KnowledgeError
 from knowledge.normalize import clean, modern_tones, words
 from knowledge.yamlfile import describe, read_yaml
 
-INTENT_CUES = (
-    "help",
-    "task",
-    "list",
-    "list_units",
-    "list_communes",
-    "owner",
-    "duties",
-    "deadline",
-    "calendar",
-    "fact",
-    "overdue",
-    "legal",
-    "basis",
-    "figure",
-)
-
 
 class _Bilingual(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -54,7 +37,11 @@ class _Cues(BaseModel):
     overdue: _Bilingual
     legal: _Bilingual
     basis: _Bilingual
+    recipients: _Bilingual
     figure: _Bilingual
+
+
+INTENT_CUES: tuple[str, ...] = tuple(_Cues.model_fields)
 
 
 class _OtherSet(BaseModel):

@@ -22,6 +22,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Recipient(Strict):
+    """One line of the plan's "Nơi nhận": who receives the plan, and why ("b/c": to be
+    informed; "t/h": to carry it out)."""
+
+    name: Text
+    name_en: Text
+    purpose: Text | None = None
+    purpose_en: Text | None = None
+
+
 class PlanMeta(Strict):
     """``plan.yaml``: which plan this directory encodes."""
 
@@ -36,6 +46,7 @@ class PlanMeta(Strict):
     number: Text | None = None  # left blank in the text ("Số: /KH-UBND"): the plan gives none
     date: dt.date | None = None
     signed_by: Text | None = None
+    recipients: tuple[Recipient, ...] = ()
     source_file: Text
 
 

@@ -37,10 +37,12 @@ class NotThisPlan:
 
 @dataclass(frozen=True)
 class Documents:
-    """Documents the plan cites (``this_plan``: the plan itself, as a document)."""
+    """Documents the plan cites (``this_plan``: the plan itself, as a document;
+    ``recipients``: whom the plan is sent to)."""
 
     documents: tuple[Document, ...]
     this_plan: bool = False
+    recipients: bool = False
     intent: str = "document"
 
 

@@ -697,3 +697,25 @@ def test_an_english_question_with_few_marker_words_is_answered_in_english(
     assert "does not have any information" in str(answer["text"])
     # a command typed as one run of syllables stays Vietnamese
     assert "Tiêu chí" in str(ask(qa, "/tieuchi")["text"])
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["kế hoạch này được gửi tới những ai", "kh nay gui nhung dau", "nơi nhận của kế hoạch"],
+)
+def test_whom_the_plan_is_sent_to_is_its_list_of_recipients(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "document" and answer["departments"] == []
+    text = str(answer["text"])
+    assert "Văn phòng Điều phối NTM tỉnh" in text and "UBND các xã" in text
+
+
+def test_whom_the_plan_is_sent_to_in_english(qa: QA) -> None:
+    text = str(ask(qa, "who gets a copy of this plan? recipients")["text"])
+    assert "provincial NTM Coordination Office" in text and "Nơi nhận" not in text
+
+
+def test_where_a_report_goes_is_not_the_plans_recipients(qa: QA) -> None:
+    # a report sent to someone is the task of whoever compiles it, not the plan's own list
+    answer = ask(qa, "báo cáo kết quả tự đánh giá gửi cho ai")
+    assert "Văn phòng Điều phối NTM tỉnh" not in str(answer["text"])
