@@ -856,6 +856,17 @@ class QueryEngine:
                 if match.topic.startswith("ind:") and min(match.positions) == after
             ]
             named = [(m, ind) for m, ind in named if a.level is None or ind.level == a.level]
+            # the words after it name a criterion only when no other topic reads them better
+            # ("chỉ tiêu nhà tắm nhà tiêu hợp vệ sinh" is 17.6's, not "nhà tạm" of criterion 9)
+            named = [
+                (m, ind)
+                for m, ind in named
+                if not any(
+                    other.score > m.score and after in other.positions
+                    for other in a.topics
+                    if other.topic.startswith("ind:")
+                )
+            ]
             # the one named by the words right there, all of them ("tc điện": criterion 4)
             whole = [
                 ind
@@ -1013,7 +1024,9 @@ class QueryEngine:
             found = self._passages(a)
             if found is not None:
                 return found
-            if not a.topics[0].contiguous or self._foreign_words(a):
+            if (not a.topics[0].contiguous or self._foreign_words(a)) and not self._clearly_asked(
+                a
+            ):
                 return self._suggest(a)
         if a.topics:
             topical = self._resolve_topics(a)
@@ -1307,10 +1320,11 @@ class QueryEngine:
         if not content:
             return False
         best = a.topics[0]
-        if a.has("owner") and content[0] in best.positions and best.score >= 3.0:
-            # "chợ quê xuống cấp, phòng nào hướng dẫn": a topic the question starts with and
-            # asks whose it is; the rest describes the trouble (unless another criterion
-            # reads the same words about as well: "nhà văn hóa … dột nát")
+        if a.has("owner", "task") and best.score >= 3.0 and self._stands_alone(a, best, content):
+            # "chợ quê xuống cấp, phòng nào hướng dẫn", "thanh niên xóm em ở nhà không có việc
+            # làm, hỏi bên nào": a topic that is no other word's modifier ("phí bảo hiểm y tế"),
+            # asked whose it is or what to do; the rest describes the trouble (unless another
+            # criterion reads the same words about as well: "nhà văn hóa … dột nát")
             rivals = [
                 m
                 for m in a.topics[1:]
@@ -1331,6 +1345,22 @@ class QueryEngine:
             # as such, beside a topic that explains a part of the question only
             return True
         return covered / len(content) < OFF_TOPIC_COVERAGE or self._untopical_head(a)
+
+    def _stands_alone(self, a: Analysis, match: TopicMatch, content: list[int]) -> bool:
+        """The topic's words open the question's subject, or come after a word that carries
+        no subject ("ở nhà không có việc làm") amid words the plan has but one: no word of
+        another subject heads them ("phí | bảo hiểm y tế") and no other subject is described
+        ("sốt 39 độ uống thuốc gì, trạm y tế xã")."""
+        if not match.contiguous:
+            return False
+        if content[0] in match.positions:
+            return True
+        first = min(match.positions)
+        said = set(self._content_positions(a))
+        if first - 1 in said or first - 1 in a.unit_positions:
+            return False
+        odd = [i for i in content if i not in match.positions and self._untopical(a, i)]
+        return len(odd) <= 1
 
     def _measured(self, a: Analysis) -> list[int]:
         """The subject's words, with the district's or programme's name where the best topic
@@ -1449,6 +1479,20 @@ class QueryEngine:
             if i not in skip and t not in ignore and not t[0].isdigit()
         ]
         return bool(content) and all(t in self._plan_words for t in content)
+
+    def _clearly_asked(self, a: Analysis) -> bool:
+        """Whose a topic is, asked of a topic whose words stand together, well ahead of any
+        other criterion's ("thanh niên xóm em không có việc làm, hỏi bên nào"): the rest of
+        the question describes the case, and no choice is close enough to offer."""
+        best = a.topics[0]
+        if not (a.has("owner", "task") and best.contiguous and best.score >= 3.0):
+            return False
+        family = _criterion_of(best.topic)
+        return all(
+            m.score < 0.5 * best.score
+            for m in a.topics[1:]
+            if m.topic.startswith("ind:") and _criterion_of(m.topic) != family
+        )
 
     def _foreign_words(self, a: Analysis) -> bool:
         """The question has words the plan never uses ("thuế", "bão")."""

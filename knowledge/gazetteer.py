@@ -25,6 +25,7 @@ from knowledge.normalize import (
     accent_agrees,
     fold_bulk,
     fold_word,
+    is_syllable,
     modern_tones,
     tokenize,
 )
@@ -200,6 +201,18 @@ def _package_data() -> Path:
 KINDS = (PROVINCE, DISTRICT, COMMUNE)
 
 
+def _syllable_splits(word: str, parts: int = 3) -> Iterator[tuple[str, ...]]:
+    """The ways ``word`` is two (or three) syllables written together: "hanoi" → ("ha", "noi")."""
+    for cut in range(1, len(word)):
+        head, rest = word[:cut], word[cut:]
+        if not is_syllable(head):
+            continue
+        if is_syllable(rest):
+            yield (head, rest)
+        if parts > 2:
+            yield from ((head, *tail) for tail in _syllable_splits(rest, parts - 1))
+
+
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
     return Gazetteer(
@@ -333,6 +346,21 @@ class PlaceFinder:
                 named = all(w in capitals for w in key)
                 if not ordinary or named or self._spelled_as(place, key, typed):
                     return place
+        for token in tokens:
+            place = self._province_joined(token)
+            if place is not None:
+                return place
+        return None
+
+    def _province_joined(self, token: str) -> Place | None:
+        """A province's name written as one word, as English writes some ("Hanoi",
+        "Haiphong", "Nghean"): a word that is no syllable but is two or three of the name's."""
+        if len(token) < 4 or is_syllable(token) or not token.isalpha():
+            return None
+        for key in _syllable_splits(token):
+            places = self.gazetteer.lookup_all(PROVINCE, key)
+            if places and not self.home.has(PROVINCE, key):
+                return places[0]
         return None
 
     def _place(self, key: tuple[str, ...], kinds: tuple[str, ...]) -> Place | None:

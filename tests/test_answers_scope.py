@@ -11,6 +11,13 @@ from handlers.qa import QA
 from knowledge.normalize import is_syllable
 from tests.conftest import PLAN_TODAY
 
+UNIT_NAMES = {
+    "bhxh": "Bảo hiểm xã hội huyện",
+    "ldtbxh": "Phòng Lao động - Thương binh và Xã hội",
+    "nn": "Phòng Nông nghiệp và Phát triển nông thôn",
+    "tnmt": "Phòng Tài nguyên và Môi trường",
+}
+
 
 def ask(qa: QA, question: str) -> dict[str, object]:
     return qa.answer(question, PLAN_TODAY).to_json()
@@ -719,3 +726,51 @@ def test_where_a_report_goes_is_not_the_plans_recipients(qa: QA) -> None:
     # a report sent to someone is the task of whoever compiles it, not the plan's own list
     answer = ask(qa, "báo cáo kết quả tự đánh giá gửi cho ai")
     assert "Văn phòng Điều phối NTM tỉnh" not in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        # the people and places around a topic describe the case; whose the topic is is asked
+        ("ở xóm tôi nhiều người già không có thẻ bảo hiểm y tế, phòng nào phụ trách", "bhxh"),
+        ("bọn trẻ trong thôn không có việc làm thì đơn vị nào lo", "ldtbxh"),
+        ("nuoc may chua ve thon, dan van dung nuoc gieng, muon co nuoc sach hoi ai", "nn"),
+    ],
+)
+def test_a_case_described_around_a_topic_asks_whose_the_topic_is(
+    qa: QA, question: str, unit: str
+) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "owner"
+    assert answer["departments"] == [UNIT_NAMES[unit]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "phí bảo hiểm y tế năm nay phòng nào thu",  # the topic modifies another subject's word
+        "cháu bị ho sốt uống thuốc gì, trạm y tế xã phòng nào quản lý",  # another case told
+    ],
+)
+def test_a_topic_heading_or_beside_another_subject_is_still_no_answer(
+    qa: QA, question: str
+) -> None:
+    answer = ask(qa, question)
+    assert answer["departments"] == [] or answer["intent"] != "owner"
+
+
+def test_a_criterion_named_after_its_marker_is_the_one_its_words_read_best(qa: QA) -> None:
+    # "nhà tắm" folded is "nhà tạm" (housing, criterion 9); with "nhà tiêu … hợp vệ sinh" the
+    # words read as 17.6, whose owner is another unit
+    answer = ask(qa, "chỉ tiêu nhà tắm nhà tiêu hợp vệ sinh phòng nào hướng dẫn")
+    assert answer["departments"] == [UNIT_NAMES["tnmt"]]
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [("who handles criterion 2 in Haiphong", "Hải Phòng"), ("hanoi co tc 17 ko", "Hà Nội")],
+)
+def test_a_province_written_as_one_word_is_another_place(qa: QA, question: str, place: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "not_this_plan" and place in str(answer["text"])
+    assert answer["departments"] == []
