@@ -1024,9 +1024,8 @@ class QueryEngine:
             found = self._passages(a)
             if found is not None:
                 return found
-            if (not a.topics[0].contiguous or self._foreign_words(a)) and not self._clearly_asked(
-                a
-            ):
+            doubted = not a.topics[0].contiguous or self._foreign_words(a)
+            if doubted and not self._clearly_asked(a):
                 return self._suggest(a)
         if a.topics:
             topical = self._resolve_topics(a)

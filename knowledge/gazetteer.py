@@ -346,11 +346,8 @@ class PlaceFinder:
                 named = all(w in capitals for w in key)
                 if not ordinary or named or self._spelled_as(place, key, typed):
                     return place
-        for token in tokens:
-            place = self._province_joined(token)
-            if place is not None:
-                return place
-        return None
+        joined = (self._province_joined(token) for token in tokens)
+        return next((place for place in joined if place is not None), None)
 
     def _province_joined(self, token: str) -> Place | None:
         """A province's name written as one word, as English writes some ("Hanoi",
