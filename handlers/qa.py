@@ -436,13 +436,18 @@ class PlanWriter:
 
     def r_nofigure(self, result: r.NoFigure) -> None:
         _ = self._
+        none_given = (
+            _("Kế hoạch không nêu số tiền hay kinh phí cho nội dung này.")
+            if result.money
+            else _("Kế hoạch không nêu con số cụ thể cho nội dung này.")
+        )
         if isinstance(result.then, r.OutOfScope | r.Suggest):
             # nothing of the plan on it: no figure, and then why (no "the plan says:")
-            self.doc.add(b(_("Kế hoạch không nêu con số cụ thể cho nội dung này.")))
+            self.doc.add(b(none_given))
             self.result(result.then)
             return
         self.doc.add(
-            b(_("Kế hoạch không nêu con số cụ thể cho nội dung này.")),
+            b(none_given),
             " ",
             _("Kế hoạch nêu như sau:"),
         )

@@ -148,6 +148,21 @@ _PLAN_PARTS: tuple[Phrase, ...] = (
 )
 _DATES = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{4})?|\b(?:19|20)\d\d\b|\b\d{1,2}\.\d{1,2}\b")
 _FIGURE = re.compile(r"\d")
+# An amount of money, asked and given.
+_MONEY_FIGURE = re.compile(r"\d[\d.,]*\s*(?:đồng|tỷ|triệu|nghìn|ngàn|vnđ|vnd|\$)", re.IGNORECASE)
+_MONEY_WORDS: tuple[Phrase, ...] = (
+    ("bao", "nhieu", "tien"),
+    ("may", "tien"),
+    ("bao", "nhieu", "ty"),
+    ("bao", "nhieu", "trieu"),
+    ("may", "trieu"),
+    ("may", "ty"),
+    ("kinh", "phi"),
+    ("how", "much", "money"),
+    ("funding",),
+    ("budget",),
+    ("cost",),
+)
 _VOWEL = re.compile(r"[aeiouy]")
 _CODE_FILLERS = frozenset(
     {"so", "thu", "xa", "huyen", "cap", "number", "no", "the", "of", "level", "commune", "district"}
@@ -558,6 +573,7 @@ class QueryEngine:
             cues & {"legal"}
             or self.documents.kinds_in(raw) - {"ke-hoach"}
             or self.documents.number_asked(raw)
+            or self.documents.number_asked(tokens)  # ("kh số bn": its short forms spelled out)
         ):
             # a document's subject is what it is about, not what the plan asks ("tiêu chí
             # huyện"): asked about only as a document ("quyết định nào", "căn cứ")
@@ -779,15 +795,16 @@ class QueryEngine:
 
     def resolve(self, a: Analysis, today: dt.date) -> r.Result:
         result = self._resolve(a, today)
+        money = self._asks_money(a)
         if (
             self._asks_figure(a)
             and (
-                self._lacks_figure(result)
+                self._lacks_figure(result, _MONEY_FIGURE if money else _FIGURE)
                 or (isinstance(result, r.OutOfScope | r.Suggest) and self._about_the_plan(a))
             )
             and not (isinstance(result, r.OutOfScope) and result.personal)
         ):
-            return r.NoFigure(result)  # "tổng kinh phí bao nhiêu tỷ": no figure, and what is
+            return r.NoFigure(result, money)  # "tổng kinh phí bao nhiêu tỷ": no figure, and what is
         if a.has("owner", "task"):
             result = self._narrowed(a, result)
         elif a.units and isinstance(result, r.Deadlines) and result.indicator is None:
@@ -932,22 +949,28 @@ class QueryEngine:
                     return True
         return False
 
-    def _lacks_figure(self, result: r.Result) -> bool:
-        """The answer found gives no number for what was asked."""
+    def _lacks_figure(self, result: r.Result, figure: re.Pattern[str] = _FIGURE) -> bool:
+        """The answer found gives no number for what was asked (``figure``: an amount of
+        money, when money was asked: "thôn kiểu mẫu được hỗ trợ bao nhiêu tiền" is not
+        answered by "ít nhất 01 thôn")."""
         if isinstance(result, r.Facts):
-            return not any(_FIGURE.search(_DATES.sub(" ", f.value)) for f in result.facts)
+            return not any(figure.search(_DATES.sub(" ", f.value)) for f in result.facts)
         if isinstance(result, r.Owner):
             facts = self.kb.facts_for(result.indicator.code)
-            return not any(_FIGURE.search(_DATES.sub(" ", f.value)) for f in facts)
+            return not any(figure.search(_DATES.sub(" ", f.value)) for f in facts)
         if isinstance(result, r.Several):
-            return all(self._lacks_figure(part) for part in result.parts)
+            return all(self._lacks_figure(part, figure) for part in result.parts)
         if isinstance(result, r.Passages):
             text = " ".join(p.text for p in result.passages)
-            return not _FIGURE.search(_DATES.sub(" ", text))
+            return not figure.search(_DATES.sub(" ", text))
         if isinstance(result, r.CommuneActions):  # its facts and the plan's words it quotes
             text = " ".join([*(f.value for f in result.facts), *(p.text for p in result.passages)])
-            return not _FIGURE.search(_DATES.sub(" ", text))
+            return not figure.search(_DATES.sub(" ", text))
         return isinstance(result, r.TopicOwner | r.Deadlines)
+
+    def _asks_money(self, a: Analysis) -> bool:
+        """An amount of money is asked ("bao nhiêu tiền", "kinh phí", "how much money")."""
+        return any(find_phrase(a.tokens, phrase) is not None for phrase in _MONEY_WORDS)
 
     def _resolve(self, a: Analysis, today: dt.date) -> r.Result:
         has_subject = bool(a.codes or a.units or a.topics)
@@ -1078,7 +1101,9 @@ class QueryEngine:
         if numbered:
             return r.Documents(tuple(numbered))
         number_asked = any(
-            find_phrase(a.raw, p) is not None for p in (("so", "may"), ("so", "bao", "nhieu"))
+            find_phrase(words_, p) is not None
+            for p in (("so", "may"), ("so", "bao", "nhieu"))
+            for words_ in (a.raw, a.tokens)
         )
         asks_document = (
             bool(a.has("legal") or kinds or find_phrase(a.raw, ("van", "ban")) is not None)
@@ -1089,7 +1114,7 @@ class QueryEngine:
         if (
             on_day
             and asks_document
-            and not a.units
+            and (not a.units or _ids(on_day) & _ids(finder.by_issuer(a.raw, kinds)))
             and not a.has("calendar", "overdue", "deadline")
             and (number_asked or not a.has("duties"))
             and (a.range is None or a.range.kind == "day")
@@ -1106,7 +1131,12 @@ class QueryEngine:
             kind = finder.documents.kinds[sorted(cited_kinds)[0]]
             number = finder.numbers_given(a.folded)[0]
             return r.NotThisPlan(f"{kind.name} số {number}", f"{kind.name_en} No. {number}")
-        if not (a.has("legal") or cited_kinds or finder.number_asked(a.raw)):
+        if not (
+            a.has("legal")
+            or cited_kinds
+            or finder.number_asked(a.raw)
+            or finder.number_asked(a.tokens)
+        ):
             return None
         issued = finder.by_issuer(a.raw, kinds) if cited_kinds or a.has("legal") else []
         if issued and cited_kinds:
@@ -1122,7 +1152,7 @@ class QueryEngine:
             start = find_phrase(a.tokens, phrase)
             if start is not None:
                 plan_words.update(range(start, start + len(phrase)))
-        if plan_words and a.has("legal") and not a.has("basis"):
+        if plan_words and a.has("legal") and not a.has("basis") and not cited_kinds:
             return r.Documents((), this_plan=True)  # "kế hoạch này ai ký, số mấy"
         if kinds == {"ke-hoach"} and not a.has("basis") and not a.topics:
             return r.Documents((), this_plan=True)  # "kh số mấy", "kế hoạch ai ký"
@@ -1138,6 +1168,13 @@ class QueryEngine:
         }  # ("cho hỏi … căn cứ những văn bản nào": "cho" is no criterion 7, chợ)
         relevant = [m for m in a.topics if not m.positions <= said]
         docs = [m for m in relevant if m.topic.startswith("doc:")]
+        if cited_kinds and docs:
+            # "what circular guides the district criteria": of the documents on that subject,
+            # those of the kind named — or the plan's documents of that kind, where none is
+            of_kind = [m for m in docs if self.kb.documents.by_id(m.topic[4:]).kind in cited_kinds]
+            if not of_kind:
+                return r.Documents(tuple(finder.by_kind(cited_kinds)))
+            docs = of_kind
         if docs and docs[0].score >= 0.8 * relevant[0].score:
             best = docs[0].score
             chosen = [self.kb.documents.by_id(m.topic[4:]) for m in docs if m.score >= TIE * best]
@@ -2073,6 +2110,10 @@ def _starts(tokens: list[str]) -> dict[str, list[int]]:
     for i, token in enumerate(tokens):
         where.setdefault(token, []).append(i)
     return where
+
+
+def _ids(documents: Iterable[Document]) -> set[str]:
+    return {d.id for d in documents}
 
 
 def _phrase_positions(tokens: list[str], phrases: Iterable[Phrase]) -> set[int]:

@@ -48,9 +48,11 @@ class Documents:
 
 @dataclass(frozen=True)
 class NoFigure:
-    """A number was asked that the plan does not give: said so, then what it does say."""
+    """A number was asked that the plan does not give: said so, then what it does say
+    (``money``: the number asked was an amount of money)."""
 
     then: Result
+    money: bool = False
     intent: str = "no_figure"
 
 

@@ -774,3 +774,51 @@ def test_a_province_written_as_one_word_is_another_place(qa: QA, question: str, 
     answer = ask(qa, question)
     assert answer["intent"] == "not_this_plan" and place in str(answer["text"])
     assert answer["departments"] == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["mỗi thôn kiểu mẫu được hỗ trợ mấy triệu", "kinh phi lam 1 thon kieu mau bao nhieu"],
+)
+def test_money_asked_is_not_answered_by_a_count(qa: QA, question: str) -> None:
+    # the plan counts the model villages ("ít nhất 01") but gives no amount of money
+    answer = ask(qa, question)
+    assert answer["intent"] == "no_figure"
+    assert "không nêu số tiền hay kinh phí" in str(answer["text"])
+
+
+def test_money_asked_in_english_is_said_in_english(qa: QA) -> None:
+    answer = ask(qa, "how much money does each model village get")
+    assert answer["intent"] == "no_figure"
+    assert "does not state any amount of money" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    ("question", "number"),
+    [
+        (
+            "what circular explains how to carry out the district NTM criteria",
+            "35/2016",
+        ),  # its kind
+        (
+            "which decision cited in the plan sets the commune NTM criteria, when was it issued",
+            "1415/2017",
+        ),
+        ("what document gives the district NTM criteria", "558"),
+        ("văn bản huyện ủy ban hành ngày 12/8/2021 là văn bản nào", "325"),
+        ("kế hoạch phân công nhiệm vụ các phòng ban ngành số bn", "4907"),
+    ],
+)
+def test_a_cited_document_by_kind_subject_issuer_and_date(
+    qa: QA, question: str, number: str
+) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] in ("document", "passage") and number in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["by when must the communes reach the standard", "when should communes achieve the standard"],
+)
+def test_reaching_the_standard_in_english_is_the_communes_deadline(qa: QA, question: str) -> None:
+    assert "2021-09-30" in ask(qa, question)["deadlines"]
