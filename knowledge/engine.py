@@ -1913,7 +1913,11 @@ class QueryEngine:
         parts = sorted((m for m in matches if m.topic[4:] in ind.children), key=lambda m: -m.score)
         if not parts or parts[0].score < DOMINANT * score:
             return topic
-        if len(parts) > 1 and parts[1].score * 2 > parts[0].score:
+        if (
+            len(parts) > 1
+            and parts[1].score * 2 > parts[0].score
+            and not parts[1].positions <= parts[0].positions  # (a rival says something else)
+        ):
             return topic
         return parts[0].topic
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from knowledge.normalize import Typed, accent_agrees
+from knowledge.normalize import Typed, accent_agrees, is_syllable
 
 Phrase = tuple[str, ...]
 
@@ -47,6 +47,12 @@ class Speller:
         if token in self.known or not token.isalpha() or len(token) < 4:
             return (token,)
         candidates = self._candidates(token)
+        if candidates and is_syllable(token):
+            # a word of the language may be what was meant ("riêng" is no slip for "giếng"):
+            # changed only where the word before makes a known phrase of the change ("phụ trác")
+            candidates = tuple(w for w in candidates if (previous, w) in self.bigrams)
+            if not candidates:
+                return (token,)
         if candidates:
             # Equally close words: one that follows the previous word in a known phrase, then
             # one with the same first letter, then the most frequent.

@@ -13,6 +13,9 @@ from tests.conftest import PLAN_TODAY
 
 UNIT_NAMES = {
     "bhxh": "Bảo hiểm xã hội huyện",
+    "ca": "Công an huyện",
+    "kt": "Phòng Kinh tế và Hạ tầng",
+    "yte": "Phòng Y tế",
     "ldtbxh": "Phòng Lao động - Thương binh và Xã hội",
     "nn": "Phòng Nông nghiệp và Phát triển nông thôn",
     "tnmt": "Phòng Tài nguyên và Môi trường",
@@ -822,3 +825,25 @@ def test_a_cited_document_by_kind_subject_issuer_and_date(
 )
 def test_reaching_the_standard_in_english_is_the_communes_deadline(qa: QA, question: str) -> None:
     assert "2021-09-30" in ask(qa, question)["deadlines"]
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        # everyday words for a criterion's matter, in a case described around them
+        ("đoạn đường làng lầy lội mỗi khi mưa thì phòng nào phụ trách", "kt"),
+        ("ruộng bị ngập úng sau mưa to, hỏi phòng nào", "nn"),
+        ("hàng xóm nhà tôi chồng đánh vợ thường xuyên thì đơn vị nào phụ trách", "ldtbxh"),
+        ("thôn nhiều vụ trộm cắp quá, đơn vị nào lo", "ca"),
+        ("who is in charge when children in the commune are malnourished and stunted", "yte"),
+    ],
+)
+def test_everyday_words_name_the_criterion_they_describe(qa: QA, question: str, unit: str) -> None:
+    answer = ask(qa, question)
+    assert answer["departments"] == [UNIT_NAMES[unit]]
+
+
+def test_a_part_whose_words_another_part_holds_is_no_rival(qa: QA) -> None:
+    # "bể nước hợp vệ sinh" is read by 17.1 (water) too, but 17.6 reads all of it and more
+    answer = ask(qa, "nhà tiêu, nhà tắm, bể nước hợp vệ sinh do phòng nào hướng dẫn")
+    assert answer["departments"] == [UNIT_NAMES["tnmt"]]

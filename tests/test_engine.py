@@ -75,6 +75,16 @@ def test_spelling_is_corrected_but_unknown_words_are_left(engine: QueryEngine) -
     assert engine.speller.correct(["gia", "lua"]) == ["gia", "lua"]
 
 
+def test_a_word_of_the_language_is_changed_only_where_a_known_phrase_supports_it(
+    engine: QueryEngine,
+) -> None:
+    # "riêng", "miệng", "tiếng" are words, not slips for "giếng" or "tiền"
+    for word in ("rieng", "mieng", "tieng"):
+        assert engine.speller.correct(["viec", word]) == ["viec", word]
+    # a slip into another word of the language is still mended inside a known phrase
+    assert engine.speller.correct(["phu", "trac"]) == ["phu", "trach"]
+
+
 def test_number_alone_is_ambiguous_and_level_words_decide(engine: QueryEngine) -> None:
     _, both = engine.ask("tiêu chí 6", PLAN_TODAY)
     assert isinstance(both, r.Ambiguous)
