@@ -407,13 +407,18 @@ class QueryEngine:
 
     def _sections_for_communes(self) -> frozenset[str]:
         """The plan's sections that say what the communes must do (where their deadlines and
-        targets are written)."""
+        targets are written, and their own duties)."""
         sources = [d.source for d in self.kb.deadlines if COMMUNES in d.responsible]
         sources += [f.source for f in self.kb.facts if COMMUNES in f.who]
         found = Counter(
             m[1] for source in sources for m in re.finditer(r"(?:^|;\s*)([IVX]+(?:\.\d+)+)", source)
         )
-        return frozenset(section for section, _ in found.most_common(1))
+        # and the sections of the communes' own duties ("Ở xã", "công trình biểu tượng")
+        duties = [duty.source for duty in self.kb.unit(COMMUNES).duties if duty.source]
+        return frozenset(
+            [section for section, _ in found.most_common(1)]
+            + [m[1] for source in duties for m in re.finditer(r"([IVX]+(?:\.\d+)+)", source)]
+        )
 
     def _plan_years(self) -> set[int]:
         """The years the plan is about: its own, its deadlines', and those its criteria and
@@ -562,9 +567,14 @@ class QueryEngine:
         # "xa co dc trong cho von cap tren ko": "cho" typed plainly is the word "cho", not "chợ"
         # (a topic named by one such word alone, in a question that asks nothing of it, is no
         # topic; "chợ" typed so still is)
-        if not cues:  # (asked nothing of it: "ai quản lý chợ" plainly typed still asks)
-            topics = [t for t in topics if not (len(t.positions) == 1 and t.positions <= plain)]
         frame = self._framing(tokens)
+        if not cues:  # (asked nothing of it: "ai quản lý chợ" plainly typed still asks)
+            # (nor with the programme's name: "trong cho von … de lam ntm" is no "chợ nông thôn")
+            topics = [
+                t
+                for t in topics
+                if not (len(t.positions - frame) == 1 and t.positions - frame <= plain)
+            ]
         if any(not t.positions <= frame for t in topics):
             # "when must the commune's remaining NTM criteria be finished": the programme's
             # name frames the question; what it is about is the rest ("NTM là gì" still asks it)

@@ -847,3 +847,23 @@ def test_a_part_whose_words_another_part_holds_is_no_rival(qa: QA) -> None:
     # "bể nước hợp vệ sinh" is read by 17.1 (water) too, but 17.6 reads all of it and more
     answer = ask(qa, "nhà tiêu, nhà tắm, bể nước hợp vệ sinh do phòng nào hướng dẫn")
     assert answer["departments"] == [UNIT_NAMES["tnmt"]]
+
+
+def test_what_communes_must_do_quotes_their_own_duties_wherever_the_plan_writes_them(
+    qa: QA,
+) -> None:
+    # the landmark work is in the plan's section on the communes' own tasks (III.2.1)
+    text = str(ask(qa, "xã cần làm công trình biểu tượng ra sao")["text"])
+    assert "đặc sắc" in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["xa minh co dc trong cho von cap tren k", "xa co nen trong cho von cap tren de lam ntm khong"],
+)
+def test_waiting_for_higher_funding_is_the_communes_duty_not_a_market(
+    qa: QA, question: str
+) -> None:
+    # "cho" typed plainly is "chờ" here, not "chợ" (criterion 7), with or without "ntm"
+    text = str(ask(qa, question)["text"])
+    assert "trông chờ" in text and "Tiêu chí 7" not in text
