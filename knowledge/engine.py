@@ -1403,8 +1403,9 @@ class QueryEngine:
             return True
         first = min(match.positions)
         said = set(self._content_positions(a))
-        if first - 1 in said or first - 1 in a.unit_positions:
-            return False
+        placed = a.tokens[first - 2 : first - 1] in (["trong"], ["o"], ["tai"])
+        if (first - 1 in said and not placed) or first - 1 in a.unit_positions:
+            return False  # (a place before it is where: "trong thôn | nghỉ học sớm")
         odd = [i for i in content if i not in match.positions and self._untopical(a, i)]
         return len(odd) <= 1
 

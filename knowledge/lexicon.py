@@ -65,6 +65,7 @@ class _Framing(BaseModel):
     actions: list[str] = []
     trouble: list[str] = []
     asides: list[str] = []
+    affected: list[str] = []  # whom a case is about ("mấy đứa nhỏ", "bà con"): never its subject
 
 
 class _LexiconFile(BaseModel):
@@ -177,6 +178,7 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
                 *raw.framing.actions,
                 *raw.framing.trouble,
                 *raw.framing.asides,
+                *raw.framing.affected,
             ]
             if expanded(p)
         ),

@@ -14,6 +14,7 @@ from tests.conftest import PLAN_TODAY
 UNIT_NAMES = {
     "bhxh": "Bảo hiểm xã hội huyện",
     "ca": "Công an huyện",
+    "gd": "Phòng Giáo dục và Đào tạo",
     "kt": "Phòng Kinh tế và Hạ tầng",
     "yte": "Phòng Y tế",
     "ldtbxh": "Phòng Lao động - Thương binh và Xã hội",
@@ -867,3 +868,28 @@ def test_waiting_for_higher_funding_is_the_communes_duty_not_a_market(
     # "cho" typed plainly is "chờ" here, not "chợ" (criterion 7), with or without "ntm"
     text = str(ask(qa, question)["text"])
     assert "trông chờ" in text and "Tiêu chí 7" not in text
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        # whom the case is about and where it is ("trong thôn", "ở xóm") do not head the topic
+        ("bọn trẻ ở xóm tôi bỏ học sớm nhiều, phòng nào chỉ đạo", "gd"),
+        ("bà con trong thôn bị trộm cắp nhiều quá thì đơn vị nào lo", "ca"),
+    ],
+)
+def test_whom_and_where_a_case_is_about_frame_it(qa: QA, question: str, unit: str) -> None:
+    assert ask(qa, question)["departments"] == [UNIT_NAMES[unit]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "luong can bo xa bao nhieu 1 thang",
+        "xin giay phep xay nha o dau",
+        "what is the health insurance premium for a family",
+    ],
+)
+def test_wages_permits_and_premiums_are_a_persons_matters(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope" and answer["departments"] == []
