@@ -1050,7 +1050,10 @@ class QueryEngine:
             return self._passages(a) or r.OutOfScope()
         if a.range is not None and self._is_calendar(a):
             return self._calendar(a.range, today, include_overdue=a.has("overdue"))
-        if a.topics and a.written == "vi" and self._weak(a):  # (English phrases are too sparse)
+        named_own = bool(a.units) and any(self._belongs(a.topics[0].topic, u) for u in a.units)
+        if a.topics and a.written == "vi" and self._weak(a) and not named_own:
+            # (English phrases are too sparse; a topic of the unit named is no stray word:
+            # "còn mấy ngày để mttq hoàn thiện hồ sơ sự hài lòng")
             # The best topic explains little of the question: the plan's text may say more;
             # if it does not, offer the closest topics rather than answer something else
             # (unless the topic's own phrase is there, word for word).
@@ -2097,13 +2100,15 @@ _COUNTING = frozenset({("may",), ("bao", "nhieu"), ("how", "many")})
 
 def _english_office_names(name_en: str) -> list[str]:
     """ "Department of Agriculture and Rural Development" as people say it: "the agriculture
-    office", "agriculture department", "agriculture and rural development dept"."""
+    office", "agriculture department", "agriculture and rural development dept", "Finance-Planning
+    office"."""
     found = re.fullmatch(r"Department of (.+)", name_en)
     if found is None:
         return []
     whole = found[1]
-    first = re.split(r",\s*|\s+and\s+", whole)[0]
-    return [f"{subject} {kind}" for subject in {first, whole} for kind in _OFFICE_WORDS]
+    parts = re.split(r",\s*|\s+and\s+", whole)
+    joined = " ".join(parts)  # "Finance-Planning office", "finance planning dept"
+    return [f"{subject} {kind}" for subject in {parts[0], whole, joined} for kind in _OFFICE_WORDS]
 
 
 _OFFICE_WORDS = ("department", "office", "dept")
