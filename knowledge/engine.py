@@ -877,10 +877,14 @@ class QueryEngine:
             after = start + 2
             while after < len(a.tokens) and a.tokens[after] in ("ve", "so", "cua"):
                 after += 1  # "tiêu chí về chợ"
+            # (a topic read also in words before the marker still starts there: "chợ xã lụp
+            # xụp …, tiêu chí chợ nông thôn ai phụ trách")
             named = [
                 (match, self.kb.indicators[match.topic[4:]])
                 for match in a.topics
-                if match.topic.startswith("ind:") and min(match.positions) == after
+                if match.topic.startswith("ind:")
+                and after in match.positions
+                and after - 1 not in match.positions
             ]
             named = [(m, ind) for m, ind in named if a.level is None or ind.level == a.level]
             # the words after it name a criterion only when no other topic reads them better
@@ -898,7 +902,8 @@ class QueryEngine:
             whole = [
                 ind
                 for m, ind in named
-                if m.positions == set(range(after, after + len(m.positions)))
+                if (rest := {i for i in m.positions if i >= after})
+                == set(range(after, after + len(rest)))
             ]
             chosen = whole or [ind for _, ind in named]
             if len({ind.level for ind in chosen}) > 1:

@@ -108,6 +108,8 @@ _YEAR_END_MONTHS = re.compile(
     r"\b(?:(\d{1,2}|mot|hai|ba|bon|sau|one|two|three|four|six|cac|nhung) )?"
     r"thang (cuoi|dau) nam( sau| toi| nay| \d{4})?\b"
 )
+# "cuối năm nay có việc gì hết hạn": the year's last month (not "đến cuối năm nay": until then)
+_END_OF_THIS_YEAR = re.compile(r"(?<!thang )(?<!den )(?<!toi )(?<!het )\bcuoi nam (nay|\d{4})\b")
 # "đầu năm sau", "sang đầu năm tới": the first quarter of next year
 _EARLY_NEXT_YEAR = re.compile(r"\bdau nam (?:sau|toi)\b|\bearly next year\b")
 _HALF_MONTH = re.compile(r"\bnua\s+thang\s+(?:toi|nua|sap toi)\b|\bnext\s+fortnight\b")
@@ -154,6 +156,14 @@ def full_dates(folded: str) -> set[dt.date]:
         if (moment := _day(int(year), int(month), int(day))) is not None:
             found.add(moment.start)
     return found
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later (the month's last day where it has none)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def next_days(today: dt.date, days: int) -> DateRange:
@@ -296,8 +306,9 @@ def _ahead(folded: str, today: dt.date) -> DateRange | None:
         weeks = _count(next(g for g in match.groups() if g))
         return next_days(today, max(1, min(7 * weeks, 366)))
     if match := _NEXT_MONTHS.search(folded):
-        months = _count(next(g for g in match.groups() if g))
-        return next_days(today, max(1, min(30 * months, 366)))
+        # calendar months: "1 tháng tới" from 15/10 runs to 15/11, as people count it
+        months = max(1, min(_count(next(g for g in match.groups() if g)), 12))
+        return next_days(today, (_months_later(today, months) - today).days)
     if _HALF_MONTH.search(folded):
         return next_days(today, 15)
     if match := _TO_END.search(folded):
@@ -339,6 +350,9 @@ def _year_ends(folded: str, today: dt.date) -> DateRange | None:
         return DateRange(dt.date(year, first, 1), end, kind)
     if _EARLY_NEXT_YEAR.search(folded):
         return quarter_range(today.year + 1, 1)
+    if match := _END_OF_THIS_YEAR.search(folded):
+        year = int(match[1]) if match[1].isdigit() else today.year
+        return month_range(year, 12)
     return None
 
 

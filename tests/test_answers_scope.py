@@ -20,6 +20,7 @@ UNIT_NAMES = {
     "ldtbxh": "Phòng Lao động - Thương binh và Xã hội",
     "nn": "Phòng Nông nghiệp và Phát triển nông thôn",
     "tnmt": "Phòng Tài nguyên và Môi trường",
+    "vhtt": "Phòng Văn hóa - Thông tin",
 }
 
 
@@ -893,3 +894,37 @@ def test_whom_and_where_a_case_is_about_frame_it(qa: QA, question: str, unit: st
 def test_wages_permits_and_premiums_are_a_persons_matters(qa: QA, question: str) -> None:
     answer = ask(qa, question)
     assert answer["intent"] == "out_of_scope" and answer["departments"] == []
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        # the case told first, then the criterion named: the one after the marker is asked
+        ("chợ xã lụp xụp, họp tạm ngoài đường, tiêu chí chợ nông thôn do ai phụ trách", "kt"),
+        ("thôn em mấy năm chưa đạt khu dân cư văn hóa, tiêu chí văn hóa ai phụ trách ạ", "vhtt"),
+    ],
+)
+def test_a_criterion_named_after_the_case_told_is_the_one_asked(
+    qa: QA, question: str, unit: str
+) -> None:
+    assert ask(qa, question)["departments"] == [UNIT_NAMES[unit]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["thủ tục vay vốn ưu đãi cho hộ cận nghèo", "xu phat ve sinh an toan thuc pham the nao"],
+)
+def test_loans_and_sanctions_are_a_persons_matters(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope" and answer["departments"] == []
+
+
+def test_a_communes_name_before_a_plan_word_is_no_persons_matter(qa: QA) -> None:
+    # "Hợp Tiến | điện" typed plainly reads "tiền điện" (a bill): the commune asks of criterion 4
+    answer = ask(qa, "xa Hop Tien dien nong thon phong nao huong dan")
+    assert answer["departments"] == [UNIT_NAMES["kt"]]
+
+
+def test_the_provincial_written_assessment_asked_in_english(qa: QA) -> None:
+    answer = ask(qa, "when must the departments have the province's written assessment")
+    assert "2021-11-15" in answer["deadlines"]

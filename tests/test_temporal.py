@@ -22,7 +22,8 @@ def _range(text: str, today: dt.date) -> tuple[dt.date, dt.date]:
         ("trong 2 tuần tới", 14),
         ("3 tuan toi", 21),
         ("hai tuần nữa", 14),
-        ("trong 1 tháng tới", 30),
+        ("trong 1 tháng tới", 31),  # a calendar month: to 15/11
+        ("2 tháng tới", 61),  # to 15/12
         ("nửa tháng tới", 15),
         ("the next two weeks", 14),
         ("within 3 weeks", 21),
@@ -84,7 +85,7 @@ def test_after_a_day_and_the_months_at_a_years_end(text: str, start: dt.date, en
 def test_after_a_day_is_not_the_number_six() -> None:
     # "sau" is also "six": "sau 2 tháng nữa" is still a window of two months from today
     found = find_range(fold("sau 2 tháng nữa"), dt.date(2021, 10, 15), lambda m: 2021)
-    assert found is not None and found.kind == "days" and found.days == 60
+    assert found is not None and found.kind == "days" and found.days == 61  # to 15/12
 
 
 def test_a_window_of_weeks_written_in_english_words() -> None:
@@ -99,3 +100,17 @@ def test_whole_dates_written_in_a_text() -> None:
 
     found = full_dates(fold("van ban ngay 3/5/2017, khong phai 31/2/2017 hay 12/8"))
     assert found == {dt.date(2017, 5, 3)}  # (31/2 is no day; 12/8 has no year)
+
+
+def test_a_window_of_months_ends_on_the_same_day_or_the_months_last() -> None:
+    assert _range("3 tháng tới", dt.date(2021, 11, 30))[1] == dt.date(2022, 2, 28)
+    assert _range("trong 1 thang toi", dt.date(2021, 1, 31))[1] == dt.date(2021, 2, 28)
+
+
+def test_the_end_of_this_year_is_its_last_month_unless_it_is_a_limit() -> None:
+    today = dt.date(2021, 10, 15)
+    assert _range("cuối năm nay có việc gì hết hạn", today) == (
+        dt.date(2021, 12, 1),
+        dt.date(2021, 12, 31),
+    )
+    assert _range("từ nay đến cuối năm nay", today) == (today, dt.date(2021, 12, 31))
