@@ -877,6 +877,8 @@ class QueryEngine:
             after = start + 2
             while after < len(a.tokens) and a.tokens[after] in ("ve", "so", "cua"):
                 after += 1  # "tiêu chí về chợ"
+            if after in a.frame_positions:
+                continue  # "các tiêu chí NTM": the programme's, no one criterion
             # (a topic read also in words before the marker still starts there: "chợ xã lụp
             # xụp …, tiêu chí chợ nông thôn ai phụ trách")
             named = [
@@ -888,29 +890,47 @@ class QueryEngine:
             ]
             named = [(m, ind) for m, ind in named if a.level is None or ind.level == a.level]
             # the words after it name a criterion only when no other topic reads them better
-            # ("chỉ tiêu nhà tắm nhà tiêu hợp vệ sinh" is 17.6's, not "nhà tạm" of criterion 9)
+            # ("chỉ tiêu nhà tắm nhà tiêu hợp vệ sinh" is 17.6's, not "nhà tạm" of criterion 9;
+            # a criterion reading its own part's words is no other reading)
             named = [
                 (m, ind)
                 for m, ind in named
                 if not any(
-                    other.score > m.score and after in other.positions
+                    other.score > m.score
+                    and after in other.positions
+                    and other.topic != f"ind:{ind.parent}"
                     for other in a.topics
                     if other.topic.startswith("ind:")
                 )
             ]
+            named = self._part_named(a, after, named)
             # the one named by the words right there, all of them ("tc điện": criterion 4)
-            whole = [
-                ind
-                for m, ind in named
-                if (rest := {i for i in m.positions if i >= after})
-                == set(range(after, after + len(rest)))
-            ]
+            whole = [ind for m, ind in named if _run_from(m, after) == _after(m, after)]
             chosen = whole or [ind for _, ind in named]
             if len({ind.level for ind in chosen}) > 1:
                 return None  # "tiêu chí giao thông": both levels have one; the level is asked
             if chosen:
                 return chosen[0]
         return None
+
+    def _part_named(
+        self, a: Analysis, after: int, named: list[tuple[TopicMatch, Indicator]]
+    ) -> list[tuple[TopicMatch, Indicator]]:
+        """Of a criterion and its parts read after the marker: the part, where the words are
+        none of the criterion's own ("tc mai táng" is 17.4), else the criterion ("tiêu chí
+        môi trường" is 17, not 17.2)."""
+        dropped: set[str] = set()
+        for _, ind in named:
+            parts = [(pm, part) for pm, part in named if part.parent == ind.code]
+            if not parts:
+                continue
+            runs = [tuple(a.tokens[after : after + len(_run_from(pm, after))]) for pm, _ in parts]
+            own = [tuple(words(text)) for text in (ind.name, *ind.keywords)]
+            if any(_holds(phrase, run) for run in runs for phrase in own):
+                dropped.update(part.code for _, part in parts)
+            else:
+                dropped.add(ind.code)
+        return [(m, ind) for m, ind in named if ind.code not in dropped]
 
     def _by_duty(self, a: Analysis) -> r.TopicOwner | None:
         """Who does the task the question describes, when a unit's duty says it better than
@@ -2139,6 +2159,19 @@ def _starts(tokens: list[str]) -> dict[str, list[int]]:
 
 def _ids(documents: Iterable[Document]) -> set[str]:
     return {d.id for d in documents}
+
+
+def _run_from(match: TopicMatch, start: int) -> list[int]:
+    """The topic's words that follow one another from ``start``."""
+    run = []
+    while start + len(run) in match.positions:
+        run.append(start + len(run))
+    return run
+
+
+def _after(match: TopicMatch, start: int) -> list[int]:
+    """The topic's words from ``start`` on, in order."""
+    return sorted(i for i in match.positions if i >= start)
 
 
 def _phrase_positions(tokens: list[str], phrases: Iterable[Phrase]) -> set[int]:

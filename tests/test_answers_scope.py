@@ -928,3 +928,30 @@ def test_a_communes_name_before_a_plan_word_is_no_persons_matter(qa: QA) -> None
 def test_the_provincial_written_assessment_asked_in_english(qa: QA) -> None:
     answer = ask(qa, "when must the departments have the province's written assessment")
     assert "2021-11-15" in answer["deadlines"]
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        # a part's words after the marker name the part, not its criterion's every owner
+        ("nghĩa địa thôn chôn cất lộn xộn, tc mai táng do phòng nào hướng dẫn", "kt"),
+        (
+            "chuồng trại nhà bên bốc mùi, tiêu chí chăn nuôi vệ sinh môi trường hỏi phòng nào",
+            "tnmt",
+        ),
+    ],
+)
+def test_a_part_named_after_the_marker_is_the_part(qa: QA, question: str, unit: str) -> None:
+    assert ask(qa, question)["departments"] == [UNIT_NAMES[unit]]
+
+
+def test_the_criterion_itself_named_is_still_the_criterion(qa: QA) -> None:
+    # "môi trường" is criterion 17's own name: every part's owner answers
+    answer = ask(qa, "tiêu chí môi trường cấp xã do những phòng nào phụ trách")
+    assert UNIT_NAMES["tnmt"] in answer["departments"] and len(answer["departments"]) > 1
+
+
+def test_the_programme_after_the_marker_names_no_criterion(qa: QA) -> None:
+    # "các tiêu chí NTM" are all of them; "cho" beside it is no market (criterion 7)
+    answer = ask(qa, "ai phụ trách quay phóng sự, hình ảnh minh chứng cho các tiêu chí ntm")
+    assert answer["departments"] == ["Trung tâm Văn hóa, Thông tin, Thể thao và Du lịch huyện"]
