@@ -2163,7 +2163,7 @@ def _ids(documents: Iterable[Document]) -> set[str]:
 
 def _run_from(match: TopicMatch, start: int) -> list[int]:
     """The topic's words that follow one another from ``start``."""
-    run = []
+    run: list[int] = []
     while start + len(run) in match.positions:
         run.append(start + len(run))
     return run
