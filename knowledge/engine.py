@@ -148,6 +148,12 @@ _PLAN_PARTS: tuple[Phrase, ...] = (
 )
 _DATES = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{4})?|\b(?:19|20)\d\d\b|\b\d{1,2}\.\d{1,2}\b")
 _FIGURE = re.compile(r"\d")
+# "What income must communes reach?", "which rate should the district achieve": a level asked
+# with the words apart (a cue phrase holds its words together).
+_LEVEL_ASKED = re.compile(
+    r"^(?:what|which)\b.*\b(?:must|should|need to|needs to|has to|have to)\b.*"
+    r"\b(?:reach|achieve|attain)\b"
+)
 # An amount of money, asked and given.
 _MONEY_FIGURE = re.compile(r"\d[\d.,]*\s*(?:đồng|tỷ|triệu|nghìn|ngàn|vnđ|vnd|\$)", re.IGNORECASE)
 _MONEY_WORDS: tuple[Phrase, ...] = (
@@ -521,6 +527,8 @@ class QueryEngine:
         if detected == "en":
             ignored |= {j for j, t in enumerate(tokens) if t in self.lexicon.english_stopwords}
         cues, cue_positions = self._find_cues(tokens, ignored, unit_positions)
+        if detected == "en" and "deadline" not in cues and _LEVEL_ASKED.search(" ".join(tokens)):
+            cues.add("figure")  # "what income per head must communes reach": a level asked
         codes = self._expand_ranges(tokens, self._find_codes(tokens))
         code_positions = {c.position for c in codes}
         levels = self._find_levels(tokens, unit_positions | district_positions)
@@ -814,7 +822,9 @@ class QueryEngine:
             )
             and not (isinstance(result, r.OutOfScope) and result.personal)
         ):
-            return r.NoFigure(result, money)  # "tổng kinh phí bao nhiêu tỷ": no figure, and what is
+            return r.NoFigure(
+                self._figure_owner(a, result), money
+            )  # "tổng kinh phí bao nhiêu tỷ": no figure, and what is
         if a.has("owner", "task"):
             result = self._narrowed(a, result)
         elif a.units and isinstance(result, r.Deadlines) and result.indicator is None:
@@ -960,7 +970,7 @@ class QueryEngine:
         ):
             return False
         said = self._figure_words(a)
-        if not said:
+        if not said and not (a.written == "en" and _LEVEL_ASKED.search(" ".join(a.tokens))):
             return False  # "phần mềm máy tính": its cue word was another word, typed so
         if a.has("owner") and said == {("may",)}:
             return False  # "xã có mấy cái nghĩa trang … phòng nào hướng dẫn": "some", not a count
@@ -1002,6 +1012,24 @@ class QueryEngine:
             text = " ".join([*(f.value for f in result.facts), *(p.text for p in result.passages)])
             return not figure.search(_DATES.sub(" ", text))
         return isinstance(result, r.TopicOwner | r.Deadlines)
+
+    def _figure_owner(self, a: Analysis, result: r.Result) -> r.Result:
+        """What the plan says where it gives no figure: the criterion's owner and dates, where
+        a criterion reads the question as well as the deadline found ("đường giao thông xã
+        phải rộng bao nhiêu m": criterion 2's, not only the communes' upkeep date)."""
+        if not isinstance(result, r.Deadlines) or not a.topics:
+            return result  # (not a doubt made sure: a choice offered stays offered)
+        top = a.topics[0].score
+        criteria = [
+            m.topic[4:]
+            for m in a.topics
+            if m.topic.startswith("ind:")
+            and m.score >= TIE * top
+            and self._level_ok(m.topic, a.level)
+        ]
+        if len(criteria) != 1:
+            return result  # (none, or both levels' "tiêu chí 2" with no level said)
+        return self._owner(a, self.kb.indicators[criteria[0]])
 
     def _asks_money(self, a: Analysis) -> bool:
         """An amount of money is asked ("bao nhiêu tiền", "kinh phí", "how much money")."""

@@ -955,3 +955,23 @@ def test_the_programme_after_the_marker_names_no_criterion(qa: QA) -> None:
     # "các tiêu chí NTM" are all of them; "cho" beside it is no market (criterion 7)
     answer = ask(qa, "ai phụ trách quay phóng sự, hình ảnh minh chứng cho các tiêu chí ntm")
     assert answer["departments"] == ["Trung tâm Văn hóa, Thông tin, Thể thao và Du lịch huyện"]
+
+
+def test_no_figure_names_the_criterion_where_one_reads_the_question(qa: QA) -> None:
+    # the communes' upkeep date matches "đường giao thông" as well as criterion 2 does; the
+    # plan gives no width, and what it does say is criterion 2's owner and dates
+    answer = ask(qa, "đường giao thông xã phải rộng tối thiểu mấy mét")
+    assert answer["intent"] == "no_figure"
+    assert answer["departments"] == [UNIT_NAMES["kt"]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what average income should each commune achieve",
+        "which rate of poor households must communes reach",
+    ],
+)
+def test_a_level_asked_in_english_with_its_words_apart(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert answer["intent"] == "no_figure" and "not stated" in str(answer["text"])
