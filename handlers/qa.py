@@ -437,7 +437,7 @@ class PlanWriter:
     def r_nofigure(self, result: r.NoFigure) -> None:
         _ = self._
         none_given = (
-            _("Kế hoạch không nêu số tiền hay kinh phí cho nội dung này.")
+            _("Kế hoạch không nêu số tiền cho nội dung này.")
             if result.money
             else _("Kế hoạch không nêu con số cụ thể cho nội dung này.")
         )

@@ -168,8 +168,12 @@ class DocumentFinder:
                 out += re.findall(pattern, spaced)
         return out
 
-    def number_asked(self, tokens: list[str]) -> bool:
-        """ "kh số mấy", "quyết định số bao nhiêu": a document's number is what is asked."""
+    def number_asked(self, *readings: list[str]) -> bool:
+        """ "kh số mấy", "quyết định số bao nhiêu": a document's number is what is asked, in
+        any of the question's readings (as typed; with short forms spelled out: "số bn")."""
+        return any(self._number_asked(tokens) for tokens in readings)
+
+    def _number_asked(self, tokens: list[str]) -> bool:
         if "so" not in tokens:
             return False
         present = set(tokens)

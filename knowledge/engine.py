@@ -151,8 +151,9 @@ _FIGURE = re.compile(r"\d")
 # "What income must communes reach?", "which rate should the district achieve": a level asked
 # with the words apart (a cue phrase holds its words together).
 _LEVEL_ASKED = re.compile(
-    r"^(?:what|which)\b.*\b(?:must|should|need to|needs to|has to|have to)\b.*"
-    r"\b(?:reach|achieve|attain)\b"
+    r"^(?:what|which) (?!criteria|criterion|documents?|steps?|tasks?|must|should|do|does)"
+    r"(?:\w+ ){0,4}?(?:must|should|need to|needs to|has to|have to) (?:\w+ ){0,3}?"
+    r"(?:reach|achieve|attain)\b"
 )
 # An amount of money, asked and given.
 _MONEY_FIGURE = re.compile(r"\d[\d.,]*\s*(?:đồng|tỷ|triệu|nghìn|ngàn|vnđ|vnd|\$)", re.IGNORECASE)
@@ -188,6 +189,8 @@ _CRITERION_MARKERS = (("tieu", "chi"), ("chi", "tieu"), ("criterion",), ("criter
 NAMED_ELSEWHERE = 0.7  # … or less, with two words of another subject side by side
 OFF_TOPIC_COVERAGE = 0.6  # … and less of all its words, with others the plan never uses: no answer
 TIE = 0.995
+FIRM_TOPIC = 3.0  # a topic score that is more than a lone word's (several words, or a rare one)
+CLEAR_LEAD = 0.5  # another criterion scoring under this share of the best is no close choice
 DOMINANT = 0.6  # a part explaining this much of its criterion's match is what is meant
 
 
@@ -576,6 +579,13 @@ class QueryEngine:
         # (a topic named by one such word alone, in a question that asks nothing of it, is no
         # topic; "chợ" typed so still is)
         frame = self._framing(tokens)
+        # a topic said only by the words that ask ("kế hoạch của xã gửi cho ai": "cho" of the
+        # cue "gửi cho ai" is no market) is no topic
+        topics = [
+            t
+            for t in topics
+            if not (t.positions & cue_positions and t.positions <= cue_positions | frame)
+        ]
         if not cues:  # (asked nothing of it: "ai quản lý chợ" plainly typed still asks)
             # (nor with the programme's name: "trong cho von … de lam ntm" is no "chợ nông thôn")
             topics = [
@@ -590,8 +600,7 @@ class QueryEngine:
         if not (
             cues & {"legal"}
             or self.documents.kinds_in(raw) - {"ke-hoach"}
-            or self.documents.number_asked(raw)
-            or self.documents.number_asked(tokens)  # ("kh số bn": its short forms spelled out)
+            or self.documents.number_asked(raw, tokens)  # ("kh số bn": short forms spelled out)
         ):
             # a document's subject is what it is about, not what the plan asks ("tiêu chí
             # huyện"): asked about only as a document ("quyết định nào", "căn cứ")
@@ -822,9 +831,8 @@ class QueryEngine:
             )
             and not (isinstance(result, r.OutOfScope) and result.personal)
         ):
-            return r.NoFigure(
-                self._figure_owner(a, result), money
-            )  # "tổng kinh phí bao nhiêu tỷ": no figure, and what is
+            # "tổng kinh phí bao nhiêu tỷ": no figure, and what the plan says instead
+            return r.NoFigure(self._figure_owner(a, result), money)
         if a.has("owner", "task"):
             result = self._narrowed(a, result)
         elif a.units and isinstance(result, r.Deadlines) and result.indicator is None:
@@ -896,26 +904,26 @@ class QueryEngine:
                 for match in a.topics
                 if match.topic.startswith("ind:")
                 and after in match.positions
-                and after - 1 not in match.positions
+                and not match.positions & set(range(start, after))  # ("tiêu" is no "nhà tiêu")
             ]
             named = [(m, ind) for m, ind in named if a.level is None or ind.level == a.level]
             # the words after it name a criterion only when no other topic reads them better
             # ("chỉ tiêu nhà tắm nhà tiêu hợp vệ sinh" is 17.6's, not "nhà tạm" of criterion 9;
-            # a criterion reading its own part's words is no other reading)
+            # a criterion and its parts are one reading, told apart below)
             named = [
                 (m, ind)
                 for m, ind in named
                 if not any(
                     other.score > m.score
                     and after in other.positions
-                    and other.topic != f"ind:{ind.parent}"
+                    and _criterion_of(other.topic) != _criterion_of(m.topic)
                     for other in a.topics
                     if other.topic.startswith("ind:")
                 )
             ]
             named = self._part_named(a, after, named)
             # the one named by the words right there, all of them ("tc điện": criterion 4)
-            whole = [ind for m, ind in named if _run_from(m, after) == _after(m, after)]
+            whole = [ind for m, ind in named if _run_from(m, after) == _positions_from(m, after)]
             chosen = whole or [ind for _, ind in named]
             if len({ind.level for ind in chosen}) > 1:
                 return None  # "tiêu chí giao thông": both levels have one; the level is asked
@@ -926,17 +934,19 @@ class QueryEngine:
     def _part_named(
         self, a: Analysis, after: int, named: list[tuple[TopicMatch, Indicator]]
     ) -> list[tuple[TopicMatch, Indicator]]:
-        """Of a criterion and its parts read after the marker: the part, where the words are
-        none of the criterion's own ("tc mai táng" is 17.4), else the criterion ("tiêu chí
-        môi trường" is 17, not 17.2)."""
+        """Of a criterion and its parts read after the marker: the criterion where the words
+        are its own name or keyword ("tiêu chí môi trường", "tiêu chí y tế xã"), else the part
+        ("tc mai táng" is 17.4, "tiêu chí an toàn thực phẩm" 17.8)."""
         dropped: set[str] = set()
-        for _, ind in named:
+        for m, ind in named:
             parts = [(pm, part) for pm, part in named if part.parent == ind.code]
             if not parts:
                 continue
-            runs = [tuple(a.tokens[after : after + len(_run_from(pm, after))]) for pm, _ in parts]
-            own = [tuple(words(text)) for text in (ind.name, *ind.keywords)]
-            if any(_holds(phrase, run) for run in runs for phrase in own):
+            said = tuple(a.tokens[i] for i in _run_from(m, after))
+            while said and (said[-1] in _LEVEL_WORDS or said[-1] == "cap"):
+                said = said[:-1]  # ("y tế xã": the level, not the subject)
+            own = {tuple(words(text)) for text in (ind.name, *ind.keywords)}
+            if said in own:
                 dropped.update(part.code for _, part in parts)
             else:
                 dropped.add(ind.code)
@@ -1019,12 +1029,13 @@ class QueryEngine:
         phải rộng bao nhiêu m": criterion 2's, not only the communes' upkeep date)."""
         if not isinstance(result, r.Deadlines) or not a.topics:
             return result  # (not a doubt made sure: a choice offered stays offered)
-        top = a.topics[0].score
+        top = a.topics[0]
         criteria = [
             m.topic[4:]
             for m in a.topics
             if m.topic.startswith("ind:")
-            and m.score >= TIE * top
+            and m.score >= TIE * top.score
+            and m.positions >= top.positions  # (it reads every word the deadline was found by)
             and self._level_ok(m.topic, a.level)
         ]
         if len(criteria) != 1:
@@ -1032,7 +1043,10 @@ class QueryEngine:
         return self._owner(a, self.kb.indicators[criteria[0]])
 
     def _asks_money(self, a: Analysis) -> bool:
-        """An amount of money is asked ("bao nhiêu tiền", "kinh phí", "how much money")."""
+        """An amount of money is asked ("bao nhiêu tiền", "kinh phí", "how much money"), not
+        a count of what gets it ("how many model villages get funding")."""
+        if find_phrase(a.tokens, ("how", "many")) is not None:
+            return False
         return any(find_phrase(a.tokens, phrase) is not None for phrase in _MONEY_WORDS)
 
     def _resolve(self, a: Analysis, today: dt.date) -> r.Result:
@@ -1144,15 +1158,20 @@ class QueryEngine:
     # the plan's documents, and what is not this plan -----------------------------------------
     def _asks_recipients(self, a: Analysis, kinds: set[str]) -> bool:
         """ "kế hoạch này gửi cho những ai", "nơi nhận": whom the plan is sent to — asked of
-        the plan ("báo cáo gửi cho ai" asks where a report goes, which its deadline says)."""
+        the plan itself, in words that say nothing else ("báo cáo gửi cho ai", "nơi nhận hồ
+        sơ", "kế hoạch của xã gửi cho ai" ask of something else)."""
         if not a.has("recipients") or a.codes or a.units or not self.kb.meta.recipients:
             return False
-        if find_phrase(a.tokens, ("noi", "nhan")) is not None:
-            return True
         said = _phrase_positions(a.tokens, self.lexicon.cues["recipients"])
         plan = _phrase_positions(a.tokens, _THIS_PLAN + _PLAN_WORDS)
+        if not plan and kinds != {"ke-hoach"} and find_phrase(a.tokens, ("noi", "nhan")) is None:
+            return False
+        after_plan = a.tokens[max(plan) + 1 : max(plan) + 3] if plan else []
+        if after_plan[:1] == ["xa"] or after_plan == ["cua", "xa"]:
+            return False  # the commune's own plan ("kế hoạch của xã gửi cho ai")
+        rest = [i for i in self._content_positions(a) if i not in said | plan]
         # (the words that ask it name no topic: "gửi cho" is no "chợ", "plan" no goal)
-        return bool(plan) and all(t.positions <= said | plan for t in a.topics)
+        return not rest and all(t.positions <= said | plan for t in a.topics)
 
     def _documents(self, a: Analysis) -> r.Documents | r.NotThisPlan | None:
         """A document the plan cites, asked by number, issuer, kind or subject; the plan itself
@@ -1197,12 +1216,7 @@ class QueryEngine:
             kind = finder.documents.kinds[sorted(cited_kinds)[0]]
             number = finder.numbers_given(a.folded)[0]
             return r.NotThisPlan(f"{kind.name} số {number}", f"{kind.name_en} No. {number}")
-        if not (
-            a.has("legal")
-            or cited_kinds
-            or finder.number_asked(a.raw)
-            or finder.number_asked(a.tokens)
-        ):
+        if not (a.has("legal") or cited_kinds or finder.number_asked(a.raw, a.tokens)):
             return None
         issued = finder.by_issuer(a.raw, kinds) if cited_kinds or a.has("legal") else []
         if issued and cited_kinds:
@@ -1213,11 +1227,7 @@ class QueryEngine:
             return r.Documents(tuple(named or issued))
         if a.has("deadline") and not a.has("legal") and not self._document_first(a):
             return None  # "quyết định công nhận xã đạt chuẩn khi nào": a deadline
-        plan_words: set[int] = set()
-        for phrase in _THIS_PLAN:
-            start = find_phrase(a.tokens, phrase)
-            if start is not None:
-                plan_words.update(range(start, start + len(phrase)))
+        plan_words = _phrase_positions(a.tokens, _THIS_PLAN)
         if plan_words and a.has("legal") and not a.has("basis") and not cited_kinds:
             return r.Documents((), this_plan=True)  # "kế hoạch này ai ký, số mấy"
         if kinds == {"ke-hoach"} and not a.has("basis") and not a.topics:
@@ -1422,7 +1432,11 @@ class QueryEngine:
         if not content:
             return False
         best = a.topics[0]
-        if a.has("owner", "task") and best.score >= 3.0 and self._stands_alone(a, best, content):
+        if (
+            a.has("owner", "task")
+            and best.score >= FIRM_TOPIC
+            and self._stands_alone(a, best, content)
+        ):
             # "chợ quê xuống cấp, phòng nào hướng dẫn", "thanh niên xóm em ở nhà không có việc
             # làm, hỏi bên nào": a topic that is no other word's modifier ("phí bảo hiểm y tế"),
             # asked whose it is or what to do; the rest describes the trouble (unless another
@@ -1457,6 +1471,8 @@ class QueryEngine:
             return False
         if content[0] in match.positions:
             return True
+        if not match.topic.startswith("ind:"):
+            return False  # (a case told around a criterion; not around the programme's name)
         first = min(match.positions)
         said = set(self._content_positions(a))
         placed = a.tokens[first - 2 : first - 1] in (["trong"], ["o"], ["tai"])
@@ -1588,11 +1604,16 @@ class QueryEngine:
         other criterion's ("thanh niên xóm em không có việc làm, hỏi bên nào"): the rest of
         the question describes the case, and no choice is close enough to offer."""
         best = a.topics[0]
-        if not (a.has("owner", "task") and best.contiguous and best.score >= 3.0):
+        if not (
+            a.has("owner", "task")
+            and best.topic.startswith("ind:")  # (a criterion: not the programme's name itself)
+            and best.contiguous
+            and best.score >= FIRM_TOPIC
+        ):
             return False
         family = _criterion_of(best.topic)
         return all(
-            m.score < 0.5 * best.score
+            m.score < CLEAR_LEAD * best.score
             for m in a.topics[1:]
             if m.topic.startswith("ind:") and _criterion_of(m.topic) != family
         )
@@ -1670,9 +1691,14 @@ class QueryEngine:
 
     def _is_calendar(self, a: Analysis) -> bool:
         assert a.range is not None
-        if a.topics and a.topics[0].score >= 3.0 and not a.has("calendar"):
+        if a.topics and a.topics[0].score >= FIRM_TOPIC and not a.has("calendar"):
             return False
-        if a.topics and a.topics[0].score >= 3.0 and a.range.kind == "day" and not a.range.explicit:
+        if (
+            a.topics
+            and a.topics[0].score >= FIRM_TOPIC
+            and a.range.kind == "day"
+            and not a.range.explicit
+        ):
             return False  # "hôm nay 15/10 rồi, còn mấy ngày nữa hết hạn …": today is context
         if (
             a.written == "vi"
@@ -2186,6 +2212,7 @@ def _starts(tokens: list[str]) -> dict[str, list[int]]:
 
 
 def _ids(documents: Iterable[Document]) -> set[str]:
+    """The documents' ids (documents themselves do not hash)."""
     return {d.id for d in documents}
 
 
@@ -2197,8 +2224,8 @@ def _run_from(match: TopicMatch, start: int) -> list[int]:
     return run
 
 
-def _after(match: TopicMatch, start: int) -> list[int]:
-    """The topic's words from ``start`` on, in order."""
+def _positions_from(match: TopicMatch, start: int) -> list[int]:
+    """The topic's words from ``start`` on, in order (whether they follow one another or not)."""
     return sorted(i for i in match.positions if i >= start)
 
 

@@ -351,7 +351,8 @@ class PlaceFinder:
 
     def _province_joined(self, token: str) -> Place | None:
         """A province's name written as one word, as English writes some ("Hanoi",
-        "Haiphong", "Nghean"): a word that is no syllable but is two or three of the name's."""
+        "Haiphong", "Danang"): a word that is no syllable but is two or three of the name's
+        (one that is a syllable, "nghean", is left: it may be a slip for a word)."""
         if len(token) < 4 or is_syllable(token) or not token.isalpha():
             return None
         for key in _syllable_splits(token):

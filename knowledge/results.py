@@ -38,7 +38,7 @@ class NotThisPlan:
 @dataclass(frozen=True)
 class Documents:
     """Documents the plan cites (``this_plan``: the plan itself, as a document;
-    ``recipients``: whom the plan is sent to)."""
+    ``recipients``: whom the plan is sent to, shown instead of the plan's particulars)."""
 
     documents: tuple[Document, ...]
     this_plan: bool = False

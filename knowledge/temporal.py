@@ -109,13 +109,15 @@ _YEAR_END_MONTHS = re.compile(
     r"thang (cuoi|dau) nam( sau| toi| nay| \d{4})?\b"
 )
 # "cuối năm nay có việc gì hết hạn": the year's last month (not "đến cuối năm nay": until then)
-_END_OF_THIS_YEAR = re.compile(r"(?<!thang )(?<!den )(?<!toi )(?<!het )\bcuoi nam (nay|\d{4})\b")
+_END_OF_THIS_YEAR = re.compile(
+    r"(?<!thang )(?<!den )(?<!toi )(?<!het )(?<!truoc )(?<!sau )(?<!tu )\bcuoi nam (nay|\d{4})\b"
+)
 # "đầu năm sau", "sang đầu năm tới": the first quarter of next year
 _EARLY_NEXT_YEAR = re.compile(r"\bdau nam (?:sau|toi)\b|\bearly next year\b")
 _HALF_MONTH = re.compile(r"\bnua\s+thang\s+(?:toi|nua|sap toi)\b|\bnext\s+fortnight\b")
 # "đến hết tháng sau", "từ nay đến cuối năm", "by the end of next month": from today on
 _TO_END = re.compile(
-    r"\b(?:den|toi|tu nay den|tu nay toi|trong)\s+(?:het|cuoi)\s+"
+    r"\b(?:den|toi|tu nay den|tu nay toi|trong|truoc)\s+(?:het|cuoi)\s+"
     r"(thang nay|thang sau|thang toi|tuan nay|tuan sau|tuan toi|nam nay|nam|quy nay)\b"
     r"(?!\s*\d)"  # "đến hết năm 2022" names its year
     r"|\b(?:by|until|till|before|to|and)\s+the\s+end\s+of\s+(this|next|the)\s+"

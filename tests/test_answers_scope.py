@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.qa import QA
+from knowledge.engine import QueryEngine
 from knowledge.normalize import is_syllable
 from tests.conftest import PLAN_TODAY
 
@@ -730,7 +731,7 @@ def test_whom_the_plan_is_sent_to_in_english(qa: QA) -> None:
 def test_where_a_report_goes_is_not_the_plans_recipients(qa: QA) -> None:
     # a report sent to someone is the task of whoever compiles it, not the plan's own list
     answer = ask(qa, "báo cáo kết quả tự đánh giá gửi cho ai")
-    assert "Văn phòng Điều phối NTM tỉnh" not in str(answer["text"])
+    assert answer["intent"] != "document" and "Nơi nhận" not in str(answer["text"])
 
 
 @pytest.mark.parametrize(
@@ -760,8 +761,7 @@ def test_a_case_described_around_a_topic_asks_whose_the_topic_is(
 def test_a_topic_heading_or_beside_another_subject_is_still_no_answer(
     qa: QA, question: str
 ) -> None:
-    answer = ask(qa, question)
-    assert answer["departments"] == [] or answer["intent"] != "owner"
+    assert ask(qa, question)["departments"] == []
 
 
 def test_a_criterion_named_after_its_marker_is_the_one_its_words_read_best(qa: QA) -> None:
@@ -789,7 +789,7 @@ def test_money_asked_is_not_answered_by_a_count(qa: QA, question: str) -> None:
     # the plan counts the model villages ("ít nhất 01") but gives no amount of money
     answer = ask(qa, question)
     assert answer["intent"] == "no_figure"
-    assert "không nêu số tiền hay kinh phí" in str(answer["text"])
+    assert "không nêu số tiền" in str(answer["text"])
 
 
 def test_money_asked_in_english_is_said_in_english(qa: QA) -> None:
@@ -835,7 +835,7 @@ def test_reaching_the_standard_in_english_is_the_communes_deadline(qa: QA, quest
         # everyday words for a criterion's matter, in a case described around them
         ("đoạn đường làng lầy lội mỗi khi mưa thì phòng nào phụ trách", "kt"),
         ("ruộng bị ngập úng sau mưa to, hỏi phòng nào", "nn"),
-        ("hàng xóm nhà tôi chồng đánh vợ thường xuyên thì đơn vị nào phụ trách", "ldtbxh"),
+        ("trong thôn có nhiều vụ chồng đánh vợ thì đơn vị nào phụ trách", "ldtbxh"),
         ("thôn nhiều vụ trộm cắp quá, đơn vị nào lo", "ca"),
         ("who is in charge when children in the commune are malnourished and stunted", "yte"),
     ],
@@ -852,9 +852,10 @@ def test_a_part_whose_words_another_part_holds_is_no_rival(qa: QA) -> None:
 
 
 def test_what_communes_must_do_quotes_their_own_duties_wherever_the_plan_writes_them(
-    qa: QA,
+    qa: QA, engine: QueryEngine
 ) -> None:
-    # the landmark work is in the plan's section on the communes' own tasks (III.2.1)
+    # their deadlines are in III.1.1; their own duties also in III.2.1 and IV.2
+    assert {"III.1.1", "III.2.1", "IV.2"} <= engine._commune_sections
     text = str(ask(qa, "xã cần làm công trình biểu tượng ra sao")["text"])
     assert "đặc sắc" in text
 
@@ -912,7 +913,7 @@ def test_a_criterion_named_after_the_case_told_is_the_one_asked(
 
 @pytest.mark.parametrize(
     "question",
-    ["thủ tục vay vốn ưu đãi cho hộ cận nghèo", "xu phat ve sinh an toan thuc pham the nao"],
+    ["thủ tục vay vốn ưu đãi cho hộ cận nghèo", "muc phat vi pham ve sinh an toan thuc pham"],
 )
 def test_loans_and_sanctions_are_a_persons_matters(qa: QA, question: str) -> None:
     answer = ask(qa, question)
@@ -975,3 +976,58 @@ def test_no_figure_names_the_criterion_where_one_reads_the_question(qa: QA) -> N
 def test_a_level_asked_in_english_with_its_words_apart(qa: QA, question: str) -> None:
     answer = ask(qa, question)
     assert answer["intent"] == "no_figure" and "not stated" in str(answer["text"])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "nơi nhận hồ sơ đề nghị công nhận xã đạt chuẩn",  # a dossier's, not the plan's
+        "kế hoạch của xã gửi cho ai",  # the commune's own plan
+        "who gets support under this plan",
+    ],
+)
+def test_other_things_sent_or_received_are_not_the_plans_recipients(qa: QA, question: str) -> None:
+    answer = ask(qa, question)
+    assert "Nơi nhận" not in str(answer["text"]) and "is sent to" not in str(answer["text"])
+    assert "Tiêu chí 7" not in str(answer["text"])  # ("gửi cho ai" is no market)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "cả nhà bị ngộ độc thực phẩm thì đi đâu",
+        "lũ quét làm sập nhà thì gọi ai",
+        "con nghiện ma túy thì ai giúp",
+        "con tôi muốn đi xuất khẩu lao động hỏi ai",
+        "my family has no clean water, who do i call",
+    ],
+)
+def test_a_households_own_case_or_emergency_names_no_unit(qa: QA, question: str) -> None:
+    # the units guide a commune-wide criterion; a household's case is not theirs in the plan
+    answer = ask(qa, question)
+    assert answer["intent"] == "out_of_scope" and answer["departments"] == []
+
+
+@pytest.mark.parametrize(
+    ("question", "units"),
+    [
+        ("tiêu chí nhà tạm ai phụ trách", ["kt"]),  # the marker's "tiêu" is no "nhà tiêu"
+        ("tiêu chí y tế xã ai phụ trách", ["bhxh", "yte"]),  # the criterion's own name
+        ("tiêu chí an toàn thực phẩm ai phụ trách", ["yte"]),  # a part's name inside its own
+    ],
+)
+def test_the_criterion_or_part_its_marker_names(qa: QA, question: str, units: list[str]) -> None:
+    assert sorted(ask(qa, question)["departments"]) == sorted(UNIT_NAMES[u] for u in units)
+
+
+def test_a_case_told_around_the_programmes_name_is_no_owner_question(qa: QA) -> None:
+    answer = ask(qa, "kinh phí xây dựng nông thôn mới do ai bố trí")
+    assert answer["intent"] != "owner" or answer["departments"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what must communes do to reach the standard", "how many model villages get funding"],
+)
+def test_an_action_or_a_count_asked_is_no_missing_figure(qa: QA, question: str) -> None:
+    assert ask(qa, question)["intent"] != "no_figure"

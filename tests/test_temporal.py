@@ -114,3 +114,9 @@ def test_the_end_of_this_year_is_its_last_month_unless_it_is_a_limit() -> None:
         dt.date(2021, 12, 31),
     )
     assert _range("từ nay đến cuối năm nay", today) == (today, dt.date(2021, 12, 31))
+
+
+@pytest.mark.parametrize("text", ["việc gì phải xong trước cuối năm nay", "truoc cuoi nam nay"])
+def test_before_the_end_of_this_year_is_until_then(text: str) -> None:
+    today = dt.date(2021, 10, 15)
+    assert _range(text, today) == (today, dt.date(2021, 12, 31))
