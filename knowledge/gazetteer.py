@@ -25,6 +25,7 @@ from knowledge.normalize import (
     accent_agrees,
     fold_bulk,
     fold_word,
+    has_diacritics,
     is_syllable,
     modern_tones,
     tokenize,
@@ -378,8 +379,9 @@ class PlaceFinder:
 
     @staticmethod
     def _spelled_as(place: Place, key: tuple[str, ...], typed: Typed | None) -> bool:
-        """Every word of the name typed with the name's own accents."""
-        if typed is None:
+        """Every word of the name typed with the name's own accents (a name without any,
+        "La Gi", is not told from the everyday words "là gì" typed plainly)."""
+        if typed is None or not any(has_diacritics(word) for word in place.spelled):
             return False
         return all(
             spelled in typed.get(word, frozenset())

@@ -202,6 +202,8 @@ class PhraseIndex:
                 spots = {i for t in phrase for i in positions.get(t, ())}
                 if _in_order(tokens, phrase, excluded):
                     ordered[topic].update(spots)
+                elif len(phrase) == 2 and _in_order(tokens, phrase[::-1], excluded):
+                    continue  # two words the other way round are another word: "làm việc"
                 else:
                     scattered[topic].update(spots)
         results: list[TopicMatch] = []

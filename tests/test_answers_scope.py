@@ -1031,3 +1031,16 @@ def test_a_case_told_around_the_programmes_name_is_no_owner_question(qa: QA) -> 
 )
 def test_an_action_or_a_count_asked_is_no_missing_figure(qa: QA, question: str) -> None:
     assert ask(qa, question)["intent"] != "no_figure"
+
+
+def test_two_words_the_other_way_round_are_another_word(qa: QA) -> None:
+    # "làm việc với" (work with) is no "việc làm" (jobs, criterion 12)
+    answer = ask(qa, "ai lam viec voi cong an tinh")
+    assert UNIT_NAMES["ldtbxh"] not in answer["departments"]
+    assert "Tiêu chí 12" not in str(answer["text"])
+
+
+def test_a_place_named_by_plain_words_without_marks_is_not_read_in_them(qa: QA) -> None:
+    # "xa la gi" is "xã là gì" (the name "La Gi" has no marks to tell it by); capitals do
+    assert ask(qa, "nhiem vu cua xa la gi")["intent"] != "not_this_plan"
+    assert ask(qa, "xã La Gi làm NTM thế nào")["intent"] == "not_this_plan"
