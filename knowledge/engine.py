@@ -822,17 +822,14 @@ class QueryEngine:
 
     def resolve(self, a: Analysis, today: dt.date) -> r.Result:
         result = self._resolve(a, today)
-        money = self._asks_money(a)
-        if (
-            self._asks_figure(a)
-            and (
-                self._lacks_figure(result, _MONEY_FIGURE if money else _FIGURE)
-                or (isinstance(result, r.OutOfScope | r.Suggest) and self._about_the_plan(a))
-            )
-            and not (isinstance(result, r.OutOfScope) and result.personal)
-        ):
-            # "tổng kinh phí bao nhiêu tỷ": no figure, and what the plan says instead
-            return r.NoFigure(self._figure_owner(a, result), money)
+        personal = isinstance(result, r.OutOfScope) and result.personal
+        if self._asks_figure(a) and not personal:
+            money = self._asks_money(a)  # (only where a figure is asked: not every question)
+            if self._lacks_figure(result, _MONEY_FIGURE if money else _FIGURE) or (
+                isinstance(result, r.OutOfScope | r.Suggest) and self._about_the_plan(a)
+            ):
+                # "tổng kinh phí bao nhiêu tỷ": no figure, and what the plan says instead
+                return r.NoFigure(self._figure_owner(a, result), money)
         if a.has("owner", "task"):
             result = self._narrowed(a, result)
         elif a.units and isinstance(result, r.Deadlines) and result.indicator is None:
